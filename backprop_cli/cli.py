@@ -1,0 +1,232 @@
+"""The command line: parses flags, calls the library, prints, and turns domain errors into
+one line on stderr with exit status 2. Rich is imported only when tables are printed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from backprop_cli import __version__, documents, engine, optimizers, report
+from backprop_cli.errors import ProblemError
+from backprop_cli.problem import Problem, load, updated_document
+
+DEFAULT_DECIMALS = 4
+
+
+def fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _quiet_broken_pipe():
+    # The reader went away (`| head -1`): stop quietly, and keep Python's final flush of
+    # stdout from complaining about the closed pipe.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests): nothing to redirect
+        pass
+    sys.exit(0)
+
+
+def translate_errors(command):
+    """Domain errors become `Error: ...` and exit 2; a closed pipe ends quietly."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            command(*args, **kwargs)
+            sys.stdout.flush()
+        except ProblemError as e:
+            fail(str(e))
+        except report.PathError as e:
+            fail(str(e))
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+
+    return wrapper
+
+
+def problem_options(command):
+    command = click.option("--optimizer", type=click.Choice(list(optimizers.DEFAULTS)),
+                           help="Use this optimizer instead of the file's (starting from its "
+                                "defaults).")(command)
+    command = click.option("--lr", type=float, help="Learning rate (eta), overriding the file.")(
+        command)
+    return command
+
+
+def output_options(formats, default):
+    """The shared --format and --decimals options."""
+
+    def decorate(command):
+        command = click.option("--decimals", type=click.IntRange(0, 17),
+                               default=DEFAULT_DECIMALS, show_default=True,
+                               help="Decimals shown in tables (JSON and YAML are always "
+                                    "full precision).")(command)
+        command = click.option("--format", "fmt", type=click.Choice(formats), default=default,
+                               show_default=default is not None,
+                               help="Output format.")(command)
+        return command
+
+    return decorate
+
+
+def _sources(paths: tuple[str, ...]) -> tuple[str, ...]:
+    if paths:
+        return paths
+    if sys.stdin.isatty():
+        fail("no problem given: name a problem file, or pipe one in "
+             "(backprop solve problems/classic.yaml, or ... | backprop solve -)")
+    return ("-",)
+
+
+def _load(path: str, optimizer: str | None, lr: float | None) -> Problem:
+    return load(path).with_optimizer(optimizer, lr)
+
+
+def _numerical(problem: Problem, error: engine.NumericalError):
+    raise ProblemError(problem.source, None, f"{error}, expected finite values "
+                                             "(try a smaller learning rate or smaller weights)")
+
+
+def _emit(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def _print_views(views) -> None:
+    from backprop_cli.render import make_console
+
+    console = make_console()
+    for i, view in enumerate(views):
+        if i:
+            console.rule()
+        console.print(view)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="backprop")
+def cli():
+    """Worked backpropagation exercises, exact to float64.
+
+    Write a small network, its input and target into a YAML (or JSON) problem file and
+    see every pre-activation a, activation h, the loss, every gradient and the update.
+
+    \b
+    Examples:
+      backprop solve problems/classic.yaml
+      backprop solve problems/classic.yaml --get loss
+      backprop step --lr 1 < p.yaml | backprop step --lr 1 | backprop solve --get loss
+    """
+
+
+@cli.command()
+@click.argument("problems", nargs=-1, metavar="[PROBLEM...]")
+@problem_options
+@output_options(["table", "json", "yaml"], "table")
+@click.option("--get", "path", metavar="PATH",
+              help="Print one value of the JSON document, e.g. loss, sums.h1, "
+                   "gradients.b2.0, update.loss.")
+@translate_errors
+def solve(problems, lr, optimizer, decimals, fmt, path):
+    """Forward pass, loss, every gradient and one update of each PROBLEM.
+
+    PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
+
+    \b
+    Examples:
+      backprop solve problems/classic.yaml
+      backprop solve problems/classic.yaml --format json
+      backprop solve problems/classic.yaml --get gradients.b2
+      backprop solve problems/classic.yaml --lr 0.5 --decimals 8
+      cat p.yaml | backprop solve - --get update.loss
+    """
+    results = []
+    for source in _sources(problems):
+        problem = _load(source, optimizer, lr)
+        try:
+            sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
+                               problem.optimizer, problem.hyper, problem.state)
+        except engine.NumericalError as e:
+            _numerical(problem, e)
+        results.append((problem, report.solve_document(problem, sol)))
+    docs = [doc for _, doc in results]
+    if path is not None:
+        lines = [report.format_value(report.get(doc, path)) for doc in docs]
+        _emit("\n".join(lines))
+    elif fmt == "json":
+        _emit(documents.dump_json(docs[0] if len(docs) == 1 else docs))
+    elif fmt == "yaml":
+        _emit(documents.dump_yaml(docs[0] if len(docs) == 1 else docs))
+    else:
+        from backprop_cli.render import solve_view
+
+        _print_views(solve_view(problem, doc, decimals) for problem, doc in results)
+
+
+@cli.command()
+@click.argument("problem", required=False, metavar="[PROBLEM]")
+@problem_options
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many updates to apply.")
+@output_options(["table", "json", "yaml"], None)
+@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+              help="In the table, show the loss every K steps (and the last).")
+@click.option("-o", "--output", metavar="FILE",
+              help="Write the updated problem file here (atomically; may be the input; "
+                   "- for standard output; .json names get JSON).")
+@translate_errors
+def step(problem, lr, optimizer, steps, decimals, fmt, every, output):
+    """Apply --steps updates to PROBLEM and write the updated problem file.
+
+    With no -o and no --format, the updated problem goes to standard output as YAML when
+    that is a pipe or file (so steps chain), and tables are shown on a terminal.
+
+    \b
+    Examples:
+      backprop step problems/classic.yaml --lr 1 -o after.yaml
+      backprop step --lr 1 < p.yaml | backprop step | backprop solve --get loss
+      backprop step p.yaml --optimizer adam --lr 0.1 --steps 100 --format json
+      backprop step p.yaml -o p.yaml            # update the file in place
+    """
+    (source,) = _sources((problem,) if problem else ())
+    prob = _load(source, optimizer, lr)
+    try:
+        run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
+                           prob.hyper, prob.state, steps)
+    except engine.NumericalError as e:
+        _numerical(prob, e)
+    terminal = sys.stdout.isatty()
+    if output == "-" and fmt is not None:
+        fail("-o - and --format both write to standard output: choose one")
+    if output is None and fmt is None and not terminal:
+        _emit(documents.dump_yaml(updated_document(prob, run.params, run.state)))
+        return
+    if output is not None:
+        doc = updated_document(prob, run.params, run.state)
+        if output == "-":
+            _emit(documents.dump_yaml(doc))
+        else:
+            as_json = output.lower().endswith(".json")
+            text = documents.dump_json(doc) + "\n" if as_json else documents.dump_yaml(doc)
+            try:
+                documents.write_atomic(output, text)
+            except OSError as e:
+                fail(f"{output}: cannot write: {e.strerror or e}")
+    report_doc = report.step_document(prob, run)
+    if fmt == "json":
+        _emit(documents.dump_json(report_doc))
+    elif fmt == "yaml":
+        _emit(documents.dump_yaml(report_doc))
+    elif fmt == "table" or (terminal and output != "-"):
+        from backprop_cli.render import step_view
+
+        _print_views([step_view(prob, report_doc, decimals, every)])
+
+
+def main():
+    cli(prog_name="backprop")

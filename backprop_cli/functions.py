@@ -1,0 +1,188 @@
+"""Activations and losses: each forward rule next to its derivative.
+
+Shapes: every array is (N, units), one row per sample. An activation's backward takes
+the pre-activation a, the activation h and the upstream gradient dh (all (N, units)) and
+returns da, so softmax can apply its full Jacobian. Derivatives at kinks are the ones
+torch's autograd gives: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha.
+
+Everything is stable at +-1000: exponentials only ever see non-positive arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+# ---------------------------------------------------------------- activations
+
+
+def identity(a, p):
+    return a.copy()
+
+
+def identity_backward(a, h, dh, p):
+    return dh.copy()
+
+
+def sigmoid(a, p=None):
+    e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+
+
+def sigmoid_backward(a, h, dh, p):
+    return dh * (1.0 - h) * h
+
+
+def tanh(a, p):
+    return np.tanh(a)
+
+
+def tanh_backward(a, h, dh, p):
+    return dh * (1.0 - h * h)
+
+
+def relu(a, p):
+    return np.maximum(a, 0.0)
+
+
+def relu_backward(a, h, dh, p):
+    return np.where(a > 0, dh, 0.0)
+
+
+def leaky_relu(a, slope):
+    return np.where(a > 0, a, a * slope)
+
+
+def leaky_relu_backward(a, h, dh, slope):
+    return np.where(a > 0, dh, dh * slope)
+
+
+def elu(a, alpha):
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0.0)))
+
+
+def elu_backward(a, h, dh, alpha):
+    return np.where(a > 0, dh, dh * alpha * np.exp(np.minimum(a, 0.0)))
+
+
+def softplus(a, p=None):
+    # log(1 + e^a) = max(a, 0) + log1p(e^-|a|); exact everywhere, unlike torch's
+    # threshold that returns a itself above 20.
+    return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
+
+
+def softplus_backward(a, h, dh, p):
+    return dh * sigmoid(a)
+
+
+def log_softmax(a):
+    z = a - a.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def softmax(a, p=None):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_backward(a, h, dh, p):
+    # Jacobian-vector product: da_j = h_j (dh_j - sum_k dh_k h_k)
+    return h * (dh - (dh * h).sum(axis=-1, keepdims=True))
+
+
+class Activation(NamedTuple):
+    forward: Callable
+    backward: Callable
+    param: str | None  # the YAML key of its parameter
+    default: float | None
+    kinked: bool  # derivative jumps at a = 0 (finite differences skip it there)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation(identity, identity_backward, None, None, False),
+    "sigmoid": Activation(sigmoid, sigmoid_backward, None, None, False),
+    "tanh": Activation(tanh, tanh_backward, None, None, False),
+    "relu": Activation(relu, relu_backward, None, None, True),
+    "leaky_relu": Activation(leaky_relu, leaky_relu_backward, "slope", 0.01, True),
+    "elu": Activation(elu, elu_backward, "alpha", 1.0, True),
+    "softplus": Activation(softplus, softplus_backward, None, None, False),
+    "softmax": Activation(softmax, softmax_backward, None, None, False),
+}
+
+# --------------------------------------------------------------------- losses
+# Per sample: value(a, h, y) -> (N,), grad_h(a, h, y) -> (N, K) of that per-sample loss.
+# grad_a, where a loss has one, is the fused derivative through its required output
+# activation: exact where the chain rule through a saturated h would give 0 * inf.
+
+
+def _safe_div(num, den):
+    """num / den, with 0 where num == 0 (the 0 * log 0 = 0 convention), inf elsewhere."""
+    out = np.zeros(np.broadcast_shapes(num.shape, den.shape))
+    nz = num != 0
+    with np.errstate(divide="ignore"):
+        np.divide(num, den, out=out, where=nz)
+    return out
+
+
+def cross_entropy(a, h, y):
+    return -(y * log_softmax(a)).sum(axis=-1)
+
+
+def cross_entropy_grad_h(a, h, y):
+    return -_safe_div(y, h)
+
+
+def cross_entropy_grad_a(a, h, y):
+    # softmax(a) * sum(y) - y: also right for soft targets that do not sum to 1
+    return h * y.sum(axis=-1, keepdims=True) - y
+
+
+def mse(a, h, y):
+    d = h - y
+    return (d * d).mean(axis=-1)
+
+
+def mse_grad_h(a, h, y):
+    return 2.0 * (h - y) / h.shape[-1]
+
+
+def sse_half(a, h, y):
+    d = h - y
+    return 0.5 * (d * d).sum(axis=-1)
+
+
+def sse_half_grad_h(a, h, y):
+    return h - y
+
+
+def bce(a, h, y):
+    # -[y log s(a) + (1-y) log(1-s(a))] = y softplus(-a) + (1-y) softplus(a): no log(0),
+    # no cancellation when y is 0 or 1.
+    return (y * softplus(-a) + (1.0 - y) * softplus(a)).mean(axis=-1)
+
+
+def bce_grad_h(a, h, y):
+    return (-_safe_div(y, h) + _safe_div(1.0 - y, 1.0 - h)) / h.shape[-1]
+
+
+def bce_grad_a(a, h, y):
+    return (h - y) / h.shape[-1]
+
+
+class Loss(NamedTuple):
+    value: Callable
+    grad_h: Callable
+    grad_a: Callable | None
+    output: str | None  # the output activation it requires
+
+
+LOSSES: dict[str, Loss] = {
+    "cross_entropy": Loss(cross_entropy, cross_entropy_grad_h, cross_entropy_grad_a, "softmax"),
+    "mse": Loss(mse, mse_grad_h, None, None),
+    "sse_half": Loss(sse_half, sse_half_grad_h, None, None),
+    "bce": Loss(bce, bce_grad_h, bce_grad_a, "sigmoid"),
+}
+
+REDUCTIONS = ("mean", "sum")

@@ -1,0 +1,380 @@
+"""A problem file, validated into float64 arrays, and written back after updates.
+
+Every error names the file, the key path (counted from 0, as YAML lists are) with its
+maths name, what was found and what was expected. Blame goes downstream: x fixes W1's
+inputs, each layer's weights fix its bias and the next layer's inputs, the output width
+fixes y.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from backprop_cli import documents, optimizers
+from backprop_cli.engine import LayerSpec, Model
+from backprop_cli.errors import ProblemError, describe
+from backprop_cli.functions import ACTIVATIONS, LOSSES, REDUCTIONS
+
+TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer")
+LAYER_KEYS = ("weights", "bias", "activation", "slope", "alpha", "frozen")
+LAYOUTS = ("out_in", "in_out")
+FROZEN = ("weights", "bias")
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str  # the path, or <stdin>
+    document: dict  # the mapping as read, kept for writing the file back
+    title: str | None
+    x: np.ndarray  # (N, n_0)
+    y: np.ndarray  # (N, n_L) targets; class indices become one-hot rows
+    batched: bool  # x was a list of lists: outputs keep that rank
+    layout: str
+    model: Model
+    params: dict  # W{l} (n_l, n_{l-1}) in out_in layout, b{l} (n_l,)
+    optimizer: str
+    given: dict  # the optimizer settings written in the file (lr included)
+    hyper: dict  # every setting, defaults filled in
+    state: dict  # optimizer state by parameter name, out_in layout
+
+    def with_optimizer(self, name: str | None = None, lr: float | None = None) -> Problem:
+        """Command-line overrides; another optimizer starts from its defaults, no state."""
+        given, state = dict(self.given), self.state
+        if name is not None and name != self.optimizer:
+            given, state = {}, {}
+        else:
+            name = self.optimizer
+        if lr is not None:
+            given["lr"] = lr
+        try:
+            hyper = optimizers.hyperparameters(name, given)
+        except optimizers.OptimizerError as e:
+            raise ProblemError(self.source, f"--{e.key}" if e.key == "lr" else e.key,
+                               str(e)) from None
+        return replace(self, optimizer=name, given=given, hyper=hyper, state=state)
+
+
+def load(path: str) -> Problem:
+    """Read and validate a problem file; '-' is standard input."""
+    label, data = documents.read(path)
+    return from_document(documents.parse(label, data), label)
+
+
+# ------------------------------------------------------------------ validation
+
+
+def _fail(source, place, message):
+    raise ProblemError(source, place, message)
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _choice(source, place, value, choices, what):
+    if value not in choices or not isinstance(value, str):
+        _fail(source, place, f"found {describe(value)}, expected {what}: "
+                             + " | ".join(choices) + _suggest(value, choices))
+    return value
+
+
+def _check_keys(source, place, mapping, allowed):
+    for key in mapping:
+        if key not in allowed:
+            where = f"{place}.{key}" if place else str(key)
+            _fail(source, where, f"unknown key {key!r}, expected one of "
+                                 + ", ".join(allowed) + _suggest(key, allowed))
+
+
+def _is_num(v) -> bool:
+    return type(v) is int or type(v) is float
+
+
+def _require_numbers(source, place, rows):
+    """rows: a list of lists already known to be rectangular."""
+    for i, row in enumerate(rows):
+        if not all(map(_is_num, row)):  # fast path: one C-level pass per row
+            for j, v in enumerate(row):
+                if not _is_num(v):
+                    _fail(source, place(i, j), f"found {describe(v)}, expected a number")
+
+
+def _to_array(source, place, value, index_place):
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except OverflowError:
+        _fail(source, place, "found a number too large for float64, expected a finite number")
+    bad = np.argwhere(~np.isfinite(arr))
+    if bad.size:
+        where = index_place(*bad[0])
+        _fail(source, where, f"found {arr[tuple(bad[0])]}, expected a finite number")
+    return arr
+
+
+def _vector(source, key, label, value) -> np.ndarray:
+    place = f"{key}{label}"
+    if not isinstance(value, list) or not value:
+        _fail(source, place, f"found {describe(value)}, expected a non-empty list of numbers")
+    if not all(map(_is_num, value)):
+        for j, v in enumerate(value):
+            if not _is_num(v):
+                _fail(source, f"{key}[{j}]{label}", f"found {describe(v)}, expected a number")
+    return _to_array(source, place, value, lambda j: f"{key}[{j}]{label}")
+
+
+def _matrix(source, key, label, value) -> np.ndarray:
+    place = f"{key}{label}"
+    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+        _fail(source, place, f"found {describe(value)}, expected a list of rows "
+                             "(lists of numbers)")
+    width = len(value[0])
+    for i, row in enumerate(value):
+        if len(row) != width or not row:
+            _fail(source, f"{key}[{i}]{label}", f"row {i} has {len(row)} numbers, expected "
+                                                f"{width} like row 0" if width else
+                                                "found an empty row, expected numbers")
+    _require_numbers(source, lambda i, j: f"{key}[{i}][{j}]{label}", value)
+    return _to_array(source, place, value, lambda i, j: f"{key}[{i}][{j}]{label}")
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def from_document(doc, source: str) -> Problem:
+    if not isinstance(doc, dict):
+        _fail(source, None, f"found {describe(doc)} at the top, expected a mapping of "
+                            "x, y, loss, layers, ...")
+    _check_keys(source, "", doc, TOP_KEYS)
+    for key in ("x", "y", "loss", "layers"):
+        if key not in doc:
+            _fail(source, key, "missing, expected it at the top level")
+    title = doc.get("title")
+    if title is not None and not isinstance(title, str):
+        _fail(source, "title", f"found {describe(title)}, expected a string")
+    loss = _choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
+    reduction = _choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
+                        "a reduction")
+    layout = _choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
+
+    raw_x = doc["x"]
+    batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
+    x = _matrix(source, "x", "", raw_x) if batched else _vector(source, "x", "", raw_x)[None, :]
+
+    layers = doc["layers"]
+    if not isinstance(layers, list) or not layers:
+        _fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
+                                "input to output")
+    specs, params = [], {}
+    inputs, why = x.shape[1], f"x has {x.shape[1]} features"
+    for i, layer in enumerate(layers):
+        spec, W, b = _layer(source, i, layer, layout, inputs, why, len(layers))
+        specs.append(spec)
+        params[f"W{i + 1}"] = W
+        if b is not None:
+            params[f"b{i + 1}"] = b
+        inputs, why = W.shape[0], f"layer {i + 1} has {W.shape[0]} units"
+
+    out_activation = specs[-1].activation
+    need = LOSSES[loss].output
+    if need and out_activation != need:
+        n = len(layers)
+        _fail(source, f"layers[{n - 1}].activation (h{n})",
+              f"found {out_activation}, expected {need}: {loss} needs a {need} output")
+    y = _targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
+    model = Model(tuple(specs), loss, reduction)
+    name, given, hyper, state = _optimizer(source, doc.get("optimizer"), model, params, layout)
+    return Problem(source, doc, title, x, y, batched, layout, model, params, name, given,
+                   hyper, state)
+
+
+def _layer(source, i, layer, layout, inputs, why, depth):
+    l = i + 1
+    base = f"layers[{i}]"
+    if not isinstance(layer, dict):
+        _fail(source, base, f"found {describe(layer)}, expected a mapping with weights, "
+                            "bias, activation")
+    _check_keys(source, base, layer, LAYER_KEYS)
+    for key in ("weights", "activation"):
+        if key not in layer:
+            _fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
+    activation = _choice(source, f"{base}.activation (h{l})", layer["activation"],
+                         tuple(ACTIVATIONS), "an activation")
+    W = _matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
+    if layout == "in_out":
+        W = W.T
+    units = W.shape[0]
+    if W.shape[1] != inputs:
+        found = W.shape if layout == "out_in" else W.shape[::-1]
+        expected = (units, inputs) if layout == "out_in" else (inputs, units)
+        hint = ""
+        if W.shape[0] == inputs:
+            other = "in_out" if layout == "out_in" else "out_in"
+            hint = f"; the weights look transposed: use layout: {other}"
+            expected = (W.shape[1], inputs) if layout == "out_in" else (inputs, W.shape[1])
+        _fail(source, f"{base}.weights (W{l})",
+              f"shape {_shape(found)}, expected {_shape(expected)}: {why}{hint}")
+    b = None
+    if "bias" in layer:
+        b = _vector(source, f"{base}.bias", f" (b{l})", layer["bias"])
+        if b.shape != (units,):
+            _fail(source, f"{base}.bias (b{l})", f"shape {_shape(b.shape)}, expected "
+                                                 f"{_shape((units,))}: layer {l} has {units} units")
+    param = None
+    for key in ("slope", "alpha"):
+        if key in layer:
+            if ACTIVATIONS[activation].param != key:
+                _fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
+                                               f"it only with "
+                                               + ("leaky_relu" if key == "slope" else "elu"))
+            value = layer[key]
+            if not _is_num(value) or not math.isfinite(value):
+                _fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
+            param = float(value)
+    frozen = layer.get("frozen", [])
+    if isinstance(frozen, str):
+        frozen = [frozen]
+    if not isinstance(frozen, list):
+        _fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
+                                        "weights and/or bias")
+    for j, item in enumerate(frozen):
+        _choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
+        if item == "bias" and b is None:
+            _fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
+                                                 f"layer {l} has no bias")
+    spec = LayerSpec(activation, param, b is not None, frozenset(frozen))
+    return spec, np.ascontiguousarray(W), b
+
+
+def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
+    """(n, k) float targets; class indices become one-hot rows."""
+    indices = (not batched and not isinstance(raw, list)) or (
+        batched and isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list))
+    if indices:
+        idx = raw if batched else [raw]
+        if loss != "cross_entropy":
+            _fail(source, "y", f"found class indices, expected target vectors of {k} "
+                               f"numbers: class indices need loss cross_entropy")
+        if batched and len(idx) != n:
+            _fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples")
+        for j, c in enumerate(idx):
+            where = f"y[{j}]" if batched else "y"
+            if type(c) is not int or not 0 <= c < k:
+                _fail(source, where, f"found {describe(c)}, expected a class index, an integer "
+                                     f"0..{k - 1}: {why}")
+        y = np.zeros((n, k))
+        y[np.arange(n), idx] = 1.0
+        return y
+    if batched:
+        y = _matrix(source, "y", "", raw)
+        if y.shape[0] != n:
+            _fail(source, "y", f"{y.shape[0]} rows, expected {n}: x has {n} samples")
+    else:
+        y = _vector(source, "y", "", raw)[None, :]
+    if y.shape[1] != k:
+        found = y.shape if batched else y.shape[1:]
+        expected = (n, k) if batched else (k,)
+        _fail(source, "y", f"shape {_shape(found)}, expected {_shape(expected)}: {why}")
+    if loss == "bce" and ((y < 0) | (y > 1)).any():
+        _fail(source, "y", "found a target outside [0, 1], expected probabilities for bce")
+    return y
+
+
+def _optimizer(source, block, model, params, layout):
+    if block is None:
+        block = {}
+    if not isinstance(block, dict):
+        _fail(source, "optimizer", f"found {describe(block)}, expected a mapping like "
+                                   "{name: sgd, lr: 1.0}")
+    name = _choice(source, "optimizer.name", block.get("name", "sgd"),
+                   tuple(optimizers.DEFAULTS), "an optimizer")
+    given = {k: v for k, v in block.items() if k not in ("name", "state")}
+    try:
+        hyper = optimizers.hyperparameters(name, given)
+    except optimizers.OptimizerError as e:
+        _fail(source, f"optimizer.{e.key}", str(e))
+    state = _state(source, block.get("state"), name, hyper, model, params, layout)
+    return name, given, hyper, state
+
+
+def _state(source, raw, name, hyper, model, params, layout) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        _fail(source, "optimizer.state", f"found {describe(raw)}, expected a mapping by "
+                                         "parameter name")
+    trainable = model.trainable_names()
+    keys = optimizers.state_keys(name, hyper)
+    state = {}
+    for pname, entry in raw.items():
+        base = f"optimizer.state.{pname}"
+        if pname not in trainable:
+            why = "it is frozen" if pname in params else "there is no such parameter"
+            _fail(source, base, f"found state for {pname}, expected state only for "
+                                f"trainable parameters ({', '.join(trainable)}): {why}")
+        if not isinstance(entry, dict) or set(entry) != set(keys):
+            found = ", ".join(map(str, entry)) if isinstance(entry, dict) else describe(entry)
+            _fail(source, base, f"found {found or 'nothing'}, expected {', '.join(keys)} "
+                                f"for {name} with these settings")
+        shape = params[pname].shape
+        s = {}
+        for key, value in entry.items():
+            if key == "step":
+                if type(value) is not int or value < 0:
+                    _fail(source, f"{base}.step", f"found {describe(value)}, expected a "
+                                                  "whole number >= 0")
+                s[key] = value
+                continue
+            if len(shape) == 2:
+                arr = _matrix(source, f"{base}.{key}", "", value)
+                arr = arr.T if layout == "in_out" else arr
+            else:
+                arr = _vector(source, f"{base}.{key}", "", value)
+            if arr.shape != shape:
+                file_shape = shape[::-1] if layout == "in_out" and len(shape) == 2 else shape
+                found = arr.shape[::-1] if layout == "in_out" and len(shape) == 2 else arr.shape
+                _fail(source, f"{base}.{key}", f"shape {_shape(found)}, expected "
+                                               f"{_shape(file_shape)} like {pname}")
+            s[key] = np.ascontiguousarray(arr)
+        state[pname] = s
+    return state
+
+
+# --------------------------------------------------------------------- writing
+
+
+def in_file_layout(problem: Problem, name: str, value):
+    """A parameter-shaped array as the file lays it out, as nested lists / floats."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 2 and problem.layout == "in_out":
+            value = value.T
+        return value.tolist()
+    return value
+
+
+def state_document(problem: Problem, state: dict) -> dict:
+    return {p: {k: in_file_layout(problem, p, v) for k, v in s.items()} for p, s in state.items()}
+
+
+def updated_document(problem: Problem, params: dict, state: dict) -> dict:
+    """The problem file with new parameters, the optimizer (with overrides) and its state."""
+    # Shallow copies: only the layers' parameters and the optimizer block change.
+    doc = {k: v for k, v in problem.document.items() if k != "optimizer"}
+    doc["layers"] = [dict(layer) for layer in doc["layers"]]
+    for i, layer in enumerate(doc["layers"]):
+        layer["weights"] = in_file_layout(problem, f"W{i + 1}", params[f"W{i + 1}"])
+        if "bias" in layer:
+            layer["bias"] = in_file_layout(problem, f"b{i + 1}", params[f"b{i + 1}"])
+    block = {"name": problem.optimizer, "lr": problem.hyper["lr"]}
+    for key, value in problem.given.items():
+        if key != "lr":
+            block[key] = list(value) if isinstance(value, tuple) else value
+    if state:
+        block["state"] = state_document(problem, state)
+    doc["optimizer"] = block
+    return doc

@@ -1,0 +1,162 @@
+"""Rich tables for terminals, drawn from the same documents the JSON output prints.
+
+Imported only when tables are asked for, so JSON and --get never pay for rich.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from backprop_cli.engine import count_parameters
+from backprop_cli.problem import Problem
+
+MAX_SHOWN = 8  # rows/columns of a matrix shown before eliding the middle
+
+
+def make_console(stderr: bool = False) -> Console:
+    # The one place a Console is built. Rich itself honours NO_COLOR, FORCE_COLOR, COLUMNS.
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+
+def number(v, decimals: int) -> str:
+    if v is None:
+        return "null"
+    s = f"{v:.{decimals}f}"
+    # "-0.0000" says nothing a reader can use; a rounded zero is a zero
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def _elide(items: list, marker):
+    if len(items) <= MAX_SHOWN:
+        return items
+    return items[:3] + [marker] + items[-3:]
+
+
+def cell(value, decimals: int) -> str:
+    """A scalar, vector or matrix as aligned text, long dimensions elided in the middle."""
+    if not isinstance(value, list):
+        return number(value, decimals)
+    rows = value if value and isinstance(value[0], list) else [value]
+    shown = [
+        [number(v, decimals) if v is not ... else "…" for v in _elide(list(r), ...)]
+        for r in _elide(rows, None) if r is not None
+    ]
+    width = max(len(s) for r in shown for s in r)
+    lines = ["[" + " ".join(s.rjust(width) for s in r) + "]" for r in shown]
+    if len(rows) > MAX_SHOWN:
+        lines.insert(3, " " * (len(lines[0]) // 2) + "⋮")
+    return "\n".join(lines)
+
+
+def architecture(problem: Problem) -> str:
+    sizes = [problem.x.shape[1]] + [problem.params[f"W{l}"].shape[0]
+                                    for l in range(1, len(problem.model.layers) + 1)]
+    return " → ".join(map(str, sizes))
+
+
+def _header(problem: Problem) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    model = problem.model
+    if problem.title:
+        grid.add_row("Problem", problem.title)
+    grid.add_row("File", problem.source)
+    grid.add_row("Network", f"{architecture(problem)}  ("
+                 + ", ".join(s.activation for s in model.layers) + ")")
+    samples = problem.x.shape[0]
+    grid.add_row("Loss", f"{model.loss}, reduction {model.reduction}, "
+                 f"{samples} sample{'s' if samples != 1 else ''}, layout {problem.layout}")
+    total = count_parameters(problem.params, model.parameter_names())
+    trainable = count_parameters(problem.params, model.trainable_names())
+    extra = "" if trainable == total else f" ({trainable} trainable)"
+    grid.add_row("Learnable parameters", f"{total}{extra}")
+    return grid
+
+
+def _section(title: str, *columns: str) -> tuple[Text, Table]:
+    """A bold heading (not a table title, which would wrap to the table's width) and a table."""
+    table = Table(box=box.SIMPLE_HEAD)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    return Text("\n" + title, style="bold"), table
+
+
+def _optimizer_line(opt: dict) -> str:
+    def fmt(v):
+        return repr(v) if isinstance(v, float) else str(v).lower() if isinstance(v, bool) else \
+            str(v)
+    return opt["name"] + ": " + ", ".join(f"{k} = {fmt(v)}" for k, v in opt.items()
+                                          if k != "name")
+
+
+def _frozen(problem: Problem, name: str) -> bool:
+    return name in problem.params and name not in problem.model.trainable_names()
+
+
+def solve_view(problem: Problem, doc: dict, decimals: int) -> Group:
+    L = len(problem.model.layers)
+    parts = [_header(problem)]
+
+    head_fwd, fwd = _section("Step 1 · Forward pass: a = W h + b, h = f(a)", "", "value", "sum")
+    fwd.add_row("h0 = x", cell(problem.x.tolist() if problem.batched else
+                               problem.x[0].tolist(), decimals), "")
+    for l in range(1, L + 1):
+        for name in (f"a{l}", f"h{l}"):
+            fwd.add_row(name, cell(doc["forward"][name], decimals),
+                        number(doc["sums"][name], decimals))
+    parts += [head_fwd, fwd]
+
+    head_loss, loss = _section("Step 2 · Loss", "", "value")
+    loss.add_row(f"L ({problem.model.loss}, {problem.model.reduction})",
+                 number(doc["loss"], decimals))
+    parts += [head_loss, loss]
+
+    head_grads, grads = _section("Step 3 · Gradients, output to input", "", "value")
+    g = doc["gradients"]
+    for l in range(L, 0, -1):
+        for name in (f"h{l}", f"a{l}", f"W{l}", f"b{l}"):
+            if name in g:
+                label = f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else "")
+                grads.add_row(label, cell(g[name], decimals))
+    parts += [head_grads, grads]
+
+    up = doc["update"]
+    head_update, update = _section("Step 4 · Update with " + _optimizer_line(up["optimizer"]),
+                                   "", "value")
+    for name, value in up["parameters"].items():
+        label = name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new")
+        update.add_row(label, cell(value, decimals))
+    for name, entry in up["state"].items():
+        for key, value in entry.items():
+            update.add_row(f"state {name}.{key}", cell(value, decimals)
+                           if not isinstance(value, int) else str(value))
+    update.add_row(Text("L after the update", style="bold"),
+                   Text(number(up["loss"], decimals), style="bold"))
+    parts += [head_update, update]
+    return Group(*parts)
+
+
+def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Group:
+    parts = [_header(problem)]
+    losses = doc["losses"]
+    n = doc["steps"]
+    title = f"{n} step{'s' if n != 1 else ''} with " + _optimizer_line(doc["optimizer"])
+    head_table, table = _section(title, "after step", "loss")
+    for i, value in enumerate(losses):
+        if i % every == 0 or i == n:
+            table.add_row(f"{i} (start)" if i == 0 else str(i), number(value, decimals))
+    parts += [head_table, table]
+    head_params, params = _section("Parameters after the last step", "", "value")
+    for name, value in doc["parameters"].items():
+        params.add_row(name + ("  (frozen)" if _frozen(problem, name) else ""),
+                       cell(value, decimals))
+    for name, entry in doc["state"].items():
+        for key, value in entry.items():
+            params.add_row(f"state {name}.{key}", cell(value, decimals)
+                           if not isinstance(value, int) else str(value))
+    parts += [head_params, params]
+    return Group(*parts)

@@ -1,0 +1,116 @@
+"""The JSON documents of contract section 4, built from engine results, and --get."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from backprop_cli.engine import Solution, Training, count_parameters
+from backprop_cli.problem import Problem, in_file_layout, state_document
+
+
+class PathError(LookupError):
+    """An unknown --get path."""
+
+
+def _rows(problem: Problem, arr: np.ndarray):
+    """An (N, k) per-sample array in the rank of x: one row per sample, or a vector."""
+    return arr.tolist() if problem.batched else arr[0].tolist()
+
+
+def _rows_or_null(problem: Problem, arr: np.ndarray):
+    # Only gradients.h{L} may be non-finite (saturated output): JSON gets null there.
+    if np.all(np.isfinite(arr)):
+        return _rows(problem, arr)
+    clean = np.where(np.isfinite(arr), arr, 0.0).tolist()
+    flags = np.isfinite(arr).tolist()
+    rows = [[v if ok else None for v, ok in zip(r, f, strict=True)]
+            for r, f in zip(clean, flags, strict=True)]
+    return rows if problem.batched else rows[0]
+
+
+def optimizer_document(problem: Problem) -> dict:
+    doc = {"name": problem.optimizer}
+    for key, value in problem.hyper.items():
+        doc[key] = list(value) if isinstance(value, tuple) else value
+    return doc
+
+
+def parameters_document(problem: Problem, params: dict) -> dict:
+    return {n: in_file_layout(problem, n, params[n]) for n in problem.model.parameter_names()}
+
+
+def solve_document(problem: Problem, sol: Solution) -> dict:
+    model, fwd, grads = problem.model, sol.forward, sol.gradients
+    L = len(model.layers)
+    doc: dict = {}
+    if problem.title is not None:
+        doc["title"] = problem.title
+    doc["parameters"] = count_parameters(problem.params, model.parameter_names())
+    doc["trainable"] = count_parameters(problem.params, model.trainable_names())
+    forward, sums = {}, {}
+    for l in range(1, L + 1):
+        for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
+            forward[name] = _rows(problem, arr)
+            sums[name] = math.fsum(arr.ravel().tolist())  # exactly rounded
+    doc["forward"], doc["sums"], doc["loss"] = forward, sums, fwd.loss
+    gradients = {}
+    for l in range(L, 0, -1):
+        gradients[f"h{l}"] = _rows_or_null(problem, grads.h[l - 1])
+        gradients[f"a{l}"] = _rows(problem, grads.a[l - 1])
+    for l in range(L, 0, -1):
+        for name in (f"W{l}", f"b{l}"):
+            if name in grads.params:
+                gradients[name] = in_file_layout(problem, name, grads.params[name])
+    doc["gradients"] = gradients
+    doc["update"] = {
+        "optimizer": optimizer_document(problem),
+        "parameters": parameters_document(problem, sol.update.params),
+        "state": state_document(problem, sol.update.state),
+        "loss": sol.update.loss,
+    }
+    return doc
+
+
+def step_document(problem: Problem, run: Training) -> dict:
+    return {
+        "steps": len(run.losses) - 1,
+        "optimizer": optimizer_document(problem),
+        "losses": list(run.losses),
+        "parameters": parameters_document(problem, run.params),
+        "state": state_document(problem, run.state),
+    }
+
+
+def get(doc, path: str):
+    """The value at a dotted PATH ('update.parameters.W2.1.0')."""
+    value = doc
+    walked = []
+    for key in path.split("."):
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.lstrip("-").isdigit() and \
+                -len(value) <= int(key) < len(value):
+            value = value[int(key)]
+        else:
+            at = ".".join(walked) or "the document"
+            if isinstance(value, dict):
+                expected = "one of " + ", ".join(value)
+            elif isinstance(value, list):
+                expected = f"a position 0..{len(value) - 1}"
+            else:
+                expected = "nothing further: it is a single value"
+            raise PathError(f"--get {path}: no {key!r} in {at}, expected {expected}")
+        walked.append(key)
+    return value
+
+
+def format_value(value) -> str:
+    """A float as its shortest round-trip repr, an int as an int, the rest compact JSON."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
