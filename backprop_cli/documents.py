@@ -27,9 +27,9 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Refused(Exception):
-    def __init__(self, mark, message):
+    def __init__(self, mark, message, key=None):
         super().__init__(message)
-        self.mark, self.message = mark, message
+        self.mark, self.message, self.key = mark, message, key
 
 
 class _StrictLoader(_Loader):
@@ -55,7 +55,7 @@ class _StrictLoader(_Loader):
                                                     "expected a name") from None
             if key in mapping:
                 raise _Refused(key_node.start_mark, f"duplicate key {key!r}, "
-                                                    "expected each key once")
+                                                    "expected each key once", key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
@@ -143,10 +143,13 @@ def _parse_yaml(label: str, text: str):
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _Refused as e:
-        raise ProblemError(label, _where(e.mark), e.message) from None
+        where = _where(e.mark)
+        raise ProblemError(label, f"{e.key} ({where})" if e.key is not None else where,
+                           e.message) from None
     except yaml.constructor.ConstructorError as e:
         tag = re.search(r"tag '([^']*)'", str(e.problem))
         what = f"the tag {tag.group(1)}" if tag else str(e.problem)
+        what = what.replace("tag:yaml.org,2002:", "!!")
         raise ProblemError(label, _where(e.problem_mark),
                            f"found {what}, expected plain YAML (tags that build objects "
                            "are not allowed)") from None

@@ -20,7 +20,7 @@ def close(actual, expected, what):
     scale = max(np.abs(e).max(initial=0.0), 1e-300)
     err = np.abs(a - e)
     ok = err <= RTOL * np.maximum(np.abs(e), 1e-6 * scale)
-    assert ok.all(), f"{what}: max abs error {err.max()} (values {a.ravel()[:4]} vs {e.ravel()[:4]})"
+    assert ok.all(), f"{what}: max abs error {err.max()} ({a.ravel()[:4]} vs {e.ravel()[:4]})"
 
 
 def write(tmp_path, problem, name="p.json"):
