@@ -4,9 +4,11 @@ one line on stderr with exit status 2. Rich is imported only when tables are pri
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+import time
 
 import click
 
@@ -94,6 +96,37 @@ def _numerical(problem: Problem, error: engine.NumericalError):
                                              "(try a smaller learning rate or smaller weights)")
 
 
+@contextlib.contextmanager
+def _progress(steps: int, quiet: bool):
+    """A progress callback for engine.train: a Rich bar on a terminal's stderr, shown only
+    once the run has taken longer than a moment (BACKPROP_PROGRESS_AFTER seconds, 0.5)."""
+    if quiet or steps < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    after = float(os.environ.get("BACKPROP_PROGRESS_AFTER", "0.5"))
+    start = time.perf_counter()
+    live = {}
+
+    def tick(i: int) -> None:
+        if not live:
+            if time.perf_counter() - start < after:
+                return
+            from rich.progress import Progress
+
+            from backprop_cli.render import make_console
+
+            live["bar"] = bar = Progress(console=make_console(stderr=True), transient=True)
+            live["task"] = bar.add_task("steps", total=steps)
+            bar.start()
+        live["bar"].update(live["task"], completed=i)
+
+    try:
+        yield tick
+    finally:
+        if live:
+            live["bar"].stop()
+
+
 def _emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
@@ -179,8 +212,9 @@ def solve(problems, lr, optimizer, decimals, fmt, path):
 @click.option("-o", "--output", metavar="FILE",
               help="Write the updated problem file here (atomically; may be the input; "
                    "- for standard output; .json names get JSON).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @translate_errors
-def step(problem, lr, optimizer, steps, decimals, fmt, every, output):
+def step(problem, lr, optimizer, steps, decimals, fmt, every, output, quiet):
     """Apply --steps updates to PROBLEM and write the updated problem file.
 
     With no -o and no --format, the updated problem goes to standard output as YAML when
@@ -196,8 +230,9 @@ def step(problem, lr, optimizer, steps, decimals, fmt, every, output):
     (source,) = _sources((problem,) if problem else ())
     prob = _load(source, optimizer, lr)
     try:
-        run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
-                           prob.hyper, prob.state, steps)
+        with _progress(steps, quiet) as tick:
+            run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
+                               prob.hyper, prob.state, steps, tick)
     except engine.NumericalError as e:
         _numerical(prob, e)
     terminal = sys.stdout.isatty()

@@ -337,3 +337,49 @@ def test_bad_flag_is_exit_2(run):
     result = run("solve", CLASSIC, "--format", "xml")
     assert result.exit_code == 2
     assert "Invalid value for '--format'" in result.stderr
+
+
+def _stderr_on_a_terminal(*args, env=None):
+    master, slave = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "backprop_cli", *args], stderr=slave,
+                                stdout=subprocess.PIPE, timeout=60,
+                                env=dict(os.environ, NO_COLOR="1", **(env or {})))
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return result, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_on_a_terminal_only_when_asked_for():
+    args = ("step", CLASSIC, "--steps", "300", "--format", "json")
+    result, stderr = _stderr_on_a_terminal(*args, env={"BACKPROP_PROGRESS_AFTER": "0"})
+    assert result.returncode == 0
+    assert "steps" in stderr and "%" in stderr
+    assert json.loads(result.stdout)["steps"] == 300  # the bar never touches stdout
+    result, stderr = _stderr_on_a_terminal(*args, "--quiet",
+                                           env={"BACKPROP_PROGRESS_AFTER": "0"})
+    assert result.returncode == 0 and stderr == ""
+    result, stderr = _stderr_on_a_terminal(*args)  # fast run: no bar at all
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_three_chained_steps_equal_steps_3_exactly(run, optimizer):
+    chained = Path(CLASSIC).read_text()
+    for _ in range(3):
+        result = run("step", "-", "--optimizer", optimizer, "--lr", "0.1", input=chained)
+        assert result.exit_code == 0, result.stderr
+        chained = result.stdout
+    at_once = run("step", CLASSIC, "--optimizer", optimizer, "--lr", "0.1", "--steps", "3")
+    assert chained == at_once.stdout  # the same file, bit for bit
+    assert "state:" in chained or optimizer == "sgd"
