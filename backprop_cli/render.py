@@ -79,18 +79,27 @@ def _header(problem: Problem) -> Table:
 
 def _section(title: str, *columns: str) -> tuple[Text, Table]:
     """A bold heading (not a table title, which would wrap to the table's width) and a table."""
-    table = Table(box=box.SIMPLE_HEAD)
-    for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for name in columns:  # matrices read best left-aligned; sums and losses right-aligned
+        table.add_column(name, justify="right" if name in ("sum", "loss") else "left",
+                         no_wrap=True)
     return Text("\n" + title, style="bold"), table
 
 
 def _optimizer_line(opt: dict) -> str:
+    """The optimizer, its lr and the settings that differ from torch's defaults."""
+    from backprop_cli.optimizers import DEFAULTS
+
+    defaults = {k: list(v) if isinstance(v, tuple) else v
+                for k, v in DEFAULTS[opt["name"]].items()}
+
     def fmt(v):
-        return repr(v) if isinstance(v, float) else str(v).lower() if isinstance(v, bool) else \
-            str(v)
-    return opt["name"] + ": " + ", ".join(f"{k} = {fmt(v)}" for k, v in opt.items()
-                                          if k != "name")
+        return str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, float) \
+            else str(v)
+
+    shown = [f"{k} = {fmt(v)}" for k, v in opt.items()
+             if k == "lr" or (k != "name" and v != defaults[k])]
+    return opt["name"] + " (" + ", ".join(shown) + ")"
 
 
 def _frozen(problem: Problem, name: str) -> bool:
