@@ -21,12 +21,15 @@ def make_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
 
 
-def number(v, decimals: int) -> str:
+def number(v, decimals: int, sign_space: bool = False) -> str:
+    """Fixed decimals; a rounded zero is a zero ("-0.0000" says nothing a reader can use).
+    sign_space keeps a column for the sign, so mixed-sign matrices line up."""
     if v is None:
-        return "null"
+        return " null" if sign_space else "null"
     s = f"{v:.{decimals}f}"
-    # "-0.0000" says nothing a reader can use; a rounded zero is a zero
-    return s[1:] if s.startswith("-") and float(s) == 0 else s
+    if s.startswith("-") and float(s) == 0:
+        s = s[1:]
+    return s if not sign_space or s.startswith("-") else " " + s
 
 
 def _elide(items: list, marker):
@@ -41,7 +44,7 @@ def cell(value, decimals: int) -> str:
         return number(value, decimals)
     rows = value if value and isinstance(value[0], list) else [value]
     shown = [
-        [number(v, decimals) if v is not ... else "…" for v in _elide(list(r), ...)]
+        [number(v, decimals, True) if v is not ... else "…" for v in _elide(list(r), ...)]
         for r in _elide(rows, None) if r is not None
     ]
     width = max(len(s) for r in shown for s in r)

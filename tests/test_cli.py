@@ -64,8 +64,8 @@ def test_every_example_solves_in_every_format(run, path):
 def test_table_shows_the_quiz_quantities(run):
     out = run("solve", CLASSIC).stdout
     assert "Learnable parameters  36" in out
-    assert "a1       [1.5350 1.9825 1.9301]   5.4477" in out
-    assert "h1       [0.8227 0.8789 0.8733]   2.5750" in out
+    assert "a1       [ 1.5350  1.9825  1.9301]   5.4477" in out
+    assert "h1       [ 0.8227  0.8789  0.8733]   2.5750" in out
     assert "L (cross_entropy, mean)   0.8564" in out
     assert "∂L/∂a3   [ 0.2369  0.3384 -0.5753]" in out
     assert "∂L/∂b2   [ 0.0184 -0.0200 -0.0038]" in out
@@ -92,8 +92,8 @@ Step 1 · Forward pass: a = W h + b, h = f(a)
  h0 = x   [ 0.50 -0.50  1.00]
  a1       [ 0.75 -0.25]         0.50
  h1       [ 0.75 -0.03]         0.72
- a2       [0.24 0.60]           0.84
- h2       [0.56 0.64]           1.20
+ a2       [ 0.24  0.60]         0.84
+ h2       [ 0.56  0.64]         1.20
 """
 
 
