@@ -78,7 +78,28 @@ def output_options(formats, default):
     return decorate
 
 
-def _sources(paths: tuple[str, ...]) -> tuple[str, ...]:
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples")
+
+
+def example_names() -> list[str]:
+    return sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
+
+
+def example_path(name: str) -> str:
+    if name not in example_names():
+        fail(f"--example {name}: no such example, expected one of "
+             + ", ".join(example_names()))
+    return os.path.join(EXAMPLES, f"{name}.yaml")
+
+
+def example_option(command):
+    return click.option("--example", "examples", multiple=True, metavar="NAME",
+                        help="A bundled example problem (see `backprop new --list-examples`)."
+                        )(command)
+
+
+def _sources(paths: tuple[str, ...], examples: tuple[str, ...] = ()) -> tuple[str, ...]:
+    paths = tuple(paths) + tuple(example_path(name) for name in examples)
     if paths:
         return paths
     if sys.stdin.isatty():
@@ -159,13 +180,17 @@ def cli():
 
 @cli.command()
 @click.argument("problems", nargs=-1, metavar="[PROBLEM...]")
+@example_option
 @problem_options
-@output_options(["table", "json", "yaml"], "table")
+@output_options(["table", "json", "yaml", "markdown", "latex", "csv"], "table")
 @click.option("--get", "path", metavar="PATH",
               help="Print one value of the JSON document, e.g. loss, sums.h1, "
                    "gradients.b2.0, update.loss.")
+@click.option("--round", "round_to", type=click.IntRange(0, 15), metavar="K",
+              help="Textbook rounding: carry every intermediate value rounded to K decimals "
+                   "(half away from zero) into the next step.")
 @translate_errors
-def solve(problems, lr, optimizer, decimals, fmt, path):
+def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
     """Forward pass, loss, every gradient and one update of each PROBLEM.
 
     PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
@@ -177,20 +202,30 @@ def solve(problems, lr, optimizer, decimals, fmt, path):
       backprop solve problems/classic.yaml --get gradients.b2
       backprop solve problems/classic.yaml --lr 0.5 --decimals 8
       cat p.yaml | backprop solve - --get update.loss
+      backprop solve variants/*.yaml --format csv     # an answer key
+      backprop solve --example classic --format markdown
     """
     results = []
-    for source in _sources(problems):
+    rounding = engine.round_half_away(round_to) if round_to is not None else None
+    for source in _sources(problems, examples):
         problem = _load(source, optimizer, lr)
         try:
             sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                               problem.optimizer, problem.hyper, problem.state)
+                               problem.optimizer, problem.hyper, problem.state, rounding)
         except engine.NumericalError as e:
             _numerical(problem, e)
-        results.append((problem, report.solve_document(problem, sol)))
+        results.append((problem, report.solve_document(problem, sol, round_to)))
     docs = [doc for _, doc in results]
     if path is not None:
         lines = [report.format_value(report.get(doc, path)) for doc in docs]
         _emit("\n".join(lines))
+    elif fmt == "csv":
+        _emit(report.csv_table([p.source for p, _ in results], docs))
+    elif fmt in ("markdown", "latex"):
+        from backprop_cli import worked
+
+        render = worked.markdown if fmt == "markdown" else worked.latex
+        _emit("\n".join(render(problem, doc, decimals) for problem, doc in results))
     elif fmt == "json":
         _emit(documents.dump_json(docs[0] if len(docs) == 1 else docs))
     elif fmt == "yaml":
@@ -203,6 +238,7 @@ def solve(problems, lr, optimizer, decimals, fmt, path):
 
 @cli.command()
 @click.argument("problem", required=False, metavar="[PROBLEM]")
+@example_option
 @problem_options
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many updates to apply.")
@@ -214,7 +250,7 @@ def solve(problems, lr, optimizer, decimals, fmt, path):
                    "- for standard output; .json names get JSON).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @translate_errors
-def step(problem, lr, optimizer, steps, decimals, fmt, every, output, quiet):
+def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, quiet):
     """Apply --steps updates to PROBLEM and write the updated problem file.
 
     With no -o and no --format, the updated problem goes to standard output as YAML when
@@ -227,8 +263,10 @@ def step(problem, lr, optimizer, steps, decimals, fmt, every, output, quiet):
       backprop step p.yaml --optimizer adam --lr 0.1 --steps 100 --format json
       backprop step p.yaml -o p.yaml            # update the file in place
     """
-    (source,) = _sources((problem,) if problem else ())
-    prob = _load(source, optimizer, lr)
+    sources = _sources((problem,) if problem else (), examples)
+    if len(sources) != 1:
+        fail("step takes one problem: a PROBLEM or one --example")
+    prob = _load(sources[0], optimizer, lr)
     try:
         with _progress(steps, quiet) as tick:
             run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
@@ -265,3 +303,6 @@ def step(problem, lr, optimizer, steps, decimals, fmt, every, output, quiet):
 
 def main():
     cli(prog_name="backprop")
+
+
+from backprop_cli import cli_tools  # noqa: E402,F401  (registers new and check)

@@ -10,7 +10,9 @@ problem module transposes for files written in_out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import numpy as np
 
@@ -20,6 +22,26 @@ from backprop_cli.functions import ACTIVATIONS, LOSSES
 
 class NumericalError(ValueError):
     """A value left float64's range (overflow, nan) where no finite answer exists."""
+
+
+def round_half_away(decimals: int):
+    """Rounding as people do it by hand: to `decimals` places of the printed decimal value,
+    halves away from zero (2.675 -> 2.68, though the float is a hair below 2.675)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    context = Context(prec=400)  # room for any float's integer digits plus the decimals
+
+    def one(v: float) -> float:
+        if not math.isfinite(v):
+            return v
+        exact = Decimal(repr(v)).quantize(quantum, rounding=ROUND_HALF_UP, context=context)
+        return float(exact) + 0.0  # + 0.0: a rounded -0.0 is 0.0
+
+    def rnd(value):
+        if isinstance(value, np.ndarray):
+            return np.array([one(v) for v in value.ravel().tolist()]).reshape(value.shape)
+        return one(value)
+
+    return rnd
 
 
 @dataclass(frozen=True)
@@ -98,8 +120,15 @@ def _check(name: str, value, when: str = "") -> None:
         raise NumericalError(f"{name} is not finite in float64{where}")
 
 
-def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "") -> Forward:
-    """x (N, n_0), y (N, n_L) targets. Fails with NumericalError on overflow."""
+def _same(value):
+    return value
+
+
+def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
+            rounding=None) -> Forward:
+    """x (N, n_0), y (N, n_L) targets. Fails with NumericalError on overflow.
+    rounding, when given, is applied to every value as it is computed (textbook rounding)."""
+    r = rounding or _same
     a_s, h_s = [], [x]
     h = x
     with np.errstate(all="ignore"):  # overflow is detected below and reported by name
@@ -107,18 +136,21 @@ def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str 
             a = h @ params[f"W{l}"].T
             if spec.bias:
                 a += params[f"b{l}"]
+            a = r(a)
             _check(f"a{l}", a, when)
-            h = ACTIVATIONS[spec.activation].forward(a, spec.param)
+            h = r(ACTIVATIONS[spec.activation].forward(a, spec.param))
             _check(f"h{l}", h, when)
             a_s.append(a)
             h_s.append(h)
         per_sample = LOSSES[model.loss].value(a, h, y)
-        loss = float(per_sample.sum() if model.reduction == "sum" else per_sample.mean())
+        loss = r(float(per_sample.sum() if model.reduction == "sum" else per_sample.mean()))
     _check("the loss", loss, when)
     return Forward(tuple(a_s), tuple(h_s), loss)
 
 
-def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "") -> Gradients:
+def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "",
+             rounding=None) -> Gradients:
+    r = rounding or _same
     L = len(model.layers)
     n = y.shape[0]
     scale = 1.0 if model.reduction == "sum" else 1.0 / n
@@ -128,25 +160,25 @@ def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str 
     dh_s: list = [None] * L
     grads = {}
     with np.errstate(all="ignore"):
-        dh = loss.grad_h(a, h, y) * scale
+        dh = r(loss.grad_h(a, h, y) * scale)
         dh_s[L - 1] = dh  # may be inf at saturation: reported as null, never used below
         if loss.grad_a is not None:
-            da = loss.grad_a(a, h, y) * scale
+            da = r(loss.grad_a(a, h, y) * scale)
         else:
-            da = _activation_backward(model.layers[-1], a, h, dh)
+            da = r(_activation_backward(model.layers[-1], a, h, dh))
         for l in range(L, 0, -1):
             spec = model.layers[l - 1]
             _check(f"the gradient of a{l}", da, when)
             da_s[l - 1] = da
-            grads[f"W{l}"] = da.T @ fwd.h[l - 1]
+            grads[f"W{l}"] = r(da.T @ fwd.h[l - 1])
             if spec.bias:
-                grads[f"b{l}"] = da.sum(axis=0)
+                grads[f"b{l}"] = r(da.sum(axis=0))
             if l == 1:
                 break
-            dh = da @ params[f"W{l}"]
+            dh = r(da @ params[f"W{l}"])
             _check(f"the gradient of h{l - 1}", dh, when)
             dh_s[l - 2] = dh
-            da = _activation_backward(model.layers[l - 2], fwd.a[l - 2], fwd.h[l - 1], dh)
+            da = r(_activation_backward(model.layers[l - 2], fwd.a[l - 2], fwd.h[l - 1], dh))
         for name, g in grads.items():
             _check(f"the gradient of {name}", g, when)
     return Gradients(tuple(da_s), tuple(dh_s), grads)
@@ -158,7 +190,7 @@ def _activation_backward(spec: LayerSpec, a, h, dh):
 
 def apply_update(
     model: Model, params: dict, grads: dict, optimizer: str, hyper: dict, state: dict,
-    when: str = "",
+    when: str = "", rounding=None,
 ) -> tuple[dict, dict]:
     """One optimizer step on the trainable parameters; returns new (params, state)."""
     names = model.trainable_names()
@@ -168,17 +200,23 @@ def apply_update(
             {n: params[n] for n in names}, {n: grads[n] for n in names},
             {n: state[n] for n in names if n in state},
         )
+    if rounding is not None:
+        new = {n: rounding(v) for n, v in new.items()}
+        new_state = {n: {k: v if k == "step" else rounding(v) for k, v in s.items()}
+                     for n, s in new_state.items()}
     for name, value in new.items():
         _check(name, value, when)
     return {**params, **new}, new_state
 
 
-def solve(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict) -> Solution:
-    fwd = forward(model, params, x, y)
-    grads = backward(model, params, fwd, y)
+def solve(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict,
+          rounding=None) -> Solution:
+    fwd = forward(model, params, x, y, rounding=rounding)
+    grads = backward(model, params, fwd, y, rounding=rounding)
     when = "after the update"
-    new_params, new_state = apply_update(model, params, grads.params, optimizer, hyper, state, when)
-    after = forward(model, new_params, x, y, when)
+    new_params, new_state = apply_update(model, params, grads.params, optimizer, hyper, state,
+                                         when, rounding)
+    after = forward(model, new_params, x, y, when, rounding)
     return Solution(fwd, grads, Update(optimizer, hyper, new_params, new_state, after.loss))
 
 

@@ -172,3 +172,21 @@ def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Gro
                            if not isinstance(value, int) else str(value))
     parts += [head_params, params]
     return Group(*parts)
+
+
+def check_view(problem: Problem, result) -> Group:
+    """The gradient check: one row per parameter, the tolerance stated."""
+    parts = [_header(problem)]
+    rule = (f"central differences, step {result.step:g}; entries agree when |analytic − "
+            f"numeric| ≤ {result.atol:g}·max(1, |L|) + {result.rtol:g}·|numeric|")
+    head, table = _section("Gradient check: " + rule, "parameter", "entries", "skipped (kink)",
+                           "max abs error", "max rel error", "result")
+    for p in result.parameters:
+        table.add_row(p.name, str(p.checked), str(p.skipped), f"{p.max_abs:.2e}",
+                      f"{p.max_rel:.2e}", "ok" if p.ok else f"FAIL ({p.failures})")
+    parts += [head, table]
+    failures = sum(p.failures for p in result.parameters)
+    verdict = ("All analytic gradients agree with finite differences." if result.ok else
+               f"{failures} entr{'y' if failures == 1 else 'ies'} disagree.")
+    parts.append(Text(verdict, style="bold"))
+    return Group(*parts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 
@@ -42,12 +44,14 @@ def parameters_document(problem: Problem, params: dict) -> dict:
     return {n: in_file_layout(problem, n, params[n]) for n in problem.model.parameter_names()}
 
 
-def solve_document(problem: Problem, sol: Solution) -> dict:
+def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) -> dict:
     model, fwd, grads = problem.model, sol.forward, sol.gradients
     L = len(model.layers)
     doc: dict = {}
     if problem.title is not None:
         doc["title"] = problem.title
+    if rounded is not None:
+        doc["rounded"] = rounded  # every value was rounded to this many decimals
     doc["parameters"] = count_parameters(problem.params, model.parameter_names())
     doc["trainable"] = count_parameters(problem.params, model.trainable_names())
     forward, sums = {}, {}
@@ -82,6 +86,24 @@ def step_document(problem: Problem, run: Training) -> dict:
         "parameters": parameters_document(problem, run.params),
         "state": state_document(problem, run.state),
     }
+
+
+def csv_table(files: list[str], docs: list[dict]) -> str:
+    """An answer key: one row per problem with the values quizzes ask for. Columns are
+    named by their --get paths; problems of different depths get the union of columns."""
+    sums = []
+    for doc in docs:
+        sums += [k for k in doc["sums"] if k not in sums]
+    sums.sort(key=lambda k: (int(k[1:]), k[0]))  # a1, h1, a2, h2, ...
+    header = ["file", "parameters"] + [f"sums.{k}" for k in sums] + ["loss", "update.loss"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for name, doc in zip(files, docs, strict=True):
+        writer.writerow([name, doc["parameters"]]
+                        + [repr(doc["sums"][k]) if k in doc["sums"] else "" for k in sums]
+                        + [repr(doc["loss"]), repr(doc["update"]["loss"])])
+    return out.getvalue()
 
 
 def get(doc, path: str):

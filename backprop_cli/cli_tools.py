@@ -1,0 +1,200 @@
+"""Teaching commands: `backprop new` (seeded problems) and `backprop check` (gradient check).
+Registered on the `cli` group by cli.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from backprop_cli import documents, engine, generate, gradcheck
+from backprop_cli.cli import (
+    _emit,
+    _load,
+    _numerical,
+    _print_views,
+    _sources,
+    cli,
+    example_names,
+    example_option,
+    example_path,
+    fail,
+    translate_errors,
+)
+from backprop_cli.errors import ProblemError
+from backprop_cli.functions import ACTIVATIONS, LOSSES
+from backprop_cli.problem import from_document, load
+
+
+def _numbers(option: str, text: str) -> list:
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            values.append(int(part) if part.lstrip("+-").isdigit() else float(part))
+        except ValueError:
+            raise click.BadParameter(f"found {part!r}, expected comma-separated numbers",
+                                     param_hint=option) from None
+    return values
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = _numbers("--layers", text)
+    if len(sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in sizes):
+        raise click.BadParameter("expected at least two positive whole numbers, input size "
+                                 "first, like 3,3,3,3", param_hint="--layers")
+    return sizes
+
+
+def _activations(text: str | None, depth: int, loss: str) -> list[str]:
+    if text is None:
+        return generate.default_activations(depth, loss)
+    names = [t.strip() for t in text.split(",")]
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise click.BadParameter(f"found {name!r}, expected one of "
+                                     + ", ".join(ACTIVATIONS), param_hint="--activations")
+    if len(names) != depth:
+        raise click.BadParameter(f"found {len(names)} activations, expected {depth}: one per "
+                                 "layer after the input", param_hint="--activations")
+    return names
+
+
+def _list_examples() -> None:
+    for name in example_names():
+        click.echo(f"{name:<15} {load(example_path(name)).title or ''}".rstrip())
+
+
+@cli.command()
+@click.option("--layers", metavar="SIZES", help="Layer sizes, input first, e.g. 3,3,3,3.")
+@click.option("--activations", metavar="NAMES",
+              help="One per layer after the input (default: sigmoid hidden layers; softmax "
+                   "output for cross_entropy, sigmoid otherwise).")
+@click.option("--loss", type=click.Choice(list(LOSSES)), default="cross_entropy",
+              show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="numpy.random.seed for the draws (W1, b1, W2, b2, ..., then x and y).")
+@click.option("--decimals", type=click.IntRange(0, 17), metavar="D",
+              help="Round every drawn number to D decimals (Python's round).")
+@click.option("--init", type=click.Choice(generate.INITS), default="uniform",
+              show_default=True,
+              help="uniform [0, 1) as printed exercises use; normal; xavier (Glorot uniform) "
+                   "and he (Kaiming normal) with zero biases.")
+@click.option("--x", "x_text", metavar="NUMBERS", help="The input, e.g. 1,0,1 (default: drawn).")
+@click.option("--y", "y_text", metavar="TARGET",
+              help="A class index (for losses other than cross_entropy: its one-hot vector) "
+                   "or a comma-separated target vector (default: a drawn class).")
+@click.option("--title", help="The problem's title.")
+@click.option("--count", type=click.IntRange(min=1), metavar="N",
+              help="Write N variants into the folder -o names, variant i drawn with seed + i.")
+@click.option("-o", "--output", metavar="FILE|DIR", help="Where to write (default: stdout).")
+@click.option("--list-examples", is_flag=True, help="List the bundled example problems.")
+@translate_errors
+def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
+        output, list_examples):
+    """Write a problem file with seeded random weights.
+
+    \b
+    Examples:
+      backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 > classic.yaml
+      backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 | backprop solve
+      backprop new --layers 2,3,1 --loss mse --init xavier --seed 7
+      backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
+      backprop new --list-examples
+    """
+    if list_examples:
+        _list_examples()
+        return
+    if layers is None:
+        raise click.UsageError("Missing option '--layers' (e.g. --layers 3,3,3,3).")
+    sizes = _sizes(layers)
+    acts = _activations(activations, len(sizes) - 1, loss)
+    x = _numbers("--x", x_text) if x_text else None
+    if x is not None and len(x) != sizes[0]:
+        raise click.BadParameter(f"found {len(x)} numbers, expected {sizes[0]} (the input "
+                                 "size)", param_hint="--x")
+    y = None
+    if y_text:
+        y = _numbers("--y", y_text)
+        y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
+    if count is not None and output is None:
+        raise click.UsageError("--count needs -o DIR: the folder to write the variants to.")
+    seeds = [seed] if count is None else [seed + i for i in range(count)]
+    texts = []
+    for i, s in enumerate(seeds):
+        name = title or ("Seeded problem" if count is None else f"Variant {i}")
+        doc = generate.problem(sizes, acts, loss, s, decimals, init, x, y,
+                               f"{name} (seed {s})")
+        try:
+            from_document(doc, "backprop new")  # the same rules as any problem file
+        except ProblemError as e:
+            fail(f"backprop new: {e.place}: {e.message}")
+        texts.append(documents.dump_yaml(doc))
+    if count is None:
+        if output in (None, "-"):
+            _emit(texts[0])
+        else:
+            _write(output, texts[0])
+        return
+    os.makedirs(output, exist_ok=True)
+    width = len(str(count - 1))
+    for i, text in enumerate(texts):
+        _write(os.path.join(output, f"variant-{i:0{width}d}.yaml"), text)
+    click.echo(f"wrote {count} problems to {output}", err=True)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        documents.write_atomic(path, text)
+    except OSError as e:
+        fail(f"{path}: cannot write: {e.strerror or e}")
+
+
+@cli.command()
+@click.argument("problem", required=False, metavar="[PROBLEM]")
+@example_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--step", "step_size", type=click.FloatRange(min=0, min_open=True),
+              default=gradcheck.STEP, show_default=True, help="Finite-difference step.")
+@click.option("--rtol", type=click.FloatRange(min=0), default=gradcheck.RTOL,
+              show_default=True)
+@click.option("--atol", type=click.FloatRange(min=0), default=gradcheck.ATOL,
+              show_default=True)
+@translate_errors
+def check(problem, examples, fmt, step_size, rtol, atol):
+    """Compare every analytic gradient with central finite differences.
+
+    Exit status 1 when an entry disagrees beyond the stated tolerance; entries at a kink
+    of relu, leaky_relu or elu are skipped and counted.
+
+    \b
+    Examples:
+      backprop check problems/classic.yaml
+      backprop check --example in_out --format json
+    """
+    sources = _sources((problem,) if problem else (), examples)
+    if len(sources) != 1:
+        fail("check takes one problem: a PROBLEM or one --example")
+    prob = _load(sources[0], None, None)
+    try:
+        result = gradcheck.check(prob.model, prob.params, prob.x, prob.y, step_size, atol,
+                                 rtol)
+    except engine.NumericalError as e:
+        _numerical(prob, e)
+    if fmt == "json":
+        doc = {"step": result.step, "atol": result.atol, "rtol": result.rtol,
+               "loss": result.loss, "ok": result.ok,
+               "parameters": {p.name: {"checked": p.checked, "skipped": p.skipped,
+                                       "max_abs": p.max_abs, "max_rel": p.max_rel,
+                                       "failures": p.failures}
+                              for p in result.parameters}}
+        _emit(documents.dump_json(doc))
+    else:
+        from backprop_cli.render import check_view
+
+        _print_views([check_view(prob, result)])
+    sys.stdout.flush()
+    if not result.ok:
+        sys.exit(1)
