@@ -249,8 +249,10 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
               help="Write the updated problem file here (atomically; may be the input; "
                    "- for standard output; .json names get JSON).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--plot", metavar="FILE",
+              help="Draw the loss per step to FILE (.png, .svg or .pdf; needs the plot extra).")
 @translate_errors
-def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, quiet):
+def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, quiet, plot):
     """Apply --steps updates to PROBLEM and write the updated problem file.
 
     With no -o and no --format, the updated problem goes to standard output as YAML when
@@ -262,6 +264,7 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
       backprop step --lr 1 < p.yaml | backprop step | backprop solve --get loss
       backprop step p.yaml --optimizer adam --lr 0.1 --steps 100 --format json
       backprop step p.yaml -o p.yaml            # update the file in place
+      backprop step p.yaml --optimizer adam --lr 0.05 --steps 500 --plot losses.png
     """
     sources = _sources((problem,) if problem else (), examples)
     if len(sources) != 1:
@@ -276,6 +279,16 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     terminal = sys.stdout.isatty()
     if output == "-" and fmt is not None:
         fail("-o - and --format both write to standard output: choose one")
+    if plot is not None:
+        from backprop_cli import draw
+
+        title = f"{prob.optimizer}, lr = {prob.hyper['lr']!r}"
+        try:
+            draw.plot_losses(list(run.losses), plot, title)
+        except draw.MissingExtra as e:
+            fail(str(e))
+        except OSError as e:
+            fail(f"{plot}: cannot write: {e.strerror or e}")
     if output is None and fmt is None and not terminal:
         _emit(documents.dump_yaml(updated_document(prob, run.params, run.state)))
         return
@@ -305,4 +318,4 @@ def main():
     cli(prog_name="backprop")
 
 
-from backprop_cli import cli_tools  # noqa: E402,F401  (registers new and check)
+from backprop_cli import cli_draw, cli_tools  # noqa: E402,F401  (register more commands)

@@ -1,0 +1,1 @@
+"""`backprop draw`: registered on the `cli` group by cli.py (being written)."""
