@@ -269,6 +269,14 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     sources = _sources((problem,) if problem else (), examples)
     if len(sources) != 1:
         fail("step takes one problem: a PROBLEM or one --example")
+    if plot is not None:  # a bad name or a missing extra fails before a long run
+        from backprop_cli import draw
+
+        try:
+            draw.picture_format(plot)
+            draw.require_matplotlib()
+        except (draw.UnknownFormat, draw.MissingExtra) as e:
+            fail(str(e))
     prob = _load(sources[0], optimizer, lr)
     try:
         with _progress(steps, quiet) as tick:
@@ -280,13 +288,9 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     if output == "-" and fmt is not None:
         fail("-o - and --format both write to standard output: choose one")
     if plot is not None:
-        from backprop_cli import draw
-
         title = f"{prob.optimizer}, lr = {prob.hyper['lr']!r}"
         try:
             draw.plot_losses(list(run.losses), plot, title)
-        except draw.MissingExtra as e:
-            fail(str(e))
         except OSError as e:
             fail(f"{plot}: cannot write: {e.strerror or e}")
     if output is None and fmt is None and not terminal:

@@ -1,1 +1,80 @@
-"""`backprop draw`: registered on the `cli` group by cli.py (being written)."""
+"""`backprop draw`: the network diagram of a problem, with its numbers. Registered on the
+`cli` group by cli.py. Matplotlib (the `plot` extra) is imported only when it runs."""
+
+from __future__ import annotations
+
+import warnings
+
+import click
+
+from backprop_cli import draw as pictures
+from backprop_cli import engine
+from backprop_cli.cli import (
+    DEFAULT_DECIMALS,
+    _load,
+    _numerical,
+    _sources,
+    cli,
+    example_option,
+    fail,
+    translate_errors,
+)
+
+
+@cli.command("draw")
+@click.argument("problem", required=False, metavar="[PROBLEM]")
+@example_option
+@click.option("-o", "--output", metavar="FILE", required=True,
+              help="The picture to write (atomically): .svg, .png or .pdf, by its extension.")
+@click.option("--biases", type=click.Choice(["shown", "hidden"]), default="shown",
+              show_default=True, help="Draw each layer's bias as a node '1' feeding it.")
+@click.option("--values", is_flag=True,
+              help="Write each neuron's a and h, the loss, and the weights on the edges (as "
+                   "colour and width when a layer has more than 6 neurons).")
+@click.option("--gradients", is_flag=True, help="Write each neuron's ∂L/∂a.")
+@click.option("--decimals", type=click.IntRange(0, 17), default=DEFAULT_DECIMALS,
+              show_default=True, help="Decimals of the numbers written.")
+@translate_errors
+def draw_command(problem, examples, output, biases, values, gradients, decimals):
+    """Draw PROBLEM's network as an exercise shows it: SVG, PNG or PDF.
+
+    Input, hidden and output layers are columns of neurons (x1..., h1_1..., ŷ1...), every
+    connection drawn, each layer's activation under it. Layers of more than 12 neurons
+    show the first 9, ⋮ and the last. With a batch, --values and --gradients show the
+    first sample. Needs matplotlib: pip install 'backprop-cli[plot]'.
+
+    \b
+    Examples:
+      backprop draw problems/classic.yaml -o net.svg
+      backprop draw problems/classic.yaml --values -o docs/classic.svg
+      backprop draw problems/classic.yaml --values --gradients --decimals 3 -o net.png
+      backprop draw --example textbook_321 --biases hidden -o net.pdf
+      backprop new --layers 4,12,12,3 | backprop draw - -o wide.png
+    """
+    try:
+        pictures.picture_format(output)
+        pictures.require_matplotlib()
+    except (pictures.UnknownFormat, pictures.MissingExtra) as e:
+        fail(str(e))
+    sources = _sources((problem,) if problem else (), examples)
+    if len(sources) != 1:
+        fail("draw takes one problem: a PROBLEM or one --example")
+    prob = _load(sources[0], None, None)
+    fwd = grads = None
+    if values or gradients:
+        try:
+            fwd = engine.forward(prob.model, prob.params, prob.x, prob.y)
+            if gradients:
+                grads = engine.backward(prob.model, prob.params, fwd, prob.y)
+        except engine.NumericalError as e:
+            _numerical(prob, e)
+    net = pictures.network(prob, fwd if values else None, grads, decimals,
+                           biases == "shown")
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # e.g. a glyph the font lacks
+            warnings.simplefilter("always")
+            pictures.draw_network(net, output, decimals)
+    except OSError as e:
+        fail(f"{output}: cannot write: {e.strerror or e}")
+    for message in dict.fromkeys(str(w.message) for w in caught):  # each once, no traceback
+        click.echo(f"Warning: {message}", err=True)
