@@ -189,8 +189,12 @@ def cli():
 @click.option("--round", "round_to", type=click.IntRange(0, 15), metavar="K",
               help="Textbook rounding: carry every intermediate value rounded to K decimals "
                    "(half away from zero) into the next step.")
+@click.option("--diagram", metavar="FILE",
+              help="With --format markdown or latex: draw the network (with its values) to "
+                   "FILE and show it in the solution (latex: .pdf or .png; needs the plot "
+                   "extra).")
 @translate_errors
-def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
+def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diagram):
     """Forward pass, loss, every gradient and one update of each PROBLEM.
 
     PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
@@ -215,6 +219,8 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
         except engine.NumericalError as e:
             _numerical(problem, e)
         results.append((problem, report.solve_document(problem, sol, round_to)))
+    if diagram is not None and fmt not in ("markdown", "latex"):
+        fail("--diagram goes with --format markdown or latex")
     docs = [doc for _, doc in results]
     if path is not None:
         lines = [report.format_value(report.get(doc, path)) for doc in docs]
@@ -225,7 +231,9 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
         from backprop_cli import worked
 
         render = worked.markdown if fmt == "markdown" else worked.latex
-        _emit("\n".join(render(problem, doc, decimals) for problem, doc in results))
+        if diagram is not None:
+            _draw_diagram(results, diagram, fmt, decimals)
+        _emit("\n".join(render(problem, doc, decimals, diagram) for problem, doc in results))
     elif fmt == "json":
         _emit(documents.dump_json(docs[0] if len(docs) == 1 else docs))
     elif fmt == "yaml":
@@ -234,6 +242,26 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to):
         from backprop_cli.render import solve_view
 
         _print_views(solve_view(problem, doc, decimals) for problem, doc in results)
+
+
+def _draw_diagram(results, path: str, fmt: str, decimals: int) -> None:
+    from backprop_cli import draw
+
+    if len(results) != 1:
+        fail("--diagram draws one problem's network: give one PROBLEM")
+    try:
+        kind = draw.picture_format(path)
+        draw.require_matplotlib()
+    except (draw.UnknownFormat, draw.MissingExtra) as e:
+        fail(str(e))
+    if fmt == "latex" and kind == "svg":
+        fail(f"--diagram {path}: pdflatex cannot include SVG, expected a .pdf or .png name")
+    problem = results[0][0]
+    fwd = engine.forward(problem.model, problem.params, problem.x, problem.y)
+    try:
+        draw.draw_network(draw.network(problem, fwd, None, decimals), path, decimals)
+    except OSError as e:
+        fail(f"{path}: cannot write: {e.strerror or e}")
 
 
 @cli.command()
