@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from backprop_cli.atomic import atomic_file
 
 MESSAGE = "drawing needs matplotlib: pip install 'backprop-cli[plot]'"
 FORMATS = ("svg", "png", "pdf")
@@ -61,23 +62,8 @@ def save(fig, path: str) -> None:
 
     FigureCanvasAgg(fig)
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".backprop-", suffix=f".{fmt}", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with _rc():
-                fig.savefig(f, format=fmt, dpi=DPI, metadata=metadata)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        else:  # mkstemp makes 0600; a new file gets the usual umask-based mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, binary=True) as f, _rc():
+        fig.savefig(f, format=fmt, dpi=DPI, metadata=metadata)
 
 
 @contextlib.contextmanager
