@@ -26,8 +26,11 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+_NO_KEY = object()
+
+
 class _Refused(Exception):
-    def __init__(self, mark, message, key=None):
+    def __init__(self, mark, message, key=_NO_KEY):
         super().__init__(message)
         self.mark, self.message, self.key = mark, message, key
 
@@ -54,7 +57,7 @@ class _StrictLoader(_Loader):
                 raise _Refused(key_node.start_mark, "found a list or mapping as a key, "
                                                     "expected a name") from None
             if key in mapping:
-                raise _Refused(key_node.start_mark, f"duplicate key {key!r}, "
+                raise _Refused(key_node.start_mark, f"duplicate key {shown_key(key)}, "
                                                     "expected each key once", key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
@@ -62,12 +65,16 @@ class _StrictLoader(_Loader):
 
 # Numbers as people write them. YAML 1.1 reads 1e-3 as a string and 010 as octal 8;
 # here an int is 0 or digits without a leading zero, a float has a point or an exponent.
+# Dates and `=` stay strings (title: 2024-05-01 is text), and the tags that build other
+# objects (!!binary, !!set, !!omap, !!pairs, !!timestamp) are refused like python tags.
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"""^(?:[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
                         |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
-_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_TAG = "tag:yaml.org,2002:"
+_INT_TAG, _FLOAT_TAG = _TAG + "int", _TAG + "float"
+_NOT_RESOLVED = (_INT_TAG, _FLOAT_TAG, _TAG + "timestamp", _TAG + "value")
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _NOT_RESOLVED]
     for first, resolvers in _Loader.yaml_implicit_resolvers.items()
 }
 for _first in "-+0123456789.":
@@ -75,11 +82,72 @@ for _first in "-+0123456789.":
     _StrictLoader.yaml_implicit_resolvers[_first][:0] = [(_INT_TAG, _INT), (_FLOAT_TAG, _FLOAT)]
 
 
+def _construct_int(loader, node):
+    # Also reached by an explicit !!int, which must not bring back 010, 0x1F or 1:30.
+    text = loader.construct_scalar(node)
+    if not _INT.match(text):
+        raise _Refused(node.start_mark, f"found !!int {text!r}, expected a whole number "
+                                        "written in decimal digits")
+    try:
+        return int(text)
+    except ValueError:  # longer than Python's integer-string limit (4300 digits)
+        digits = len(text.lstrip("+-"))
+        raise _Refused(node.start_mark, f"found a whole number of {digits} digits, "
+                                        "expected a number float64 can hold") from None
+
+
+def _construct_float(loader, node):
+    text = loader.construct_scalar(node)
+    if not (_FLOAT.match(text) or _INT.match(text)):
+        raise _Refused(node.start_mark, f"found !!float {text!r}, expected a number written "
+                                        "like 1.5, -2 or 1e-3")
+    return yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+
+
+def _refuse_tag(loader, node):
+    raise yaml.constructor.ConstructorError(
+        None, None, f"could not determine a constructor for the tag {node.tag!r}",
+        node.start_mark)
+
+
+def _construct_bool(loader, node):
+    text = loader.construct_scalar(node)
+    if text.lower() not in loader.bool_values:  # an explicit !!bool on anything else
+        raise _Refused(node.start_mark, f"found !!bool {text!r}, expected true or false")
+    return loader.bool_values[text.lower()]
+
+
+_StrictLoader.add_constructor(_INT_TAG, _construct_int)
+_StrictLoader.add_constructor(_TAG + "bool", _construct_bool)
+_StrictLoader.add_constructor(_FLOAT_TAG, _construct_float)
+for _name in ("binary", "set", "omap", "pairs", "timestamp"):
+    _StrictLoader.add_constructor(_TAG + _name, _refuse_tag)
+
+
+def shown_key(key) -> str:
+    """A mapping key as messages show it: quoted text, or the YAML spelling of a scalar."""
+    if isinstance(key, str):
+        return repr(key)
+    return key_text(key)
+
+
+def key_text(key) -> str:
+    """A mapping key as it appears in a place (`layers[0].activaton`): plain when it is
+    printable text, escaped otherwise, so a hostile key cannot write to the terminal."""
+    if isinstance(key, str):
+        return key if key.isprintable() and key else repr(key)
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    return repr(key)
+
+
 def read(path: str) -> tuple[str, bytes]:
     """(label for messages, raw bytes) of a path or '-' (standard input)."""
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
         label = STDIN
+        data = _read_limited(sys.stdin.buffer)
     else:
         label = path
         try:
@@ -88,12 +156,26 @@ def read(path: str) -> tuple[str, bytes]:
             if os.path.getsize(path) > MAX_BYTES:
                 raise ProblemError(label, None, "file is over 256 MiB, expected a smaller file")
             with open(path, "rb") as f:
-                data = f.read(MAX_BYTES + 1)
+                data = _read_limited(f)
         except OSError as e:
             raise ProblemError(label, None, f"cannot read: {e.strerror or e}") from None
-    if len(data) > MAX_BYTES:
+    if data is None:
         raise ProblemError(label, None, "input is over 256 MiB, expected a smaller file")
     return label, data
+
+
+def _read_limited(stream, chunk: int = 2**20) -> bytes | None:
+    """Everything in `stream`, or None once it passes MAX_BYTES. Read in chunks: read(n)
+    reserves n bytes up front, and a pipe or a special file has no size to check first."""
+    chunks, total = [], 0
+    while True:
+        block = stream.read(chunk)
+        if not block:
+            return b"".join(chunks)
+        total += len(block)
+        if total > MAX_BYTES:
+            return None
+        chunks.append(block)
 
 
 def parse(label: str, data: bytes):
@@ -129,14 +211,56 @@ def _parse_json(text: str):
         out = {}
         for key, value in items:
             if key in out:
-                raise _Refused(key, f"duplicate key {key!r}, expected each key once")
+                raise _Refused(key_text(key), f"duplicate key {key!r}, expected each key once")
             out[key] = value
         return out
 
     def constant(name):
         raise _Refused(None, f"found {name}, expected finite numbers")
 
-    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    def integer(digits):
+        try:
+            return int(digits)
+        except ValueError:  # longer than Python's integer-string limit (4300 digits)
+            raise _Refused(None, f"found a whole number of {len(digits.lstrip('-'))} digits, "
+                                 "expected a number float64 can hold") from None
+
+    doc = json.loads(text, object_pairs_hook=pairs, parse_constant=constant,
+                     parse_int=integer)
+    if _SURROGATE.search(text):  # JSON escapes can spell half a character: no text at all
+        place = _lone_surrogate(doc, "")
+        if place is not None:
+            raise _Refused(place or None, "found a \\u escape of half a character (a lone "
+                                          "surrogate), expected text")
+    return doc
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value, place):
+    """The place of the first key or string that is not valid Unicode text, else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return place
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = _lone_surrogate(key, place)
+            if where is not None:
+                return where
+            where = _lone_surrogate(item, f"{place}.{key_text(key)}" if place else key_text(key))
+            if where is not None:
+                return where
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, (str, list, dict)):
+                where = _lone_surrogate(item, f"{place}[{i}]")
+                if where is not None:
+                    return where
+    return None
 
 
 def _parse_yaml(label: str, text: str):
@@ -144,18 +268,28 @@ def _parse_yaml(label: str, text: str):
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _Refused as e:
         where = _where(e.mark)
-        raise ProblemError(label, f"{e.key} ({where})" if e.key is not None else where,
-                           e.message) from None
+        if e.key is not _NO_KEY:
+            where = f"{key_text(e.key)} ({where})"
+        raise ProblemError(label, where, e.message) from None
     except yaml.constructor.ConstructorError as e:
         tag = re.search(r"tag '([^']*)'", str(e.problem))
-        what = f"the tag {tag.group(1)}" if tag else str(e.problem)
-        what = what.replace("tag:yaml.org,2002:", "!!")
-        raise ProblemError(label, _where(e.problem_mark),
-                           f"found {what}, expected plain YAML (tags that build objects "
-                           "are not allowed)") from None
+        if tag:
+            what = f"found the tag {tag.group(1)}".replace("tag:yaml.org,2002:", "!!")
+            message = f"{what}, expected plain YAML (tags that build objects are not allowed)"
+        else:  # a standard tag on the wrong kind of node, like !!int [1]
+            problem = " ".join(str(e.problem).split())
+            message = f"found a tag that does not fit its value ({problem}), expected plain YAML"
+        raise ProblemError(label, _where(e.problem_mark), message) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, like \x08
+        at = e.position
+        where = f"line {text.count(chr(10), 0, at) + 1}, column {at - text.rfind(chr(10), 0, at)}"
+        found = chr(e.character) if isinstance(e.character, int) else e.character
+        raise ProblemError(label, where, f"found the character {found!r}, which YAML does "
+                                         "not allow, expected valid YAML") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
+        problem = " ".join(str(problem).split())  # one line, whatever the parser said
         raise ProblemError(label, _where(mark), f"{problem}, expected valid YAML") from None
     except RecursionError:
         raise ProblemError(label, None, "nesting is too deep, expected a problem file") from None
@@ -174,6 +308,15 @@ def _where(mark) -> str | None:
 
 class _FlowRowsDumper(_Dumper):
     """Lists of numbers on one line each, so a matrix reads as rows."""
+
+
+# A string is written plain only when no reader would take it for something else: neither
+# a YAML 1.1 reader nor ours, which reads 1e5 as a number (a title "1e5" gets quotes).
+_FlowRowsDumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in _Dumper.yaml_implicit_resolvers.items()}
+for _first in "-+0123456789.":
+    _FlowRowsDumper.yaml_implicit_resolvers.setdefault(_first, [])
+    _FlowRowsDumper.yaml_implicit_resolvers[_first][:0] = [(_INT_TAG, _INT), (_FLOAT_TAG, _FLOAT)]
 
 
 def _represent_list(dumper, data):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import unicodedata
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -86,8 +87,9 @@ def _choice(source, place, value, choices, what):
 def _check_keys(source, place, mapping, allowed):
     for key in mapping:
         if key not in allowed:
-            where = f"{place}.{key}" if place else str(key)
-            _fail(source, where, f"unknown key {key!r}, expected one of "
+            name = documents.key_text(key)
+            where = f"{place}.{name}" if place else name
+            _fail(source, where, f"unknown key {documents.shown_key(key)}, expected one of "
                                  + ", ".join(allowed) + _suggest(key, allowed))
 
 
@@ -107,7 +109,17 @@ def _require_numbers(source, place, rows):
 def _to_array(source, place, value, index_place):
     try:
         arr = np.array(value, dtype=np.float64)
-    except OverflowError:
+    except OverflowError:  # an integer beyond float64: find it to name it
+        rows = value if isinstance(value[0], list) else [value]
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if type(v) is int and abs(v) > 2**1023:
+                    try:
+                        float(v)
+                    except OverflowError:
+                        where = index_place(i, j) if rows is value else index_place(j)
+                        _fail(source, where, f"found an integer of {len(str(abs(v)))} digits, "
+                                             "expected a number float64 can hold")
         _fail(source, place, "found a number too large for float64, expected a finite number")
     bad = np.argwhere(~np.isfinite(arr))
     if bad.size:
@@ -157,6 +169,12 @@ def from_document(doc, source: str) -> Problem:
     title = doc.get("title")
     if title is not None and not isinstance(title, str):
         _fail(source, "title", f"found {describe(title)}, expected a string")
+    if title and not title.isprintable():
+        bad = next((c for c in title if unicodedata.category(c) == "Cc" and c not in "\n\t"),
+                   None)
+        if bad is not None:  # an escape sequence from a stranger's file must not reach a tty
+            _fail(source, "title", f"found the control character {bad!r}, expected printable "
+                                   "text (new lines and tabs are fine)")
     loss = _choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
     reduction = _choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
                         "a reduction")
@@ -213,7 +231,9 @@ def _layer(source, i, layer, layout, inputs, why, depth):
         found = W.shape if layout == "out_in" else W.shape[::-1]
         expected = (units, inputs) if layout == "out_in" else (inputs, units)
         hint = ""
-        if W.shape[0] == inputs:
+        bias = layer.get("bias")
+        # Transposed weights fit x (or the layer before), and then a bias, if any, fits them.
+        if W.shape[0] == inputs and (not isinstance(bias, list) or len(bias) == W.shape[1]):
             other = "in_out" if layout == "out_in" else "out_in"
             hint = f"; the weights look transposed: use layout: {other}"
             expected = (W.shape[1], inputs) if layout == "out_in" else (inputs, W.shape[1])
@@ -251,20 +271,41 @@ def _layer(source, i, layer, layout, inputs, why, depth):
     return spec, np.ascontiguousarray(W), b
 
 
+def _is_index(v) -> bool:
+    return type(v) is int
+
+
 def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
     """(n, k) float targets; class indices become one-hot rows."""
-    indices = (not batched and not isinstance(raw, list)) or (
-        batched and isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list))
+    ce = loss == "cross_entropy"
+    if not batched and not isinstance(raw, list) and not _is_index(raw):
+        expected = (f"a class index 0..{k - 1} or a target vector of {k} numbers" if ce
+                    else f"a target vector of {k} numbers")
+        _fail(source, "y", f"found {describe(raw)}, expected {expected}: {why}")
+    flat = isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list)
+    if batched and flat and not ce and not all(map(_is_index, raw)):
+        _fail(source, "y", f"found a list of {len(raw)} numbers, expected {n} target rows of "
+                           f"{k} numbers: x is a batch of {n} (a list of rows), so y is too")
+    if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
+        _fail(source, "y", f"found a list of rows, expected one target vector of {k} numbers: "
+                           "x is one sample (a batch writes x as a list of rows too)")
+    indices = (not batched and not isinstance(raw, list)) or (batched and flat)
     if indices:
         idx = raw if batched else [raw]
-        if loss != "cross_entropy":
+        if not ce:
             _fail(source, "y", f"found class indices, expected target vectors of {k} "
                                f"numbers: class indices need loss cross_entropy")
         if batched and len(idx) != n:
-            _fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples")
+            hint = ""
+            if k > 2 and len(idx) == k and all(map(_is_index, idx)) \
+                    and sorted(idx) == [0] * (k - 1) + [1]:
+                hint = ("; this looks like one one-hot vector: a batch needs one per sample, "
+                        "as a list of rows")
+            _fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples"
+                               + hint)
         for j, c in enumerate(idx):
             where = f"y[{j}]" if batched else "y"
-            if type(c) is not int or not 0 <= c < k:
+            if not _is_index(c) or not 0 <= c < k:
                 _fail(source, where, f"found {describe(c)}, expected a class index, an integer "
                                      f"0..{k - 1}: {why}")
         y = np.zeros((n, k))
@@ -279,7 +320,12 @@ def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
     if y.shape[1] != k:
         found = y.shape if batched else y.shape[1:]
         expected = (n, k) if batched else (k,)
-        _fail(source, "y", f"shape {_shape(found)}, expected {_shape(expected)}: {why}")
+        hint = ""
+        rows = raw if batched else [raw]
+        if ce and y.shape[1] == 1 and all(_is_index(r[0]) and 0 <= r[0] < k for r in rows):
+            written = [r[0] for r in rows] if batched else rows[0][0]
+            hint = f"; for class indices write y: {written}"
+        _fail(source, "y", f"shape {_shape(found)}, expected {_shape(expected)}: {why}{hint}")
     if loss == "bce" and ((y < 0) | (y > 1)).any():
         _fail(source, "y", "found a target outside [0, 1], expected probabilities for bce")
     return y
@@ -297,9 +343,12 @@ def _optimizer(source, block, model, params, layout):
     try:
         hyper = optimizers.hyperparameters(name, given)
     except optimizers.OptimizerError as e:
-        _fail(source, f"optimizer.{e.key}", str(e))
+        _fail(source, f"optimizer.{documents.key_text(e.key)}", str(e))
     state = _state(source, block.get("state"), name, hyper, model, params, layout)
     return name, given, hyper, state
+
+
+_SQUARES = ("sum", "square_avg", "exp_avg_sq", "max_exp_avg_sq")  # never negative in torch
 
 
 def _state(source, raw, name, hyper, model, params, layout) -> dict:
@@ -312,22 +361,29 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
     keys = optimizers.state_keys(name, hyper)
     state = {}
     for pname, entry in raw.items():
-        base = f"optimizer.state.{pname}"
+        shown = documents.key_text(pname)
+        base = f"optimizer.state.{shown}"
         if pname not in trainable:
             why = "it is frozen" if pname in params else "there is no such parameter"
-            _fail(source, base, f"found state for {pname}, expected state only for "
+            _fail(source, base, f"found state for {shown}, expected state only for "
                                 f"trainable parameters ({', '.join(trainable)}): {why}")
         if not isinstance(entry, dict) or set(entry) != set(keys):
-            found = ", ".join(map(str, entry)) if isinstance(entry, dict) else describe(entry)
-            _fail(source, base, f"found {found or 'nothing'}, expected {', '.join(keys)} "
+            found = (", ".join(map(documents.key_text, entry)) if isinstance(entry, dict)
+                     else describe(entry))
+            wanted = ", ".join(keys) if keys else "no state (none is kept)"
+            _fail(source, base, f"found {found or 'nothing'}, expected {wanted} "
                                 f"for {name} with these settings")
         shape = params[pname].shape
         s = {}
         for key, value in entry.items():
             if key == "step":
-                if type(value) is not int or value < 0:
-                    _fail(source, f"{base}.step", f"found {describe(value)}, expected a "
-                                                  "whole number >= 0")
+                # The optimizers compute with the step as a float (beta ** step): past 2**53
+                # it is not a count float64 can hold, and past 2**1024 it is no float at all.
+                if type(value) is not int or not 0 <= value <= 2**53:
+                    found = (f"an integer of {len(str(value))} digits" if type(value) is int
+                             and abs(value) > 10**20 else describe(value))
+                    _fail(source, f"{base}.step", f"found {found}, expected a whole number "
+                                                  "from 0 to 2**53")
                 s[key] = value
                 continue
             if len(shape) == 2:
@@ -340,6 +396,12 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
                 found = arr.shape[::-1] if layout == "in_out" and len(shape) == 2 else arr.shape
                 _fail(source, f"{base}.{key}", f"shape {_shape(found)}, expected "
                                                f"{_shape(file_shape)} like {pname}")
+            if key in _SQUARES and (arr < 0).any():
+                at = tuple(int(v) for v in np.argwhere(arr < 0)[0])
+                written = at[::-1] if layout == "in_out" and len(at) == 2 else at
+                _fail(source, f"{base}.{key}" + "".join(f"[{v}]" for v in written),
+                      f"found {arr[at]}, expected a number >= 0: {key} is a sum or an average "
+                      "of squares")
             s[key] = np.ascontiguousarray(arr)
         state[pname] = s
     return state
