@@ -216,9 +216,9 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
         try:
             sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
                                problem.optimizer, problem.hyper, problem.state, rounding)
+            results.append((problem, report.solve_document(problem, sol, round_to)))
         except engine.NumericalError as e:
             _numerical(problem, e)
-        results.append((problem, report.solve_document(problem, sol, round_to)))
     if diagram is not None and fmt not in ("markdown", "latex"):
         fail("--diagram goes with --format markdown or latex")
     docs = [doc for _, doc in results]

@@ -206,6 +206,10 @@ def apply_update(
                      for n, s in new_state.items()}
     for name, value in new.items():
         _check(name, value, when)
+    for name, entry in new_state.items():
+        for key, value in entry.items():
+            if key != "step":
+                _check(f"the optimizer state {name}.{key}", value, when)
     return {**params, **new}, new_state
 
 

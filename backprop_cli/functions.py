@@ -32,7 +32,9 @@ def sigmoid(a, p=None):
 
 
 def sigmoid_backward(a, h, dh, p):
-    return dh * (1.0 - h) * h
+    # s(a) s(-a), not h (1 - h): once h rounds to 1 (a > 37) the latter is 0 though the
+    # derivative (e^-a) is still a float64
+    return dh * h * sigmoid(-a)
 
 
 def tanh(a, p):
@@ -40,7 +42,9 @@ def tanh(a, p):
 
 
 def tanh_backward(a, h, dh, p):
-    return dh * (1.0 - h * h)
+    # sech^2(a) = 4u / (1 + u)^2 with u = e^(-2|a|): exact where 1 - h^2 rounds to 0
+    u = np.exp(-2.0 * np.abs(a))
+    return dh * (4.0 * u / ((1.0 + u) * (1.0 + u)))
 
 
 def relu(a, p):

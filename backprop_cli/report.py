@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from backprop_cli.engine import Solution, Training, count_parameters
+from backprop_cli.engine import NumericalError, Solution, Training, count_parameters
 from backprop_cli.problem import Problem, in_file_layout, state_document
 
 
@@ -58,7 +58,10 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     for l in range(1, L + 1):
         for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
             forward[name] = _rows(problem, arr)
-            sums[name] = math.fsum(arr.ravel().tolist())  # exactly rounded
+            try:
+                sums[name] = math.fsum(arr.ravel().tolist())  # exactly rounded
+            except OverflowError:  # finite entries whose sum is beyond float64
+                raise NumericalError(f"the sum of {name} is not finite in float64") from None
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, fwd.loss
     gradients = {}
     for l in range(L, 0, -1):

@@ -135,6 +135,8 @@ def loss_terms(loss: str, yhat, y, decimals: int) -> list[str]:
     if loss == "cross_entropy":
         parts = [(rf"\log {p[i]}" if y[i] == 1 else rf"{t[i]} \log {p[i]}")
                  for i in range(k) if y[i] != 0]
+        if not parts:  # an all-zero (soft) target: every term is 0 log p
+            return ["0"]
         if len(parts) == 1:
             return ["-" + parts[0]]
         return [r"-\bigl(" + parts[0]] + ["+ " + q for q in parts[1:]] + [r"\bigr)"]

@@ -652,8 +652,6 @@ optimizer: {name: adam}
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine.apply_update checks parameters but not the "
-                                       "optimizer state: exp_avg_sq = g*g overflows to inf")
 @pytest.mark.parametrize("args", [["solve", "--format", "json"], ["step", "--format", "json"],
                                   ["step"]])
 def test_optimizer_state_that_overflows_is_an_error(run, args):
@@ -673,8 +671,6 @@ layers:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="report.solve_document: math.fsum raises OverflowError "
-                                       "when finite a1 entries sum beyond float64")
 def test_a_sum_that_overflows_is_an_error(run):
     result = run("solve", "-", "--format", "json", input=SUM_OVERFLOW)
     assert result.exit_code == 2

@@ -228,24 +228,12 @@ TARGETS = {  # two samples, four outputs
 }
 
 
-# functions.py takes sigmoid' and tanh' from the rounded output, h (1 - h) and 1 - h^2 (as
-# torch does), which are 0 once h rounds to 1: at a = 40, sigmoid' = 4.2e-18 and tanh' =
-# 7.2e-35 come out as 0 though float64 holds them. Reported to the lead; strict, so a fix
-# (sigmoid(a) sigmoid(-a); 4t / (1 + t)^2 with t = exp(-2|a|)) turns these into failures
-# that say: remove the mark.
-DERIVATIVE_FROM_OUTPUT = pytest.mark.xfail(
-    strict=True, reason="sigmoid_backward / tanh_backward lose the derivative at |a| = 40")
-
-
 def output_cases():
     for loss in LOSSES:
         outputs = [LOSSES[loss].output] if LOSSES[loss].output else list(ACTIVATIONS)
         for out in outputs:
             for reduction in ("mean", "sum"):
-                marks = DERIVATIVE_FROM_OUTPUT if out in ("sigmoid", "tanh") and \
-                    loss in ("mse", "sse_half") else ()
-                yield pytest.param(loss, out, reduction, id=f"{loss}-{out}-{reduction}",
-                                   marks=marks)
+                yield pytest.param(loss, out, reduction, id=f"{loss}-{out}-{reduction}")
 
 
 @pytest.mark.parametrize("loss, out, reduction", list(output_cases()))
@@ -269,7 +257,7 @@ OUTPUT_FOR = {"cross_entropy": "softmax", "bce": "sigmoid", "mse": "identity",
 
 @pytest.mark.parametrize("loss", list(LOSSES))
 @pytest.mark.parametrize("hidden", [
-    pytest.param(name, marks=DERIVATIVE_FROM_OUTPUT if name in ("sigmoid", "tanh") else ())
+    pytest.param(name)
     for name in ACTIVATIONS])
 def test_extreme_hidden_layer(run, hidden, loss):
     """A hidden layer whose pre-activations are +-1000 and +-40: its gradients go back
@@ -303,9 +291,9 @@ def test_the_reference_is_independent_and_right():
 
 
 @pytest.mark.parametrize("name, a", [
-    pytest.param("sigmoid", 40.0, marks=DERIVATIVE_FROM_OUTPUT),
-    pytest.param("tanh", 40.0, marks=DERIVATIVE_FROM_OUTPUT),
-    pytest.param("tanh", -20.0, marks=DERIVATIVE_FROM_OUTPUT),
+    pytest.param("sigmoid", 40.0),
+    pytest.param("tanh", 40.0),
+    pytest.param("tanh", -20.0),
     ("sigmoid", -40.0), ("softplus", -40.0), ("elu", -40.0), ("softplus", 745.0),
 ])
 def test_derivative_at_the_extremes_is_what_float64_holds(run, name, a):
