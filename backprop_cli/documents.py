@@ -13,10 +13,10 @@ import json
 import os
 import re
 import sys
-import tempfile
 
 import yaml
 
+from backprop_cli.atomic import atomic_file
 from backprop_cli.errors import ProblemError
 
 MAX_BYTES = 256 * 2**20
@@ -338,20 +338,6 @@ def dump_json(doc, indent: int | None = 2) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write through a temporary file in the same folder and rename over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".backprop-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        else:  # mkstemp makes 0600; a new file gets the usual umask-based mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write all of `text` to `path` or, on any failure, nothing (see atomic.py)."""
+    with atomic_file(path) as f:
+        f.write(text)
