@@ -12,7 +12,7 @@ import time
 
 import click
 
-from backprop_cli import __version__, documents, engine, optimizers, report
+from backprop_cli import __version__, documents, engine, optimizers, report, training
 from backprop_cli.errors import ProblemError
 from backprop_cli.problem import Problem, load, updated_document
 
@@ -308,8 +308,8 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     prob = _load(sources[0], optimizer, lr)
     try:
         with _progress(steps, quiet) as tick:
-            run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
-                               prob.hyper, prob.state, steps, tick)
+            run = training.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
+                                 prob.hyper, prob.state, steps, tick)
     except engine.NumericalError as e:
         _numerical(prob, e)
     terminal = sys.stdout.isatty()

@@ -124,6 +124,13 @@ def _same(value):
     return value
 
 
+def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
+    """Combine the (N,) per-sample losses: their sum, or their mean (the same bits as
+    numpy's mean, without its overhead)."""
+    total = float(np.add.reduce(per_sample))
+    return total if reduction == "sum" else total / per_sample.shape[0]
+
+
 def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
             rounding=None) -> Forward:
     """x (N, n_0), y (N, n_L) targets. Fails with NumericalError on overflow.
@@ -142,8 +149,7 @@ def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str 
             _check(f"h{l}", h, when)
             a_s.append(a)
             h_s.append(h)
-        per_sample = LOSSES[model.loss].value(a, h, y)
-        loss = r(float(per_sample.sum() if model.reduction == "sum" else per_sample.mean()))
+        loss = r(reduce_loss(LOSSES[model.loss].value(a, h, y), model.reduction))
     _check("the loss", loss, when)
     return Forward(tuple(a_s), tuple(h_s), loss)
 
