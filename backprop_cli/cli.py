@@ -148,6 +148,10 @@ def _progress(steps: int, quiet: bool):
             live["bar"].stop()
 
 
+def _emit_doc(doc, kind: str) -> None:
+    documents.write(doc, kind, sys.stdout)
+
+
 def _emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
@@ -235,9 +239,9 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
             _draw_diagram(results, diagram, fmt, decimals)
         _emit("\n".join(render(problem, doc, decimals, diagram) for problem, doc in results))
     elif fmt == "json":
-        _emit(documents.dump_json(docs[0] if len(docs) == 1 else docs))
+        _emit_doc(docs[0] if len(docs) == 1 else docs, "json")
     elif fmt == "yaml":
-        _emit(documents.dump_yaml(docs[0] if len(docs) == 1 else docs))
+        _emit_doc(docs[0] if len(docs) == 1 else docs, "yaml")
     else:
         from backprop_cli.render import solve_view
 
@@ -322,24 +326,24 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
         except OSError as e:
             fail(f"{plot}: cannot write: {e.strerror or e}")
     if output is None and fmt is None and not terminal:
-        _emit(documents.dump_yaml(updated_document(prob, run.params, run.state)))
+        _emit_doc(updated_document(prob, run.params, run.state), "yaml")
         return
     if output is not None:
         doc = updated_document(prob, run.params, run.state)
         if output == "-":
-            _emit(documents.dump_yaml(doc))
+            _emit_doc(doc, "yaml")
         else:
-            as_json = output.lower().endswith(".json")
-            text = documents.dump_json(doc) + "\n" if as_json else documents.dump_yaml(doc)
+            kind = "json" if output.lower().endswith(".json") else "yaml"
             try:
-                documents.write_atomic(output, text)
+                documents.write_file(output, doc, kind)
             except OSError as e:
                 fail(f"{output}: cannot write: {e.strerror or e}")
+        del doc  # its lists are the size of the problem: free them before the report
     report_doc = report.step_document(prob, run)
     if fmt == "json":
-        _emit(documents.dump_json(report_doc))
+        _emit_doc(report_doc, "json")
     elif fmt == "yaml":
-        _emit(documents.dump_yaml(report_doc))
+        _emit_doc(report_doc, "yaml")
     elif fmt == "table" or (terminal and output != "-"):
         from backprop_cli.render import step_view
 

@@ -29,7 +29,7 @@ FROZEN = ("weights", "bias")
 @dataclass(frozen=True)
 class Problem:
     source: str  # the path, or <stdin>
-    document: dict  # the mapping as read, kept for writing the file back
+    document: dict  # the mapping as read, less parameters and optimizer: for writing back
     title: str | None
     x: np.ndarray  # (N, n_0)
     y: np.ndarray  # (N, n_L) targets; class indices become one-hot rows
@@ -61,8 +61,8 @@ class Problem:
 
 def load(path: str) -> Problem:
     """Read and validate a problem file; '-' is standard input."""
-    label, data = documents.read(path)
-    return from_document(documents.parse(label, data), label)
+    label, doc = documents.load(path)
+    return from_document(doc, label)
 
 
 # ------------------------------------------------------------------ validation
@@ -207,8 +207,18 @@ def from_document(doc, source: str) -> Problem:
     y = _targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
     model = Model(tuple(specs), loss, reduction)
     name, given, hyper, state = _optimizer(source, doc.get("optimizer"), model, params, layout)
-    return Problem(source, doc, title, x, y, batched, layout, model, params, name, given,
-                   hyper, state)
+    return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
+                   given, hyper, state)
+
+
+def _kept(doc: dict) -> dict:
+    """What writing the file back needs of the document: everything but the parameters
+    and the optimizer block, which are rewritten from arrays anyway (and, in a large
+    problem, are most of its memory). Placeholders keep each layer's key order."""
+    kept = {k: v for k, v in doc.items() if k != "optimizer"}
+    kept["layers"] = [{k: (None if k in ("weights", "bias") else v) for k, v in layer.items()}
+                      for layer in doc["layers"]]
+    return kept
 
 
 def _layer(source, i, layer, layout, inputs, why, depth):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from backprop_cli import engine, report, worked
-from backprop_cli.problem import from_document, load
+from backprop_cli.problem import from_document, load, updated_document
 from backprop_cli.render import number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,9 +212,10 @@ def test_batch_in_out_sum_and_class_indices(monkeypatch):
     text = worked.markdown(problem, doc, 4)
     assert r"L &= \sum_n \ell_n" in text and "class indices (\\[2, 0\\])" in text
     assert r"\operatorname{elu}" in text
-    swapped = dict(problem.document, layout="in_out", layers=[
+    full = updated_document(problem, problem.params, {})
+    swapped = dict(full, layout="in_out", layers=[
         dict(layer, weights=np.array(layer["weights"]).T.tolist())
-        for layer in problem.document["layers"]])
+        for layer in full["layers"]])
     flipped = from_document(swapped, "<test>")
     text = worked.markdown(flipped, solved(flipped), 4)
     for piece in [r"A_{1} &= H_{0} W_{1} + b_{1}", r"H_{0}^\top \Delta_{1}",
@@ -279,7 +280,8 @@ OPTIMIZERS = [
 def test_optimizers_show_rule_and_state(optimizer, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     base = load("problems/frozen_bias.yaml")
-    problem = from_document(dict(base.document, optimizer=optimizer), "<test>")
+    full = updated_document(base, base.params, {})
+    problem = from_document(dict(full, optimizer=optimizer), "<test>")
     doc = solved(problem)
     text = worked.markdown(problem, doc, 4)
     assert f"## Step 4: Update with {optimizer['name']}" in text
