@@ -31,6 +31,14 @@ def sigmoid(a, p=None):
     return np.where(a >= 0, 1.0, e) / (1.0 + e)
 
 
+def sigmoid_pair(a):
+    """(sigmoid(a), sigmoid(-a)) from one exponential: the same bits as two calls, for
+    the training loop, which keeps sigmoid(-a) for the backward pass."""
+    e = np.exp(-np.abs(a))
+    d = 1.0 + e
+    return np.where(a >= 0, 1.0, e) / d, np.where(a <= 0, 1.0, e) / d
+
+
 def sigmoid_backward(a, h, dh, p):
     # s(a) s(-a), not h (1 - h): once h rounds to 1 (a > 37) the latter is 0 though the
     # derivative (e^-a) is still a float64

@@ -4,9 +4,12 @@ out of the hot path.
 
 engine.forward/backward check every array for overflow so that an error can name the
 quantity. Here a step is only watched: the sum of every pre-activation, the loss and the
-sum of every updated parameter must be finite (an overflow anywhere reaches one of them).
-When one is not, the step is recomputed by engine's checked functions, which name the
-culprit, or, on a false alarm (finite values whose sum overflows), carry on.
+sum of every updated optimizer value must be finite (an overflow anywhere reaches one of
+them). When one is not, the step is recomputed by engine's checked functions, which name
+the culprit, or, on a false alarm (finite values whose sum overflows), carry on.
+Plain SGD's new parameters are not summed (a pass over every weight): a non-finite weight
+always makes the next forward pass's pre-activations non-finite (inf·h, or inf·0 = nan),
+and then the previous update, whose inputs are still at hand, is redone with checks.
 Shapes as in engine.py: h[0] = x (N, n_0), a[l] = h[l-1] W_l^T + b_l.
 """
 
@@ -17,7 +20,7 @@ import math
 import numpy as np
 
 from backprop_cli import engine, optimizers
-from backprop_cli.functions import ACTIVATIONS, LOSSES
+from backprop_cli.functions import ACTIVATIONS, LOSSES, sigmoid_pair
 
 
 class _Suspect(Exception):
@@ -35,12 +38,19 @@ class _Loop:
         self.L = len(model.layers)
         self.acts = [ACTIVATIONS[s.activation] for s in model.layers]
         self.ps = [s.param for s in model.layers]
+        self.sigmoid = [s.activation == "sigmoid" for s in model.layers]
+        self.names = [(f"W{l}", f"b{l}") for l in range(1, self.L + 1)]
+        self.s_neg = [None] * self.L
         self.loss = LOSSES[model.loss]
         self.scale = 1.0 if model.reduction == "sum" else 1.0 / y.shape[0]
         self.trainable = model.trainable_names()
         self.plain_sgd = optimizer == "sgd" and hyper["momentum"] == 0 and \
             hyper["weight_decay"] == 0 and not hyper["maximize"]
-        self.params = dict(params)  # rebound, never written into
+        self.given = params  # the caller's arrays: never written into
+        self.params = dict(params)
+        # plain SGD writes each update into a spare buffer, swapped in once it is watched
+        self.spare = {n: [np.empty_like(params[n]), np.empty_like(params[n])]
+                      for n in self.trainable} if self.plain_sgd else {}
         self.commit({})
 
     def forward(self):
@@ -52,7 +62,10 @@ class _Loop:
                 a += self.b[l]
             if not _finite_sum(a):
                 raise _Suspect
-            h = self.acts[l].forward(a, self.ps[l])
+            if self.sigmoid[l]:  # keep sigmoid(-a) for the backward pass
+                h, self.s_neg[l] = sigmoid_pair(a)
+            else:
+                h = self.acts[l].forward(a, self.ps[l])
             a_s.append(a)
             h_s.append(h)
         loss = engine.reduce_loss(self.loss.value(a, h, self.y), self.model.reduction)
@@ -69,37 +82,58 @@ class _Loop:
             da = self.acts[-1].backward(a, h, dh, self.ps[-1])
         grads = {}
         for l in range(self.L, 0, -1):
-            grads[f"W{l}"] = da.T @ h_s[l - 1]
+            w_name, b_name = self.names[l - 1]
+            grads[w_name] = da.T @ h_s[l - 1]
             if self.b[l - 1] is not None:
-                grads[f"b{l}"] = da.sum(axis=0)
+                grads[b_name] = da.sum(axis=0)
             if l == 1:
                 break
             dh = da @ self.W[l - 1]
-            da = self.acts[l - 2].backward(a_s[l - 2], h_s[l - 1], dh, self.ps[l - 2])
+            if self.sigmoid[l - 2]:  # sigmoid_backward's arithmetic, sigmoid(-a) kept
+                da = dh * h_s[l - 1] * self.s_neg[l - 2]
+            else:
+                da = self.acts[l - 2].backward(a_s[l - 2], h_s[l - 1], dh, self.ps[l - 2])
         return grads
 
     def update(self, grads: dict, state: dict) -> dict:
         """Compute every new value, watch them, then commit (so a suspect step has
         changed nothing and can be redone)."""
-        if self.plain_sgd:  # p - lr*g: the same bits as optimizers._sgd
+        if self.plain_sgd:  # p - lr*g: the same bits as optimizers._sgd, into spare buffers
             lr = self.hyper["lr"]
-            new = {n: self.params[n] - lr * grads[n] for n in self.trainable}
+            new = {}
+            for n in self.trainable:
+                out, tmp = self.spare[n]
+                np.multiply(grads[n], lr, out=tmp)
+                new[n] = np.subtract(self.params[n], tmp, out=out)
         else:
             new, state = optimizers.step(
                 self.optimizer, self.hyper, {n: self.params[n] for n in self.trainable},
                 {n: grads[n] for n in self.trainable},
                 {n: state[n] for n in self.trainable if n in state})
-        watched = list(new.values()) + [v for entry in state.values()
-                                        for k, v in entry.items() if k != "step"]
-        if not all(map(_finite_sum, watched)):
+        if not self.plain_sgd and not all(map(_finite_sum, new.values())):
             raise _Suspect
+        for entry in state.values():
+            if not all(_finite_sum(v) for k, v in entry.items() if k != "step"):
+                raise _Suspect
         self.commit(new)
         return state
 
     def commit(self, new: dict) -> None:
-        self.params.update(new)
-        self.W = [self.params[f"W{l}"] for l in range(1, self.L + 1)]
-        self.b = [self.params.get(f"b{l}") for l in range(1, self.L + 1)]
+        self.previous = {n: self.params[n] for n in new}  # intact until the next update
+        for n, value in new.items():
+            old = self.params[n]
+            if n in self.spare and value is self.spare[n][0]:  # swap the double buffer
+                self.spare[n][0] = old if old is not self.given[n] else np.empty_like(old)
+            self.params[n] = value
+        self.W = [self.params[w] for w, _ in self.names]
+        self.b = [self.params.get(b) for _, b in self.names]
+
+    def recheck_last_update(self, state: dict, step: int) -> None:
+        """A suspect forward pass: if the last update left a parameter non-finite, redo it
+        with checks from the parameters it started from, to name it (this raises)."""
+        if step and not all(np.isfinite(v).all() for v in self.params.values()):
+            self.commit(self.previous)
+            self.checked_step(state, f"in step {step}")
 
     def checked_step(self, state: dict, when: str):
         """engine's checked functions: they raise NumericalError naming the quantity."""
@@ -123,6 +157,7 @@ def train(model: engine.Model, params: dict, x, y, optimizer: str, hyper: dict, 
                 a_s, h_s, loss = loop.forward()
                 state = loop.update(loop.gradients(a_s, h_s), state)
             except _Suspect:
+                loop.recheck_last_update(state, i - 1)
                 loss, state = loop.checked_step(state, f"in step {i}")
             losses.append(loss)
             if progress is not None:
@@ -130,5 +165,6 @@ def train(model: engine.Model, params: dict, x, y, optimizer: str, hyper: dict, 
         try:
             losses.append(loop.forward()[2])
         except _Suspect:
+            loop.recheck_last_update(state, steps)
             losses.append(engine.forward(model, loop.params, x, y, f"after step {steps}").loss)
     return engine.Training(tuple(losses), loop.params, state)

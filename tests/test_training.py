@@ -56,13 +56,23 @@ def test_every_optimizer_bit_for_bit(name, seed, example):
     same(training.train(*args), engine.train(*args))
 
 
-def test_overflow_is_named_like_the_checked_loop():
-    p = load(str(PROBLEMS / "classic.yaml"))
-    hyper = dict(p.hyper, lr=1e308)
+REGRESSION = {"x": [1e154], "y": [0.0], "loss": "sse_half",
+              "layers": [{"weights": [[1.0]], "activation": "identity"}]}
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+@pytest.mark.parametrize("name, lr, doc", [
+    ("sgd", 1e308, None),  # the loss overflows in step 2
+    ("sgd", 10.0, REGRESSION),  # the update makes W1 = 1 - 1e309: the weight itself
+    ("adam", 1e308, None),
+])
+def test_overflow_is_named_like_the_checked_loop(name, lr, doc, steps):
+    p = load(str(PROBLEMS / "classic.yaml")) if doc is None else from_document(doc, "p")
+    hyper = hyperparameters(name, {"lr": lr})
     messages = []
     for run in (training.train, engine.train):
         with pytest.raises(engine.NumericalError) as info:
-            run(p.model, p.params, p.x, p.y, "sgd", hyper, {}, 3)
+            run(p.model, p.params, p.x, p.y, name, hyper, {}, steps)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
     assert "step" in messages[0]
