@@ -49,8 +49,8 @@ class _Loop:
         self.given = params  # the caller's arrays: never written into
         self.params = dict(params)
         # plain SGD writes each update into a spare buffer, swapped in once it is watched
-        self.spare = {n: [np.empty_like(params[n]), np.empty_like(params[n])]
-                      for n in self.trainable} if self.plain_sgd else {}
+        self.spare = {n: [np.empty_like(params[n])] for n in self.trainable} \
+            if self.plain_sgd else {}
         self.commit({})
 
     def forward(self):
@@ -102,9 +102,8 @@ class _Loop:
             lr = self.hyper["lr"]
             new = {}
             for n in self.trainable:
-                out, tmp = self.spare[n]
-                np.multiply(grads[n], lr, out=tmp)
-                new[n] = np.subtract(self.params[n], tmp, out=out)
+                g = np.multiply(grads[n], lr, out=grads[n])  # the gradient is ours to reuse
+                new[n] = np.subtract(self.params[n], g, out=self.spare[n][0])
         else:
             new, state = optimizers.step(
                 self.optimizer, self.hyper, {n: self.params[n] for n in self.trainable},

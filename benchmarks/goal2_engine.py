@@ -1,0 +1,167 @@
+"""Goal 2: the engine's cost per training step against PyTorch eager.
+
+A step is forward + backward + SGD update. Each side runs a block of n steps from the same
+initial parameters and timestamps every step; a block's sample is the median step after
+the first (the steady state, robust to a neighbour's burst on a shared machine), and
+the row compares the medians of those samples over alternating blocks. Ours runs the loop
+`backprop step` runs (backprop_cli.training.train where the package has it, else
+backprop_cli.engine.train; their progress callback marks each step) on a Problem from
+backprop_cli.problem.from_document; torch runs torch_net.train's loop in the same process
+with the same thread count.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import netgen
+from measure import Row, Settings, alternate, progress
+
+from backprop_cli import engine, problem
+
+# network, the goal's ratio, steps per block, the same for --quick
+CASES = (
+    (netgen.CLASSIC, 0.3, 600, 200),
+    (netgen.MEDIUM, 0.8, 80, 20),
+    (netgen.LARGE, 1.1, 16, 6),
+)
+
+
+class StepClock:
+    """Timestamps: call it once per finished step."""
+
+    def __init__(self):
+        self.marks = [time.perf_counter()]
+
+    def __call__(self, *_):
+        self.marks.append(time.perf_counter())
+
+    def steps(self) -> list[float]:
+        return [b - a for a, b in zip(self.marks, self.marks[1:])]
+
+
+def step_loop():
+    """(train function, its name): the training loop behind `backprop step`."""
+    try:
+        from backprop_cli import training
+    except ImportError:  # before the fast loop existed
+        return engine.train, "backprop_cli.engine.train"
+    return training.train, "backprop_cli.training.train"
+
+
+def ours_runner(doc: dict):
+    """A function n -> (per-step seconds, losses) of our loop from the initial state."""
+    prob = problem.from_document(doc, "<benchmark>")
+    train, name = step_loop()
+
+    def run(n: int):
+        params = {k: v.copy() for k, v in prob.params.items()}  # a loop may work in place
+        clock = StepClock()
+        result = train(prob.model, params, prob.x, prob.y, prob.optimizer, prob.hyper,
+                       dict(prob.state), n, clock)
+        if len(clock.marks) != n + 1:
+            raise RuntimeError(f"{name} no longer calls progress once per step: "
+                               "benchmarks/goal2_engine.py needs another way to time a step")
+        return clock.steps(), result.losses
+
+    return run
+
+
+def torch_runner(doc: dict, threads: int):
+    import torch
+    import torch_net
+
+    torch.set_num_threads(threads)
+    model, x, y, lr = torch_net.build(doc)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def run(n: int):
+        model.load_state_dict(initial)
+        clock = StepClock()
+        losses = torch_net.train(model, x, y, lr, n, clock)
+        return clock.steps(), losses
+
+    return run
+
+
+def gemm_runner(doc: dict):
+    """The step's matrix products alone, in numpy, into preallocated buffers: the floor
+    under any numpy engine (forward h W^T, backward dA^T h and dA W, no dL/dx)."""
+    import numpy as np
+
+    prob = problem.from_document(doc, "<benchmark>")
+    weights = [prob.params[f"W{l}"] for l in range(1, len(prob.model.layers) + 1)]
+    h = [prob.x] + [np.empty((prob.x.shape[0], w.shape[0])) for w in weights]
+    dh = [np.empty_like(a) for a in h]
+    dw = [np.empty_like(w) for w in weights]
+
+    def run(n: int):
+        clock = StepClock()
+        for _ in range(n):
+            for l, w in enumerate(weights):
+                np.matmul(h[l], w.T, out=h[l + 1])
+            for l in range(len(weights) - 1, -1, -1):
+                np.matmul(h[l + 1].T, h[l], out=dw[l])  # stands in for dA^T h
+                if l:
+                    np.matmul(h[l + 1], weights[l], out=dh[l])
+            clock()
+        return clock.steps(), []
+
+    return run
+
+
+def steady_step(run, n: int, scale: float) -> float:
+    """The median step of a block of n, leaving out the first (buffers, caches)."""
+    steps, _ = run(n)
+    return statistics.median(steps[1:]) * scale
+
+
+def _same_losses(ours, theirs, label: str) -> None:
+    """Both sides must compute the same thing: the first losses agree to float64 noise."""
+    _, a = ours(3)
+    _, b = theirs(3)
+    for u, v in zip(a, b):
+        if not math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12):
+            raise RuntimeError(f"{label}: losses differ from torch's: {a[:3]} vs {b[:3]}")
+
+
+def network_row(net, target, n: int, settings: Settings) -> Row:
+    unit, scale = ("us", 1e6) if net is netgen.CLASSIC else ("ms", 1e3)
+    doc = netgen.document(net)
+    ours = ours_runner(doc)
+    row = Row("2", f"step (fwd+bwd+SGD): {net.label}", "torch eager float64 + optim.SGD",
+              unit, target)
+    if not settings.torch:
+        row.skipped = "torch not installed"
+        for i in range(settings.rounds):
+            progress(f"goal 2: {row.what}: round {i + 1}/{settings.rounds} (ours only)")
+            row.ours.append(steady_step(ours, n, scale))
+        return row
+    theirs = torch_runner(doc, settings.threads)
+    _same_losses(ours, theirs, net.label)
+    return alternate(row, lambda: steady_step(ours, n, scale),
+                     lambda: steady_step(theirs, n, scale), settings)
+
+
+def gemm_row(net, n: int, settings: Settings) -> Row:
+    doc = netgen.document(net)
+    row = Row("2", f"  its matrix products alone, numpy: {net.label}",
+              "torch eager float64 + optim.SGD", "ms", None)
+    if not settings.torch:
+        row.skipped = "torch not installed"
+        return row
+    gemms, theirs = gemm_runner(doc), torch_runner(doc, settings.threads)
+    return alternate(row, lambda: steady_step(gemms, n, 1e3),
+                     lambda: steady_step(theirs, n, 1e3), settings)
+
+
+def run(settings: Settings) -> list[Row]:
+    rows = []
+    for net, target, steps, quick_steps in CASES:
+        n = quick_steps if settings.quick else steps
+        rows.append(network_row(net, target, n, settings))
+        if net is not netgen.CLASSIC:  # where BLAS, not Python, sets the pace
+            rows.append(gemm_row(net, n, settings))
+    return rows

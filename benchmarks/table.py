@@ -1,0 +1,72 @@
+"""The results table, as plain text or Markdown."""
+
+from __future__ import annotations
+
+from measure import Row
+
+HEADER = ("goal", "measured", "ours", "baseline", "ratio", "goal ratio", "result",
+          "paired ratios", "others' CPU")
+BUSY = 0.10  # other processes' share of the CPU above which a row is marked noisy
+
+
+def _number(value: float, unit: str) -> str:
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2
+    return f"{value:.{digits}f} {unit}"
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    goal = "info" if row.target is None else f"<= {row.target:g}"
+    if row.error:
+        return (row.goal, row.what, "-", "-", "-", goal, "ERROR", row.error, "")
+    ours = _number(row.ours_median, row.unit) if row.ours else "-"
+    if row.skipped:
+        return (row.goal, row.what, ours, f"skipped: {row.skipped}", "-", goal, "skipped", "",
+                "")
+    paired = row.paired_ratios()
+    spread = f"{min(paired):.2f}-{max(paired):.2f}"
+    return (row.goal, row.what, ours, _number(row.base_median, row.unit), f"{row.ratio:.2f}",
+            goal, row.verdict, spread, _others(row))
+
+
+def _others(row: Row) -> str:
+    if row.others_cpu is None:
+        return "?"
+    return f"{row.others_cpu:.0%}" + (" (noisy)" if row.others_cpu > BUSY else "")
+
+
+def plain(rows: list[Row]) -> str:
+    table = [HEADER, *map(cells, rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
+    right = {2, 3, 4}  # numbers
+    lines = []
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(w) if j in right else c.ljust(w)
+                               for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |",
+             "|" + "|".join("---:" if i in (2, 3, 4) else "---" for i in range(len(HEADER)))
+             + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
+    return "\n".join(lines)
+
+
+def notes(rows: list[Row]) -> str:
+    """The baselines in words, and a warning when other processes competed for the CPU."""
+    lines = [baselines(rows)]
+    if any(r.others_cpu is not None and r.others_cpu > BUSY for r in rows):
+        lines.append(f"(noisy): other processes used over {BUSY:.0%} of the CPU during the "
+                     "row; rerun on an idle machine, or with --quiet-wait 60")
+    return "\n".join(lines)
+
+
+def baselines(rows: list[Row]) -> str:
+    seen = {}
+    for row in rows:
+        seen.setdefault(f"goal {row.goal}: {row.against}", None)
+    return "baselines: " + "; ".join(seen)
