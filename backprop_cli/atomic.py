@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 
 
 @contextlib.contextmanager
 def atomic_file(path: str, binary: bool = False):
     """Yield a file to write; on success it replaces `path` (keeping an existing file's
     permissions), on any failure it vanishes and `path` is untouched."""
+    import tempfile  # only when writing: it costs start-up time every command would pay
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".backprop-", suffix=".tmp", dir=folder)
     try:

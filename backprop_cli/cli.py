@@ -166,7 +166,26 @@ def _print_views(views) -> None:
         console.print(view)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Commands defined in other modules are imported only when they run (or --help lists
+    them), so `solve` does not pay for `new`, `check` and `draw` at start-up."""
+
+    LAZY = {"new": "backprop_cli.cli_tools:new", "check": "backprop_cli.cli_tools:check",
+            "draw": "backprop_cli.cli_draw:draw_command"}
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx, name):
+        if name in self.LAZY:
+            import importlib
+
+            module, attribute = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="backprop")
 def cli():
     """Worked backpropagation exercises, exact to float64.
@@ -352,6 +371,3 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
 
 def main():
     cli(prog_name="backprop")
-
-
-from backprop_cli import cli_draw, cli_tools  # noqa: E402,F401  (register more commands)

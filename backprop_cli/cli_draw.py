@@ -14,14 +14,13 @@ from backprop_cli.cli import (
     _load,
     _numerical,
     _sources,
-    cli,
     example_option,
     fail,
     translate_errors,
 )
 
 
-@cli.command("draw")
+@click.command("draw")
 @click.argument("problem", required=False, metavar="[PROBLEM]")
 @example_option
 @click.option("-o", "--output", metavar="FILE", required=True,

@@ -15,7 +15,6 @@ from backprop_cli.cli import (
     _numerical,
     _print_views,
     _sources,
-    cli,
     example_names,
     example_option,
     example_path,
@@ -66,7 +65,7 @@ def _list_examples() -> None:
         click.echo(f"{name:<15} {load(example_path(name)).title or ''}".rstrip())
 
 
-@cli.command()
+@click.command()
 @click.option("--layers", metavar="SIZES", help="Layer sizes, input first, e.g. 3,3,3,3.")
 @click.option("--activations", metavar="NAMES",
               help="One per layer after the input (default: sigmoid hidden layers; softmax "
@@ -151,7 +150,7 @@ def _write(path: str, text: str) -> None:
         fail(f"{path}: cannot write: {e.strerror or e}")
 
 
-@cli.command()
+@click.command()
 @click.argument("problem", required=False, metavar="[PROBLEM]")
 @example_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",

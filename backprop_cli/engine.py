@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal
 
 import numpy as np
 
@@ -27,6 +26,8 @@ class NumericalError(ValueError):
 def round_half_away(decimals: int):
     """Rounding as people do it by hand: to `decimals` places of the printed decimal value,
     halves away from zero (2.675 -> 2.68, though the float is a hair below 2.675)."""
+    from decimal import ROUND_HALF_UP, Context, Decimal  # only for --round
+
     quantum = Decimal(1).scaleb(-decimals)
     context = Context(prec=400)  # room for any float's integer digits plus the decimals
 

@@ -8,7 +8,6 @@ fixes y.
 
 from __future__ import annotations
 
-import difflib
 import math
 import unicodedata
 from dataclasses import dataclass, replace
@@ -73,6 +72,8 @@ def _fail(source, place, message):
 
 
 def _suggest(word, choices) -> str:
+    import difflib  # only on the way to an error message
+
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 
@@ -94,6 +92,9 @@ def step_document(problem: Problem, run: Training) -> dict:
 def csv_table(files: list[str], docs: list[dict]) -> str:
     """An answer key: one row per problem with the values quizzes ask for. Columns are
     named by their --get paths; problems of different depths get the union of columns."""
+    import csv
+    import io
+
     sums = []
     for doc in docs:
         sums += [k for k in doc["sums"] if k not in sums]
