@@ -32,7 +32,7 @@ def test_version(run):
     assert result.stdout == f"backprop, version {__version__}\n"
 
 
-@pytest.mark.parametrize("command", ["solve", "step"])
+@pytest.mark.parametrize("command", ["solve", "step", "new", "check", "draw"])
 def test_every_command_has_help_with_examples(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -382,3 +382,16 @@ def test_three_chained_steps_equal_steps_3_exactly(run, optimizer):
     at_once = run("step", CLASSIC, "--optimizer", optimizer, "--lr", "0.1", "--steps", "3")
     assert chained == at_once.stdout  # the same file, bit for bit
     assert "state:" in chained or optimizer == "sgd"
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_frozen_parameters_never_change_and_carry_no_state(run, optimizer):
+    path = PROBLEMS / "frozen_bias.yaml"
+    doc = json.loads(run("step", path, "--optimizer", optimizer, "--lr", "0.1", "--steps", "5",
+                         "--format", "json").stdout)
+    before = yaml.safe_load(path.read_text())["layers"][0]["bias"]
+    assert doc["parameters"]["b1"] == before
+    assert "b1" not in doc["state"]
+    assert doc["parameters"]["W1"] != yaml.safe_load(path.read_text())["layers"][0]["weights"]
+    if optimizer != "sgd":
+        assert set(doc["state"]) == {"W1", "W2"}
