@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from backprop_cli import documents, optimizers
+from backprop_cli.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
 from backprop_cli.engine import LayerSpec, Model
 from backprop_cli.errors import ProblemError, describe
 from backprop_cli.functions import ACTIVATIONS, LOSSES, REDUCTIONS
@@ -64,130 +65,35 @@ def load(path: str) -> Problem:
     return from_document(doc, label)
 
 
-# ------------------------------------------------------------------ validation
-
-
-def _fail(source, place, message):
-    raise ProblemError(source, place, message)
-
-
-def _suggest(word, choices) -> str:
-    import difflib  # only on the way to an error message
-
-    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _choice(source, place, value, choices, what):
-    if value not in choices or not isinstance(value, str):
-        _fail(source, place, f"found {describe(value)}, expected {what}: "
-                             + " | ".join(choices) + _suggest(value, choices))
-    return value
-
-
-def _check_keys(source, place, mapping, allowed):
-    for key in mapping:
-        if key not in allowed:
-            name = documents.key_text(key)
-            where = f"{place}.{name}" if place else name
-            _fail(source, where, f"unknown key {documents.shown_key(key)}, expected one of "
-                                 + ", ".join(allowed) + _suggest(key, allowed))
-
-
-def _is_num(v) -> bool:
-    return type(v) is int or type(v) is float
-
-
-def _require_numbers(source, place, rows):
-    """rows: a list of lists already known to be rectangular."""
-    for i, row in enumerate(rows):
-        if not all(map(_is_num, row)):  # fast path: one C-level pass per row
-            for j, v in enumerate(row):
-                if not _is_num(v):
-                    _fail(source, place(i, j), f"found {describe(v)}, expected a number")
-
-
-def _to_array(source, place, value, index_place):
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except OverflowError:  # an integer beyond float64: find it to name it
-        rows = value if isinstance(value[0], list) else [value]
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                if type(v) is int and abs(v) > 2**1023:
-                    try:
-                        float(v)
-                    except OverflowError:
-                        where = index_place(i, j) if rows is value else index_place(j)
-                        _fail(source, where, f"found an integer of {len(str(abs(v)))} digits, "
-                                             "expected a number float64 can hold")
-        _fail(source, place, "found a number too large for float64, expected a finite number")
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        where = index_place(*bad[0])
-        _fail(source, where, f"found {arr[tuple(bad[0])]}, expected a finite number")
-    return arr
-
-
-def _vector(source, key, label, value) -> np.ndarray:
-    place = f"{key}{label}"
-    if not isinstance(value, list) or not value:
-        _fail(source, place, f"found {describe(value)}, expected a non-empty list of numbers")
-    if not all(map(_is_num, value)):
-        for j, v in enumerate(value):
-            if not _is_num(v):
-                _fail(source, f"{key}[{j}]{label}", f"found {describe(v)}, expected a number")
-    return _to_array(source, place, value, lambda j: f"{key}[{j}]{label}")
-
-
-def _matrix(source, key, label, value) -> np.ndarray:
-    place = f"{key}{label}"
-    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
-        _fail(source, place, f"found {describe(value)}, expected a list of rows "
-                             "(lists of numbers)")
-    width = len(value[0])
-    for i, row in enumerate(value):
-        if len(row) != width or not row:
-            _fail(source, f"{key}[{i}]{label}", f"row {i} has {len(row)} numbers, expected "
-                                                f"{width} like row 0" if width else
-                                                "found an empty row, expected numbers")
-    _require_numbers(source, lambda i, j: f"{key}[{i}][{j}]{label}", value)
-    return _to_array(source, place, value, lambda i, j: f"{key}[{i}][{j}]{label}")
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
 def from_document(doc, source: str) -> Problem:
     if not isinstance(doc, dict):
-        _fail(source, None, f"found {describe(doc)} at the top, expected a mapping of "
+        fail(source, None, f"found {describe(doc)} at the top, expected a mapping of "
                             "x, y, loss, layers, ...")
-    _check_keys(source, "", doc, TOP_KEYS)
+    check_keys(source, "", doc, TOP_KEYS)
     for key in ("x", "y", "loss", "layers"):
         if key not in doc:
-            _fail(source, key, "missing, expected it at the top level")
+            fail(source, key, "missing, expected it at the top level")
     title = doc.get("title")
     if title is not None and not isinstance(title, str):
-        _fail(source, "title", f"found {describe(title)}, expected a string")
+        fail(source, "title", f"found {describe(title)}, expected a string")
     if title and not title.isprintable():
         bad = next((c for c in title if unicodedata.category(c) == "Cc" and c not in "\n\t"),
                    None)
         if bad is not None:  # an escape sequence from a stranger's file must not reach a tty
-            _fail(source, "title", f"found the control character {bad!r}, expected printable "
+            fail(source, "title", f"found the control character {bad!r}, expected printable "
                                    "text (new lines and tabs are fine)")
-    loss = _choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
-    reduction = _choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
+    loss = choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
+    reduction = choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
                         "a reduction")
-    layout = _choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
+    layout = choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
 
     raw_x = doc["x"]
     batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
-    x = _matrix(source, "x", "", raw_x) if batched else _vector(source, "x", "", raw_x)[None, :]
+    x = matrix(source, "x", "", raw_x) if batched else vector(source, "x", "", raw_x)[None, :]
 
     layers = doc["layers"]
     if not isinstance(layers, list) or not layers:
-        _fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
+        fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
     specs, params = [], {}
     inputs, why = x.shape[1], f"x has {x.shape[1]} features"
@@ -203,7 +109,7 @@ def from_document(doc, source: str) -> Problem:
     need = LOSSES[loss].output
     if need and out_activation != need:
         n = len(layers)
-        _fail(source, f"layers[{n - 1}].activation (h{n})",
+        fail(source, f"layers[{n - 1}].activation (h{n})",
               f"found {out_activation}, expected {need}: {loss} needs a {need} output")
     y = _targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
     model = Model(tuple(specs), loss, reduction)
@@ -226,15 +132,15 @@ def _layer(source, i, layer, layout, inputs, why, depth):
     l = i + 1
     base = f"layers[{i}]"
     if not isinstance(layer, dict):
-        _fail(source, base, f"found {describe(layer)}, expected a mapping with weights, "
+        fail(source, base, f"found {describe(layer)}, expected a mapping with weights, "
                             "bias, activation")
-    _check_keys(source, base, layer, LAYER_KEYS)
+    check_keys(source, base, layer, LAYER_KEYS)
     for key in ("weights", "activation"):
         if key not in layer:
-            _fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
-    activation = _choice(source, f"{base}.activation (h{l})", layer["activation"],
+            fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
+    activation = choice(source, f"{base}.activation (h{l})", layer["activation"],
                          tuple(ACTIVATIONS), "an activation")
-    W = _matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
+    W = matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
     if layout == "in_out":
         W = W.T
     units = W.shape[0]
@@ -248,35 +154,36 @@ def _layer(source, i, layer, layout, inputs, why, depth):
             other = "in_out" if layout == "out_in" else "out_in"
             hint = f"; the weights look transposed: use layout: {other}"
             expected = (W.shape[1], inputs) if layout == "out_in" else (inputs, W.shape[1])
-        _fail(source, f"{base}.weights (W{l})",
-              f"shape {_shape(found)}, expected {_shape(expected)}: {why}{hint}")
+        fail(source, f"{base}.weights (W{l})",
+              f"shape {shape_text(found)}, expected {shape_text(expected)}: {why}{hint}")
     b = None
     if "bias" in layer:
-        b = _vector(source, f"{base}.bias", f" (b{l})", layer["bias"])
+        b = vector(source, f"{base}.bias", f" (b{l})", layer["bias"])
         if b.shape != (units,):
-            _fail(source, f"{base}.bias (b{l})", f"shape {_shape(b.shape)}, expected "
-                                                 f"{_shape((units,))}: layer {l} has {units} units")
+            fail(source, f"{base}.bias (b{l})",
+                 f"shape {shape_text(b.shape)}, expected {shape_text((units,))}: "
+                 f"layer {l} has {units} units")
     param = None
     for key in ("slope", "alpha"):
         if key in layer:
             if ACTIVATIONS[activation].param != key:
-                _fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
+                fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
                                                f"it only with "
                                                + ("leaky_relu" if key == "slope" else "elu"))
             value = layer[key]
-            if not _is_num(value) or not math.isfinite(value):
-                _fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
+            if not is_num(value) or not math.isfinite(value):
+                fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
             param = float(value)
     frozen = layer.get("frozen", [])
     if isinstance(frozen, str):
         frozen = [frozen]
     if not isinstance(frozen, list):
-        _fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
+        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
                                         "weights and/or bias")
     for j, item in enumerate(frozen):
-        _choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
+        choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
         if item == "bias" and b is None:
-            _fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
+            fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
                                                  f"layer {l} has no bias")
     spec = LayerSpec(activation, param, b is not None, frozenset(frozen))
     return spec, np.ascontiguousarray(W), b
@@ -292,19 +199,19 @@ def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
     if not batched and not isinstance(raw, list) and not _is_index(raw):
         expected = (f"a class index 0..{k - 1} or a target vector of {k} numbers" if ce
                     else f"a target vector of {k} numbers")
-        _fail(source, "y", f"found {describe(raw)}, expected {expected}: {why}")
+        fail(source, "y", f"found {describe(raw)}, expected {expected}: {why}")
     flat = isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list)
     if batched and flat and not ce and not all(map(_is_index, raw)):
-        _fail(source, "y", f"found a list of {len(raw)} numbers, expected {n} target rows of "
+        fail(source, "y", f"found a list of {len(raw)} numbers, expected {n} target rows of "
                            f"{k} numbers: x is a batch of {n} (a list of rows), so y is too")
     if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
-        _fail(source, "y", f"found a list of rows, expected one target vector of {k} numbers: "
+        fail(source, "y", f"found a list of rows, expected one target vector of {k} numbers: "
                            "x is one sample (a batch writes x as a list of rows too)")
     indices = (not batched and not isinstance(raw, list)) or (batched and flat)
     if indices:
         idx = raw if batched else [raw]
         if not ce:
-            _fail(source, "y", f"found class indices, expected target vectors of {k} "
+            fail(source, "y", f"found class indices, expected target vectors of {k} "
                                f"numbers: class indices need loss cross_entropy")
         if batched and len(idx) != n:
             hint = ""
@@ -312,22 +219,22 @@ def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
                     and sorted(idx) == [0] * (k - 1) + [1]:
                 hint = ("; this looks like one one-hot vector: a batch needs one per sample, "
                         "as a list of rows")
-            _fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples"
+            fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples"
                                + hint)
         for j, c in enumerate(idx):
             where = f"y[{j}]" if batched else "y"
             if not _is_index(c) or not 0 <= c < k:
-                _fail(source, where, f"found {describe(c)}, expected a class index, an integer "
+                fail(source, where, f"found {describe(c)}, expected a class index, an integer "
                                      f"0..{k - 1}: {why}")
         y = np.zeros((n, k))
         y[np.arange(n), idx] = 1.0
         return y
     if batched:
-        y = _matrix(source, "y", "", raw)
+        y = matrix(source, "y", "", raw)
         if y.shape[0] != n:
-            _fail(source, "y", f"{y.shape[0]} rows, expected {n}: x has {n} samples")
+            fail(source, "y", f"{y.shape[0]} rows, expected {n}: x has {n} samples")
     else:
-        y = _vector(source, "y", "", raw)[None, :]
+        y = vector(source, "y", "", raw)[None, :]
     if y.shape[1] != k:
         found = y.shape if batched else y.shape[1:]
         expected = (n, k) if batched else (k,)
@@ -336,9 +243,10 @@ def _targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
         if ce and y.shape[1] == 1 and all(_is_index(r[0]) and 0 <= r[0] < k for r in rows):
             written = [r[0] for r in rows] if batched else rows[0][0]
             hint = f"; for class indices write y: {written}"
-        _fail(source, "y", f"shape {_shape(found)}, expected {_shape(expected)}: {why}{hint}")
+        fail(source, "y",
+             f"shape {shape_text(found)}, expected {shape_text(expected)}: {why}{hint}")
     if loss == "bce" and ((y < 0) | (y > 1)).any():
-        _fail(source, "y", "found a target outside [0, 1], expected probabilities for bce")
+        fail(source, "y", "found a target outside [0, 1], expected probabilities for bce")
     return y
 
 
@@ -346,15 +254,15 @@ def _optimizer(source, block, model, params, layout):
     if block is None:
         block = {}
     if not isinstance(block, dict):
-        _fail(source, "optimizer", f"found {describe(block)}, expected a mapping like "
+        fail(source, "optimizer", f"found {describe(block)}, expected a mapping like "
                                    "{name: sgd, lr: 1.0}")
-    name = _choice(source, "optimizer.name", block.get("name", "sgd"),
+    name = choice(source, "optimizer.name", block.get("name", "sgd"),
                    tuple(optimizers.DEFAULTS), "an optimizer")
     given = {k: v for k, v in block.items() if k not in ("name", "state")}
     try:
         hyper = optimizers.hyperparameters(name, given)
     except optimizers.OptimizerError as e:
-        _fail(source, f"optimizer.{documents.key_text(e.key)}", str(e))
+        fail(source, f"optimizer.{documents.key_text(e.key)}", str(e))
     state = _state(source, block.get("state"), name, hyper, model, params, layout)
     return name, given, hyper, state
 
@@ -366,7 +274,7 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        _fail(source, "optimizer.state", f"found {describe(raw)}, expected a mapping by "
+        fail(source, "optimizer.state", f"found {describe(raw)}, expected a mapping by "
                                          "parameter name")
     trainable = model.trainable_names()
     keys = optimizers.state_keys(name, hyper)
@@ -376,13 +284,13 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
         base = f"optimizer.state.{shown}"
         if pname not in trainable:
             why = "it is frozen" if pname in params else "there is no such parameter"
-            _fail(source, base, f"found state for {shown}, expected state only for "
+            fail(source, base, f"found state for {shown}, expected state only for "
                                 f"trainable parameters ({', '.join(trainable)}): {why}")
         if not isinstance(entry, dict) or set(entry) != set(keys):
             found = (", ".join(map(documents.key_text, entry)) if isinstance(entry, dict)
                      else describe(entry))
             wanted = ", ".join(keys) if keys else "no state (none is kept)"
-            _fail(source, base, f"found {found or 'nothing'}, expected {wanted} "
+            fail(source, base, f"found {found or 'nothing'}, expected {wanted} "
                                 f"for {name} with these settings")
         shape = params[pname].shape
         s = {}
@@ -393,24 +301,24 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
                 if type(value) is not int or not 0 <= value <= 2**53:
                     found = (f"an integer of {len(str(value))} digits" if type(value) is int
                              and abs(value) > 10**20 else describe(value))
-                    _fail(source, f"{base}.step", f"found {found}, expected a whole number "
+                    fail(source, f"{base}.step", f"found {found}, expected a whole number "
                                                   "from 0 to 2**53")
                 s[key] = value
                 continue
             if len(shape) == 2:
-                arr = _matrix(source, f"{base}.{key}", "", value)
+                arr = matrix(source, f"{base}.{key}", "", value)
                 arr = arr.T if layout == "in_out" else arr
             else:
-                arr = _vector(source, f"{base}.{key}", "", value)
+                arr = vector(source, f"{base}.{key}", "", value)
             if arr.shape != shape:
                 file_shape = shape[::-1] if layout == "in_out" and len(shape) == 2 else shape
                 found = arr.shape[::-1] if layout == "in_out" and len(shape) == 2 else arr.shape
-                _fail(source, f"{base}.{key}", f"shape {_shape(found)}, expected "
-                                               f"{_shape(file_shape)} like {pname}")
+                fail(source, f"{base}.{key}", f"shape {shape_text(found)}, expected "
+                                               f"{shape_text(file_shape)} like {pname}")
             if key in _SQUARES and (arr < 0).any():
                 at = tuple(int(v) for v in np.argwhere(arr < 0)[0])
                 written = at[::-1] if layout == "in_out" and len(at) == 2 else at
-                _fail(source, f"{base}.{key}" + "".join(f"[{v}]" for v in written),
+                fail(source, f"{base}.{key}" + "".join(f"[{v}]" for v in written),
                       f"found {arr[at]}, expected a number >= 0: {key} is a sum or an average "
                       "of squares")
             s[key] = np.ascontiguousarray(arr)
