@@ -15,7 +15,8 @@ import numpy as np
 from backprop_cli import worked_rules as rules
 from backprop_cli import worked_tex as tex
 from backprop_cli.functions import ACTIVATIONS, LOSSES
-from backprop_cli.worked_tex import Math
+from backprop_cli.worked_tex import Math, as_rows
+from backprop_cli.worked_update import UpdateSections
 
 if TYPE_CHECKING:
     from backprop_cli.problem import Problem
@@ -35,13 +36,7 @@ def latex(problem: Problem, doc: dict, decimals: int, diagram: str | None = None
     return tex.to_latex(_Outline(problem, doc, decimals, diagram).build())
 
 
-def _rows(value) -> np.ndarray:
-    """A vector, or a list of rows, of the document as a 2-D float array (nan for null)."""
-    rows = value if value and isinstance(value[0], list) else [value]
-    return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
-
-
-class _Outline:
+class _Outline(UpdateSections):
     def __init__(self, problem: Problem, doc: dict, decimals: int, diagram: str | None = None):
         self.p, self.doc, self.dec, self.diagram = problem, doc, decimals, diagram
         self.model = problem.model
@@ -94,10 +89,10 @@ class _Outline:
         return rf"\frac{{\partial L}}{{\partial {sym}}}"
 
     def fwd(self, name: str) -> np.ndarray:
-        return _rows(self.doc["forward"][name])
+        return as_rows(self.doc["forward"][name])
 
     def grad(self, name: str) -> np.ndarray:
-        return _rows(self.doc["gradients"][name])
+        return as_rows(self.doc["gradients"][name])
 
     def frozen(self, name: str) -> bool:
         return name not in self.model.trainable_names()
@@ -346,7 +341,7 @@ class _Outline:
         else:
             sym, terms = rf"{h_s}^\top {d_s}", [(self.mat(h_prev.T, fmt), self.mat(delta))]
         self.eq((self.d("W", l), "=", [sym]), (None, "=", terms),
-                (None, "=", [self.mat(_rows(g[f"W{l}"]))]))
+                (None, "=", [self.mat(as_rows(g[f"W{l}"]))]))
         if not spec.bias:
             self.par(f"Layer {l} has no bias, so no bias gradient.")
         elif self.batch:
@@ -361,63 +356,3 @@ class _Outline:
             if name in self.p.params and self.frozen(name):
                 self.par(Math(f"{name[0]}_{{{l}}}"), " is frozen: its gradient is computed, but "
                          "the update leaves it unchanged.")
-
-    def update(self):
-        up = self.doc["update"]
-        opt = up["optimizer"]
-        self.add("section", f"Step 4: Update with {opt['name']}")
-        plain_sgd = opt["name"] == "sgd" and not opt.get("momentum") and \
-            not opt.get("weight_decay") and not opt.get("maximize")
-        if plain_sgd:
-            self.par("Gradient descent: ",
-                     Math(r"\theta \leftarrow \theta - \eta \cdot \partial L / \partial \theta"),
-                     ", with ",
-                     Math(rf"\eta = {tex.plain(opt['lr'])}"), ".")
-        else:
-            self.par(f"The {opt['name']} rule (torch.optim's), for each trainable parameter ",
-                     Math(r"\theta"), " with gradient ", Math(r"g = \partial L / \partial \theta"),
-                     " at step t:")
-            self.eq(*rules.rule_steps(opt))
-            self.par("Settings: ", *rules.settings(opt))
-        for name, new in up["parameters"].items():
-            l, is_w = name[1:], name.startswith("W")
-            sym = f"{name[0]}_{{{l}}}"
-            show = self.mat if is_w else self.bias
-            new = _rows(new) if is_w else new
-            if self.frozen(name):
-                self.eq((sym, "=", [show(new), r"\quad \text{(frozen: unchanged)}"]))
-            elif plain_sgd:
-                old = self.file_w(int(l)) if is_w else self.p.params[name]
-                grad = _rows(self.doc["gradients"][name]) if is_w else self.doc["gradients"][name]
-                self.eq((sym, r"\leftarrow", [rf"{sym} - \eta {self.d(name[0], l)}"]),
-                        (None, "=", [show(old), (rf"- {tex.plain(opt['lr'])} \cdot", show(grad))]),
-                        (None, "=", [show(new)]))
-            else:
-                self.eq((sym, r"\leftarrow", [show(new)]))
-        for name, entry_ in up["state"].items():
-            show = self.mat if name.startswith("W") else self.bias
-            self.par("State of ", Math(f"{name[0]}_{{{name[1:]}}}"), " after the update:")
-            self.eq(*[(rf"\mathrm{{{key.replace('_', chr(92) + '_')}}}", "=",
-                       [str(v) if isinstance(v, int) else show(_rows(v) if name[0] == "W" else v)])
-                      for key, v in entry_.items()])
-        self.par("Loss after the update (the same inputs through the new parameters): ",
-                 Math(rf"L = {self.num(up['loss'])}"))
-
-    def answers(self):
-        self.add("section", "Answers")
-        count, trainable = self.doc["parameters"], self.doc["trainable"]
-        rows = [(["Learnable parameters"], str(count) + (f" ({trainable} trainable)"
-                                                         if trainable != count else ""))]
-        for l in range(1, self.L + 1):
-            for q in ("a", "h"):
-                rows.append((["Sum of ", Math(self.s(q, l))],
-                             self.num(self.doc["sums"][f"{q}{l}"])))
-        rows.append((["Loss ", Math("L")], self.num(self.doc["loss"])))
-        rows.append(([Math(rf"\partial L / \partial {self.s('a', self.L)}")],
-                     tex.tuple_text(self.grad(f"a{self.L}"), self.num)))
-        for l in range(self.L, 0, -1):
-            if f"b{l}" in self.doc["gradients"]:
-                rows.append(([Math(rf"\partial L / \partial b_{{{l}}}")],
-                             tex.tuple_text(_rows(self.doc["gradients"][f"b{l}"]), self.num)))
-        rows.append((["Loss after the update"], self.num(self.doc["update"]["loss"])))
-        self.add("answers", rows)

@@ -15,6 +15,8 @@ import math
 import re
 import unicodedata
 
+import numpy as np
+
 MAX_SHOWN = 8  # rows/columns of a matrix shown before the middle is elided (as in tables)
 LIMIT = 88  # widest displayed row, in digit widths, before a chain continues on a new row
 WIDEST = 112  # widest row \scriptsize fits on the page: a wider product is split
@@ -288,3 +290,9 @@ def to_latex(blocks) -> str:
 def _tex_value(value: str) -> str:
     return (value.replace("...", r"\ldots").replace(", ", r",\allowbreak ")
             .replace("; ", r";\allowbreak\ "))
+
+
+def as_rows(value) -> np.ndarray:
+    """A vector, or a list of rows, of the document as a 2-D float array (nan for null)."""
+    rows = value if value and isinstance(value[0], list) else [value]
+    return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
