@@ -267,16 +267,25 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
         _print_views(solve_view(problem, doc, decimals) for problem, doc in results)
 
 
-def _draw_diagram(results, path: str, fmt: str, decimals: int) -> None:
+def picture_target(path: str) -> str:
+    """The picture format of `path` ("svg", "png", "pdf"), checked with the plot extra
+    before any work is done; one Error line and exit 2 otherwise."""
     from backprop_cli import draw
 
-    if len(results) != 1:
-        fail("--diagram draws one problem's network: give one PROBLEM")
     try:
         kind = draw.picture_format(path)
         draw.require_matplotlib()
     except (draw.UnknownFormat, draw.MissingExtra) as e:
         fail(str(e))
+    return kind
+
+
+def _draw_diagram(results, path: str, fmt: str, decimals: int) -> None:
+    from backprop_cli import draw
+
+    if len(results) != 1:
+        fail("--diagram draws one problem's network: give one PROBLEM")
+    kind = picture_target(path)
     if fmt == "latex" and kind == "svg":
         fail(f"--diagram {path}: pdflatex cannot include SVG, expected a .pdf or .png name")
     problem = results[0][0]
@@ -321,13 +330,7 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     if len(sources) != 1:
         fail("step takes one problem: a PROBLEM or one --example")
     if plot is not None:  # a bad name or a missing extra fails before a long run
-        from backprop_cli import draw
-
-        try:
-            draw.picture_format(plot)
-            draw.require_matplotlib()
-        except (draw.UnknownFormat, draw.MissingExtra) as e:
-            fail(str(e))
+        picture_target(plot)
     prob = _load(sources[0], optimizer, lr)
     try:
         with _progress(steps, quiet) as tick:
@@ -339,6 +342,8 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     if output == "-" and fmt is not None:
         fail("-o - and --format both write to standard output: choose one")
     if plot is not None:
+        from backprop_cli import draw
+
         title = f"{prob.optimizer}, lr = {prob.hyper['lr']!r}"
         try:
             draw.plot_losses(list(run.losses), plot, title)

@@ -16,6 +16,7 @@ from backprop_cli.cli import (
     _sources,
     example_option,
     fail,
+    picture_target,
     translate_errors,
 )
 
@@ -50,11 +51,7 @@ def draw_command(problem, examples, output, biases, values, gradients, decimals)
       backprop draw --example textbook_321 --biases hidden -o net.pdf
       backprop new --layers 4,12,12,3 | backprop draw - -o wide.png
     """
-    try:
-        pictures.picture_format(output)
-        pictures.require_matplotlib()
-    except (pictures.UnknownFormat, pictures.MissingExtra) as e:
-        fail(str(e))
+    picture_target(output)
     sources = _sources((problem,) if problem else (), examples)
     if len(sources) != 1:
         fail("draw takes one problem: a PROBLEM or one --example")

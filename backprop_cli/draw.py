@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.atomic import atomic_file
+from backprop_cli.fmt import fixed as number
 
 MESSAGE = "drawing needs matplotlib: pip install 'backprop-cli[plot]'"
 FORMATS = ("svg", "png", "pdf")
@@ -74,12 +75,6 @@ def _rc():
 
     with matplotlib.style.context("default"), mpl.rc_context(RC):
         yield
-
-
-def number(value: float, decimals: int) -> str:
-    """A value as the tables print it: fixed decimals, never -0.0000."""
-    text = f"{value:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _given(value: float, decimals: int) -> str:

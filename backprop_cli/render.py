@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.engine import count_parameters
+from backprop_cli.fmt import fixed
 from backprop_cli.problem import Problem
 
 MAX_SHOWN = 8  # rows/columns of a matrix shown before eliding the middle
@@ -26,9 +27,7 @@ def number(v, decimals: int, sign_space: bool = False) -> str:
     sign_space keeps a column for the sign, so mixed-sign matrices line up."""
     if v is None:
         return " null" if sign_space else "null"
-    s = f"{v:.{decimals}f}"
-    if s.startswith("-") and float(s) == 0:
-        s = s[1:]
+    s = fixed(v, decimals)
     return s if not sign_space or s.startswith("-") else " " + s
 
 

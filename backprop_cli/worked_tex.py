@@ -17,6 +17,8 @@ import unicodedata
 
 import numpy as np
 
+from backprop_cli.fmt import fixed as number
+
 MAX_SHOWN = 8  # rows/columns of a matrix shown before the middle is elided (as in tables)
 LIMIT = 88  # widest displayed row, in digit widths, before a chain continues on a new row
 WIDEST = 112  # widest row \scriptsize fits on the page: a wider product is split
@@ -27,12 +29,6 @@ class Math(str):
 
 
 # ------------------------------------------------------------------------ numbers
-
-
-def number(v, decimals: int) -> str:
-    """Fixed decimals; a rounded zero is a zero, never -0.0000 (as render.number)."""
-    s = f"{v:.{decimals}f}"
-    return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
 def plain(v) -> str:
