@@ -338,12 +338,15 @@ def test_bad_flag_is_exit_2(run):
     assert "Invalid value for '--format'" in result.stderr
 
 
-def _stderr_on_a_terminal(*args, env=None):
+def _on_a_terminal(stream, *args, env=None):
+    """Run backprop with `stream` ("stdout" or "stderr") on a pseudo-terminal: (result, what
+    the terminal received); the other stream is captured in result."""
     master, slave = pty.openpty()
+    other = "stderr" if stream == "stdout" else "stdout"
     try:
-        result = subprocess.run([sys.executable, "-m", "backprop_cli", *args], stderr=slave,
-                                stdout=subprocess.PIPE, timeout=60,
-                                env=dict(os.environ, NO_COLOR="1", **(env or {})))
+        result = subprocess.run([sys.executable, "-m", "backprop_cli", *args], timeout=60,
+                                **{stream: slave, other: subprocess.PIPE},
+                                env=dict(os.environ, NO_COLOR="1", COLUMNS="100", **(env or {})))
         os.close(slave)
         chunks = []
         while True:
@@ -357,6 +360,10 @@ def _stderr_on_a_terminal(*args, env=None):
     finally:
         os.close(master)
     return result, b"".join(chunks).decode(errors="replace")
+
+
+def _stderr_on_a_terminal(*args, env=None):
+    return _on_a_terminal("stderr", *args, env=env)
 
 
 def test_progress_bar_on_a_terminal_only_when_asked_for():
@@ -395,3 +402,12 @@ def test_frozen_parameters_never_change_and_carry_no_state(run, optimizer):
     assert doc["parameters"]["W1"] != yaml.safe_load(path.read_text())["layers"][0]["weights"]
     if optimizer != "sgd":
         assert set(doc["state"]) == {"W1", "W2"}
+
+
+@pytest.mark.parametrize("with_output", [False, True])
+def test_step_shows_tables_on_a_terminal(tmp_path, with_output):
+    extra = ["-o", str(tmp_path / "after.yaml")] if with_output else []
+    result, out = _on_a_terminal("stdout", "step", CLASSIC, *extra)
+    assert result.returncode == 0, result.stderr
+    assert "1 step with sgd" in out and "layers:" not in out  # tables, not the problem file
+    assert (tmp_path / "after.yaml").exists() == with_output
