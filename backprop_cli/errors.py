@@ -1,9 +1,20 @@
-"""Domain errors. The library raises these; the CLI turns them into one line and exit 2."""
+"""Domain errors: one family, one exit status. Library code raises these; only
+backprop_cli.cli.common prints them (`Error: <str(error)>`) and exits with EXIT_STATUS.
+
+Pure Python, so every layer (the numpy-only engine included) can raise them.
+"""
 
 from __future__ import annotations
 
+EXIT_STATUS = 2
 
-class ProblemError(ValueError):
+
+class BackpropError(Exception):
+    """Anything the user can fix: bad input, a bad flag, a value that overflows, a file
+    that cannot be written. str() is the one line the command line prints after `Error: `."""
+
+
+class ProblemError(BackpropError, ValueError):
     """Bad input: `source` is the file (or <stdin>), `place` the key path with its maths name."""
 
     def __init__(self, source: str, place: str | None, message: str):
@@ -13,6 +24,48 @@ class ProblemError(ValueError):
     def __str__(self) -> str:
         where = f"{self.place}: " if self.place else ""
         return f"{self.source}: {where}{self.message}"
+
+
+class NumericalError(BackpropError, ValueError):
+    """A value left float64's range (overflow, nan) where no finite answer exists.
+    `source` (the problem's file) is filled in by whoever knows it."""
+
+    HINT = "expected finite values (try a smaller learning rate or smaller weights)"
+
+    def __init__(self, message: str, source: str | None = None):
+        super().__init__(message)
+        self.message, self.source = message, source
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.message}, {self.HINT}"
+
+
+class OptimizerError(BackpropError, ValueError):
+    """A bad optimizer setting; key names the offending hyper-parameter."""
+
+    def __init__(self, key: str | None, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+class PathError(BackpropError, LookupError):
+    """An unknown --get path."""
+
+
+class PictureError(BackpropError):
+    """A picture that cannot be made: a name that is no picture format, or no matplotlib."""
+
+
+class WriteError(BackpropError):
+    """An output file that cannot be written."""
+
+    def __init__(self, path: str, error: OSError):
+        super().__init__(f"{path}: cannot write: {error.strerror or error}")
+
+
+class UsageError(BackpropError):
+    """Options that do not go together, found before any work is done."""
 
 
 def describe(value) -> str:

@@ -1,14 +1,9 @@
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from backprop_cli.cli import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-PROBLEMS = ROOT / "problems"
-GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 @pytest.fixture(autouse=True)

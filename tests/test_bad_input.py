@@ -14,7 +14,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from conftest import PROBLEMS
+from helpers import PROBLEMS
 
 CLASSIC = PROBLEMS / "classic.yaml"
 

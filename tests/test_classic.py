@@ -7,7 +7,7 @@ CLASSIC = "problems/classic.yaml"
 
 @pytest.fixture
 def doc(solve_json, monkeypatch):
-    from conftest import ROOT
+    from helpers import ROOT
 
     monkeypatch.chdir(ROOT)
     return solve_json(CLASSIC)
@@ -42,7 +42,7 @@ def test_post_update_loss_as_published(doc):
 
 
 def test_class_index_target_is_the_same_problem(run, solve_json, monkeypatch, tmp_path):
-    from conftest import ROOT
+    from helpers import ROOT
 
     text = (ROOT / CLASSIC).read_text().replace("y: [0, 0, 1]", "y: 2")
     assert "y: 2" in text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backprop_cli import draw
+from backprop_cli.output.diagram import figure as draw
 
 CLASSIC = Path(__file__).resolve().parent.parent / "problems" / "classic.yaml"
 SVG = "{http://www.w3.org/2000/svg}"

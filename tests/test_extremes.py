@@ -13,7 +13,7 @@ from decimal import Decimal, localcontext
 import pytest
 import yaml
 
-from backprop_cli.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 
 D = Decimal
 PREC = 80

@@ -7,7 +7,7 @@ from decimal import Decimal, getcontext
 import numpy as np
 import pytest
 
-from backprop_cli.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 
 getcontext().prec = 60
 A = np.array([[-1000.0, -745.5, -40.0, -1.0, -1e-9, 0.0, 1e-9, 1.0, 40.0, 745.5, 1000.0]])
@@ -32,7 +32,7 @@ REFERENCE = {  # high-precision definitions, independent of the implementation
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_activation_values_at_extremes(name):
     act = ACTIVATIONS[name]
-    h = act.forward(A, act.default)
+    h, _ = act.forward(A, act.default)
     expected = np.array([[float(REFERENCE[name](float(v))) for v in A[0]]])
     np.testing.assert_allclose(h, expected, rtol=1e-15, atol=0)
 
@@ -40,22 +40,22 @@ def test_activation_values_at_extremes(name):
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_derivatives_are_finite_at_extremes(name):
     act = ACTIVATIONS[name]
-    h = act.forward(A, act.default)
-    da = act.backward(A, h, np.ones_like(A), act.default)
+    h, saved = act.forward(A, act.default)
+    da = act.backward(A, h, saved, np.ones_like(A), act.default)
     assert np.all(np.isfinite(h)) and np.all(np.isfinite(da))
 
 
 def test_kink_derivatives_are_torchs():
     a = np.zeros((1, 1))
     one = np.ones((1, 1))
-    assert ACTIVATIONS["relu"].backward(a, a, one, None)[0, 0] == 0.0
-    assert ACTIVATIONS["leaky_relu"].backward(a, a, one, 0.2)[0, 0] == 0.2
-    assert ACTIVATIONS["elu"].backward(a, a, one, 0.5)[0, 0] == 0.5
+    assert ACTIVATIONS["relu"].backward(a, a, None, one, None)[0, 0] == 0.0
+    assert ACTIVATIONS["leaky_relu"].backward(a, a, None, one, 0.2)[0, 0] == 0.2
+    assert ACTIVATIONS["elu"].backward(a, a, None, one, 0.5)[0, 0] == 0.5
 
 
 def test_softmax_and_cross_entropy_at_extremes():
     a = np.array([[1000.0, -1000.0, 0.0]])
-    h = ACTIVATIONS["softmax"].forward(a, None)
+    h, _ = ACTIVATIONS["softmax"].forward(a, None)
     assert h.tolist() == [[1.0, 0.0, 0.0]]
     y = np.array([[0.0, 1.0, 0.0]])
     assert LOSSES["cross_entropy"].value(a, h, y).tolist() == [2000.0]  # not inf, not nan
@@ -66,7 +66,7 @@ def test_softmax_and_cross_entropy_at_extremes():
 
 def test_bce_from_the_logits():
     a = np.array([[1000.0, -1000.0, 30.0, -30.0]])
-    h = ACTIVATIONS["sigmoid"].forward(a, None)
+    h, _ = ACTIVATIONS["sigmoid"].forward(a, None)
     y = np.array([[0.0, 1.0, 1.0, 0.0]])
     per_element = [1000.0, 1000.0, float((1 + d_exp(-30)).ln()), float((1 + d_exp(-30)).ln())]
     expected = float(sum(Decimal(v) for v in per_element) / 4)

@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PROBLEMS
+from helpers import PROBLEMS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import documents, optimizers
 from backprop_cli.cli import cli
-from backprop_cli.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine import optimizers
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.problem import documents
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 FUZZ = settings(max_examples=EXAMPLES or 200, deadline=None, derandomize=not EXAMPLES,

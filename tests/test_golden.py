@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import GOLDEN
+from helpers import GOLDEN
 
 ENGINE = sorted((GOLDEN / "engine").glob("*.json"))
 OPTIM = sorted((GOLDEN / "optim").glob("*.json"))

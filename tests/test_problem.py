@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import PROBLEMS
+from helpers import PROBLEMS
 
-from backprop_cli import documents
 from backprop_cli.errors import ProblemError
-from backprop_cli.problem import from_document, load, updated_document
+from backprop_cli.problem import documents, from_document, load
+from backprop_cli.problem.writer import updated_document
 
 CLASSIC = PROBLEMS / "classic.yaml"
 

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import PROBLEMS
+from helpers import PROBLEMS
 
 import backprop_cli.engine as engine_module
+from backprop_cli.engine.rounding import round_half_away
 
 CLASSIC_ARGS = ["new", "--layers", "3,3,3,3", "--seed", "0", "--x", "1,0,1", "--y", "2"]
 EXAMPLES = sorted(p.stem for p in PROBLEMS.glob("*.yaml"))
@@ -240,7 +241,7 @@ def test_round_changes_values_and_default_is_exact(solve_json):
 
 
 def test_round_half_away_from_zero():
-    rnd = engine_module.round_half_away(2)
+    rnd = round_half_away(2)
     assert rnd(2.675) == 2.68 and rnd(-2.675) == -2.68 and rnd(0.125) == 0.13
     assert rnd(np.array([[-0.004]])).tolist() == [[0.0]]
     assert str(rnd(-0.004)) == "0.0"

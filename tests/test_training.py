@@ -1,16 +1,17 @@
-"""The fast training loop gives engine.train's results bit for bit, and still names the
-quantity that overflows."""
+"""The one training loop: its buffers change no bit (it equals a plain loop over the
+engine's functions and solve's update), it never writes into the caller's arrays, and an
+overflow is named the same way by solve and step."""
 
 import json
 
 import numpy as np
 import pytest
-from conftest import GOLDEN, PROBLEMS
+from helpers import GOLDEN, PROBLEMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import engine, training
-from backprop_cli.optimizers import DEFAULTS, hyperparameters
+from backprop_cli import engine
+from backprop_cli.engine.optimizers import DEFAULTS, hyperparameters
 from backprop_cli.problem import from_document, load
 
 CASES = sorted(PROBLEMS.glob("*.yaml")) + sorted((GOLDEN / "optim").glob("*.json"))
@@ -33,11 +34,49 @@ def same(a, b):
             assert np.array_equal(a.state[k][key], b.state[k][key]), (k, key)
 
 
+def plain_loop(model, params, x, y, optimizer, hyper, state, steps):
+    """The loop written the obvious way, fresh arrays everywhere: what train must equal."""
+    losses = []
+    for _ in range(steps):
+        fwd = engine.forward(model, params, x, y)
+        losses.append(fwd.loss)
+        grads = engine.backward(model, params, fwd, y)
+        params, state = engine.apply_update(model, params, grads.params, optimizer, hyper,
+                                            state)
+    losses.append(engine.forward(model, params, x, y).loss)
+    return engine.Training(tuple(losses), params, state)
+
+
+def copies(params):
+    return {k: v.copy() for k, v in params.items()}
+
+
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_fast_loop_equals_the_checked_loop(path):
+def test_train_equals_the_plain_loop_and_leaves_its_inputs_alone(path):
     p = _problem(path)
+    before = copies(p.params)
+    state_before = json.dumps({k: {q: np.asarray(v).tolist() for q, v in e.items()}
+                               for k, e in p.state.items()})
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 4)
-    same(training.train(*args), engine.train(*args))
+    same(engine.train(*args), plain_loop(*args))
+    for k in before:
+        assert np.array_equal(before[k], p.params[k]), k
+    assert state_before == json.dumps({k: {q: np.asarray(v).tolist() for q, v in e.items()}
+                                       for k, e in p.state.items()})
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_one_step_is_solves_update_and_steps_chain(path):
+    p = _problem(path)
+    args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper)
+    sol = engine.solve(*args, p.state)
+    one = engine.train(*args, p.state, 1)
+    assert one.losses == (sol.forward.loss, sol.update.loss)
+    for k in sol.update.params:
+        assert np.array_equal(one.params[k], sol.update.params[k]), k
+    chained = engine.train(p.model, one.params, p.x, p.y, p.optimizer, p.hyper, one.state, 2)
+    whole = engine.train(*args, p.state, 3)
+    same(chained, engine.Training(whole.losses[1:], whole.params, whole.state))
 
 
 @settings(max_examples=30, deadline=None)
@@ -53,29 +92,46 @@ def test_every_optimizer_bit_for_bit(name, seed, example):
         given["weight_decay"] = float(rng.choice([0.0, 0.01]))
     hyper = hyperparameters(name, given)
     args = (p.model, p.params, p.x, p.y, name, hyper, {}, 3)
-    same(training.train(*args), engine.train(*args))
+    same(engine.train(*args), plain_loop(*args))
 
 
 REGRESSION = {"x": [1e154], "y": [0.0], "loss": "sse_half",
               "layers": [{"weights": [[1.0]], "activation": "identity"}]}
 
 
-@pytest.mark.parametrize("steps", [1, 3])
-@pytest.mark.parametrize("name, lr, doc", [
-    ("sgd", 1e308, None),  # the loss overflows in step 2
-    ("sgd", 10.0, REGRESSION),  # the update makes W1 = 1 - 1e309: the weight itself
-    ("adam", 1e308, None),
+FROZEN_OVERFLOW = {  # frozen W1 whose gradient overflows: once missed by a second loop
+    "x": [1.0e200], "y": [0.0], "loss": "sse_half",
+    "layers": [{"weights": [[1.0e-200]], "bias": [0.0], "activation": "identity",
+                "frozen": ["weights"]},
+               {"weights": [[1.0e150]], "activation": "identity"}],
+    "optimizer": {"name": "sgd", "lr": 1.0e-300}}
+
+
+W1 = "W1 is not finite in float64"
+GRAD_W1 = "the gradient of W1 is not finite in float64"
+LOSS = "the loss is not finite in float64"
+
+
+@pytest.mark.parametrize("name, lr, doc, one_step, three_steps, in_solve", [
+    # the update is finite, the loss after it is not
+    ("sgd", 1e308, None, f"{LOSS} after step 1", f"{LOSS} in step 2",
+     f"{LOSS} after the update"),
+    # the update makes W1 = 1 - 1e309: the weight itself
+    ("sgd", 10.0, REGRESSION, f"{W1} in step 1", f"{W1} in step 1", f"{W1} after the update"),
+    ("adam", 1e308, None, f"{W1} in step 1", f"{W1} in step 1", f"{W1} after the update"),
+    # a frozen weight whose gradient overflows (nothing it would change is updated)
+    ("sgd", 1e-300, FROZEN_OVERFLOW, f"{GRAD_W1} in step 1", f"{GRAD_W1} in step 1", GRAD_W1),
 ])
-def test_overflow_is_named_like_the_checked_loop(name, lr, doc, steps):
+def test_overflow_is_named_with_its_step(name, lr, doc, one_step, three_steps, in_solve):
     p = load(str(PROBLEMS / "classic.yaml")) if doc is None else from_document(doc, "p")
     hyper = hyperparameters(name, {"lr": lr})
-    messages = []
-    for run in (training.train, engine.train):
+    for steps, culprit in ((1, one_step), (3, three_steps)):
         with pytest.raises(engine.NumericalError) as info:
-            run(p.model, p.params, p.x, p.y, name, hyper, {}, steps)
-        messages.append(str(info.value))
-    assert messages[0] == messages[1]
-    assert "step" in messages[0]
+            engine.train(p.model, p.params, p.x, p.y, name, hyper, {}, steps)
+        assert info.value.message == culprit
+    with pytest.raises(engine.NumericalError) as info:
+        engine.solve(p.model, p.params, p.x, p.y, name, hyper, {})
+    assert info.value.message == in_solve
 
 
 def test_a_false_alarm_carries_on():
@@ -85,4 +141,4 @@ def test_a_false_alarm_carries_on():
            "optimizer": {"name": "sgd", "lr": 0.0}}
     p = from_document(doc, "p.yaml")
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 2)
-    same(training.train(*args), engine.train(*args))
+    same(engine.train(*args), plain_loop(*args))

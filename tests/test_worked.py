@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_cli import engine, report, worked
-from backprop_cli.problem import from_document, load, updated_document
-from backprop_cli.render import number
+from backprop_cli import engine
+from backprop_cli.output import report, worked
+from backprop_cli.output.tables import number
+from backprop_cli.problem import from_document, load
+from backprop_cli.problem.writer import updated_document
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
@@ -367,9 +369,9 @@ def test_unicode_title_compiles(tmp_path):
 
 
 def test_pure_functions_without_click_rich_or_yaml():
-    modules = ["worked.py", "worked_tex.py", "worked_rules.py"]
-    for name in modules:
-        tree = ast.parse((ROOT / "backprop_cli" / name).read_text())
+    for path in sorted((ROOT / "backprop_cli" / "output" / "worked").glob("*.py")):
+        name = path.name
+        tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
@@ -377,7 +379,7 @@ def test_pure_functions_without_click_rich_or_yaml():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "print", name
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, backprop_cli.worked; "
+        [sys.executable, "-c", "import sys, backprop_cli.output.worked; "
          "print(sorted({'click', 'rich', 'yaml'} & set(sys.modules)))"],
         capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()
     assert loaded == "[]"

@@ -3,9 +3,9 @@ worked._Outline, whose helpers (add, par, eq, mat, bias, num, frozen, ...) it us
 
 from __future__ import annotations
 
-from backprop_cli import worked_rules as rules
-from backprop_cli import worked_tex as tex
-from backprop_cli.worked_tex import Math, as_rows
+from backprop_cli.output.worked import formulas as rules
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.tex import Math, as_rows
 
 
 class UpdateSections:

@@ -16,8 +16,8 @@ import sys
 
 import yaml
 
-from backprop_cli.atomic import atomic_file
 from backprop_cli.errors import ProblemError
+from backprop_cli.problem.atomic import atomic_file
 
 MAX_BYTES = 256 * 2**20
 STDIN = "<stdin>"

@@ -1,8 +1,10 @@
 """Activations and losses: each forward rule next to its derivative.
 
-Shapes: every array is (N, units), one row per sample. An activation's backward takes
-the pre-activation a, the activation h and the upstream gradient dh (all (N, units)) and
-returns da, so softmax can apply its full Jacobian. Derivatives at kinks are the ones
+Shapes: every array is (N, units), one row per sample. An activation's forward takes the
+pre-activation a and its parameter p and returns (h, saved): saved is what its backward
+reuses (sigmoid keeps sigmoid(-a)), else None, as torch's ctx.save_for_backward. Its
+backward takes a, h, saved and the upstream gradient dh (all (N, units)) and returns da,
+so softmax can apply its full Jacobian. Derivatives at kinks are the ones
 torch's autograd gives: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha.
 
 Everything is stable at +-1000: exponentials only ever see non-positive arguments.
@@ -22,7 +24,7 @@ def identity(a, p):
     return a.copy()
 
 
-def identity_backward(a, h, dh, p):
+def identity_backward(a, h, saved, dh, p):
     return dh.copy()
 
 
@@ -31,25 +33,25 @@ def sigmoid(a, p=None):
     return np.where(a >= 0, 1.0, e) / (1.0 + e)
 
 
-def sigmoid_pair(a):
-    """(sigmoid(a), sigmoid(-a)) from one exponential: the same bits as two calls, for
-    the training loop, which keeps sigmoid(-a) for the backward pass."""
+def sigmoid_pair(a, p=None):
+    """(sigmoid(a), sigmoid(-a)) from one exponential, the same bits as two calls: the
+    forward rule, which keeps sigmoid(-a) for the backward pass."""
     e = np.exp(-np.abs(a))
     d = 1.0 + e
     return np.where(a >= 0, 1.0, e) / d, np.where(a <= 0, 1.0, e) / d
 
 
-def sigmoid_backward(a, h, dh, p):
+def sigmoid_backward(a, h, saved, dh, p):
     # s(a) s(-a), not h (1 - h): once h rounds to 1 (a > 37) the latter is 0 though the
-    # derivative (e^-a) is still a float64
-    return dh * h * sigmoid(-a)
+    # derivative (e^-a) is still a float64. saved is s(-a), from the forward pass.
+    return dh * h * (sigmoid(-a) if saved is None else saved)
 
 
 def tanh(a, p):
     return np.tanh(a)
 
 
-def tanh_backward(a, h, dh, p):
+def tanh_backward(a, h, saved, dh, p):
     # sech^2(a) = 4u / (1 + u)^2 with u = e^(-2|a|): exact where 1 - h^2 rounds to 0
     u = np.exp(-2.0 * np.abs(a))
     return dh * (4.0 * u / ((1.0 + u) * (1.0 + u)))
@@ -59,7 +61,7 @@ def relu(a, p):
     return np.maximum(a, 0.0)
 
 
-def relu_backward(a, h, dh, p):
+def relu_backward(a, h, saved, dh, p):
     return np.where(a > 0, dh, 0.0)
 
 
@@ -67,7 +69,7 @@ def leaky_relu(a, slope):
     return np.where(a > 0, a, a * slope)
 
 
-def leaky_relu_backward(a, h, dh, slope):
+def leaky_relu_backward(a, h, saved, dh, slope):
     return np.where(a > 0, dh, dh * slope)
 
 
@@ -75,7 +77,7 @@ def elu(a, alpha):
     return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0.0)))
 
 
-def elu_backward(a, h, dh, alpha):
+def elu_backward(a, h, saved, dh, alpha):
     return np.where(a > 0, dh, dh * alpha * np.exp(np.minimum(a, 0.0)))
 
 
@@ -85,7 +87,7 @@ def softplus(a, p=None):
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
 
 
-def softplus_backward(a, h, dh, p):
+def softplus_backward(a, h, saved, dh, p):
     return dh * sigmoid(a)
 
 
@@ -99,28 +101,36 @@ def softmax(a, p=None):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def softmax_backward(a, h, dh, p):
+def softmax_backward(a, h, saved, dh, p):
     # Jacobian-vector product: da_j = h_j (dh_j - sum_k dh_k h_k)
     return h * (dh - (dh * h).sum(axis=-1, keepdims=True))
 
 
+def _unsaved(f):
+    """The (h, saved) forward rule of an activation whose backward reuses nothing."""
+    def forward(a, p):
+        return f(a, p), None
+    forward.__name__ = f.__name__
+    return forward
+
+
 class Activation(NamedTuple):
-    forward: Callable
-    backward: Callable
+    forward: Callable  # (a, p) -> (h, saved)
+    backward: Callable  # (a, h, saved, dh, p) -> da
     param: str | None  # the YAML key of its parameter
     default: float | None
     kinked: bool  # derivative jumps at a = 0 (finite differences skip it there)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "identity": Activation(identity, identity_backward, None, None, False),
-    "sigmoid": Activation(sigmoid, sigmoid_backward, None, None, False),
-    "tanh": Activation(tanh, tanh_backward, None, None, False),
-    "relu": Activation(relu, relu_backward, None, None, True),
-    "leaky_relu": Activation(leaky_relu, leaky_relu_backward, "slope", 0.01, True),
-    "elu": Activation(elu, elu_backward, "alpha", 1.0, True),
-    "softplus": Activation(softplus, softplus_backward, None, None, False),
-    "softmax": Activation(softmax, softmax_backward, None, None, False),
+    "identity": Activation(_unsaved(identity), identity_backward, None, None, False),
+    "sigmoid": Activation(sigmoid_pair, sigmoid_backward, None, None, False),
+    "tanh": Activation(_unsaved(tanh), tanh_backward, None, None, False),
+    "relu": Activation(_unsaved(relu), relu_backward, None, None, True),
+    "leaky_relu": Activation(_unsaved(leaky_relu), leaky_relu_backward, "slope", 0.01, True),
+    "elu": Activation(_unsaved(elu), elu_backward, "alpha", 1.0, True),
+    "softplus": Activation(_unsaved(softplus), softplus_backward, None, None, False),
+    "softmax": Activation(_unsaved(softmax), softmax_backward, None, None, False),
 }
 
 # --------------------------------------------------------------------- losses

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from backprop_cli import worked_rules as rules
-from backprop_cli import worked_tex as tex
-from backprop_cli.functions import ACTIVATIONS, LOSSES
-from backprop_cli.worked_tex import Math, as_rows
-from backprop_cli.worked_update import UpdateSections
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.output.worked import formulas as rules
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.tex import Math, as_rows
+from backprop_cli.output.worked.update import UpdateSections
 
 if TYPE_CHECKING:
-    from backprop_cli.problem import Problem
+    from backprop_cli.problem.reader import Problem
 
 NOT_FINITE = "not finite (saturated output)"
 
@@ -320,7 +320,8 @@ class _Outline(UpdateSections):
                     (None, "=", [self.vec(da)]))
             return
         with np.errstate(all="ignore"):
-            fp = ACTIVATIONS[spec.activation].backward(a, h, np.ones_like(a), spec.param)
+            fp = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a),
+                                                            spec.param)
         deriv = deriv.replace("@", f"{{{l}}}").replace("%", tex.plain(spec.param or 0))
         if self.batch:
             deriv = deriv.replace("h_{", "H_{").replace("a_{", "A_{")

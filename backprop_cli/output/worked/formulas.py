@@ -6,7 +6,7 @@ the order torch applies them; g is the gradient, theta the parameter, t the step
 
 from __future__ import annotations
 
-from backprop_cli.worked_tex import Math, number, plain
+from backprop_cli.output.worked.tex import Math, number, plain
 
 # activation: (symbol, definition of f(a), f'(a) in terms of a{l}/h{l} ("@" is the layer))
 ACTIVATION = {

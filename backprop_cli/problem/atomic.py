@@ -1,10 +1,13 @@
 """Writing a file all at once or not at all: through a temporary file in the same folder,
-renamed over the target only when everything was written."""
+renamed over the target only when everything was written. Any OSError becomes a
+WriteError naming the path."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+
+from backprop_cli.errors import WriteError
 
 
 @contextlib.contextmanager
@@ -14,7 +17,10 @@ def atomic_file(path: str, binary: bool = False):
     import tempfile  # only when writing: it costs start-up time every command would pay
 
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".backprop-", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".backprop-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise WriteError(path, e) from None
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else
                                                        {"encoding": "utf-8"})) as f:
@@ -26,7 +32,9 @@ def atomic_file(path: str, binary: bool = False):
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise WriteError(path, e) from None
         raise

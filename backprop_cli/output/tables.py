@@ -6,20 +6,13 @@ Imported only when tables are asked for, so JSON and --get never pay for rich.
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.engine import count_parameters
-from backprop_cli.fmt import fixed
-from backprop_cli.problem import Problem
-
-MAX_SHOWN = 8  # rows/columns of a matrix shown before eliding the middle
-
-
-def make_console(stderr: bool = False) -> Console:
-    # The one place a Console is built. Rich itself honours NO_COLOR, FORCE_COLOR, COLUMNS.
-    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+from backprop_cli.engine.model import count_parameters
+from backprop_cli.output.fmt import MAX_SHOWN, elide, fixed
+from backprop_cli.problem.reader import Problem
 
 
 def number(v, decimals: int, sign_space: bool = False) -> str:
@@ -31,20 +24,14 @@ def number(v, decimals: int, sign_space: bool = False) -> str:
     return s if not sign_space or s.startswith("-") else " " + s
 
 
-def _elide(items: list, marker):
-    if len(items) <= MAX_SHOWN:
-        return items
-    return items[:3] + [marker] + items[-3:]
-
-
 def cell(value, decimals: int) -> str:
     """A scalar, vector or matrix as aligned text, long dimensions elided in the middle."""
     if not isinstance(value, list):
         return number(value, decimals)
     rows = value if value and isinstance(value[0], list) else [value]
     shown = [
-        [number(v, decimals, True) if v is not ... else "…" for v in _elide(list(r), ...)]
-        for r in _elide(rows, None) if r is not None
+        [number(v, decimals, True) if v is not ... else "…" for v in elide(list(r), ...)]
+        for r in elide(rows, None) if r is not None
     ]
     width = max(len(s) for r in shown for s in r)
     lines = ["[" + " ".join(s.rjust(width) for s in r) + "]" for r in shown]
@@ -90,7 +77,7 @@ def _section(title: str, *columns: str) -> tuple[Text, Table]:
 
 def _optimizer_line(opt: dict) -> str:
     """The optimizer, its lr and the settings that differ from torch's defaults."""
-    from backprop_cli.optimizers import DEFAULTS
+    from backprop_cli.engine.optimizers import DEFAULTS
 
     defaults = {k: list(v) if isinstance(v, tuple) else v
                 for k, v in DEFAULTS[opt["name"]].items()}

@@ -7,12 +7,10 @@ import math
 
 import numpy as np
 
-from backprop_cli.engine import NumericalError, Solution, Training, count_parameters
-from backprop_cli.problem import Problem, in_file_layout, state_document
-
-
-class PathError(LookupError):
-    """An unknown --get path."""
+from backprop_cli.engine.model import Solution, Training, count_parameters
+from backprop_cli.errors import NumericalError, PathError
+from backprop_cli.problem.reader import Problem
+from backprop_cli.problem.writer import in_file_layout, state_document
 
 
 def _rows(problem: Problem, arr: np.ndarray):

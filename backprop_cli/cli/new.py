@@ -1,29 +1,15 @@
-"""Teaching commands: `backprop new` (seeded problems) and `backprop check` (gradient check).
-Registered on the `cli` group by cli.py."""
+"""`backprop new`: problem files with seeded random weights, one or a folder of variants."""
 
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
-from backprop_cli import documents, engine, generate, gradcheck
-from backprop_cli.cli import (
-    _emit,
-    _load,
-    _numerical,
-    _print_views,
-    _sources,
-    example_names,
-    example_option,
-    example_path,
-    fail,
-    translate_errors,
-)
-from backprop_cli.errors import ProblemError
-from backprop_cli.functions import ACTIVATIONS, LOSSES
-from backprop_cli.problem import from_document, load
+from backprop_cli.cli import common
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.errors import ProblemError, UsageError
+from backprop_cli.problem import documents, from_document, generate, load
 
 
 def _numbers(option: str, text: str) -> list:
@@ -61,8 +47,8 @@ def _activations(text: str | None, depth: int, loss: str) -> list[str]:
 
 
 def _list_examples() -> None:
-    for name in example_names():
-        click.echo(f"{name:<15} {load(example_path(name)).title or ''}".rstrip())
+    for name in common.example_names():
+        click.echo(f"{name:<15} {load(common.example_path(name)).title or ''}".rstrip())
 
 
 @click.command()
@@ -89,7 +75,7 @@ def _list_examples() -> None:
               help="Write N variants into the folder -o names, variant i drawn with seed + i.")
 @click.option("-o", "--output", metavar="FILE|DIR", help="Where to write (default: stdout).")
 @click.option("--list-examples", is_flag=True, help="List the bundled example problems.")
-@translate_errors
+@common.translate_errors
 def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
         output, list_examples):
     """Write a problem file with seeded random weights.
@@ -128,11 +114,11 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
         try:
             from_document(doc, "backprop new")  # the same rules as any problem file
         except ProblemError as e:
-            fail(f"backprop new: {e.place}: {e.message}")
+            raise UsageError(f"backprop new: {e.place}: {e.message}") from None
         texts.append(documents.dump_yaml(doc))
     if count is None:
         if output in (None, "-"):
-            _emit(texts[0])
+            common.emit(texts[0])
         else:
             _write(output, texts[0])
         return
@@ -144,56 +130,4 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        documents.write_atomic(path, text)
-    except OSError as e:
-        fail(f"{path}: cannot write: {e.strerror or e}")
-
-
-@click.command()
-@click.argument("problem", required=False, metavar="[PROBLEM]")
-@example_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@click.option("--step", "step_size", type=click.FloatRange(min=0, min_open=True),
-              default=gradcheck.STEP, show_default=True, help="Finite-difference step.")
-@click.option("--rtol", type=click.FloatRange(min=0), default=gradcheck.RTOL,
-              show_default=True)
-@click.option("--atol", type=click.FloatRange(min=0), default=gradcheck.ATOL,
-              show_default=True)
-@translate_errors
-def check(problem, examples, fmt, step_size, rtol, atol):
-    """Compare every analytic gradient with central finite differences.
-
-    Exit status 1 when an entry disagrees beyond the stated tolerance; entries at a kink
-    of relu, leaky_relu or elu are skipped and counted.
-
-    \b
-    Examples:
-      backprop check problems/classic.yaml
-      backprop check --example in_out --format json
-    """
-    sources = _sources((problem,) if problem else (), examples)
-    if len(sources) != 1:
-        fail("check takes one problem: a PROBLEM or one --example")
-    prob = _load(sources[0], None, None)
-    try:
-        result = gradcheck.check(prob.model, prob.params, prob.x, prob.y, step_size, atol,
-                                 rtol)
-    except engine.NumericalError as e:
-        _numerical(prob, e)
-    if fmt == "json":
-        doc = {"step": result.step, "atol": result.atol, "rtol": result.rtol,
-               "loss": result.loss, "ok": result.ok,
-               "parameters": {p.name: {"checked": p.checked, "skipped": p.skipped,
-                                       "max_abs": p.max_abs, "max_rel": p.max_rel,
-                                       "failures": p.failures}
-                              for p in result.parameters}}
-        _emit(documents.dump_json(doc))
-    else:
-        from backprop_cli.render import check_view
-
-        _print_views([check_view(prob, result)])
-    sys.stdout.flush()
-    if not result.ok:
-        sys.exit(1)
+    documents.write_atomic(path, text)

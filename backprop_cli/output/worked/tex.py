@@ -17,9 +17,9 @@ import unicodedata
 
 import numpy as np
 
-from backprop_cli.fmt import fixed as number
+from backprop_cli.output.fmt import elide
+from backprop_cli.output.fmt import fixed as number
 
-MAX_SHOWN = 8  # rows/columns of a matrix shown before the middle is elided (as in tables)
 LIMIT = 88  # widest displayed row, in digit widths, before a chain continues on a new row
 WIDEST = 112  # widest row \scriptsize fits on the page: a wider product is split
 
@@ -59,17 +59,13 @@ def entry(v, decimals: int) -> str:
     return number(v, decimals)
 
 
-def _elide(indices: list) -> list:
-    return indices if len(indices) <= MAX_SHOWN else indices[:3] + [None] + indices[-3:]
-
-
 def matrix(rows, fmt) -> str:
     """A 2-D array as a bmatrix; more than MAX_SHOWN rows or columns elided in the middle."""
     rows = [list(r) for r in rows]
     lines = []
-    for i in _elide(list(range(len(rows)))):
+    for i in elide(list(range(len(rows))), None):
         cells = []
-        for j in _elide(list(range(len(rows[0])))):
+        for j in elide(list(range(len(rows[0]))), None):
             if i is None:
                 cells.append(r"\ddots" if j is None else r"\vdots")
             else:
@@ -82,8 +78,9 @@ def tuple_text(rows, fmt) -> str:
     """Plain text for the answers: (a, b, c), one tuple per row, '...' where elided."""
     def one(r):
         return "(" + ", ".join("..." if j is None else fmt(r[j])
-                               for j in _elide(list(range(len(r))))) + ")"
-    return "; ".join("..." if i is None else one(rows[i]) for i in _elide(list(range(len(rows)))))
+                               for j in elide(list(range(len(r))), None)) + ")"
+    return "; ".join("..." if i is None else one(rows[i])
+                     for i in elide(list(range(len(rows))), None))
 
 
 def difference(factor: str, left: str, right: str) -> list[str]:

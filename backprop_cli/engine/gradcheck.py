@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli import engine
-from backprop_cli.functions import ACTIVATIONS
+from backprop_cli.engine.functions import ACTIVATIONS
 
 STEP, ATOL, RTOL = 1e-6, 1e-7, 1e-5
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.atomic import atomic_file
-from backprop_cli.fmt import fixed as number
+from backprop_cli.errors import PictureError
+from backprop_cli.output.fmt import fixed as number
+from backprop_cli.problem.atomic import atomic_file
 
 MESSAGE = "drawing needs matplotlib: pip install 'backprop-cli[plot]'"
 FORMATS = ("svg", "png", "pdf")
@@ -28,11 +29,11 @@ RC = {"svg.fonttype": "none", "svg.hashsalt": "backprop", "text.parse_math": Fal
       "font.family": "sans-serif", "pdf.fonttype": 42}
 
 
-class MissingExtra(RuntimeError):
+class MissingExtra(PictureError):
     """Matplotlib is not installed."""
 
 
-class UnknownFormat(ValueError):
+class UnknownFormat(PictureError):
     """The picture's file name does not end in .svg, .png or .pdf."""
 
 
@@ -57,7 +58,7 @@ def picture_format(path: str) -> str:
 
 def save(fig, path: str) -> None:
     """Write the figure in the format of path's extension, atomically: through a
-    temporary file in the same folder, renamed over path. OSError when it cannot."""
+    temporary file in the same folder, renamed over path. WriteError when it cannot."""
     fmt = picture_format(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -118,7 +119,7 @@ def losses_figure(losses, title: str):
 
 def plot_losses(losses: list[float], path: str, title: str) -> None:
     """Write the loss curve to path (svg, png or pdf by its extension), atomically.
-    Raises MissingExtra, UnknownFormat or OSError."""
+    Raises MissingExtra, UnknownFormat or WriteError."""
     picture_format(path)
     save(losses_figure(losses, title), path)
 

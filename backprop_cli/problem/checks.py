@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli import documents
 from backprop_cli.errors import ProblemError, describe
+from backprop_cli.problem import documents
 
 
 def fail(source, place, message):

@@ -1,5 +1,5 @@
-"""`backprop draw`: the network diagram of a problem, with its numbers. Registered on the
-`cli` group by cli.py. Matplotlib (the `plot` extra) is imported only when it runs."""
+"""`backprop draw`: the network diagram of a problem, with its numbers. Matplotlib (the
+`plot` extra) is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -7,23 +7,12 @@ import warnings
 
 import click
 
-from backprop_cli import draw as pictures
-from backprop_cli import engine
-from backprop_cli.cli import (
-    DEFAULT_DECIMALS,
-    _load,
-    _numerical,
-    _sources,
-    example_option,
-    fail,
-    picture_target,
-    translate_errors,
-)
+from backprop_cli.cli import common
 
 
-@click.command("draw")
+@click.command()
 @click.argument("problem", required=False, metavar="[PROBLEM]")
-@example_option
+@common.example_option
 @click.option("-o", "--output", metavar="FILE", required=True,
               help="The picture to write (atomically): .svg, .png or .pdf, by its extension.")
 @click.option("--biases", type=click.Choice(["shown", "hidden"]), default="shown",
@@ -32,10 +21,10 @@ from backprop_cli.cli import (
               help="Write each neuron's a and h, the loss, and the weights on the edges (as "
                    "colour and width when a layer has more than 6 neurons).")
 @click.option("--gradients", is_flag=True, help="Write each neuron's ∂L/∂a.")
-@click.option("--decimals", type=click.IntRange(0, 17), default=DEFAULT_DECIMALS,
+@click.option("--decimals", type=click.IntRange(0, 17), default=common.DEFAULT_DECIMALS,
               show_default=True, help="Decimals of the numbers written.")
-@translate_errors
-def draw_command(problem, examples, output, biases, values, gradients, decimals):
+@common.translate_errors
+def draw(problem, examples, output, biases, values, gradients, decimals):
     """Draw PROBLEM's network as an exercise shows it: SVG, PNG or PDF.
 
     Input, hidden and output layers are columns of neurons (x1..., h1_1..., ŷ1...), every
@@ -51,26 +40,21 @@ def draw_command(problem, examples, output, biases, values, gradients, decimals)
       backprop draw --example textbook_321 --biases hidden -o net.pdf
       backprop new --layers 4,12,12,3 | backprop draw - -o wide.png
     """
-    picture_target(output)
-    sources = _sources((problem,) if problem else (), examples)
-    if len(sources) != 1:
-        fail("draw takes one problem: a PROBLEM or one --example")
-    prob = _load(sources[0], None, None)
+    from backprop_cli import engine
+    from backprop_cli.output.diagram import figure
+
+    common.picture_target(output)
+    source = common.sources((problem,) if problem else (), examples, one="draw")[0]
+    prob = common.load(source)
     fwd = grads = None
     if values or gradients:
-        try:
+        with common.blamed_on(prob):
             fwd = engine.forward(prob.model, prob.params, prob.x, prob.y)
             if gradients:
                 grads = engine.backward(prob.model, prob.params, fwd, prob.y)
-        except engine.NumericalError as e:
-            _numerical(prob, e)
-    net = pictures.network(prob, fwd if values else None, grads, decimals,
-                           biases == "shown")
-    try:
-        with warnings.catch_warnings(record=True) as caught:  # e.g. a glyph the font lacks
-            warnings.simplefilter("always")
-            pictures.draw_network(net, output, decimals)
-    except OSError as e:
-        fail(f"{output}: cannot write: {e.strerror or e}")
+    net = figure.network(prob, fwd if values else None, grads, decimals, biases == "shown")
+    with warnings.catch_warnings(record=True) as caught:  # e.g. a glyph the font lacks
+        warnings.simplefilter("always")
+        figure.draw_network(net, output, decimals)
     for message in dict.fromkeys(str(w.message) for w in caught):  # each once, no traceback
         click.echo(f"Warning: {message}", err=True)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from backprop_cli.errors import describe
+from backprop_cli.errors import OptimizerError, describe
 
 DEFAULTS: dict[str, dict] = {
     "sgd": {"lr": 1.0, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
@@ -30,14 +30,6 @@ DEFAULTS: dict[str, dict] = {
 
 # torch.optim constructor arguments that choose an implementation, not a formula
 IMPLEMENTATION_FLAGS = ("foreach", "fused", "capturable", "differentiable")
-
-
-class OptimizerError(ValueError):
-    """A bad optimizer setting; key names the offending hyper-parameter."""
-
-    def __init__(self, key: str | None, message: str):
-        super().__init__(message)
-        self.key = key
 
 
 def _is_number(v) -> bool:
@@ -99,7 +91,7 @@ def _lerp(start, end, weight: float):
     return end - (end - start) * (1.0 - weight)
 
 
-def _sgd(p, g, s, hp):
+def _sgd(p, g, s, hp, out=None):
     g = -g if hp["maximize"] else g
     if hp["weight_decay"] != 0:
         g = g + hp["weight_decay"] * p
@@ -110,7 +102,10 @@ def _sgd(p, g, s, hp):
         buf = g.copy() if buf is None else buf * m + (1.0 - hp["dampening"]) * g
         new["momentum_buffer"] = buf
         g = g + m * buf if hp["nesterov"] else buf
-    return p - hp["lr"] * g, new
+    if out is None:
+        return p - hp["lr"] * g, new
+    # the same two roundings into a reused buffer (the training loop's): lr*g, then p - that
+    return np.subtract(p, np.multiply(g, hp["lr"], out=out), out=out), new
 
 
 def _adagrad(p, g, s, hp):
@@ -172,21 +167,30 @@ def _adam(p, g, s, hp, decoupled: bool):
     return p + (-step_size) * (m / denom), new
 
 
-RULES = {
-    "sgd": _sgd,
-    "adagrad": _adagrad,
-    "rmsprop": _rmsprop,
-    "adam": lambda p, g, s, hp: _adam(p, g, s, hp, decoupled=False),
-    "adamw": lambda p, g, s, hp: _adam(p, g, s, hp, decoupled=True),
-}
+def _adam_coupled(p, g, s, hp):
+    return _adam(p, g, s, hp, decoupled=False)
 
 
-def step(name: str, hyper: dict, params: dict, grads: dict, state: dict) -> tuple[dict, dict]:
-    """One update of every parameter in `params`; state maps name -> torch-style dict."""
+def _adamw(p, g, s, hp):
+    return _adam(p, g, s, hp, decoupled=True)
+
+
+RULES = {"sgd": _sgd, "adagrad": _adagrad, "rmsprop": _rmsprop, "adam": _adam_coupled,
+         "adamw": _adamw}
+
+
+def step(name: str, hyper: dict, params: dict, grads: dict, state: dict,
+         out: dict | None = None) -> tuple[dict, dict]:
+    """One update of every parameter in `params`; state maps name -> torch-style dict.
+    out: buffers (by name, never one of params' arrays) that plain SGD writes the new
+    values into instead of allocating; the other rules allocate."""
     rule = RULES[name]
     new_params, new_state = {}, {}
     for key, p in params.items():
-        new_params[key], s = rule(p, grads[key], state.get(key, {}), hyper)
+        if out is not None and name == "sgd":
+            new_params[key], s = rule(p, grads[key], state.get(key, {}), hyper, out[key])
+        else:
+            new_params[key], s = rule(p, grads[key], state.get(key, {}), hyper)
         if s:
             new_state[key] = s
     return new_params, new_state

@@ -1,0 +1,165 @@
+"""What every command shares: the one error translation, the shared options, loading a
+problem, and writing to standard output. The only module that prints `Error: ...`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+
+import click
+
+from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
+from backprop_cli.errors import EXIT_STATUS, BackpropError, NumericalError, UsageError
+
+DEFAULT_DECIMALS = 4
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "problem", "examples")
+
+
+# ------------------------------------------------------------------------ errors
+
+
+def _quiet_broken_pipe():
+    # The reader went away (`| head -1`): stop quietly, and keep Python's final flush of
+    # stdout from complaining about the closed pipe.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests): nothing to redirect
+        pass
+    sys.exit(0)
+
+
+def translate_errors(command):
+    """The one error path: a BackpropError becomes `Error: ...` on stderr and exit 2; a
+    closed pipe ends quietly."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            status = command(*args, **kwargs)
+            sys.stdout.flush()
+        except BackpropError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(EXIT_STATUS)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        if status:
+            sys.exit(status)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def blamed_on(problem):
+    """Numerical errors name the problem's file."""
+    try:
+        yield
+    except NumericalError as e:
+        e.source = problem.source
+        raise
+
+
+# ------------------------------------------------------------------------ options
+
+
+def problem_options(command):
+    command = click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)),
+                           help="Use this optimizer instead of the file's (starting from its "
+                                "defaults).")(command)
+    command = click.option("--lr", type=float, help="Learning rate (eta), overriding the file.")(
+        command)
+    return command
+
+
+def output_options(formats, default):
+    """The shared --format and --decimals options."""
+
+    def decorate(command):
+        command = click.option("--decimals", type=click.IntRange(0, 17),
+                               default=DEFAULT_DECIMALS, show_default=True,
+                               help="Decimals shown in tables (JSON and YAML are always "
+                                    "full precision).")(command)
+        command = click.option("--format", "fmt", type=click.Choice(formats), default=default,
+                               show_default=default is not None,
+                               help="Output format.")(command)
+        return command
+
+    return decorate
+
+
+def example_option(command):
+    return click.option("--example", "examples", multiple=True, metavar="NAME",
+                        help="A bundled example problem (see `backprop new --list-examples`)."
+                        )(command)
+
+
+# ------------------------------------------------------------------------ problems
+
+
+def example_names() -> list[str]:
+    return sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
+
+
+def example_path(name: str) -> str:
+    if name not in example_names():
+        raise UsageError(f"--example {name}: no such example, expected one of "
+                         + ", ".join(example_names()))
+    return os.path.join(EXAMPLES, f"{name}.yaml")
+
+
+def sources(paths: tuple[str, ...], examples: tuple[str, ...] = (), one: str | None = None
+            ) -> tuple[str, ...]:
+    """The problems named on the command line, or standard input. one: the command's name
+    when it takes exactly one problem."""
+    paths = tuple(paths) + tuple(example_path(name) for name in examples)
+    if not paths:
+        if sys.stdin.isatty():
+            raise UsageError("no problem given: name a problem file, or pipe one in "
+                             "(backprop solve problems/classic.yaml, or ... | backprop solve -)")
+        paths = ("-",)
+    if one is not None and len(paths) != 1:
+        raise UsageError(f"{one} takes one problem: a PROBLEM or one --example")
+    return paths
+
+
+def load(path: str, optimizer: str | None = None, lr: float | None = None):
+    from backprop_cli.problem import load as load_problem
+
+    return load_problem(path).with_optimizer(optimizer, lr)
+
+
+def picture_target(path: str) -> str:
+    """The picture format of `path` ("svg", "png", "pdf"), checked with the plot extra
+    before any work is done."""
+    from backprop_cli.output.diagram import figure
+
+    kind = figure.picture_format(path)
+    figure.require_matplotlib()
+    return kind
+
+
+# ------------------------------------------------------------------------ output
+
+
+def emit_doc(doc, kind: str) -> None:
+    from backprop_cli.problem import documents
+
+    documents.write(doc, kind, sys.stdout)
+
+
+def emit(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def print_views(views) -> None:
+    from backprop_cli.output.console import make_console
+
+    console = make_console()
+    for i, view in enumerate(views):
+        if i:
+            console.rule()
+        console.print(view)

@@ -1,0 +1,101 @@
+"""`backprop solve`: forward pass, loss, every gradient and one update of each problem."""
+
+from __future__ import annotations
+
+import click
+
+from backprop_cli.cli import common
+from backprop_cli.errors import UsageError
+
+FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
+
+
+def _check_usage(fmt: str, diagram: str | None, count: int) -> None:
+    """Options that do not go together are refused before any problem is solved."""
+    if diagram is None:
+        return
+    if fmt not in ("markdown", "latex"):
+        raise UsageError("--diagram goes with --format markdown or latex")
+    if count != 1:
+        raise UsageError("--diagram draws one problem's network: give one PROBLEM")
+    if common.picture_target(diagram) == "svg" and fmt == "latex":
+        raise UsageError(f"--diagram {diagram}: pdflatex cannot include SVG, expected a .pdf "
+                         "or .png name")
+
+
+@click.command()
+@click.argument("problems", nargs=-1, metavar="[PROBLEM...]")
+@common.example_option
+@common.problem_options
+@common.output_options(FORMATS, "table")
+@click.option("--get", "path", metavar="PATH",
+              help="Print one value of the JSON document, e.g. loss, sums.h1, "
+                   "gradients.b2.0, update.loss.")
+@click.option("--round", "round_to", type=click.IntRange(0, 15), metavar="K",
+              help="Textbook rounding: carry every intermediate value rounded to K decimals "
+                   "(half away from zero) into the next step.")
+@click.option("--diagram", metavar="FILE",
+              help="With --format markdown or latex: draw the network (with its values) to "
+                   "FILE and show it in the solution (latex: .pdf or .png; needs the plot "
+                   "extra).")
+@common.translate_errors
+def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diagram):
+    """Forward pass, loss, every gradient and one update of each PROBLEM.
+
+    PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
+
+    \b
+    Examples:
+      backprop solve problems/classic.yaml
+      backprop solve problems/classic.yaml --format json
+      backprop solve problems/classic.yaml --get gradients.b2
+      backprop solve problems/classic.yaml --lr 0.5 --decimals 8
+      cat p.yaml | backprop solve - --get update.loss
+      backprop solve variants/*.yaml --format csv     # an answer key
+      backprop solve --example classic --format markdown
+    """
+    from backprop_cli import engine
+    from backprop_cli.output import report
+
+    names = common.sources(problems, examples)
+    _check_usage(fmt, diagram, len(names))
+    rounding = None
+    if round_to is not None:
+        from backprop_cli.engine.rounding import round_half_away
+
+        rounding = round_half_away(round_to)
+    results = []
+    for source in names:
+        problem = common.load(source, optimizer, lr)
+        with common.blamed_on(problem):
+            sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
+                               problem.optimizer, problem.hyper, problem.state, rounding)
+            results.append((problem, report.solve_document(problem, sol, round_to)))
+    docs = [doc for _, doc in results]
+    if path is not None:
+        common.emit("\n".join(report.format_value(report.get(doc, path)) for doc in docs))
+    elif fmt == "csv":
+        common.emit(report.csv_table([p.source for p, _ in results], docs))
+    elif fmt in ("markdown", "latex"):
+        from backprop_cli.output import worked
+
+        render = worked.markdown if fmt == "markdown" else worked.latex
+        if diagram is not None:
+            _draw_diagram(results[0][0], diagram, decimals)
+        common.emit("\n".join(render(problem, doc, decimals, diagram)
+                              for problem, doc in results))
+    elif fmt in ("json", "yaml"):
+        common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
+    else:
+        from backprop_cli.output.tables import solve_view
+
+        common.print_views(solve_view(problem, doc, decimals) for problem, doc in results)
+
+
+def _draw_diagram(problem, path: str, decimals: int) -> None:
+    from backprop_cli import engine
+    from backprop_cli.output.diagram import figure
+
+    with common.blamed_on(problem):
+        fwd = engine.forward(problem.model, problem.params, problem.x, problem.y)
+    figure.draw_network(figure.network(problem, fwd, None, decimals), path, decimals)

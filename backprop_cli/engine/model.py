@@ -1,0 +1,94 @@
+"""What the engine computes with and what it returns: the network's shape (Model,
+LayerSpec) and frozen result records. Arrays are float64, one row per sample:
+    h[0] = x            (N, n_0)
+    a[l] = h[l-1] W_l^T + b_l     W_l (n_l, n_{l-1}), b_l (n_l,)   (torch.nn.Linear)
+    h[l] = f_l(a[l])    (N, n_l)
+Parameters live in a dict {"W1": ..., "b1": ..., ...}, always in this out_in layout; the
+problem package transposes for files written in_out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.engine.functions import ACTIVATIONS
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    activation: str
+    param: float | None = None  # leaky_relu's slope / elu's alpha
+    bias: bool = True
+    frozen: frozenset = frozenset()  # subset of {"weights", "bias"}
+
+    def __post_init__(self):
+        if self.param is None:  # the activation's default slope/alpha
+            object.__setattr__(self, "param", ACTIVATIONS[self.activation].default)
+
+
+@dataclass(frozen=True)
+class Model:
+    layers: tuple[LayerSpec, ...]
+    loss: str
+    reduction: str = "mean"
+
+    def parameter_names(self) -> list[str]:
+        names = []
+        for l, spec in enumerate(self.layers, 1):
+            names.append(f"W{l}")
+            if spec.bias:
+                names.append(f"b{l}")
+        return names
+
+    def trainable_names(self) -> list[str]:
+        names = []
+        for l, spec in enumerate(self.layers, 1):
+            if "weights" not in spec.frozen:
+                names.append(f"W{l}")
+            if spec.bias and "bias" not in spec.frozen:
+                names.append(f"b{l}")
+        return names
+
+
+@dataclass(frozen=True)
+class Forward:
+    a: tuple[np.ndarray, ...]  # a[l-1] is a_l, (N, n_l)
+    h: tuple[np.ndarray, ...]  # h[0] is x, h[l] is h_l
+    saved: tuple  # saved[l-1]: what layer l's activation keeps for backward (or None)
+    loss: float
+
+
+@dataclass(frozen=True)
+class Gradients:
+    a: tuple[np.ndarray, ...]  # dL/da_l, index l-1
+    h: tuple  # dL/dh_l, index l-1; h_L's may hold inf where h saturated (None in training)
+    params: dict  # dL/dW_l, dL/db_l by name
+
+
+@dataclass(frozen=True)
+class Update:
+    optimizer: str
+    hyper: dict
+    params: dict  # every parameter after the update (frozen ones unchanged)
+    state: dict  # optimizer state after the update, by parameter name
+    loss: float  # the loss the updated parameters give
+
+
+@dataclass(frozen=True)
+class Solution:
+    forward: Forward
+    gradients: Gradients
+    update: Update
+
+
+@dataclass(frozen=True)
+class Training:
+    losses: tuple[float, ...]  # before each step and after the last: steps + 1 values
+    params: dict
+    state: dict
+
+
+def count_parameters(params: dict, names) -> int:
+    return int(sum(params[n].size for n in names))

@@ -1,0 +1,11 @@
+"""The one place a Rich Console is built (imported only when something is shown)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+
+def make_console(stderr: bool = False) -> Console:
+    # Rich itself honours NO_COLOR, FORCE_COLOR and COLUMNS; markup and highlighting are
+    # off so that a title like "[x]" or a number is printed as written.
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)

@@ -1,0 +1,141 @@
+"""Validation of the layers and the targets of a problem document. Blame goes downstream:
+x fixes W1's inputs, each layer's weights fix its bias and the next layer's inputs, the
+output width fixes y."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.model import LayerSpec
+from backprop_cli.errors import describe
+from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
+
+LAYER_KEYS = ("weights", "bias", "activation", "slope", "alpha", "frozen")
+FROZEN = ("weights", "bias")
+
+
+def layer(source, i, layer, layout, inputs, why, depth):
+    l = i + 1
+    base = f"layers[{i}]"
+    if not isinstance(layer, dict):
+        fail(source, base, f"found {describe(layer)}, expected a mapping with weights, "
+                            "bias, activation")
+    check_keys(source, base, layer, LAYER_KEYS)
+    for key in ("weights", "activation"):
+        if key not in layer:
+            fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
+    activation = choice(source, f"{base}.activation (h{l})", layer["activation"],
+                         tuple(ACTIVATIONS), "an activation")
+    W = matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
+    if layout == "in_out":
+        W = W.T
+    units = W.shape[0]
+    if W.shape[1] != inputs:
+        found = W.shape if layout == "out_in" else W.shape[::-1]
+        expected = (units, inputs) if layout == "out_in" else (inputs, units)
+        hint = ""
+        bias = layer.get("bias")
+        # Transposed weights fit x (or the layer before), and then a bias, if any, fits them.
+        if W.shape[0] == inputs and (not isinstance(bias, list) or len(bias) == W.shape[1]):
+            other = "in_out" if layout == "out_in" else "out_in"
+            hint = f"; the weights look transposed: use layout: {other}"
+            expected = (W.shape[1], inputs) if layout == "out_in" else (inputs, W.shape[1])
+        fail(source, f"{base}.weights (W{l})",
+              f"shape {shape_text(found)}, expected {shape_text(expected)}: {why}{hint}")
+    b = None
+    if "bias" in layer:
+        b = vector(source, f"{base}.bias", f" (b{l})", layer["bias"])
+        if b.shape != (units,):
+            fail(source, f"{base}.bias (b{l})",
+                 f"shape {shape_text(b.shape)}, expected {shape_text((units,))}: "
+                 f"layer {l} has {units} units")
+    param = None
+    for key in ("slope", "alpha"):
+        if key in layer:
+            if ACTIVATIONS[activation].param != key:
+                fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
+                                               f"it only with "
+                                               + ("leaky_relu" if key == "slope" else "elu"))
+            value = layer[key]
+            if not is_num(value) or not math.isfinite(value):
+                fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
+            param = float(value)
+    frozen = layer.get("frozen", [])
+    if isinstance(frozen, str):
+        frozen = [frozen]
+    if not isinstance(frozen, list):
+        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
+                                        "weights and/or bias")
+    for j, item in enumerate(frozen):
+        choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
+        if item == "bias" and b is None:
+            fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
+                                                 f"layer {l} has no bias")
+    spec = LayerSpec(activation, param, b is not None, frozenset(frozen))
+    return spec, np.ascontiguousarray(W), b
+
+
+def _is_index(v) -> bool:
+    return type(v) is int
+
+
+def targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
+    """(n, k) float targets; class indices become one-hot rows."""
+    ce = loss == "cross_entropy"
+    if not batched and not isinstance(raw, list) and not _is_index(raw):
+        expected = (f"a class index 0..{k - 1} or a target vector of {k} numbers" if ce
+                    else f"a target vector of {k} numbers")
+        fail(source, "y", f"found {describe(raw)}, expected {expected}: {why}")
+    flat = isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list)
+    if batched and flat and not ce and not all(map(_is_index, raw)):
+        fail(source, "y", f"found a list of {len(raw)} numbers, expected {n} target rows of "
+                           f"{k} numbers: x is a batch of {n} (a list of rows), so y is too")
+    if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
+        fail(source, "y", f"found a list of rows, expected one target vector of {k} numbers: "
+                           "x is one sample (a batch writes x as a list of rows too)")
+    indices = (not batched and not isinstance(raw, list)) or (batched and flat)
+    if indices:
+        idx = raw if batched else [raw]
+        if not ce:
+            fail(source, "y", f"found class indices, expected target vectors of {k} "
+                               f"numbers: class indices need loss cross_entropy")
+        if batched and len(idx) != n:
+            hint = ""
+            if k > 2 and len(idx) == k and all(map(_is_index, idx)) \
+                    and sorted(idx) == [0] * (k - 1) + [1]:
+                hint = ("; this looks like one one-hot vector: a batch needs one per sample, "
+                        "as a list of rows")
+            fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples"
+                               + hint)
+        for j, c in enumerate(idx):
+            where = f"y[{j}]" if batched else "y"
+            if not _is_index(c) or not 0 <= c < k:
+                fail(source, where, f"found {describe(c)}, expected a class index, an integer "
+                                     f"0..{k - 1}: {why}")
+        y = np.zeros((n, k))
+        y[np.arange(n), idx] = 1.0
+        return y
+    if batched:
+        y = matrix(source, "y", "", raw)
+        if y.shape[0] != n:
+            fail(source, "y", f"{y.shape[0]} rows, expected {n}: x has {n} samples")
+    else:
+        y = vector(source, "y", "", raw)[None, :]
+    if y.shape[1] != k:
+        found = y.shape if batched else y.shape[1:]
+        expected = (n, k) if batched else (k,)
+        hint = ""
+        rows = raw if batched else [raw]
+        if ce and y.shape[1] == 1 and all(_is_index(r[0]) and 0 <= r[0] < k for r in rows):
+            written = [r[0] for r in rows] if batched else rows[0][0]
+            hint = f"; for class indices write y: {written}"
+        fail(source, "y",
+             f"shape {shape_text(found)}, expected {shape_text(expected)}: {why}{hint}")
+    if loss == "bce" and ((y < 0) | (y > 1)).any():
+        fail(source, "y", "found a target outside [0, 1], expected probabilities for bce")
+    return y
+
+

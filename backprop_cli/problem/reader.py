@@ -1,0 +1,129 @@
+"""A problem file, validated into float64 arrays: the Problem record and its loader.
+
+Every error names the file, the key path (counted from 0, as YAML lists are) with its
+maths name, what was found and what was expected (layers.py and state.py check the parts).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from backprop_cli.engine import optimizers
+from backprop_cli.engine.functions import LOSSES, REDUCTIONS
+from backprop_cli.engine.model import Model
+from backprop_cli.errors import OptimizerError, ProblemError, describe
+from backprop_cli.problem import documents
+from backprop_cli.problem import layers as layer_checks
+from backprop_cli.problem import state as state_checks
+from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
+
+TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer")
+LAYOUTS = ("out_in", "in_out")
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str  # the path, or <stdin>
+    document: dict  # the mapping as read, less parameters and optimizer: for writing back
+    title: str | None
+    x: np.ndarray  # (N, n_0)
+    y: np.ndarray  # (N, n_L) targets; class indices become one-hot rows
+    batched: bool  # x was a list of lists: outputs keep that rank
+    layout: str
+    model: Model
+    params: dict  # W{l} (n_l, n_{l-1}) in out_in layout, b{l} (n_l,)
+    optimizer: str
+    given: dict  # the optimizer settings written in the file (lr included)
+    hyper: dict  # every setting, defaults filled in
+    state: dict  # optimizer state by parameter name, out_in layout
+
+    def with_optimizer(self, name: str | None = None, lr: float | None = None) -> Problem:
+        """Command-line overrides; another optimizer starts from its defaults, no state."""
+        given, state = dict(self.given), self.state
+        if name is not None and name != self.optimizer:
+            given, state = {}, {}
+        else:
+            name = self.optimizer
+        if lr is not None:
+            given["lr"] = lr
+        try:
+            hyper = optimizers.hyperparameters(name, given)
+        except OptimizerError as e:
+            raise ProblemError(self.source, f"--{e.key}" if e.key == "lr" else e.key,
+                               str(e)) from None
+        return replace(self, optimizer=name, given=given, hyper=hyper, state=state)
+
+
+def load(path: str) -> Problem:
+    """Read and validate a problem file; '-' is standard input."""
+    label, doc = documents.load(path)
+    return from_document(doc, label)
+
+
+def from_document(doc, source: str) -> Problem:
+    if not isinstance(doc, dict):
+        fail(source, None, f"found {describe(doc)} at the top, expected a mapping of "
+                            "x, y, loss, layers, ...")
+    check_keys(source, "", doc, TOP_KEYS)
+    for key in ("x", "y", "loss", "layers"):
+        if key not in doc:
+            fail(source, key, "missing, expected it at the top level")
+    title = doc.get("title")
+    if title is not None and not isinstance(title, str):
+        fail(source, "title", f"found {describe(title)}, expected a string")
+    if title and not title.isprintable():
+        bad = next((c for c in title if unicodedata.category(c) == "Cc" and c not in "\n\t"),
+                   None)
+        if bad is not None:  # an escape sequence from a stranger's file must not reach a tty
+            fail(source, "title", f"found the control character {bad!r}, expected printable "
+                                   "text (new lines and tabs are fine)")
+    loss = choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
+    reduction = choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
+                        "a reduction")
+    layout = choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
+
+    raw_x = doc["x"]
+    batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
+    x = matrix(source, "x", "", raw_x) if batched else vector(source, "x", "", raw_x)[None, :]
+
+    layers = doc["layers"]
+    if not isinstance(layers, list) or not layers:
+        fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
+                                "input to output")
+    specs, params = [], {}
+    inputs, why = x.shape[1], f"x has {x.shape[1]} features"
+    for i, layer in enumerate(layers):
+        spec, W, b = layer_checks.layer(source, i, layer, layout, inputs, why, len(layers))
+        specs.append(spec)
+        params[f"W{i + 1}"] = W
+        if b is not None:
+            params[f"b{i + 1}"] = b
+        inputs, why = W.shape[0], f"layer {i + 1} has {W.shape[0]} units"
+
+    out_activation = specs[-1].activation
+    need = LOSSES[loss].output
+    if need and out_activation != need:
+        n = len(layers)
+        fail(source, f"layers[{n - 1}].activation (h{n})",
+              f"found {out_activation}, expected {need}: {loss} needs a {need} output")
+    y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
+    model = Model(tuple(specs), loss, reduction)
+    name, given, hyper, state = state_checks.optimizer(
+        source, doc.get("optimizer"), model, params, layout)
+    return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
+                   given, hyper, state)
+
+
+def _kept(doc: dict) -> dict:
+    """What writing the file back needs of the document: everything but the parameters
+    and the optimizer block, which are rewritten from arrays anyway (and, in a large
+    problem, are most of its memory). Placeholders keep each layer's key order."""
+    kept = {k: v for k, v in doc.items() if k != "optimizer"}
+    kept["layers"] = [{k: (None if k in ("weights", "bias") else v) for k, v in layer.items()}
+                      for layer in doc["layers"]]
+    return kept
+
+
