@@ -135,10 +135,10 @@ def load(path: str, optimizer: str | None = None, lr: float | None = None):
 def picture_target(path: str) -> str:
     """The picture format of `path` ("svg", "png", "pdf"), checked with the plot extra
     before any work is done."""
-    from backprop_cli.output.diagram import figure
+    from backprop_cli.output import diagram
 
-    kind = figure.picture_format(path)
-    figure.require_matplotlib()
+    kind = diagram.picture_format(path)
+    diagram.require_matplotlib()
     return kind
 
 

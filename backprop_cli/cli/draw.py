@@ -41,7 +41,7 @@ def draw(problem, examples, output, biases, values, gradients, decimals):
       backprop new --layers 4,12,12,3 | backprop draw - -o wide.png
     """
     from backprop_cli import engine
-    from backprop_cli.output.diagram import figure
+    from backprop_cli.output import diagram
 
     common.picture_target(output)
     source = common.sources((problem,) if problem else (), examples, one="draw")[0]
@@ -52,9 +52,9 @@ def draw(problem, examples, output, biases, values, gradients, decimals):
             fwd = engine.forward(prob.model, prob.params, prob.x, prob.y)
             if gradients:
                 grads = engine.backward(prob.model, prob.params, fwd, prob.y)
-    net = figure.network(prob, fwd if values else None, grads, decimals, biases == "shown")
+    net = diagram.network(prob, fwd if values else None, grads, decimals, biases == "shown")
     with warnings.catch_warnings(record=True) as caught:  # e.g. a glyph the font lacks
         warnings.simplefilter("always")
-        figure.draw_network(net, output, decimals)
+        diagram.draw_network(net, output, decimals)
     for message in dict.fromkeys(str(w.message) for w in caught):  # each once, no traceback
         click.echo(f"Warning: {message}", err=True)

@@ -94,8 +94,8 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
 
 def _draw_diagram(problem, path: str, decimals: int) -> None:
     from backprop_cli import engine
-    from backprop_cli.output.diagram import figure
+    from backprop_cli.output import diagram
 
     with common.blamed_on(problem):
         fwd = engine.forward(problem.model, problem.params, problem.x, problem.y)
-    figure.draw_network(figure.network(problem, fwd, None, decimals), path, decimals)
+    diagram.draw_network(diagram.network(problem, fwd, None, decimals), path, decimals)

@@ -124,9 +124,9 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
         run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
                            prob.hyper, prob.state, steps, tick)
     if plot is not None:
-        from backprop_cli.output.diagram import figure
+        from backprop_cli.output import diagram
 
-        figure.plot_losses(list(run.losses), plot, f"{prob.optimizer}, lr = {prob.hyper['lr']!r}")
+        diagram.plot_losses(list(run.losses), plot, f"{prob.optimizer}, lr = {prob.hyper['lr']!r}")
     _write_problem(prob, run, to.problem)
     _show(prob, run, to, decimals, every)
 
