@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import sys
-import time
 from dataclasses import dataclass
 
 import click
@@ -51,36 +49,6 @@ def progress_delay() -> float:
     return value
 
 
-@contextlib.contextmanager
-def progress(steps: int, quiet: bool, after: float):
-    """A progress callback for engine.train: a Rich bar on a terminal's stderr, shown only
-    once the run has taken longer than `after` seconds."""
-    if quiet or steps < 2 or not sys.stderr.isatty():
-        yield None
-        return
-    start = time.perf_counter()
-    live = {}
-
-    def tick(i: int) -> None:
-        if not live:
-            if time.perf_counter() - start < after:
-                return
-            from rich.progress import Progress
-
-            from backprop_cli.output.console import make_console
-
-            live["bar"] = bar = Progress(console=make_console(stderr=True), transient=True)
-            live["task"] = bar.add_task("steps", total=steps)
-            bar.start()
-        live["bar"].update(live["task"], completed=i)
-
-    try:
-        yield tick
-    finally:
-        if live:
-            live["bar"].stop()
-
-
 @click.command()
 @click.argument("problem", required=False, metavar="[PROBLEM]")
 @common.example_option
@@ -120,6 +88,8 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
         common.picture_target(plot)
     after = progress_delay()
     prob = common.load(source, optimizer, lr)
+    from backprop_cli.output.progress import progress
+
     with common.blamed_on(prob), progress(steps, quiet, after) as tick:
         run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
                            prob.hyper, prob.state, steps, tick)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -137,4 +136,6 @@ def format_value(value) -> str:
         return repr(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    from backprop_cli.problem.documents import dump_compact_json
+
+    return dump_compact_json(value)

@@ -1,10 +1,9 @@
-"""Reading and writing problem documents as YAML or JSON text: the only module that
-imports yaml.
+"""Reading and writing problem documents as YAML or JSON text (with dialect.py, the only
+modules that import yaml).
 
-Reading follows the contract's rules: safe YAML only (libyaml's C parser when PyYAML has
-it), aliases refused (so alias bombs cost nothing), duplicate keys refused, numbers as
-people write them (`1e-3` is a float; `010` and `1:30` are not numbers), files over
-256 MiB refused before they are read.
+The YAML dialect (strict numbers, no aliases, no duplicate keys) is dialect.py's; here:
+files over 256 MiB refused before they are read, JSON or YAML chosen by the name or the
+first character, every parser complaint turned into a ProblemError with its place.
 """
 
 from __future__ import annotations
@@ -18,129 +17,19 @@ import yaml
 
 from backprop_cli.errors import ProblemError
 from backprop_cli.problem.atomic import atomic_file
+from backprop_cli.problem.dialect import (
+    NO_KEY,
+    FlowRowsDumper,
+    Refused,
+    StrictLoader,
+    key_text,
+    shown_key,
+)
+
+__all__ = ["key_text", "shown_key"]  # documents.key_text: how every message shows a key
 
 MAX_BYTES = 256 * 2**20
 STDIN = "<stdin>"
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-_NO_KEY = object()
-
-
-class _Refused(Exception):
-    def __init__(self, mark, message, key=_NO_KEY):
-        super().__init__(message)
-        self.mark, self.message, self.key = mark, message, key
-
-
-class _StrictLoader(_Loader):
-    """Safe loading, plus: no aliases, no duplicate keys, strict numbers."""
-
-    def construct_object(self, node, deep=False):
-        # A node met twice is an alias (or a cycle): refuse before anything expands.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise _Refused(node.start_mark, "YAML aliases (*name) are not allowed, "
-                                            "expected the values written out")
-        return super().construct_object(node, deep)
-
-    def construct_mapping(self, node, deep=False):
-        if not isinstance(node, yaml.MappingNode):
-            raise _Refused(node.start_mark, "found a non-mapping, expected a mapping")
-        mapping = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                raise _Refused(key_node.start_mark, "found a list or mapping as a key, "
-                                                    "expected a name") from None
-            if key in mapping:
-                raise _Refused(key_node.start_mark, f"duplicate key {shown_key(key)}, "
-                                                    "expected each key once", key)
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
-
-
-# Numbers as people write them. YAML 1.1 reads 1e-3 as a string and 010 as octal 8;
-# here an int is 0 or digits without a leading zero, a float has a point or an exponent.
-# Dates and `=` stay strings (title: 2024-05-01 is text), and the tags that build other
-# objects (!!binary, !!set, !!omap, !!pairs, !!timestamp) are refused like python tags.
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"""^(?:[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
-                        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
-_TAG = "tag:yaml.org,2002:"
-_INT_TAG, _FLOAT_TAG = _TAG + "int", _TAG + "float"
-_NOT_RESOLVED = (_INT_TAG, _FLOAT_TAG, _TAG + "timestamp", _TAG + "value")
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in _NOT_RESOLVED]
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
-}
-for _first in "-+0123456789.":
-    _StrictLoader.yaml_implicit_resolvers.setdefault(_first, [])
-    _StrictLoader.yaml_implicit_resolvers[_first][:0] = [(_INT_TAG, _INT), (_FLOAT_TAG, _FLOAT)]
-
-
-def _construct_int(loader, node):
-    # Also reached by an explicit !!int, which must not bring back 010, 0x1F or 1:30.
-    text = loader.construct_scalar(node)
-    if not _INT.match(text):
-        raise _Refused(node.start_mark, f"found !!int {text!r}, expected a whole number "
-                                        "written in decimal digits")
-    try:
-        return int(text)
-    except ValueError:  # longer than Python's integer-string limit (4300 digits)
-        digits = len(text.lstrip("+-"))
-        raise _Refused(node.start_mark, f"found a whole number of {digits} digits, "
-                                        "expected a number float64 can hold") from None
-
-
-def _construct_float(loader, node):
-    text = loader.construct_scalar(node)
-    if not (_FLOAT.match(text) or _INT.match(text)):
-        raise _Refused(node.start_mark, f"found !!float {text!r}, expected a number written "
-                                        "like 1.5, -2 or 1e-3")
-    return yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
-
-
-def _refuse_tag(loader, node):
-    raise yaml.constructor.ConstructorError(
-        None, None, f"could not determine a constructor for the tag {node.tag!r}",
-        node.start_mark)
-
-
-def _construct_bool(loader, node):
-    text = loader.construct_scalar(node)
-    if text.lower() not in loader.bool_values:  # an explicit !!bool on anything else
-        raise _Refused(node.start_mark, f"found !!bool {text!r}, expected true or false")
-    return loader.bool_values[text.lower()]
-
-
-_StrictLoader.add_constructor(_INT_TAG, _construct_int)
-_StrictLoader.add_constructor(_TAG + "bool", _construct_bool)
-_StrictLoader.add_constructor(_FLOAT_TAG, _construct_float)
-for _name in ("binary", "set", "omap", "pairs", "timestamp"):
-    _StrictLoader.add_constructor(_TAG + _name, _refuse_tag)
-
-
-def shown_key(key) -> str:
-    """A mapping key as messages show it: quoted text, or the YAML spelling of a scalar."""
-    if isinstance(key, str):
-        return repr(key)
-    return key_text(key)
-
-
-def key_text(key) -> str:
-    """A mapping key as it appears in a place (`layers[0].activaton`): plain when it is
-    printable text, escaped otherwise, so a hostile key cannot write to the terminal."""
-    if isinstance(key, str):
-        return key if key.isprintable() and key else repr(key)
-    if key is None:
-        return "null"
-    if isinstance(key, bool):
-        return str(key).lower()
-    return repr(key)
 
 
 def read(path: str) -> tuple[str, bytes]:
@@ -213,7 +102,7 @@ def parse_text(label: str, text: str):
     if is_json_name or text.lstrip().startswith("{"):
         try:
             return _parse_json(text)
-        except _Refused as e:
+        except Refused as e:
             raise ProblemError(label, e.mark, e.message) from None
         except RecursionError:
             raise ProblemError(label, None, "nesting is too deep, expected a problem file") \
@@ -230,18 +119,18 @@ def _parse_json(text: str):
         out = {}
         for key, value in items:
             if key in out:
-                raise _Refused(key_text(key), f"duplicate key {key!r}, expected each key once")
+                raise Refused(key_text(key), f"duplicate key {key!r}, expected each key once")
             out[key] = value
         return out
 
     def constant(name):
-        raise _Refused(None, f"found {name}, expected finite numbers")
+        raise Refused(None, f"found {name}, expected finite numbers")
 
     def integer(digits):
         try:
             return int(digits)
         except ValueError:  # longer than Python's integer-string limit (4300 digits)
-            raise _Refused(None, f"found a whole number of {len(digits.lstrip('-'))} digits, "
+            raise Refused(None, f"found a whole number of {len(digits.lstrip('-'))} digits, "
                                  "expected a number float64 can hold") from None
 
     doc = json.loads(text, object_pairs_hook=pairs, parse_constant=constant,
@@ -249,7 +138,7 @@ def _parse_json(text: str):
     if _SURROGATE.search(text):  # JSON escapes can spell half a character: no text at all
         place = _lone_surrogate(doc, "")
         if place is not None:
-            raise _Refused(place or None, "found a \\u escape of half a character (a lone "
+            raise Refused(place or None, "found a \\u escape of half a character (a lone "
                                           "surrogate), expected text")
     return doc
 
@@ -284,10 +173,10 @@ def _lone_surrogate(value, place):
 
 def _parse_yaml(label: str, text: str):
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except _Refused as e:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except Refused as e:
         where = _where(e.mark)
-        if e.key is not _NO_KEY:
+        if e.key is not NO_KEY:
             where = f"{key_text(e.key)} ({where})"
         raise ProblemError(label, where, e.message) from None
     except yaml.constructor.ConstructorError as e:
@@ -325,29 +214,7 @@ def _where(mark) -> str | None:
 # -------------------------------------------------------------------- writing
 
 
-class _FlowRowsDumper(_Dumper):
-    """Lists of numbers on one line each, so a matrix reads as rows."""
-
-
-# A string is written plain only when no reader would take it for something else: neither
-# a YAML 1.1 reader nor ours, which reads 1e5 as a number (a title "1e5" gets quotes).
-_FlowRowsDumper.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in _Dumper.yaml_implicit_resolvers.items()}
-for _first in "-+0123456789.":
-    _FlowRowsDumper.yaml_implicit_resolvers.setdefault(_first, [])
-    _FlowRowsDumper.yaml_implicit_resolvers[_first][:0] = [(_INT_TAG, _INT), (_FLOAT_TAG, _FLOAT)]
-
-
-def _represent_list(dumper, data):
-    flow = all(not isinstance(v, (list, tuple, dict)) for v in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-_FlowRowsDumper.add_representer(list, _represent_list)
-_FlowRowsDumper.add_representer(tuple, _represent_list)
-
-
-_YAML_OPTIONS = {"Dumper": _FlowRowsDumper, "sort_keys": False, "allow_unicode": True,
+_YAML_OPTIONS = {"Dumper": FlowRowsDumper, "sort_keys": False, "allow_unicode": True,
                  "default_flow_style": False, "width": 100}
 _JSON_OPTIONS = {"indent": 2, "allow_nan": False, "ensure_ascii": False}
 
@@ -358,6 +225,11 @@ def dump_yaml(doc) -> str:
 
 def dump_json(doc) -> str:
     return json.dumps(doc, **_JSON_OPTIONS)
+
+
+def dump_compact_json(value) -> str:
+    """One line, no spaces: how --get prints a list or a mapping."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
 def write(doc, kind: str, stream) -> None:
