@@ -13,8 +13,8 @@ import click
 
 from backprop_cli import __version__
 
-COMMANDS = {name: f"backprop_cli.cli.{name}" for name in ("check", "draw", "new", "solve",
-                                                             "step")}
+COMMANDS = {name: f"backprop_cli.cli.{name}" for name in ("check", "draw", "graph", "new",
+                                                             "solve", "step")}
 
 
 class LazyGroup(click.Group):

@@ -1,0 +1,167 @@
+"""`backprop graph`: the forward and backward tables of a scalar expression's computational
+graph; and `backprop new --graph`, seeded variants of an exercise for a class."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import click
+
+from backprop_cli.cli import common
+from backprop_cli.errors import ProblemError, UsageError
+
+FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
+FILE_NAMES = (".yaml", ".yml", ".json")
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=")
+LOW, HIGH = -5, 5  # the default range of drawn values
+DRAWS = 100  # draws per variant before giving up on values where the expression is defined
+
+
+@click.command()
+@click.argument("args", nargs=-1, metavar="EXPRESSION [NAME=VALUE...] | [FILE...]")
+@common.output_options(FORMATS, "table")
+@click.option("--get", "path", metavar="PATH",
+              help="Print one value of the JSON document, e.g. value, gradients.x, "
+                   "nodes.3.upstream.")
+@click.option("--draw", metavar="FILE",
+              help="Draw the graph, each edge with its value above and its gradient below, "
+                   "to FILE (.svg, .png or .pdf; needs the plot extra). With --format "
+                   "markdown or latex the solution shows it (latex: .pdf or .png).")
+@common.translate_errors
+def graph(args, decimals, fmt, path, draw):
+    """Forward and backward pass of a scalar expression, node by node.
+
+    Give an EXPRESSION and a NAME=VALUE for each of its inputs, or exercise FILEs (YAML or
+    JSON with expression, values, and optionally title and inputs; - for standard input).
+    An expression may be several named steps: "s = sigmoid(y); f = (x + s) / (1 + s)".
+    Start an expression that begins with - after --, as in: backprop graph -- "-x * y" x=1 y=2.
+
+    \b
+    Examples:
+      backprop graph "(x + y) * z" x=-2 y=5 z=-4
+      backprop graph "(x + y) * z" x=-2 y=5 z=-4 --get gradients.x
+      backprop graph "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+      backprop graph exercise.yaml --format json
+      backprop graph exercise.yaml --format latex > solution.tex
+      backprop graph "(x + y) * z" x=-2 y=5 z=-4 --draw graph.svg
+      backprop graph variants/*.yaml --format csv     # an answer key
+    """
+    from backprop_cli.engine.graph import evaluate
+    from backprop_cli.output import graph_tables, report
+
+    exercises = _exercises(args)
+    _check_usage(fmt, draw, len(exercises))
+    results = []
+    for ex in exercises:
+        g = evaluate(ex.program, ex.values)
+        results.append((ex, g, graph_tables.document(ex, g)))
+    if draw is not None:
+        from backprop_cli.output.diagram import graph_figure
+
+        graph_figure.draw(results[0][1], draw, decimals)
+    docs = [doc for _, _, doc in results]
+    if path is not None:
+        common.emit("\n".join(report.format_value(report.get(doc, path)) for doc in docs))
+    elif fmt == "csv":
+        common.emit(graph_tables.csv_table([ex.source for ex in exercises], docs))
+    elif fmt in ("markdown", "latex"):
+        from backprop_cli.output import graph_worked
+
+        render = graph_worked.markdown if fmt == "markdown" else graph_worked.latex
+        common.emit(render([(ex, g) for ex, g, _ in results], decimals, draw))
+    elif fmt in ("json", "yaml"):
+        common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
+    else:
+        common.print_views(graph_tables.view(ex, g, decimals) for ex, g, _ in results)
+
+
+def _is_file(arg: str) -> bool:
+    return arg == "-" or arg.lower().endswith(FILE_NAMES) or os.path.isfile(arg)
+
+
+def _exercises(args: tuple[str, ...]) -> list:
+    """An expression with its values, or exercise files, or standard input."""
+    from backprop_cli.problem import graph_exercise
+
+    if not args:
+        if sys.stdin.isatty():
+            raise UsageError("no exercise given: give an expression and its values "
+                             "(backprop graph \"(x + y) * z\" x=-2 y=5 z=-4), exercise files, "
+                             "or pipe one in")
+        args = ("-",)
+    if not _is_file(args[0]):
+        return [graph_exercise.from_arguments(args[0], args[1:])]
+    for arg in args:
+        if _ASSIGNMENT.match(arg) and not _is_file(arg):
+            raise UsageError(f"{arg}: found a value after an exercise file, expected NAME=VALUE "
+                             "only after an expression (a file gives its own values)")
+    return [graph_exercise.load(arg) for arg in args]
+
+
+def _check_usage(fmt: str, draw: str | None, count: int) -> None:
+    if draw is None:
+        return
+    if count != 1:
+        raise UsageError("--draw draws one graph: give one expression or one exercise file")
+    if common.picture_target(draw) == "svg" and fmt == "latex":
+        raise UsageError(f"--draw {draw}: pdflatex cannot include SVG, expected a .pdf or "
+                         ".png name")
+
+
+# ------------------------------------------------------------------ backprop new --graph
+
+
+def new_graph(expression: str, seed: int, decimals: int | None, low: float | None,
+              high: float | None, title: str | None, count: int | None, output: str | None,
+              others: dict) -> None:
+    """`backprop new --graph EXPRESSION`: exercise files with seeded values. Variant i is
+    drawn with seed + i; values where the expression has no finite answer are drawn again."""
+    from backprop_cli.problem import documents, graph_exercise
+    from backprop_cli.problem.expression import parse
+
+    given = [name for name, value in others.items() if value not in (None, False)]
+    if given:
+        raise UsageError(f"{given[0]} does not go with --graph")
+    low, high = (LOW if low is None else low), (HIGH if high is None else high)
+    if low > high:
+        raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
+    if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
+        raise UsageError("--low and --high are whole numbers unless --decimals is given")
+    if count is not None and output is None:
+        raise click.UsageError("--count needs -o DIR: the folder to write the variants to.")
+    program = parse(expression, "--graph")
+    seeds = [seed] if count is None else [seed + i for i in range(count)]
+    texts = []
+    for i, s in enumerate(seeds):
+        draws = graph_exercise.draws(program, s, low, high, decimals)
+        values = next((v for v, _ in zip(draws, range(DRAWS)) if _defined(program, v)), None)
+        if values is None:
+            raise UsageError(f"--graph: found no values in [{low:g}, {high:g}] where the "
+                             f"expression is defined in {DRAWS} draws (seed {s}), expected "
+                             "another --low and --high")
+        name = title or ("Seeded exercise" if count is None else f"Variant {i}")
+        doc = graph_exercise.variant_document(f"{name} (seed {s})", expression, values)
+        texts.append(documents.dump_yaml(doc))
+    if count is None:
+        if output in (None, "-"):
+            common.emit(texts[0])
+        else:
+            documents.write_atomic(output, texts[0])
+        return
+    os.makedirs(output, exist_ok=True)
+    width = len(str(count - 1))
+    for i, text in enumerate(texts):
+        documents.write_atomic(os.path.join(output, f"variant-{i:0{width}d}.yaml"), text)
+    click.echo(f"wrote {count} exercises to {output}", err=True)
+
+
+def _defined(program, values: dict) -> bool:
+    from backprop_cli.engine.graph import evaluate
+
+    try:
+        evaluate(program, {name: float(v) for name, v in values.items()})
+    except ProblemError:
+        return False
+    return True

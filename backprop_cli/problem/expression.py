@@ -1,0 +1,245 @@
+"""The expressions of `backprop graph`, read with Python's ast module and never evaluated.
+
+Allowed: numbers, input names, + - * / and ** (with a constant exponent), unary minus,
+parentheses, the functions of engine.graph_ops.FUNCTIONS, and named steps, one per line
+or separated by `;` (`s = sigmoid(y); f = (x + s) / (sigmoid(x) + (x + y)**2)`, an
+optional `let` in front). Anything else is refused with the token and where it is: the
+text is checked character by character and for depth before Python's parser sees it,
+and the tree is only read, so nothing runs but the whitelisted arithmetic of the engine.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from backprop_cli.engine.graph import Apply, Const, Program, Ref, Step
+from backprop_cli.engine.graph_ops import FUNCTIONS
+from backprop_cli.errors import ProblemError
+from backprop_cli.problem import graph_text as text_rules
+
+MAX_DEPTH = 100  # nested operations; a named step starts again from 0
+MAX_NODES = 10_000
+BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+EXPECTED = ("expected numbers, input names, + - * / **, parentheses or the functions "
+            + ", ".join(FUNCTIONS))
+DEPTH_HINT = f"expected at most {MAX_DEPTH} (name intermediate steps: s = ...; f = ...)"
+OUTPUT_NAMES = ("f", "out", "output")
+
+
+def parse(text: str, source: str, key: str | None = None) -> Program:
+    """The Program of `text`. Messages name `source` and the place: key (the file's key,
+    or None on the command line), the line when there are several, and the column."""
+    return _Parser(text, source, key).program()
+
+
+class _Parser:
+    def __init__(self, text: str, source: str, key: str | None):
+        self.text, self.source, self.key = text, source, key
+        self.multiline = sum(1 for line in text.split("\n") if line.strip()) > 1
+        self.lines, self.indent = text_rules.prepare(text, self.fail_at)
+        self.inputs: list[str] = []
+        self.steps: dict[str, bool] = {}  # step name -> is it a constant
+        self.used: set[str] = set()
+        self.assigned: set[str] = set()
+
+    # -------------------------------------------------------------- messages
+
+    def where(self, lineno: int | None, col0: int, raw: bool = False) -> str | None:
+        parts = [self.key] if self.key else []
+        if lineno is not None:
+            col = col0 + 1 + (0 if raw else self.indent[lineno - 1])
+            parts.append(f"line {lineno}, column {col}" if self.multiline else f"column {col}")
+        return ", ".join(parts) or None
+
+    def fail_at(self, lineno, col0, message, raw=False):
+        raise ProblemError(self.source, self.where(lineno, col0, raw), message)
+
+    def fail(self, node, message):
+        self.fail_at(node.lineno, node.col_offset, message)
+
+    def segment(self, node, quoted: bool = True) -> str:
+        text = ast.get_source_segment("\n".join(self.lines), node) or type(node).__name__
+        text = " ".join(text.split())
+        text = text if len(text) <= 30 else text[:27] + "..."
+        return repr(text) if quoted else text
+
+    # -------------------------------------------------------------- the tree
+
+    def program(self) -> Program:
+        module = self.parse_tree()
+        body = module.body
+        if not body:
+            self.fail_at(None, 0, f"found no expression, {EXPECTED}")
+        self.assigned = {t.id for s in body if isinstance(s, ast.Assign)
+                         for t in s.targets if isinstance(t, ast.Name)}
+        steps = [self.statement(s, i == len(body) - 1) for i, s in enumerate(body)]
+        output = steps[-1]
+        if self.steps[output.name]:
+            self.fail(body[-1], f"found {output.name} without any input (a constant), "
+                                "expected an expression of the inputs")
+        for stmt, step in zip(body[:-1], steps[:-1]):
+            if step.name not in self.used:
+                self.fail(stmt, f"found {step.name} assigned but never used, expected every "
+                                f"step to lead to {output.name}")
+        return Program(self.source, self.text, tuple(self.inputs), tuple(steps))
+
+    def parse_tree(self) -> ast.Module:
+        try:
+            module = ast.parse("\n".join(self.lines), mode="exec")
+        except SyntaxError as e:
+            self.syntax_error(e)
+        except (RecursionError, MemoryError):  # the parser's own stack ran out
+            self.fail_at(None, 0, "found operations nested too deeply for the parser, "
+                         + DEPTH_HINT)
+        self.check_size(module)
+        return module
+
+    def syntax_error(self, e: SyntaxError):
+        if e.lineno is None or e.lineno > len(self.lines):
+            self.fail_at(None, 0, f"found {e.msg}, {EXPECTED}")
+        col0 = max((e.offset or 1) - 1, 0)
+        token = text_rules.token_at(self.lines[e.lineno - 1], col0)
+        if "Exceeds the limit" in e.msg:
+            message = "found a number of more than 4300 digits, expected a number float64 " \
+                      "can hold"
+        elif "never closed" in e.msg:
+            message = f"found {token} that is never closed, expected a matching ')'"
+        elif "unmatched" in e.msg:
+            message = f"found an unmatched {token}, {EXPECTED}"
+        else:
+            message = f"found {token}, {EXPECTED}"
+        self.fail_at(e.lineno, col0, message)
+
+    def check_size(self, module):
+        """Depth and size, without recursion: the conversion below recurses."""
+        stack, count = [(module, 0)], 0
+        while stack:
+            node, depth = stack.pop()
+            count += 1
+            if count > MAX_NODES:
+                self.fail_at(None, 0, f"found more than {MAX_NODES} parts, expected a "
+                                      "smaller expression")
+            if isinstance(node, ast.expr):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    self.fail(node, f"found operations nested more than {MAX_DEPTH} deep, "
+                              + DEPTH_HINT)
+            stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+
+    def statement(self, stmt, last: bool) -> Step:
+        if isinstance(stmt, ast.Assign):
+            target = stmt.targets[0]
+            if len(stmt.targets) != 1:
+                self.fail(stmt, "found a chained assignment, expected one name per step")
+            if not isinstance(target, ast.Name):
+                self.fail(target, f"found an assignment to {self.segment(target)}, expected "
+                                  "NAME = expression")
+            name = target.id
+            if name in FUNCTIONS:
+                self.fail(target, f"found the function name {name} assigned, expected "
+                                  "another name")
+            if name in self.steps:
+                self.fail(target, f"found {name} assigned a second time, expected each name "
+                                  "once")
+        elif isinstance(stmt, ast.Expr) and last:
+            taken = self.assigned | set(self.inputs) | {n.id for n in ast.walk(stmt)
+                                                        if isinstance(n, ast.Name)}
+            name = next((n for n in OUTPUT_NAMES if n not in taken), None) or \
+                next(f"f{i}" for i in range(1, len(taken) + 2) if f"f{i}" not in taken)
+        elif isinstance(stmt, ast.Expr):
+            self.fail(stmt, "found an expression that is not the last step and has no name, "
+                            "expected NAME = expression")
+        else:
+            self.fail(stmt, f"found the statement {self.segment(stmt)}, expected NAME = "
+                            "expression, or an expression")
+        value = self.expr(stmt.value)
+        if isinstance(value, Ref) and not self.constant(value):
+            self.fail(stmt.value, f"found {name} = {value.name}, which only renames "
+                                  f"{value.name}, expected an operation")
+        self.steps[name] = self.constant(value)
+        return Step(name, value)
+
+    def constant(self, expr) -> bool:
+        if isinstance(expr, Const):
+            return True
+        if isinstance(expr, Ref):
+            return self.steps.get(expr.name, False)
+        return all(self.constant(a) for a in expr.args)
+
+    def expr(self, node):
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self.expr(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+            if isinstance(inner, Const):  # -2 is a number, not an operation
+                return Const(-inner.value)
+            return Apply("neg", (inner,), self.where(node.lineno, node.col_offset))
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        found = text_rules.REFUSED.get(type(node), "the syntax")
+        self.fail(node, f"found {found} {self.segment(node)}, {EXPECTED}")
+
+    def binary(self, node: ast.BinOp) -> Apply:
+        lineno, col0 = text_rules.operator_at(self.lines, node)
+        op = BINARY.get(type(node.op))
+        if op is None:
+            token = text_rules.token_at(self.lines[lineno - 1], col0)
+            self.fail_at(lineno, col0, f"found the operator {token}, {EXPECTED}")
+        left, right = self.expr(node.left), self.expr(node.right)
+        if op == "**" and not self.constant(right):
+            names = [n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)]
+            uses = next(n for n in names if not self.steps.get(n, False))
+            self.fail(node.right, f"found an exponent that depends on {uses}, expected a "
+                                  "constant exponent (like 2 or 0.5)")
+        return Apply(op, (left, right), self.where(lineno, col0))
+
+    def call(self, node: ast.Call) -> Apply:
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
+            what = func.id if isinstance(func, ast.Name) else self.segment(func)[1:-1]
+            self.fail(node, f"found a call of {what!r}, expected one of the functions "
+                            + ", ".join(FUNCTIONS))
+        if node.keywords:
+            kw = node.keywords[0]
+            self.fail(kw, f"found the keyword argument {self.segment(kw)} in {func.id}(...), "
+                          "expected plain arguments")
+        arity = FUNCTIONS[func.id]
+        if len(node.args) != arity:
+            self.fail(node, f"found {func.id} with {len(node.args)} argument"
+                            f"{'' if len(node.args) == 1 else 's'}, expected {arity}")
+        args = tuple(self.expr(a) for a in node.args)
+        return Apply(func.id, args, self.where(node.lineno, node.col_offset))
+
+    def number(self, node: ast.Constant) -> Const:
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            found = text_rules.describe_constant(v, self.segment(node, quoted=False))
+            self.fail(node, f"found {found}, {EXPECTED}")
+        try:
+            value = float(v)
+        except OverflowError:
+            value = float("inf")
+        if value in (float("inf"), float("-inf")):
+            self.fail(node, f"found the number {self.segment(node)}, beyond float64's range, "
+                            "expected a number below 1.8e308")
+        return Const(value)
+
+    def name(self, node: ast.Name) -> Ref:
+        name = node.id
+        if name in FUNCTIONS:
+            self.fail(node, f"found the function {name} without arguments, expected "
+                            f"{name}(...)")
+        if name in self.steps:
+            self.used.add(name)
+        elif name in self.assigned:
+            self.fail(node, f"found {name} before the step that assigns it, expected steps in "
+                            "order, each after the ones it uses")
+        elif name not in self.inputs:
+            self.inputs.append(name)
+        return Ref(name)

@@ -1,0 +1,169 @@
+"""Graph exercises: an expression, a value for each of its inputs, and which inputs want
+gradients, from a YAML/JSON file or from the command line; and seeded variants for
+`backprop new --graph`.
+
+A file holds `expression`, `values`, optional `title` and optional `inputs`:
+
+    title: The sigmoid neuron
+    expression: f = sigmoid(w0*x0 + w1*x1 + w2)
+    values: {w0: 2, x0: -1, w1: -3, x1: -2, w2: -3}
+    inputs: [w0, w1, w2]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from backprop_cli.engine.graph import Program
+from backprop_cli.errors import ProblemError, describe
+from backprop_cli.problem import documents
+from backprop_cli.problem.checks import check_keys, fail, is_num, suggest
+from backprop_cli.problem.expression import parse
+
+KEYS = ("title", "expression", "values", "inputs")
+COMMAND_LINE = "expression"  # how messages name an expression given as an argument
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    source: str  # the file, or "expression"
+    title: str | None
+    program: Program
+    written: dict  # input -> its value as written (int or float), in program order
+    wanted: tuple[str, ...]  # the inputs whose gradients are asked for
+
+    @property
+    def values(self) -> dict[str, float]:
+        return {name: float(v) for name, v in self.written.items()}
+
+
+def load(path: str) -> Exercise:
+    """Read and check an exercise file; '-' is standard input."""
+    label, doc = documents.load(path)
+    return from_document(doc, label)
+
+
+def from_document(doc, source: str) -> Exercise:
+    if not isinstance(doc, dict):
+        fail(source, None, f"found {describe(doc)} at the top, expected a mapping of "
+                           "expression, values, ...")
+    check_keys(source, "", doc, KEYS)
+    for key in ("expression", "values"):
+        if key not in doc:
+            fail(source, key, "missing, expected it at the top level")
+    title = doc.get("title")
+    if title is not None and not (isinstance(title, str) and title.isprintable()):
+        fail(source, "title", f"found {describe(title)}, expected one line of printable text")
+    text = doc["expression"]
+    if not isinstance(text, str):
+        fail(source, "expression", f"found {describe(text)}, expected the expression as text")
+    program = parse(text, source, "expression")
+    values = doc["values"]
+    if not isinstance(values, dict):
+        fail(source, "values", f"found {describe(values)}, expected a mapping of input names "
+                               "to numbers")
+    for key, value in values.items():
+        place = f"values.{documents.key_text(key)}"
+        if key not in program.inputs:
+            _unused(source, place, key, program)
+        _check_number(source, place, value)
+    _require_all(source, "values", program, values, "a number for each input")
+    wanted = _wanted(source, doc.get("inputs"), program)
+    return Exercise(source, title, program,
+                    {name: values[name] for name in program.inputs}, wanted)
+
+
+def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
+    """An expression and NAME=VALUE arguments from the command line."""
+    program = parse(text, COMMAND_LINE)
+    values: dict = {}
+    for arg in assignments:
+        m = _ASSIGNMENT.match(arg)
+        if m is None:
+            fail(arg, None, "found no NAME=, expected NAME=VALUE like x=-2")
+        name, number = m[1], m[2].strip()
+        if name not in program.inputs:
+            _unused(arg, None, name, program)
+        if name in values:
+            fail(arg, None, f"found {name} a second time, expected each input once")
+        if not _NUMBER.match(number):
+            fail(arg, None, f"found {number!r}, expected a finite number like -2 or 0.5")
+        value = int(number) if number.lstrip("+-").isdigit() else float(number)
+        values[name] = _check_number(arg, None, value)
+    _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
+    return Exercise(COMMAND_LINE, None, program,
+                    {name: values[name] for name in program.inputs}, program.inputs)
+
+
+def _check_number(source, place, value):
+    if not is_num(value):
+        fail(source, place, f"found {describe(value)}, expected a number")
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # an int beyond float64
+        finite = False
+    if not finite:
+        shown = f"a number of {len(str(abs(value)))} digits" if isinstance(value, int) \
+            else describe(value)
+        fail(source, place, f"found {shown}, expected a finite number")
+    return value
+
+
+def _unused(source, place, key, program: Program):
+    raise ProblemError(source, place, f"found {documents.shown_key(key)}, which the "
+                       f"expression does not use, expected values for "
+                       f"{', '.join(program.inputs)} only" + suggest(key, program.inputs))
+
+
+def _require_all(source, place, program: Program, values: dict, what: str):
+    missing = [name for name in program.inputs if name not in values]
+    if missing:
+        fail(source, place, f"found no value for {', '.join(missing)}, expected {what}: "
+                            + ", ".join(program.inputs))
+
+
+def _wanted(source, names, program: Program) -> tuple[str, ...]:
+    if names is None:
+        return program.inputs
+    if not isinstance(names, list) or not names:
+        fail(source, "inputs", f"found {describe(names)}, expected a non-empty list of input "
+                               "names")
+    for i, name in enumerate(names):
+        if name not in program.inputs or not isinstance(name, str):
+            fail(source, f"inputs[{i}]", f"found {describe(name)}, expected one of the "
+                 "expression's inputs: " + ", ".join(program.inputs)
+                 + suggest(name, program.inputs))
+        if name in names[:i]:
+            fail(source, f"inputs[{i}]", f"found {name} a second time, expected each input "
+                                         "once")
+    return tuple(names)
+
+
+# ------------------------------------------------------------------ variants
+
+
+def draws(program: Program, seed: int, low: float, high: float, decimals: int | None):
+    """Endless draws of a value for each input (numpy.random.default_rng(seed)): whole
+    numbers in [low, high], or with `decimals`, uniform in [low, high] rounded to that
+    many decimals."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    while True:
+        if decimals is None:
+            yield {name: int(rng.integers(int(low), int(high), endpoint=True))
+                   for name in program.inputs}
+        else:
+            yield {name: round(float(rng.uniform(low, high)), decimals) + 0.0  # no -0.0
+                   for name in program.inputs}
+
+
+def variant_document(title: str | None, text: str, values: dict) -> dict:
+    doc = {} if title is None else {"title": title}
+    doc["expression"] = text
+    doc["values"] = dict(values)
+    return doc
