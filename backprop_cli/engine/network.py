@@ -2,34 +2,20 @@
 implementation, used by `solve` (fresh arrays, every quantity kept for the report) and by
 the training loop (buffers reused from step to step, nothing kept that training ignores).
 
-Numpy only; nothing here prints. Shapes are model.py's. Every array is watched as it is
-made: one sum per array (cheap), and only when that sum is not finite the full test that
-names the array, so an overflow is reported as the first quantity it reached, in the order
-the maths computes them, whether one step or a thousand are run.
+Numpy only; nothing here prints. Shapes are model.py's. Every array is shown to a watch
+(watch.py) as it is made: by default one that names the first value that is not finite,
+in the order the maths computes them. The training loop passes no watch to the *_unguarded
+functions and examines the step's results once it is over.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.engine.model import Forward, Gradients, Model, Solution, Update
-from backprop_cli.errors import NumericalError
-
-
-def watch(name: str, value, when: str = "") -> None:
-    """Raise NumericalError naming `name` when `value` (an array or a float) holds a value
-    that is not finite. A finite array whose sum overflows passes: the sum only decides
-    whether the full test is needed. Call inside np.errstate(all="ignore")."""
-    if isinstance(value, float):
-        finite = math.isfinite(value)
-    else:
-        finite = math.isfinite(np.add.reduce(value, axis=None)) or np.isfinite(value).all()
-    if not finite:
-        raise NumericalError(f"{name} is not finite in float64" + (f" {when}" if when else ""))
+from backprop_cli.engine.watch import Checked
 
 
 class Workspace:
@@ -43,47 +29,52 @@ class Workspace:
         self.a = [np.empty((n, k)) for k in units]
         self.dh = [np.empty((n, k)) for k in units]  # dL/dh_l for l < L
         self.grads = {name: np.empty_like(params[name]) for name in model.parameter_names()}
+        self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
-        self.spare = {name: np.empty_like(params[name]) for name in model.trainable_names()}
+        self.spare = {name: np.empty_like(params[name]) for name in self.trainable}
 
     def swap(self, old: dict, new: dict) -> None:
-        """After an update wrote new values into the spares: the arrays they replace become
-        the next spares, unless they are the caller's."""
+        """Once a step's update is accepted (it wrote its new values into the spares): the
+        arrays they replace become the next spares, unless they are the caller's."""
         for name, value in new.items():
             if self.spare.get(name) is value:
                 was = old[name]
                 self.spare[name] = np.empty_like(was) if was is self.given.get(name) else was
 
 
-def _buffer(ws: Workspace | None, kind: str, index):
-    return None if ws is None else getattr(ws, kind)[index]
-
-
 def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
-            rounding=None, ws: Workspace | None = None) -> Forward:
+            rounding=None, ws: Workspace | None = None, watch=None) -> Forward:
     """x (N, n_0), y (N, n_L) targets. rounding, when given, is applied to every value as
     it is computed (textbook rounding). Raises NumericalError on overflow."""
+    with np.errstate(all="ignore"):  # overflow is watched for and reported by name
+        return forward_unguarded(model, params, x, y, watch or Checked(when), rounding, ws)
+
+
+def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> Forward:
+    """forward() for callers already inside np.errstate(all="ignore") (the training loop)."""
     a_s, h_s, saved_s = [], [x], []
     h = x
-    with np.errstate(all="ignore"):  # overflow is watched for and reported by name
-        for l, spec in enumerate(model.layers, 1):
-            a = np.matmul(h, params[f"W{l}"].T, out=_buffer(ws, "a", l - 1))
-            if spec.bias:
-                a += params[f"b{l}"]
-            if rounding is not None:
-                a = rounding(a)
-            watch(f"a{l}", a, when)
-            h, saved = ACTIVATIONS[spec.activation].forward(a, spec.param)
-            if rounding is not None:
-                h, saved = rounding(h), None
-            watch(f"h{l}", h, when)
-            a_s.append(a)
-            h_s.append(h)
-            saved_s.append(saved)
-        loss = reduce_loss(LOSSES[model.loss].value(a, h, y), model.reduction)
+    for l, spec in enumerate(model.layers, 1):
+        a = np.matmul(h, params[f"W{l}"].T, out=None if ws is None else ws.a[l - 1])
+        if spec.bias:
+            a += params[f"b{l}"]
         if rounding is not None:
-            loss = rounding(loss)
-    watch("the loss", loss, when)
+            a = rounding(a)
+        if watch is not None:
+            watch(f"a{l}", a)
+        h, saved = ACTIVATIONS[spec.activation].forward(a, spec.param)
+        if rounding is not None:
+            h, saved = rounding(h), None
+        if watch is not None:
+            watch(f"h{l}", h)
+        a_s.append(a)
+        h_s.append(h)
+        saved_s.append(saved)
+    loss = reduce_loss(LOSSES[model.loss].value(a, h, y), model.reduction)
+    if rounding is not None:
+        loss = rounding(loss)
+    if watch is not None:
+        watch("the loss", loss)
     return Forward(tuple(a_s), tuple(h_s), tuple(saved_s), loss)
 
 
@@ -95,10 +86,16 @@ def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
 
 
 def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "",
-             rounding=None, ws: Workspace | None = None) -> Gradients:
-    """Every gradient of the loss, output to input (never ∂L/∂x). With a workspace (the
-    training loop) the gradients are written into its buffers and ∂L/∂h_L, which only the
-    report shows, is skipped when the loss has a fused ∂L/∂a_L."""
+             rounding=None, ws: Workspace | None = None, watch=None) -> Gradients:
+    """Every gradient of the loss, output to input (never ∂L/∂x)."""
+    with np.errstate(all="ignore"):
+        return backward_unguarded(model, params, fwd, y, watch or Checked(when), rounding, ws)
+
+
+def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> Gradients:
+    """backward() inside np.errstate. With a workspace (the training loop) the gradients
+    are written into its buffers, and ∂L/∂h_L, which only the report shows, is skipped
+    when the loss has a fused ∂L/∂a_L."""
     r = rounding or _same
     L = len(model.layers)
     scale = 1.0 if model.reduction == "sum" else 1.0 / y.shape[0]
@@ -107,28 +104,30 @@ def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str 
     da_s: list = [None] * L
     dh_s: list = [None] * L
     grads = {}
-    with np.errstate(all="ignore"):
-        if ws is None or loss.grad_a is None:
-            dh_s[L - 1] = r(loss.grad_h(a, h, y) * scale)  # inf at saturation: shown as null
-        if loss.grad_a is not None:
-            da = r(loss.grad_a(a, h, y) * scale)
-        else:
-            da = r(_activation_backward(model, L, fwd, dh_s[L - 1]))
-        for l in range(L, 0, -1):
-            watch(f"the gradient of a{l}", da, when)
-            da_s[l - 1] = da
-            w, b = f"W{l}", f"b{l}"
-            grads[w] = r(np.matmul(da.T, fwd.h[l - 1], out=_buffer(ws, "grads", w)))
-            if model.layers[l - 1].bias:
-                grads[b] = r(np.add.reduce(da, axis=0, out=_buffer(ws, "grads", b)))
-            if l == 1:
-                break
-            dh = r(np.matmul(da, params[w], out=_buffer(ws, "dh", l - 2)))
-            watch(f"the gradient of h{l - 1}", dh, when)
-            dh_s[l - 2] = dh
-            da = r(_activation_backward(model, l - 1, fwd, dh))
+    if ws is None or loss.grad_a is None:
+        dh_s[L - 1] = r(loss.grad_h(a, h, y) * scale)  # inf at saturation: shown as null
+    if loss.grad_a is not None:
+        da = r(loss.grad_a(a, h, y) * scale)
+    else:
+        da = r(_activation_backward(model, L, fwd, dh_s[L - 1]))
+    for l in range(L, 0, -1):
+        if watch is not None:
+            watch(f"the gradient of a{l}", da)
+        da_s[l - 1] = da
+        w, b = f"W{l}", f"b{l}"
+        grads[w] = r(np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w]))
+        if model.layers[l - 1].bias:
+            grads[b] = r(np.add.reduce(da, axis=0, out=None if ws is None else ws.grads[b]))
+        if l == 1:
+            break
+        dh = r(np.matmul(da, params[w], out=None if ws is None else ws.dh[l - 2]))
+        if watch is not None:
+            watch(f"the gradient of h{l - 1}", dh)
+        dh_s[l - 2] = dh
+        da = r(_activation_backward(model, l - 1, fwd, dh))
+    if watch is not None:
         for name, g in grads.items():  # frozen parameters' too: solve reports them
-            watch(f"the gradient of {name}", g, when)
+            watch(f"the gradient of {name}", g)
     return Gradients(tuple(da_s), tuple(dh_s), grads)
 
 
@@ -143,28 +142,33 @@ def _activation_backward(model: Model, l: int, fwd: Forward, dh):
 
 
 def apply_update(model: Model, params: dict, grads: dict, optimizer: str, hyper: dict,
-                 state: dict, when: str = "", rounding=None,
-                 ws: Workspace | None = None) -> tuple[dict, dict]:
+                 state: dict, when: str = "", rounding=None, ws: Workspace | None = None,
+                 watch=None) -> tuple[dict, dict]:
     """One optimizer step on the trainable parameters; returns new (params, state), the
     given ones untouched."""
-    names = model.trainable_names()
     with np.errstate(all="ignore"):
-        new, new_state = optimizers.step(
-            optimizer, hyper, {n: params[n] for n in names}, {n: grads[n] for n in names},
-            {n: state[n] for n in names if n in state},
-            None if ws is None else ws.spare)
-        if rounding is not None:
-            new = {n: rounding(v) for n, v in new.items()}
-            new_state = {n: {k: v if k == "step" else rounding(v) for k, v in s.items()}
-                         for n, s in new_state.items()}
+        return update_unguarded(model, params, grads, optimizer, hyper, state,
+                                watch or Checked(when), rounding, ws)
+
+
+def update_unguarded(model, params, grads, optimizer, hyper, state, watch, rounding=None,
+                     ws=None) -> tuple[dict, dict]:
+    """apply_update() inside np.errstate."""
+    names = model.trainable_names() if ws is None else ws.trainable
+    new, new_state = optimizers.step(
+        optimizer, hyper, {n: params[n] for n in names}, {n: grads[n] for n in names},
+        {n: state[n] for n in names if n in state}, None if ws is None else ws.spare)
+    if rounding is not None:
+        new = {n: rounding(v) for n, v in new.items()}
+        new_state = {n: {k: v if k == "step" else rounding(v) for k, v in s.items()}
+                     for n, s in new_state.items()}
+    if watch is not None:
         for name, value in new.items():
-            watch(name, value, when)
+            watch(name, value)
         for name, entry in new_state.items():
             for key, value in entry.items():
                 if key != "step":
-                    watch(f"the optimizer state {name}.{key}", value, when)
-    if ws is not None:
-        ws.swap(params, new)
+                    watch(f"the optimizer state {name}.{key}", value)
     return {**params, **new}, new_state
 
 

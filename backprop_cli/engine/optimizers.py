@@ -84,6 +84,12 @@ def state_keys(name: str, hyper: dict) -> tuple[str, ...]:
     return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if hyper["amsgrad"] else ())
 
 
+def is_plain_sgd(name: str, hyper: dict) -> bool:
+    """SGD that computes p - lr * g and nothing else."""
+    return name == "sgd" and hyper["momentum"] == 0 and hyper["weight_decay"] == 0 \
+        and not hyper["maximize"]
+
+
 def _lerp(start, end, weight: float):
     # torch's lerp kernel: two forms, for accuracy on either side of 0.5
     if weight < 0.5:

@@ -3,12 +3,26 @@
 Each step is network.py's forward, backward and update (the code `solve` runs), with a
 Workspace so the big arrays (pre-activations, gradients, plain SGD's new parameters) are
 allocated once, sigmoid(−a) kept from the forward pass, no ∂L/∂x and no rounding hook.
+A step is watched cheaply (watch.Cheap); only when that watch trips is the step redone
+with the checked watch, from the same parameters and state (a step changes nothing until
+it is over), so that the error names the quantity and the step, as `solve` would.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from backprop_cli.engine import optimizers
 from backprop_cli.engine.model import Model, Training
-from backprop_cli.engine.network import Workspace, apply_update, backward, forward
+from backprop_cli.engine.network import (
+    Workspace,
+    backward_unguarded,
+    forward_unguarded,
+    update_unguarded,
+)
+from backprop_cli.engine.watch import Cheap, Checked
 
 
 def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict,
@@ -17,15 +31,36 @@ def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: 
     and state are never written into. Raises NumericalError naming the first quantity that
     leaves float64's range, and the step it happened in."""
     ws = Workspace(model, params, x.shape[0])
+    lr = hyper["lr"] if optimizers.is_plain_sgd(optimizer, hyper) else None
     losses = []
-    for i in range(1, steps + 1):
-        when = f"in step {i}"
-        fwd = forward(model, params, x, y, when, ws=ws)
-        losses.append(fwd.loss)
-        grads = backward(model, params, fwd, y, when, ws=ws)
-        params, state = apply_update(model, params, grads.params, optimizer, hyper, state,
-                                     when, ws=ws)
-        if progress is not None:
-            progress(i)
-    losses.append(forward(model, params, x, y, f"after step {steps}", ws=ws).loss)
+    with np.errstate(all="ignore"):  # every value is watched; overflow is reported by name
+        cheap = Cheap(x)
+        for i in range(1, steps + 1):
+            fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer, hyper,
+                                                      state, ws, None)
+            if not cheap.accepts(fwd, grads, new_params, new_state, lr):
+                fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer,
+                                                          hyper, state, ws,
+                                                          Checked(f"in step {i}"))
+            losses.append(fwd.loss)
+            ws.swap(params, new_params)
+            params, state = new_params, new_state
+            if progress is not None:
+                progress(i)
+        last = forward_unguarded(model, params, x, y, None, ws=ws)
+        if not (math.isfinite(last.loss) and all(map(_finite, last.a + last.h[1:]))):
+            last = forward_unguarded(model, params, x, y, Checked(f"after step {steps}"))
+    losses.append(last.loss)
     return Training(tuple(losses), params, state)
+
+
+def _step(model, params, x, y, optimizer, hyper, state, ws, watch):
+    fwd = forward_unguarded(model, params, x, y, watch, ws=ws)
+    grads = backward_unguarded(model, params, fwd, y, watch, ws=ws)
+    new_params, new_state = update_unguarded(model, params, grads.params, optimizer, hyper,
+                                             state, watch, ws=ws)
+    return fwd, grads, new_params, new_state
+
+
+def _finite(value) -> bool:
+    return math.isfinite(np.add.reduce(value, axis=None)) or bool(np.isfinite(value).all())

@@ -1,0 +1,109 @@
+"""Watching values for overflow: every array network.py makes is shown to a watch.
+
+Checked (solve, and any step that must name its culprit) tests each array as it is made
+and raises NumericalError naming the first that is not finite, in the order the maths
+computes them. Cheap (the training loop) looks once a step is over: small arrays are
+tested together (one concatenation, one sum), large ones by one BLAS pass each, and a
+weight-sized gradient or plain-SGD update is proven finite by a bound instead of a pass
+over it. When Cheap cannot prove a step finite, the loop redoes it with Checked, which
+names the quantity (or, when finite values only summed to infinity, finds nothing and the
+step stands).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from backprop_cli.errors import NumericalError
+
+SMALL = 4096  # arrays up to this size are tested together at the end of a step
+SAFE = 1e300  # a bound below this proves a value finite, with room for rounding
+
+
+class Checked:
+    """Test each value now; raise NumericalError naming the first that is not finite.
+    Use inside np.errstate(all="ignore")."""
+
+    def __init__(self, when: str = ""):
+        self.when = when
+
+    def __call__(self, name: str, value) -> None:
+        if isinstance(value, float):
+            finite = math.isfinite(value)
+        else:
+            finite = math.isfinite(np.add.reduce(value, axis=None)) or np.isfinite(value).all()
+        if not finite:
+            where = f" {self.when}" if self.when else ""
+            raise NumericalError(f"{name} is not finite in float64{where}")
+
+
+class Cheap:
+    """The training loop's watch. Nothing is called while a step runs (network.py skips
+    watching when its watch is None); afterwards accepts() examines everything the step
+    made, in as few numpy calls as it can."""
+
+    def __init__(self, x):
+        self.x, self.x_sq = x, _square_norm(x)  # the input never changes: its norm is kept
+        self.param_max: dict = {}  # a running bound on each plain-SGD parameter's entries
+
+    def accepts(self, fwd, grads, new: dict, state: dict, lr: float | None) -> bool:
+        """Whether every value the step made is proven finite. lr: plain SGD's learning
+        rate (the new parameters are old - lr * gradient), else None."""
+        if not math.isfinite(fwd.loss):
+            return False
+        arrays = [*fwd.a, *fwd.h[1:], *grads.a, *(d for d in grads.h if d is not None)]
+        arrays += [v for e in state.values() for k, v in e.items() if k != "step"]
+        sq = {}  # squared norms of the large arrays, for the bounds below
+        small = []
+        for value in arrays:
+            if value.size <= SMALL:
+                small.append(value.ravel())
+            else:
+                sq[id(value)] = _square_norm(value)
+        bounds = {}
+        for name, g in grads.params.items():
+            if g.size <= SMALL:
+                small.append(g.ravel())
+            else:
+                bounds[name] = self._product_bound(g, fwd, grads, name, sq)
+        if small and not math.isfinite(np.add.reduce(np.concatenate(small))):
+            return False
+        if not all(map(math.isfinite, sq.values())):
+            return False
+        return all(self._update_ok(name, value, lr, bounds) for name, value in new.items())
+
+    def _product_bound(self, g, fwd, grads, name, sq) -> float:
+        # dW_l = da_l^T h_{l-1}: |entry| <= |da_l| |h_{l-1}| (Cauchy-Schwarz, Frobenius
+        # norms), so finite norms and a small bound prove every entry finite unread
+        l = int(name[1:])
+        da, h = grads.a[l - 1], fwd.h[l - 1]
+        da_sq = sq.get(id(da)) or _square_norm(da)
+        h_sq = self.x_sq if h is self.x else sq.get(id(h)) or _square_norm(h)
+        bound = math.sqrt(da_sq) * math.sqrt(h_sq) if name[0] == "W" else \
+            math.sqrt(da_sq * da.shape[0])
+        return bound if bound < SAFE else _max_abs(g)
+
+    def _update_ok(self, name: str, value, lr, bounds: dict) -> bool:
+        if value.size <= SMALL:
+            return math.isfinite(np.add.reduce(value, axis=None))
+        if lr is None:
+            return math.isfinite(_square_norm(value))
+        # |old - lr grad| <= max|old| + lr max|grad|, a bound carried from step to step
+        bound = self.param_max.get(name, math.inf) + lr * bounds.get(name, math.inf)
+        if not bound < SAFE:  # the bound grew too loose (or is new): read the values
+            bound = _max_abs(value)
+        self.param_max[name] = bound
+        return math.isfinite(bound)
+
+
+def _square_norm(value) -> float:
+    # one BLAS pass; not finite when any entry is not (or, rarely, when entries past 1e154
+    # square to infinity: then the step is redone with Checked, which finds no culprit)
+    flat = value.ravel()
+    return float(flat @ flat)
+
+
+def _max_abs(value) -> float:
+    return float(max(value.max(), -value.min())) if value.size else 0.0
