@@ -142,3 +142,49 @@ def test_a_false_alarm_carries_on():
     p = from_document(doc, "p.yaml")
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 2)
     same(engine.train(*args), plain_loop(*args))
+
+
+def _wide(x_scale, w1_scale, w2_scale, lr, frozen=(), n=64, width=80):
+    """A network whose arrays are larger than those the loop tests together (watch.SMALL),
+    so one BLAS pass, the norm bounds and plain SGD's running bound are what judge them."""
+    rng = np.random.default_rng(7)
+    return from_document({
+        "x": (rng.uniform(-1, 1, (n, width)) * x_scale).tolist(),
+        "y": rng.integers(0, 2, n).tolist(), "loss": "cross_entropy",
+        "layers": [{"weights": (rng.uniform(-1, 1, (width, width)) * w1_scale).tolist(),
+                    "bias": [0.0] * width, "activation": "identity", "frozen": list(frozen)},
+                   {"weights": (rng.uniform(-1, 1, (2, width)) * w2_scale).tolist(),
+                    "activation": "softmax"}],
+        "optimizer": {"name": "sgd", "lr": lr}}, "wide.yaml")
+
+
+def test_finite_values_whose_norms_overflow_carry_on():
+    # a1 ~ 1e160: its square norm (and x's) is infinite though every value is finite, so
+    # the cheap watch cannot prove the step finite; the checked redo clears it
+    p = _wide(1e160, 1.0, 1.0, 1e-300)
+    args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 3)
+    same(engine.train(*args), plain_loop(*args))
+
+
+GRAD = "the gradient of W1 is not finite in float64"
+
+
+@pytest.mark.parametrize("x, w2, lr, frozen, in_solve, in_steps", [
+    # da1 ~ 1e148 and x ~ 1e200: each is finite, their product dW1 (6,400 entries) is not
+    (1e200, 1e150, 1e-300, ("weights",), GRAD, [f"{GRAD} in step 1"] * 2),
+    # a learning rate that carries W1 past float64: plain SGD's bound is what notices
+    (1e3, 1.0, 1e307, (), f"{W1} after the update", [f"{W1} in step 1"] * 2),
+    # W1 stays finite, the next forward pass does not
+    (1.0, 1.0, 1e307, (), "a2 is not finite in float64 after the update",
+     ["a2 is not finite in float64 after step 1", "a2 is not finite in float64 in step 2"]),
+])
+def test_large_arrays_that_overflow_are_named_like_solve(x, w2, lr, frozen, in_solve,
+                                                         in_steps):
+    p = _wide(x, 1e-200, w2, lr, frozen)
+    with pytest.raises(engine.NumericalError) as solved:
+        engine.solve(p.model, p.params, p.x, p.y, "sgd", p.hyper, {})
+    assert solved.value.message == in_solve
+    for steps, culprit in zip((1, 2), in_steps):
+        with pytest.raises(engine.NumericalError) as info:
+            engine.train(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}, steps)
+        assert info.value.message == culprit

@@ -70,7 +70,7 @@ class Cheap:
                 bounds[name] = self._product_bound(g, fwd, grads, name, sq)
         if small and not math.isfinite(np.add.reduce(np.concatenate(small))):
             return False
-        if not all(map(math.isfinite, sq.values())):
+        if not all(map(math.isfinite, [*sq.values(), *bounds.values()])):
             return False
         return all(self._update_ok(name, value, lr, bounds) for name, value in new.items())
 
