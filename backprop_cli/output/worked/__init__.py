@@ -1,5 +1,13 @@
-"""Worked solutions: the whole working of `solve` as Markdown or LaTeX."""
+"""Worked solutions: the whole working of `solve` as Markdown or LaTeX.
 
-from backprop_cli.output.worked.sections import NOT_FINITE, latex, markdown
+solution.py puts the sections in order: statement.py (the problem as given), forward.py
+(forward pass and loss), backward.py (deltas and gradients), update.py, answers.py. Each
+section is a function of a Notation (notation.py: the problem, the numbers and how to write
+them) that returns blocks (blocks.py); pages.py renders them, with TeX fragments from tex.py
+and the formulas of activations, losses and optimizers from formulas.py.
+"""
+
+from backprop_cli.output.worked.backward import NOT_FINITE
+from backprop_cli.output.worked.solution import latex, markdown
 
 __all__ = ["NOT_FINITE", "latex", "markdown"]

@@ -29,7 +29,6 @@ ACTIVATION = {
 }
 
 
-
 def loss_formula(loss: str, yhat: str, y: str) -> str:
     """The loss of one sample, in the symbols given for one output of prediction and target."""
     return {

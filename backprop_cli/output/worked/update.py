@@ -1,71 +1,68 @@
-"""The last two sections of a worked solution, the update and the answers: a mixin of
-worked._Outline, whose helpers (add, par, eq, mat, bias, num, frozen, ...) it uses."""
+"""Step 4 of a worked solution: one update of every parameter by the optimizer, its state
+afterwards and the loss the new parameters give."""
 
 from __future__ import annotations
 
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import tex
-from backprop_cli.output.worked.tex import Math, as_rows
+from backprop_cli.output.worked.blocks import Block, eq, par, section
+from backprop_cli.output.worked.notation import Notation, as_rows
+from backprop_cli.output.worked.tex import Math
 
 
-class UpdateSections:
-    def update(self):
-        up = self.doc["update"]
-        opt = up["optimizer"]
-        self.add("section", f"Step 4: Update with {opt['name']}")
-        plain_sgd = opt["name"] == "sgd" and not opt.get("momentum") and \
-            not opt.get("weight_decay") and not opt.get("maximize")
-        if plain_sgd:
-            self.par("Gradient descent: ",
-                     Math(r"\theta \leftarrow \theta - \eta \cdot \partial L / \partial \theta"),
-                     ", with ",
-                     Math(rf"\eta = {tex.plain(opt['lr'])}"), ".")
-        else:
-            self.par(f"The {opt['name']} rule (torch.optim's), for each trainable parameter ",
-                     Math(r"\theta"), " with gradient ", Math(r"g = \partial L / \partial \theta"),
-                     " at step t:")
-            self.eq(*rules.rule_steps(opt))
-            self.par("Settings: ", *rules.settings(opt))
-        for name, new in up["parameters"].items():
-            l, is_w = name[1:], name.startswith("W")
-            sym = f"{name[0]}_{{{l}}}"
-            show = self.mat if is_w else self.bias
-            new = as_rows(new) if is_w else new
-            if self.frozen(name):
-                self.eq((sym, "=", [show(new), r"\quad \text{(frozen: unchanged)}"]))
-            elif plain_sgd:
-                old = self.file_w(int(l)) if is_w else self.p.params[name]
-                grad = as_rows(self.doc["gradients"][name]) if is_w else self.doc["gradients"][name]
-                self.eq((sym, r"\leftarrow", [rf"{sym} - \eta {self.d(name[0], l)}"]),
-                        (None, "=", [show(old), (rf"- {tex.plain(opt['lr'])} \cdot", show(grad))]),
-                        (None, "=", [show(new)]))
-            else:
-                self.eq((sym, r"\leftarrow", [show(new)]))
-        for name, entry_ in up["state"].items():
-            show = self.mat if name.startswith("W") else self.bias
-            self.par("State of ", Math(f"{name[0]}_{{{name[1:]}}}"), " after the update:")
-            cells = [str(v) if isinstance(v, int) else show(as_rows(v) if name[0] == "W" else v)
-                     for v in entry_.values()]
-            self.eq(*[(rf"\mathrm{{{key.replace('_', chr(92) + '_')}}}", "=", [cell])
-                      for key, cell in zip(entry_, cells)])
-        self.par("Loss after the update (the same inputs through the new parameters): ",
-                 Math(rf"L = {self.num(up['loss'])}"))
+def update(note: Notation) -> list[Block]:
+    """Step 4: the rule, each parameter's new value, the optimizer state, the new loss."""
+    up = note.doc["update"]
+    opt = up["optimizer"]
+    # plain gradient descent is worked number by number; other rules show the results
+    plain_sgd = opt["name"] == "sgd" and not opt.get("momentum") and \
+        not opt.get("weight_decay") and not opt.get("maximize")
+    out = [section(f"Step 4: Update with {opt['name']}"), *_rule(opt, plain_sgd)]
+    out += [_new_value(note, name, new, plain_sgd) for name, new in up["parameters"].items()]
+    out += _state(note, up["state"])
+    out.append(par("Loss after the update (the same inputs through the new parameters): ",
+                   Math(rf"L = {note.number(up['loss'])}")))
+    return out
 
-    def answers(self):
-        self.add("section", "Answers")
-        count, trainable = self.doc["parameters"], self.doc["trainable"]
-        rows = [(["Learnable parameters"], str(count) + (f" ({trainable} trainable)"
-                                                         if trainable != count else ""))]
-        for l in range(1, self.L + 1):
-            for q in ("a", "h"):
-                rows.append((["Sum of ", Math(self.s(q, l))],
-                             self.num(self.doc["sums"][f"{q}{l}"])))
-        rows.append((["Loss ", Math("L")], self.num(self.doc["loss"])))
-        rows.append(([Math(rf"\partial L / \partial {self.s('a', self.L)}")],
-                     tex.tuple_text(self.grad(f"a{self.L}"), self.num)))
-        for l in range(self.L, 0, -1):
-            if f"b{l}" in self.doc["gradients"]:
-                rows.append(([Math(rf"\partial L / \partial b_{{{l}}}")],
-                             tex.tuple_text(as_rows(self.doc["gradients"][f"b{l}"]), self.num)))
-        rows.append((["Loss after the update"], self.num(self.doc["update"]["loss"])))
-        self.add("answers", rows)
+
+def _rule(opt: dict, plain_sgd: bool) -> list[Block]:
+    if plain_sgd:
+        return [par("Gradient descent: ",
+                    Math(r"\theta \leftarrow \theta - \eta \cdot \partial L / \partial \theta"),
+                    ", with ", Math(rf"\eta = {tex.plain(opt['lr'])}"), ".")]
+    return [par(f"The {opt['name']} rule (torch.optim's), for each trainable parameter ",
+                Math(r"\theta"), " with gradient ", Math(r"g = \partial L / \partial \theta"),
+                " at step t:"),
+            eq(*rules.rule_steps(opt)),
+            par("Settings: ", *rules.settings(opt))]
+
+
+def _new_value(note: Notation, name: str, new, plain_sgd: bool) -> Block:
+    """One parameter after the update; with plain SGD, the subtraction that gives it."""
+    l, is_w = name[1:], name.startswith("W")
+    sym = f"{name[0]}_{{{l}}}"
+    show = note.matrix if is_w else note.bias
+    new = as_rows(new) if is_w else new
+    if note.frozen(name):
+        return eq((sym, "=", [show(new), r"\quad \text{(frozen: unchanged)}"]))
+    if not plain_sgd:
+        return eq((sym, r"\leftarrow", [show(new)]))
+    old = note.file_weights(int(l)) if is_w else note.problem.params[name]
+    grad = note.gradient(name) if is_w else note.doc["gradients"][name]
+    lr = tex.plain(note.doc["update"]["optimizer"]["lr"])
+    return eq((sym, r"\leftarrow", [rf"{sym} - \eta {note.partial(name[0], l)}"]),
+              (None, "=", [show(old), (rf"- {lr} \cdot", show(grad))]),
+              (None, "=", [show(new)]))
+
+
+def _state(note: Notation, state: dict) -> list[Block]:
+    """The optimizer's state of each parameter after the update (step counts as integers)."""
+    out = []
+    for name, entries in state.items():
+        show = note.matrix if name.startswith("W") else note.bias
+        out.append(par("State of ", Math(f"{name[0]}_{{{name[1:]}}}"), " after the update:"))
+        cells = [str(v) if isinstance(v, int) else show(as_rows(v) if name[0] == "W" else v)
+                 for v in entries.values()]
+        out.append(eq(*[(rf"\mathrm{{{key.replace('_', chr(92) + '_')}}}", "=", [cell])
+                        for key, cell in zip(entries, cells)]))
+    return out

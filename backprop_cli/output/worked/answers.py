@@ -1,0 +1,28 @@
+"""The last section of a worked solution: the answers an exercise asks for, in a box."""
+
+from __future__ import annotations
+
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.blocks import Block, answer_table, section
+from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.tex import Math
+
+
+def answers(note: Notation) -> list[Block]:
+    """Parameter count, sums, loss, output delta, bias gradients and the loss after."""
+    doc, L = note.doc, note.depth
+    count, trainable = doc["parameters"], doc["trainable"]
+    rows = [(["Learnable parameters"],
+             str(count) + (f" ({trainable} trainable)" if trainable != count else ""))]
+    for l in range(1, L + 1):
+        for q in ("a", "h"):
+            rows.append((["Sum of ", Math(note.symbol(q, l))], note.number(doc["sums"][f"{q}{l}"])))
+    rows.append((["Loss ", Math("L")], note.number(doc["loss"])))
+    rows.append(([Math(rf"\partial L / \partial {note.symbol('a', L)}")],
+                 tex.tuple_text(note.gradient(f"a{L}"), note.number)))
+    for l in range(L, 0, -1):
+        if f"b{l}" in doc["gradients"]:
+            rows.append(([Math(rf"\partial L / \partial b_{{{l}}}")],
+                         tex.tuple_text(note.gradient(f"b{l}"), note.number)))
+    rows.append((["Loss after the update"], note.number(doc["update"]["loss"])))
+    return [section("Answers"), answer_table(rows)]

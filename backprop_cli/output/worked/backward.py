@@ -1,0 +1,165 @@
+"""Step 3 of a worked solution: the backward pass, from the output layer to the first, with
+each layer's delta (dL/da_l) and the gradients of its weights and bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.output.worked import formulas as rules
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
+from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.tex import Math
+
+NOT_FINITE = "not finite (saturated output)"
+
+
+def backward_pass(note: Notation) -> list[Block]:
+    """Step 3: every layer's delta and parameter gradients, output layer first."""
+    delta = rf"{note.symbol('delta', 'l')} = \partial L / \partial {note.symbol('a', 'l')}"
+    out = [section("Step 3: Backward pass, output to input"),
+           par("Write ", Math(delta),
+               " for the gradient of the loss with respect to the pre-activation of layer l.")]
+    for l in range(note.depth, 0, -1):
+        out.append(subsection(note.layer_title(l)))
+        out += output_delta(note) if l == note.depth else hidden_delta(note, l)
+        out += parameter_gradients(note, l)
+    return out
+
+
+def output_delta(note: Notation) -> list[Block]:
+    """delta_L: from dL/dyhat through the output activation, or straight from the logits
+    where the loss and activation simplify (softmax with cross-entropy, sigmoid with bce)."""
+    out = _output_gradient(note)
+    if note.model.loss in ("cross_entropy", "bce"):
+        return out + _delta_from_logits(note)
+    return out + chain(note, note.depth)
+
+
+def _output_gradient(note: Notation) -> list[Block]:
+    """dL/dyhat, with the factor of the reduction and, if it overflowed, why."""
+    L, loss = note.depth, note.model.loss
+    y_s, yh_s = note.symbol("y", None), note.symbol("yhat", None)
+    dh = note.gradient(f"h{L}")
+    k = note.problem.y.shape[1]
+    fs, fn = note.batch_factor(k if loss in ("mse", "bce") else 1, 2 if loss == "mse" else 1)
+    zero = r"\quad \text{elementwise (0 where } y_k = 0)" if loss == "cross_entropy" else ""
+    steps = [(note.partial("h", L), "=",
+              [rf"{fs} {rules.dh_formula(loss, yh_s, y_s)}".strip() + zero])]
+    if loss in ("mse", "sse_half"):
+        steps.append((None, "=", tex.difference(fn, note.vector(note.forward_value(f"h{L}")),
+                                                note.vector(note.problem.y, note.given))))
+    out = [eq(*steps, (None, "=", [note.vector(dh)]))]
+    if np.isnan(dh).any():
+        out.append(par(r"n.f.: " + NOT_FINITE + ": ", Math(rf"{yh_s}_k"), " is exactly 0 or 1 "
+                       "in float64, so this derivative is infinite; the loss's derivative with "
+                       "respect to the logits below is exact and finite."))
+    return out
+
+
+def _delta_from_logits(note: Notation) -> list[Block]:
+    """delta_L = yhat - y (scaled by the reduction) for cross-entropy and bce."""
+    L, loss, y = note.depth, note.model.loss, note.problem.y
+    y_s, yh_s = note.symbol("y", None), note.symbol("yhat", None)
+    why = ("Softmax with cross-entropy: the softmax Jacobian times " if loss == "cross_entropy"
+           else "Sigmoid with binary cross-entropy: the sigmoid's slope times ")
+    out = [par(why, Math(rf"\partial L / \partial {note.symbol('h', L)}"), " simplifies to")]
+    lhs = rf"{note.symbol('delta', L)} = {note.partial('a', L)}"
+    delta = note.vector(note.gradient(f"a{L}"))
+    if loss == "cross_entropy" and not np.allclose(y.sum(axis=1), 1.0):
+        # soft targets summing to other than 1: their sum stays in the simplified form
+        diff = rf"{yh_s} \textstyle\sum_k {y_s}_k - {y_s}"
+        return out + [eq((lhs, "=", [diff]), (None, "=", [delta]))]
+    fs, fn = note.batch_factor(y.shape[1] if loss == "bce" else 1)
+    diff = f"{yh_s} - {y_s}"
+    values = tex.difference(fn, note.vector(note.forward_value(f"h{L}")),
+                            note.vector(y, note.given))
+    return out + [eq((lhs, "=", [f"{fs}({diff})" if fs else diff]), (None, "=", values),
+                     (None, "=", [delta]))]
+
+
+def hidden_delta(note: Notation, l: int) -> list[Block]:
+    """dL/dh_l from the layer above's delta, then delta_l through the activation."""
+    W, delta = note.weights(l + 1), note.gradient(f"a{l + 1}")
+    if note.columns:
+        sym = rf"W_{{{l + 1}}}^\top \delta_{{{l + 1}}}"
+        terms = [(note.matrix(W.T), note.vector(delta))]
+    else:
+        t = r"^\top" if note.problem.layout == "in_out" else ""
+        sym = rf"{note.symbol('delta', l + 1)} W_{{{l + 1}}}{t}"
+        terms = [(note.vector(delta), note.matrix(W))]
+    return [eq((note.partial("h", l), "=", [sym]), (None, "=", terms),
+               (None, "=", [note.vector(note.gradient(f"h{l}"))])), *chain(note, l)]
+
+
+def chain(note: Notation, l: int) -> list[Block]:
+    """delta_l from dL/dh_l through the activation's derivative."""
+    spec = note.model.layers[l - 1]
+    if spec.activation == "softmax":
+        return _softmax_chain(note, l)
+    a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
+    symbol, _, deriv = rules.ACTIVATION[spec.activation]
+    with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr
+        slope = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a), spec.param)
+    deriv = deriv.replace("@", f"{{{l}}}").replace("%", tex.plain(spec.param or 0))
+    if note.batch:
+        deriv = deriv.replace("h_{", "H_{").replace("a_{", "A_{")
+    f_prime = rf"{symbol}'({note.symbol('a', l)})"
+    return [eq((f_prime, "=", [deriv]), (None, "=", [note.vector(slope)]),
+               (rf"{note.symbol('delta', l)} = {note.partial('a', l)}", "=",
+                [rf"{note.partial('h', l)} \odot {f_prime}"]),
+               (None, "=", [note.vector(note.gradient(f"h{l}")), r"\odot " + note.vector(slope)]),
+               (None, "=", [note.vector(note.gradient(f"a{l}"))]))]
+
+
+def _softmax_chain(note: Notation, l: int) -> list[Block]:
+    """Softmax's full Jacobian, written as a product with dL/dh_l: no elementwise slope."""
+    h, dh = note.forward_value(f"h{l}"), note.gradient(f"h{l}")
+    s = (dh * h).sum(axis=1, keepdims=True)
+    s_val = note.matrix(s) if note.batch else note.number(s[0, 0])
+    ones = r" \mathbf{1}^\top" if note.batch else ""  # s of each row, across its row
+    return [par("Softmax couples the outputs of a sample: ",
+                Math(r"\partial h_k / \partial a_j = h_k ([k = j] - h_j)"), ", so"),
+            eq(("s", "=", [rf"\sum_k \frac{{\partial L}}{{\partial h_{{{l},k}}}} h_{{{l},k}}",
+                           r"\quad \text{for each sample}"]),
+               (None, "=", [s_val]),
+               (rf"{note.symbol('delta', l)} = {note.partial('a', l)}", "=",
+                [rf"{note.symbol('h', l)} \odot \left({note.partial('h', l)} - s{ones}\right)"]),
+               (None, "=", [rf"{note.vector(h)} \odot \left({note.vector(dh)} - {s_val}{ones}"
+                            r"\right)"]),
+               (None, "=", [note.vector(note.gradient(f"a{l}"))]))]
+
+
+def parameter_gradients(note: Notation, l: int) -> list[Block]:
+    """dL/dW_l and dL/db_l from delta_l, and a word on frozen parameters."""
+    delta, h_prev = note.gradient(f"a{l}"), note.layer_input(l)
+    cell = note.given if l == 1 else None  # the inputs as the file gives them
+    d_s, h_s = note.symbol("delta", l), note.symbol("h", l - 1)
+    if note.problem.layout == "out_in":
+        sym = rf"{d_s}^\top {h_s}" if note.batch else rf"{d_s} {h_s}^\top"
+        terms = [(note.matrix(delta.T), note.matrix(h_prev, cell))]
+    else:
+        sym, terms = rf"{h_s}^\top {d_s}", [(note.matrix(h_prev.T, cell), note.matrix(delta))]
+    out = [eq((note.partial("W", l), "=", [sym]), (None, "=", terms),
+              (None, "=", [note.matrix(note.gradient(f"W{l}"))])),
+           _bias_gradient(note, l)]
+    for name in (f"W{l}", f"b{l}"):
+        if name in note.problem.params and note.frozen(name):
+            out.append(par(Math(f"{name[0]}_{{{l}}}"), " is frozen: its gradient is computed, "
+                           "but the update leaves it unchanged."))
+    return out
+
+
+def _bias_gradient(note: Notation, l: int) -> Block:
+    """dL/db_l: delta_l, or the sum of its rows over a batch."""
+    if not note.model.layers[l - 1].bias:
+        return par(f"Layer {l} has no bias, so no bias gradient.")
+    d_s, grad = note.symbol("delta", l), note.doc["gradients"][f"b{l}"]
+    if not note.batch:
+        return eq((note.partial("b", l), "=", [d_s]), (None, "=", [note.bias(grad)]))
+    ones = note.matrix(np.ones((1, note.samples)), lambda v: "1")
+    return eq((note.partial("b", l), "=", [rf"\mathbf{{1}}^\top {d_s}",
+                                           r"\quad \text{(the sum of its rows)}"]),
+              (None, "=", [(ones, note.matrix(note.gradient(f"a{l}")))]),
+              (None, "=", [note.bias(grad)]))

@@ -1,0 +1,118 @@
+"""How a worked solution writes its symbols and numbers, for one problem and its solution.
+
+Single-sample vectors are columns for layout out_in (a = W h + b) and rows for in_out
+(a = h W + b); a batch has one row per sample and capital symbols (A = H W^T + b).
+delta_l = dL/da_l.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from backprop_cli.output.worked import tex
+
+if TYPE_CHECKING:
+    from backprop_cli.problem.reader import Problem
+
+_BATCH_SYMBOLS = {"a": "A", "h": "H", "delta": r"\Delta", "y": "Y", "yhat": r"\hat Y"}
+_SAMPLE_SYMBOLS = {"delta": r"\delta", "yhat": r"\hat y"}
+
+
+def as_rows(value) -> np.ndarray:
+    """A vector, or a list of rows, of the document as a 2-D float array (nan for null)."""
+    rows = value if value and isinstance(value[0], list) else [value]
+    return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
+
+
+class Notation:
+    """The problem (inputs, targets, the parameters before the update), the `solve` document
+    (every computed number) and the decimals, with the ways of writing them in TeX."""
+
+    def __init__(self, problem: Problem, doc: dict, decimals: int):
+        self.problem, self.doc, self.decimals = problem, doc, decimals
+        self.model = problem.model
+        self.depth = len(problem.model.layers)  # L: the output layer's number
+        self.samples = problem.x.shape[0]
+        self.batch = problem.batched
+        self.columns = not self.batch and problem.layout == "out_in"
+
+    # ---------------------------------------------------------------- symbols
+
+    def symbol(self, name: str, l) -> str:
+        """a, h, delta, y or yhat of layer l (None: no subscript), capital for a batch."""
+        if self.batch:
+            name = _BATCH_SYMBOLS[name]
+        else:
+            name = _SAMPLE_SYMBOLS.get(name, name)
+        return name if l is None else f"{name}_{{{l}}}"
+
+    def partial(self, name: str, l) -> str:
+        """dL/d(name_l) as a fraction; W and b keep their symbol in a batch."""
+        sym = self.symbol(name, l) if name in ("a", "h") else f"{name}_{{{l}}}"
+        return rf"\frac{{\partial L}}{{\partial {sym}}}"
+
+    def layer_title(self, l: int) -> str:
+        return f"Layer {l}" + (" (output)" if l == self.depth else "")
+
+    def batch_factor(self, k: int = 1, top: int = 1) -> tuple[str, str]:
+        """(symbolic, numeric) factor top / (k N) of a per-sample derivative, or ('', '')."""
+        mean = self.batch and self.model.reduction == "mean" and self.samples > 1
+        den_sym = ("K" if k > 1 else "") + (" N" if mean else "")
+        den = k * (self.samples if mean else 1)
+        if den == 1 and top == 1:
+            return "", ""
+        return rf"\frac{{{top}}}{{{den_sym.strip() or '1'}}}", rf"\frac{{{top}}}{{{den}}}"
+
+    # ---------------------------------------------------------------- numbers
+
+    def number(self, v) -> str:
+        return tex.number(v, self.decimals)
+
+    def given(self, v) -> str:
+        """An input or target, as the file wrote it when that is short."""
+        return tex.given(v, self.decimals)
+
+    def entry(self, v) -> str:
+        """A computed matrix entry; n.f. where the value is not finite."""
+        return tex.entry(v, self.decimals)
+
+    def matrix(self, arr, cell=None) -> str:
+        """A 2-D array as a bmatrix; cell formats an entry (default: entry)."""
+        return tex.matrix(np.asarray(arr, dtype=float), cell or self.entry)
+
+    def vector(self, arr, cell=None) -> str:
+        """A per-sample quantity (N, k): a column, a row, or one row per sample."""
+        return self.matrix(arr.T if self.columns else arr, cell)
+
+    def bias(self, b) -> str:
+        """A bias (k,): a column or a row, like the vectors it is added to."""
+        b = np.asarray(b, dtype=float)
+        return self.matrix(b[:, None] if self.columns else b[None, :])
+
+    # ---------------------------------------------------------------- values
+
+    def forward_value(self, name: str) -> np.ndarray:
+        """a{l} or h{l} of the forward pass, one row per sample."""
+        return as_rows(self.doc["forward"][name])
+
+    def gradient(self, name: str) -> np.ndarray:
+        """dL/d(name) as rows: a{l}, h{l}, W{l}, b{l}."""
+        return as_rows(self.doc["gradients"][name])
+
+    def layer_input(self, l: int) -> np.ndarray:
+        """h_{l-1}: the inputs x for the first layer."""
+        return self.problem.x if l == 1 else self.forward_value(f"h{l - 1}")
+
+    def weights(self, l: int) -> np.ndarray:
+        """W_l before the update, (units, inputs) whatever the layout."""
+        return self.problem.params[f"W{l}"]
+
+    def file_weights(self, l: int) -> np.ndarray:
+        """W_l before the update, as the problem file writes it for its layout."""
+        W = self.weights(l)
+        return W.T if self.problem.layout == "in_out" else W
+
+    def frozen(self, name: str) -> bool:
+        return name not in self.model.trainable_names()

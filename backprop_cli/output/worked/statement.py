@@ -1,0 +1,94 @@
+"""The start of a worked solution: its header and the problem as given (network, data,
+parameters, optimizer)."""
+
+from __future__ import annotations
+
+from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.blocks import Block, eq, par, section, title
+from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.tex import Math
+
+_FROZEN = r"\ \text{(frozen)}"
+_LAYER_FORMULA = {
+    (False, "out_in"): r"a_l = W_l h_{l-1} + b_l",
+    (False, "in_out"): r"a_l = h_{l-1} W_l + b_l",
+    (True, "out_in"): r"A_l = H_{l-1} W_l^\top + b_l",
+    (True, "in_out"): r"A_l = H_{l-1} W_l + b_l",
+}
+
+
+def header(note: Notation) -> list[Block]:
+    """Title, problem file, decimals and, with textbook rounding, how it was done."""
+    p, doc = note.problem, note.doc
+    out = [title("Worked solution" + (f": {p.title}" if p.title else "")),
+           par(f"Problem file: {p.source}. Numbers rounded to {note.decimals} decimals.")]
+    if doc.get("rounded") is not None:
+        out.append(par(f"Textbook rounding: intermediate values rounded to {doc['rounded']} "
+                       "decimals, each rounded value carried into the next step."))
+    return out
+
+
+def statement(note: Notation) -> list[Block]:
+    """The "Problem" section: everything the exercise gives."""
+    p = note.problem
+    sizes = [p.x.shape[1]] + [note.weights(l).shape[0] for l in range(1, note.depth + 1)]
+    return ([section("Problem")] + _network(note, sizes) + _data(note) + _parameters(note)
+            + _optimizer(note, sizes))
+
+
+def _network(note: Notation, sizes: list[int]) -> list[Block]:
+    p, model = note.problem, note.model
+    acts = []
+    for spec in model.layers:
+        extra = ACTIVATIONS[spec.activation].param
+        acts.append(spec.activation + (f" ({extra} {tex.plain(spec.param)})" if extra else ""))
+    samples = f"{note.samples} sample{'s' if note.samples != 1 else ''}"
+    batch_note = " One row per sample; the bias is added to every row." if note.batch else ""
+    return [par("Network: ", Math(r" \to ".join(map(str, sizes))),
+                " units; activations: " + ", ".join(acts) + "."),
+            par(f"Loss: {model.loss}, reduction {model.reduction} over {samples}; layout "
+                f"{p.layout}: ", Math(_LAYER_FORMULA[(note.batch, p.layout)]), "." + batch_note)]
+
+
+def _data(note: Notation) -> list[Block]:
+    """Inputs and targets, and whether the targets were class indices."""
+    p = note.problem
+    out = [eq((note.symbol("h", 0) + " = " + ("X" if note.batch else "x"), "=",
+               [note.vector(p.x, note.given) + ",",
+                rf"\qquad {note.symbol('y', None)} = " + note.vector(p.y, note.given)]))]
+    raw = p.document.get("y") if isinstance(p.document, dict) else None
+    # the reader turned them into one-hot rows: say so, or the targets look made up
+    indices = isinstance(raw, int) or (note.batch and isinstance(raw, list) and raw
+                                       and not isinstance(raw[0], list))
+    if indices:
+        out.append(par(f"The targets were given as class indices ({raw}), 0-based: "
+                       "one-hot above."))
+    return out
+
+
+def _parameters(note: Notation) -> list[Block]:
+    """Each layer's weights, as the file writes them, and bias."""
+    out = []
+    for l, spec in enumerate(note.model.layers, 1):
+        terms = [note.matrix(note.file_weights(l)) + (_FROZEN if note.frozen(f"W{l}") else "")]
+        if spec.bias:
+            terms[0] += ","
+            terms.append(rf"\qquad b_{{{l}}} = {note.bias(note.problem.params[f'b{l}'])}"
+                         + (_FROZEN if note.frozen(f"b{l}") else ""))
+        out.append(eq((f"W_{{{l}}}", "=", terms)))
+        if not spec.bias:
+            out.append(par(f"Layer {l} has no bias."))
+    return out
+
+
+def _optimizer(note: Notation, sizes: list[int]) -> list[Block]:
+    """The optimizer, and the count of learnable parameters layer by layer."""
+    opt = note.doc["update"]["optimizer"]
+    terms = [f"({n} \\cdot {m} + {n})" if note.model.layers[l - 1].bias else f"{n} \\cdot {m}"
+             for l, (m, n) in enumerate(zip(sizes, sizes[1:]), 1)]
+    count, trainable = note.doc["parameters"], note.doc["trainable"]
+    return [par(f"Optimizer: {opt['name']} with learning rate ",
+                Math(rf"\eta = {tex.plain(opt['lr'])}"), "."),
+            par("Learnable parameters: ", Math(" + ".join(terms) + f" = {count}"),
+                f" ({trainable} trainable)." if trainable != count else ".")]
