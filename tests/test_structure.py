@@ -1,0 +1,138 @@
+"""The house rules, checked on the source: data flows file → problem → engine → output →
+cli, each subpackage importing only what its place allows; small modules and functions;
+one error path; light imports for the fast paths."""
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import CLASSIC, ROOT
+
+PACKAGE = ROOT / "backprop_cli"
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+STDLIB = set(sys.stdlib_module_names)
+
+
+def _imports(path):
+    """(top-level module, full name) of every import in a file, lazy ones included."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from ((a.name.split(".")[0], a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module.split(".")[0], node.module
+
+
+def _part(path) -> str:
+    """The subpackage a file belongs to: engine, problem, output, cli, or '' (top level)."""
+    rel = path.relative_to(PACKAGE).parts
+    return rel[0] if len(rel) > 1 else ""
+
+
+def test_every_source_is_checked():
+    assert {_part(p) for p in SOURCES} >= {"engine", "problem", "output", "cli", ""}
+
+
+# Third-party imports each part may make (the standard library is always allowed).
+ALLOWED = {
+    "engine": {"numpy"},
+    "problem": {"numpy", "yaml"},
+    "output": {"numpy", "rich", "matplotlib"},
+    "cli": {"click"},
+    "": {"click"},  # __main__ starts the command line
+}
+# What each part may import of the package: the flow goes one way.
+FLOW = {
+    "engine": {"engine", ""},
+    "problem": {"problem", "engine", ""},
+    "output": {"output", "problem", "engine", ""},
+    "cli": {"cli", "output", "problem", "engine", ""},
+    "": {"cli", ""},
+}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_follow_the_flow(path):
+    part = _part(path)
+    for top, full in _imports(path):
+        if top == "backprop_cli":
+            inner = full.split(".")
+            target = inner[1] if len(inner) > 1 and (PACKAGE / inner[1]).is_dir() else ""
+            assert target in FLOW[part], f"{path.name} ({part}) imports {full}"
+        elif top not in STDLIB and top != "__future__":
+            assert top in ALLOWED[part], f"{path.name} ({part}) imports {top}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_problem_package_reads_and_writes_yaml_and_json(path):
+    if _part(path) != "problem":
+        assert not {"yaml", "json"} & {top for top, _ in _imports(path)}, path.name
+
+
+def test_matplotlib_only_in_the_diagram_package():
+    for path in SOURCES:
+        if "matplotlib" in {top for top, _ in _imports(path)}:
+            assert path.parent.name == "diagram", path
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_one_error_path(path):
+    """Only cli/common.py prints errors and exits; library code never prints."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = ast.unparse(node.func)
+        assert func != "print", f"{path.name} prints"
+        if func in ("sys.exit", "exit", "os._exit"):
+            assert path.name == "common.py" and _part(path) == "cli", f"{path.name} exits"
+        if func == "click.echo" and any("Error" in ast.unparse(a) for a in node.args):
+            assert path.name == "common.py", f"{path.name} prints an error"
+
+
+def _logic_lines(func) -> int:
+    body = func.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    lines = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.stmt | ast.expr):
+                lines.update(range(node.lineno, node.end_lineno + 1))
+    return len(lines)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_small_modules_and_functions(path):
+    text = path.read_text()
+    assert len(text.splitlines()) <= 300, f"{path.name}: split it by responsibility"
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef):
+            assert _logic_lines(node) <= 60, f"{path.name}: {node.name} is too long"
+
+
+def _modules_after(code: str) -> set:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\n"
+                          "print(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+
+
+HEAVY = {"rich", "matplotlib", "torch"}
+
+
+def test_importing_the_package_is_light():
+    assert not HEAVY & _modules_after("import backprop_cli, backprop_cli.engine, "
+                                      "backprop_cli.problem, backprop_cli.output")
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", str(CLASSIC), "--format", "json"],
+    ["solve", str(CLASSIC), "--get", "loss"],
+    ["step", str(CLASSIC), "--format", "json", "--steps", "2"],
+])
+def test_json_and_get_never_import_rich_or_matplotlib(args):
+    code = ("from backprop_cli.cli import cli\n"
+            f"cli.main({args!r}, prog_name='backprop', standalone_mode=False)")
+    assert not HEAVY & _modules_after(code)
