@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli.engine import LayerSpec, Model, backward, forward
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 
 STEP = 1e-6
 RTOL = 1e-6
@@ -274,9 +275,12 @@ def test_gradients_match_finite_differences(hidden, output, loss, reduction, bat
 
 
 def test_every_allowed_combination_is_covered():
-    names = {n.partition(":")[0] for n in ALL}
-    assert names == {"identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
-                     "softmax"}
+    # against the engine's own tables: a new activation or loss must join the cases
+    assert {n.partition(":")[0] for n in ALL} == set(ACTIVATIONS)
+    assert {loss for _, loss in COMBOS} == set(LOSSES)
+    for loss, rule in LOSSES.items():  # a loss that requires an output activation gets it
+        if rule.output:
+            assert (rule.output, loss) in COMBOS
     assert len(CASES) == len(ALL) * (2 * len(ALL) + 2) * 2
 
 
