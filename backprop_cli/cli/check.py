@@ -38,7 +38,7 @@ def check(problem, examples, fmt, step_size, rtol, atol):
                                  rtol)
     if fmt == "json":
         doc = {"step": result.step, "atol": result.atol, "rtol": result.rtol,
-               "loss": result.loss, "ok": result.ok,
+               "loss": result.loss, "ok": result.ok, "compared": result.compared,
                "parameters": {p.name: {"checked": p.checked, "skipped": p.skipped,
                                        "max_abs": p.max_abs, "max_rel": p.max_rel,
                                        "failures": p.failures}
