@@ -63,7 +63,7 @@ def graph(args, decimals, fmt, path, draw):
         graph_figure.draw(results[0][1], draw, decimals)
     docs = [doc for _, _, doc in results]
     if path is not None:
-        common.emit("\n".join(report.format_value(report.get(doc, path)) for doc in docs))
+        common.emit("\n".join(_shown(report.get(doc, path)) for doc in docs))
     elif fmt == "csv":
         common.emit(graph_tables.csv_table([ex.source for ex in exercises], docs))
     elif fmt in ("markdown", "latex"):
@@ -75,6 +75,14 @@ def graph(args, decimals, fmt, path, draw):
         common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
     else:
         common.print_views(graph_tables.view(ex, g, decimals) for ex, g, _ in results)
+
+
+def _shown(value) -> str:
+    """A --get value: a string plainly (names, the expression, the title: all printable
+    text, checked on the way in), the rest as solve prints it."""
+    from backprop_cli.output import report
+
+    return value if isinstance(value, str) else report.format_value(value)
 
 
 def _is_file(arg: str) -> bool:

@@ -70,7 +70,11 @@ def _div(a, b):
                           "expected a divisor other than 0")
     q = _finite(a / b, "/", (a, b))
     # torch: ∂/∂b = -(a / b) / b, which stays finite where a / b**2 would overflow early
-    return q, (1.0 / b, _finite(-q / b, "/", (a, b)))
+    local = (1.0 / b, -q / b)
+    if not all(map(math.isfinite, local)):
+        raise DomainError(f"found {formula('/', (a, b))}, whose derivative overflows float64",
+                          f"expected derivatives below {BIGGEST} in size")
+    return q, local
 
 
 def _pow(a, p):
@@ -115,6 +119,9 @@ def _exp(a):
 def _log(a):
     if a <= 0:
         raise DomainError(f"found {formula('log', (a,))}", "expected an argument above 0")
+    if not math.isfinite(1.0 / a):  # a subnormal a: log(a) is fine, 1 / a is not
+        raise DomainError(f"found {formula('log', (a,))}, whose derivative overflows float64",
+                          f"expected derivatives below {BIGGEST} in size")
     return math.log(a), (1.0 / a,)
 
 

@@ -93,6 +93,9 @@ def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
         if not _NUMBER.match(number):
             fail(arg, None, f"found {number!r}, expected a finite number like -2 or 0.5")
         value = int(number) if number.lstrip("+-").isdigit() else float(number)
+        if isinstance(value, float) and not math.isfinite(value):
+            fail(arg, None, f"found {number}, beyond float64's range, expected a finite "
+                            "number")
         values[name] = _check_number(arg, None, value)
     _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
     return Exercise(COMMAND_LINE, None, program,

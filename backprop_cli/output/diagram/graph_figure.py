@@ -3,7 +3,8 @@ one circle per operation, the output on the right; each edge carries its forward
 above (green) and, below (red), the gradient that flows back along it (upstream times
 local). Where a value is used twice its edges' gradients add up to the input's ∂f/∂.
 
-Matplotlib (the plot extra) is imported only here, inside draw; Agg canvas, no pyplot.
+Matplotlib (the plot extra) is imported only inside draw; pictures.save writes the file
+(Agg canvas, the shared style, atomically).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def layout(graph: Graph) -> tuple[dict, dict]:
 
 def draw(graph: Graph, path: str, decimals: int) -> None:
     """Draw the graph to path (.svg, .png or .pdf), atomically."""
-    from backprop_cli.output.diagram import require_matplotlib
+    from backprop_cli.output.diagram.pictures import require_matplotlib, save
 
     require_matplotlib()
     from matplotlib.figure import Figure
@@ -150,10 +151,4 @@ def draw(graph: Graph, path: str, decimals: int) -> None:
     x, y = where[graph.output]
     edge([(x, y), (x + DX * 0.8, y)], graph.value, 1.0, RADIUS, 0.0)
     ax.text(x + DX * 0.85, y, graph.output, ha="left", va="center", fontsize=11, color=INK)
-    _save(fig, path)
-
-
-def _save(fig, path: str) -> None:
-    from backprop_cli.output.diagram.figure import save
-
     save(fig, path)
