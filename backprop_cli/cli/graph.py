@@ -121,14 +121,17 @@ def _check_usage(fmt: str, draw: str | None, count: int) -> None:
 # ------------------------------------------------------------------ backprop new --graph
 
 
-def new_graph(expression: str, seed: int, decimals: int | None, low: float | None,
+def new_graph(expression: str | None, seed: int, decimals: int | None, low: float | None,
               high: float | None, title: str | None, count: int | None, output: str | None,
               others: dict) -> None:
     """`backprop new --graph EXPRESSION`: exercise files with seeded values. Variant i is
-    drawn with seed + i; values where the expression has no finite answer are drawn again."""
+    drawn with seed + i; values where the expression has no finite answer are drawn again.
+    others: the options of `new` that make networks, refused here when given."""
     from backprop_cli.problem import documents, graph_exercise
     from backprop_cli.problem.expression import parse
 
+    if expression is None:
+        raise UsageError("--low and --high go with --graph EXPRESSION")
     given = [name for name, value in others.items() if value not in (None, False)]
     if given:
         raise UsageError(f"{given[0]} does not go with --graph")

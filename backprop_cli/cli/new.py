@@ -75,9 +75,14 @@ def _list_examples() -> None:
               help="Write N variants into the folder -o names, variant i drawn with seed + i.")
 @click.option("-o", "--output", metavar="FILE|DIR", help="Where to write (default: stdout).")
 @click.option("--list-examples", is_flag=True, help="List the bundled example problems.")
+@click.option("--graph", metavar="EXPRESSION",
+              help="Write `backprop graph` exercises for EXPRESSION instead, its inputs drawn "
+                   "as whole numbers in [--low, --high], or with --decimals D as decimals.")
+@click.option("--low", type=float, help="With --graph: the smallest value drawn (default -5).")
+@click.option("--high", type=float, help="With --graph: the largest value drawn (default 5).")
 @common.translate_errors
 def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
-        output, list_examples):
+        output, list_examples, graph, low, high):
     """Write a problem file with seeded random weights.
 
     \b
@@ -87,7 +92,15 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
       backprop new --layers 2,3,1 --loss mse --init xavier --seed 7
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
       backprop new --list-examples
+      backprop new --graph "(x + y) * z" --seed 1 --count 30 -o variants/
     """
+    if graph is not None or low is not None or high is not None:
+        from backprop_cli.cli.graph import new_graph
+
+        new_graph(graph, seed, decimals, low, high, title, count, output,
+                  {"--layers": layers, "--activations": activations, "--x": x_text,
+                   "--y": y_text, "--list-examples": list_examples})
+        return
     if list_examples:
         _list_examples()
         return
