@@ -307,3 +307,58 @@ def test_help_has_examples(run):
     result = run("graph", "--help")
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and 'backprop graph "(x + y) * z"' in result.stdout
+
+
+# ------------------------------------------------------------------ backprop new --graph
+
+
+def test_new_graph_writes_an_exercise(run):
+    result = run("new", "--graph", "(x + y) * z", "--seed", "2")
+    assert result.exit_code == 0
+    doc = yaml.safe_load(result.stdout)
+    assert list(doc) == ["title", "expression", "values"]
+    assert doc["title"] == "Seeded exercise (seed 2)" and doc["expression"] == "(x + y) * z"
+    assert list(doc["values"]) == ["x", "y", "z"]
+    assert all(isinstance(v, int) and -5 <= v <= 5 for v in doc["values"].values())
+    assert run("new", "--graph", "(x + y) * z", "--seed", "2").stdout == result.stdout
+    solved = run("graph", "-", "--get", "value", input=result.stdout)
+    x, y, z = doc["values"].values()
+    assert solved.stdout == f"{float((x + y) * z)}\n"
+
+
+def test_new_graph_variants_and_their_answer_key(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("new", "--graph", "s = sigmoid(y); f = log(x) * s", "--low", "-3", "--high",
+                 "3", "--decimals", "2", "--seed", "10", "--count", "12", "-o", "variants",
+                 "--title", "Quiz 3")
+    assert result.exit_code == 0 and result.stderr == "wrote 12 exercises to variants\n"
+    files = sorted((tmp_path / "variants").glob("*.yaml"))
+    assert [f.name for f in files] == [f"variant-{i:03d}.yaml" for i in range(12)]
+    for i, f in enumerate(files):
+        doc = yaml.safe_load(f.read_text())
+        assert doc["title"] == f"Quiz 3 (seed {10 + i})"
+        for v in doc["values"].values():
+            assert isinstance(v, float) and -3 <= v <= 3 and round(v, 2) == v
+        assert doc["values"]["x"] > 0  # log(x): draws where it is undefined are redrawn
+    key = run("graph", *[f"variants/{f.name}" for f in files], "--format", "csv").stdout
+    rows = key.splitlines()
+    assert rows[0] == "file,value,gradients.y,gradients.x" and len(rows) == 13
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--graph", "x*y", "--layers", "2,2"], "--layers does not go with --graph"),
+    (["--low", "1"], "--low and --high go with --graph EXPRESSION"),
+    (["--graph", "x*y", "--low", "3", "--high", "1"],
+     "--low 3 is above --high 1, expected low <= high"),
+    (["--graph", "x*y", "--low", "0.5"],
+     "--low and --high are whole numbers unless --decimals is given"),
+    (["--graph", "log(x)", "--low", "-5", "--high", "0"],
+     "--graph: found no values in [-5, 0] where the expression is defined in 100 draws "
+     "(seed 0), expected another --low and --high"),
+    (["--graph", "x ** y"], "--graph: column 6: found an exponent that depends on y, "
+                            "expected a constant exponent (like 2 or 0.5)"),
+])
+def test_new_graph_bad_options(run, args, message):
+    result = run("new", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"

@@ -162,7 +162,7 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
             documents.write_atomic(output, texts[0])
         return
     os.makedirs(output, exist_ok=True)
-    width = len(str(count - 1))
+    width = max(3, len(str(count - 1)))  # variant-000.yaml, ...: as `new` names networks
     for i, text in enumerate(texts):
         documents.write_atomic(os.path.join(output, f"variant-{i:0{width}d}.yaml"), text)
     click.echo(f"wrote {count} exercises to {output}", err=True)
