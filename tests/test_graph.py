@@ -362,3 +362,17 @@ def test_new_graph_bad_options(run, args, message):
     result = run("new", *args)
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message}\n"
+
+
+@pytest.mark.parametrize("args", [[*CLASSIC, "--get", "gradients.x"],
+                                  [*CLASSIC, "--format", "json"]])
+def test_json_and_get_never_import_rich_or_matplotlib(args):
+    import subprocess
+    import sys
+
+    code = ("import sys, json\nfrom backprop_cli.cli import cli\n"
+            f"cli.main({['graph', *args]!r}, prog_name='backprop', standalone_mode=False)\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert not {"rich", "matplotlib", "torch"} & set(json.loads(out.splitlines()[-1]))

@@ -83,8 +83,7 @@ def draw(graph: Graph, path: str, decimals: int) -> None:
 
     require_matplotlib()
     from matplotlib.figure import Figure
-    from matplotlib.patches import Circle, FancyArrowPatch
-    from matplotlib.path import Path
+    from matplotlib.patches import Circle
 
     where, routes = layout(graph)
     xs, ys = [p[0] for p in where.values()], [p[1] for p in where.values()]
@@ -96,49 +95,12 @@ def draw(graph: Graph, path: str, decimals: int) -> None:
     ax.set_ylim(min(ys) - DY * 0.8, max(ys) + DY * 0.8)
     ax.set_axis_off()
     nodes = {n.name: n for n in graph.nodes}
-
-    # data units per inch, to keep labels off each other and off the circles
-    per_x = (ax.get_xlim()[1] - ax.get_xlim()[0]) / width
-    per_y = (ax.get_ylim()[1] - ax.get_ylim()[0]) / height
-    taken = [(x, y, RADIUS, RADIUS) for p, (x, y) in where.items() if p in nodes]
-
-    def free_spot(a, b, texts) -> tuple[float, float]:
-        """The point of segment a-b where the two labels overlap least with what is drawn."""
-        half_w = max(map(len, texts)) * LABEL_PT * 0.3 / 72 * per_x
-        half_h = 1.3 * LABEL_PT / 72 * per_y
-
-        def overlap(x, y):
-            return sum(max(0, half_w + w - abs(x - tx)) * max(0, half_h + h - abs(y - ty))
-                       for tx, ty, w, h in taken)
-
-        spots = [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in SPOTS]
-        x, y = min(spots, key=lambda spot: overlap(*spot))  # the first, on ties
-        taken.append((x, y, half_w, half_h))
-        return x, y
-
-    def edge(points, value, gradient, gap_start, gap_end):
-        """An arrow along points, its ends kept clear of the circles; labels on its first
-        stretch, next to the value's node."""
-        points = [list(p) for p in points]
-        for end, nxt, gap in ((0, 1, gap_start), (-1, -2, gap_end)):
-            (x0, y0), (x1, y1) = points[end], points[nxt]
-            length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
-            points[end] = [x0 + (x1 - x0) * gap / length, y0 + (y1 - y0) * gap / length]
-        ax.add_patch(FancyArrowPatch(path=Path(points), arrowstyle="-|>", mutation_scale=10,
-                                     color=INK, linewidth=1, fill=False))
-        texts = fixed(value, decimals), fixed(gradient, decimals)
-        x, y = free_spot(points[0], points[1], texts)
-        for text, color, above in zip(texts, (VALUE, GRADIENT), (True, False)):
-            ax.annotate(text, (x, y), xytext=(0, 2 if above else -2),
-                        textcoords="offset points", ha="center",
-                        va="bottom" if above else "top", fontsize=LABEL_PT, color=color)
-
-    products: dict = {}
-    for e in graph.edges:
-        products[(e.input, e.node)] = e.product
+    edges = _Edges(ax, width, height, decimals,
+                   [(x, y, RADIUS, RADIUS) for p, (x, y) in where.items() if p in nodes])
+    products = {(e.input, e.node): e.product for e in graph.edges}
     for (a, b), route in routes.items():
         start = 0.25 if nodes[a].op == "input" else RADIUS
-        edge([where[p] for p in route], nodes[a].value, products[(a, b)], start, RADIUS)
+        edges.draw([where[p] for p in route], nodes[a].value, products[(a, b)], start, RADIUS)
     for n in graph.nodes:
         x, y = where[n.name]
         if n.op == "input":
@@ -149,6 +111,52 @@ def draw(graph: Graph, path: str, decimals: int) -> None:
         ax.text(x, y + RADIUS + 0.06, n.name, ha="center", va="bottom", fontsize=8,
                 color="#555555")
     x, y = where[graph.output]
-    edge([(x, y), (x + DX * 0.8, y)], graph.value, 1.0, RADIUS, 0.0)
+    edges.draw([(x, y), (x + DX * 0.8, y)], graph.value, 1.0, RADIUS, 0.0)
     ax.text(x + DX * 0.85, y, graph.output, ha="left", va="center", fontsize=11, color=INK)
     save(fig, path)
+
+
+class _Edges:
+    """Arrows with their two labels, each pair put where it overlaps least with the
+    circles and the labels already drawn."""
+
+    def __init__(self, ax, width: float, height: float, decimals: int, taken: list):
+        self.ax, self.decimals, self.taken = ax, decimals, taken
+        # data units per inch, to size the labels
+        self.per_x = (ax.get_xlim()[1] - ax.get_xlim()[0]) / width
+        self.per_y = (ax.get_ylim()[1] - ax.get_ylim()[0]) / height
+
+    def free_spot(self, a, b, texts) -> tuple[float, float]:
+        """The point of segment a-b where the labels overlap least with what is drawn."""
+        half_w = max(map(len, texts)) * LABEL_PT * 0.3 / 72 * self.per_x
+        half_h = 1.3 * LABEL_PT / 72 * self.per_y
+
+        def overlap(x, y):
+            return sum(max(0, half_w + w - abs(x - tx)) * max(0, half_h + h - abs(y - ty))
+                       for tx, ty, w, h in self.taken)
+
+        spots = [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in SPOTS]
+        x, y = min(spots, key=lambda spot: overlap(*spot))  # the first, on ties
+        self.taken.append((x, y, half_w, half_h))
+        return x, y
+
+    def draw(self, points, value: float, gradient: float, gap_start: float, gap_end: float):
+        """An arrow along points, its ends kept clear of the circles; the value above and
+        the gradient below its first stretch, next to the value's node."""
+        from matplotlib.patches import FancyArrowPatch
+        from matplotlib.path import Path
+
+        points = [list(p) for p in points]
+        for end, nxt, gap in ((0, 1, gap_start), (-1, -2, gap_end)):
+            (x0, y0), (x1, y1) = points[end], points[nxt]
+            length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+            points[end] = [x0 + (x1 - x0) * gap / length, y0 + (y1 - y0) * gap / length]
+        self.ax.add_patch(FancyArrowPatch(path=Path(points), arrowstyle="-|>",
+                                          mutation_scale=10, color=INK, linewidth=1,
+                                          fill=False))
+        texts = fixed(value, self.decimals), fixed(gradient, self.decimals)
+        x, y = self.free_spot(points[0], points[1], texts)
+        for text, color, above in zip(texts, (VALUE, GRADIENT), (True, False)):
+            self.ax.annotate(text, (x, y), xytext=(0, 2 if above else -2),
+                             textcoords="offset points", ha="center",
+                             va="bottom" if above else "top", fontsize=LABEL_PT, color=color)
