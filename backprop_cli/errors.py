@@ -84,3 +84,22 @@ def describe(value) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return f"a {type(value).__name__}"
+
+
+def suggest(word, choices) -> str:
+    """' (did you mean X?)' for the choice closest to `word`, or ''. Case, '_' and '-' are
+    ignored first (MSE is mse, LeakyReLU is leaky_relu), then spelling (momentun)."""
+    import difflib  # only on the way to an error message
+
+    def plain(text) -> str:
+        return str(text).lower().replace("_", "").replace("-", "")
+
+    choices = [c for c in choices if isinstance(c, str)]
+    same = [c for c in choices if plain(c) == plain(word)]
+    close = same or difflib.get_close_matches(plain(word), [plain(c) for c in choices], n=1,
+                                              cutoff=0.6)
+    if not close:
+        return ""
+    best = close[0] if same else next(c for c in choices if plain(c) == close[0])
+    return f" (did you mean {best}?)"
+

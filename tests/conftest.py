@@ -19,7 +19,7 @@ def run():
     """run(*args, input=None) -> click Result, stdout and stderr kept apart."""
 
     def invoke(*args, input=None):
-        return CliRunner().invoke(cli, [str(a) for a in args], input=input,
+        return CliRunner().invoke(cli, [str(a) for a in args], input=input, prog_name="backprop",
                                   catch_exceptions=False)
 
     return invoke

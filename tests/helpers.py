@@ -1,8 +1,37 @@
-"""What the tests share: where things are, and the classic exercise, defined once."""
+"""What the tests share: where things are, the classic exercise, defined once, and a way to
+run the command on a pseudo-terminal."""
 
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CLASSIC = PROBLEMS / "classic.yaml"  # the classic 3-3-3-3 exercise (sigmoid, softmax, CE)
+
+
+def on_a_terminal(stream, *args, env=None):
+    """Run backprop with `stream` ("stdout" or "stderr") on a pseudo-terminal: (result, what
+    the terminal received); the other stream is captured in result."""
+    master, slave = pty.openpty()
+    other = "stderr" if stream == "stdout" else "stdout"
+    try:
+        result = subprocess.run([sys.executable, "-m", "backprop_cli", *args], timeout=60,
+                                **{stream: slave, other: subprocess.PIPE},
+                                env=dict(os.environ, NO_COLOR="1", COLUMNS="100", **(env or {})))
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return result, b"".join(chunks).decode(errors="replace")

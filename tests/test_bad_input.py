@@ -489,7 +489,7 @@ def test_failing_step_never_clobbers_its_input(run, tmp_path):
     path.write_text(text)
     result = run("step", path, "-o", path)
     _one_error_line(result, path, f"optimizer.momentun: unknown key 'momentun' for sgd, "
-                                  f"expected one of {SGD_KEYS}")
+                                  f"expected one of {SGD_KEYS} (did you mean momentum?)")
     assert path.read_text() == text
     assert [p.name for p in tmp_path.iterdir()] == ["p.yaml"]
 

@@ -54,8 +54,17 @@ def no_work(monkeypatch):
      "--diagram goes with --format markdown or latex"),
     (["solve", CLASSIC, CLASSIC, "--format", "markdown", "--diagram", "net.png"],
      "--diagram draws one problem's network: give one PROBLEM"),
-    (["step", CLASSIC, "--example", "classic"], "step takes one problem: a PROBLEM or one "
-                                                "--example"),
+    (["step", CLASSIC, "--example", "classic"], "step takes one problem, found 2: give one "
+                                                "PROBLEM or one --example"),
+    (["draw", CLASSIC, CLASSIC, "-o", "net.svg"], "draw takes one problem, found 2: give one "
+                                                  "PROBLEM or one --example"),
+    (["step", CLASSIC, "--every", "5", "-o", "x.yaml"],
+     "--every thins the table of losses, and no table is shown here: use it on a terminal or "
+     "with --format table"),
+    (["solve", CLASSIC, "--get", "loss", "--format", "csv"],
+     "--get prints values, --format csv a document: choose one"),
+    (["solve", CLASSIC, "--get", "loss", "--format", "latex"],
+     "--get prints values, --format latex a document: choose one"),
 ])
 def test_usage_is_checked_before_any_work(run, no_work, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -12,12 +12,22 @@ import importlib
 import click
 
 from backprop_cli import __version__
+from backprop_cli.cli import common
 
 COMMANDS = {name: f"backprop_cli.cli.{name}" for name in ("check", "draw", "graph", "new",
                                                              "solve", "step")}
 
 
 class LazyGroup(click.Group):
+    """Commands load when used; a usage error is one line, like every other error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        common.standalone(lambda: super(LazyGroup, self).main(args, prog_name, complete_var,
+                                                              False, **extra))
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 

@@ -15,6 +15,7 @@ from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
 from backprop_cli.errors import EXIT_STATUS, BackpropError, NumericalError, UsageError
 
 DEFAULT_DECIMALS = 4
+INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "problem", "examples")
 
@@ -51,6 +52,28 @@ def translate_errors(command):
             sys.exit(status)
 
     return wrapper
+
+
+def standalone(main) -> None:
+    """Run click's main (in its non-standalone mode) as a program: a usage error is one
+    `Error:` line and exit 2, like every other error; Ctrl-C exits 130; bare `backprop`
+    shows the help."""
+    try:
+        status = main()
+    except click.exceptions.NoArgsIsHelpError as e:
+        click.echo(e.format_message())
+        sys.exit(0)
+    except click.UsageError as e:
+        where = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+        click.echo(f"Error: {e.format_message()}{where}", err=True)
+        sys.exit(EXIT_STATUS)
+    except click.ClickException as e:
+        click.echo(f"Error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("Interrupted.", err=True)
+        sys.exit(INTERRUPTED)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 @contextlib.contextmanager
@@ -91,10 +114,29 @@ def output_options(formats, default):
     return decorate
 
 
+def _list_examples(ctx, param, value):
+    """--example list: the bundled examples, one a line with its title, then exit."""
+    if "list" not in value:
+        return value
+    from backprop_cli.problem import load as load_problem
+
+    for name in example_names():
+        click.echo(f"{name:<15} {load_problem(example_path(name)).title or ''}".rstrip())
+    ctx.exit(0)
+
+
 def example_option(command):
     return click.option("--example", "examples", multiple=True, metavar="NAME",
-                        help="A bundled example problem (see `backprop new --list-examples`)."
+                        callback=_list_examples, expose_value=True,
+                        help="A bundled example problem; --example list lists them."
                         )(command)
+
+
+def given(ctx: click.Context, name: str) -> bool:
+    """Whether the user gave option `name` (rather than its default applying)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
 
 
 # ------------------------------------------------------------------------ problems
@@ -111,25 +153,39 @@ def example_path(name: str) -> str:
     return os.path.join(EXAMPLES, f"{name}.yaml")
 
 
-def sources(paths: tuple[str, ...], examples: tuple[str, ...] = (), one: str | None = None
-            ) -> tuple[str, ...]:
-    """The problems named on the command line, or standard input. one: the command's name
-    when it takes exactly one problem."""
+def sources(command: str, paths, examples=(), single: bool = False) -> tuple[str, ...]:
+    """The problems named on the command line (files, then bundled examples), or standard
+    input. single: the command takes exactly one."""
     paths = tuple(paths) + tuple(example_path(name) for name in examples)
+    if single and len(paths) > 1:
+        raise UsageError(f"{command} takes one problem, found {len(paths)}: give one PROBLEM "
+                         "or one --example")
     if not paths:
-        if sys.stdin.isatty():
-            raise UsageError("no problem given: name a problem file, or pipe one in "
-                             "(backprop solve problems/classic.yaml, or ... | backprop solve -)")
+        if stdin_is_terminal():
+            raise UsageError(f"no problem given: name a problem file, pipe one in (... | "
+                             f"backprop {command} -), or use a bundled one (backprop {command} "
+                             "--example classic; --example list lists them)")
         paths = ("-",)
-    if one is not None and len(paths) != 1:
-        raise UsageError(f"{one} takes one problem: a PROBLEM or one --example")
     return paths
 
 
+def stdin_is_terminal() -> bool:
+    """A person at a terminal, not a pipe: reading would wait for them."""
+    return sys.stdin.isatty()
+
+
 def load(path: str, optimizer: str | None = None, lr: float | None = None):
+    """A problem with the command line's overrides; a bundled example is called by its name
+    (`example classic`), not by where it is installed."""
+    from dataclasses import replace
+
     from backprop_cli.problem import load as load_problem
 
-    return load_problem(path).with_optimizer(optimizer, lr)
+    problem = load_problem(path).with_optimizer(optimizer, lr)
+    folder, name = os.path.split(os.path.abspath(path))
+    if path != "-" and folder == EXAMPLES and name.endswith(".yaml"):
+        problem = replace(problem, source=f"example {name[:-5]}")
+    return problem
 
 
 def picture_target(path: str) -> str:

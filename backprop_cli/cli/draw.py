@@ -11,7 +11,7 @@ from backprop_cli.cli import common
 
 
 @click.command()
-@click.argument("problem", required=False, metavar="[PROBLEM]")
+@click.argument("problems", nargs=-1, metavar="[PROBLEM]")
 @common.example_option
 @click.option("-o", "--output", metavar="FILE", required=True,
               help="The picture to write (atomically): .svg, .png or .pdf, by its extension.")
@@ -24,7 +24,7 @@ from backprop_cli.cli import common
 @click.option("--decimals", type=click.IntRange(0, 17), default=common.DEFAULT_DECIMALS,
               show_default=True, help="Decimals of the numbers written.")
 @common.translate_errors
-def draw(problem, examples, output, biases, values, gradients, decimals):
+def draw(problems, examples, output, biases, values, gradients, decimals):
     """Draw PROBLEM's network as an exercise shows it: SVG, PNG or PDF.
 
     Input, hidden and output layers are columns of neurons (x1..., h1_1..., ŷ1...), every
@@ -44,7 +44,7 @@ def draw(problem, examples, output, biases, values, gradients, decimals):
     from backprop_cli.output import diagram
 
     common.picture_target(output)
-    source = common.sources((problem,) if problem else (), examples, one="draw")[0]
+    source = common.sources("draw", problems, examples, single=True)[0]
     prob = common.load(source)
     fwd = grads = None
     if values or gradients:

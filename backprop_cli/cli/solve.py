@@ -10,8 +10,11 @@ from backprop_cli.errors import UsageError
 FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
 
 
-def _check_usage(fmt: str, diagram: str | None, count: int) -> None:
+def _check_usage(fmt: str, fmt_given: bool, paths: tuple, diagram: str | None,
+                 count: int) -> None:
     """Options that do not go together are refused before any problem is solved."""
+    if paths and fmt_given:
+        raise UsageError(f"--get prints values, --format {fmt} a document: choose one")
     if diagram is None:
         return
     if fmt not in ("markdown", "latex"):
@@ -28,9 +31,9 @@ def _check_usage(fmt: str, diagram: str | None, count: int) -> None:
 @common.example_option
 @common.problem_options
 @common.output_options(FORMATS, "table")
-@click.option("--get", "path", metavar="PATH",
+@click.option("--get", "paths", metavar="PATH", multiple=True,
               help="Print one value of the JSON document, e.g. loss, sums.h1, "
-                   "gradients.b2.0, update.loss.")
+                   "gradients.b2.0, update.loss; repeat it for several, one a line.")
 @click.option("--round", "round_to", type=click.IntRange(0, 15), metavar="K",
               help="Textbook rounding: carry every intermediate value rounded to K decimals "
                    "(half away from zero) into the next step.")
@@ -38,8 +41,9 @@ def _check_usage(fmt: str, diagram: str | None, count: int) -> None:
               help="With --format markdown or latex: draw the network (with its values) to "
                    "FILE and show it in the solution (latex: .pdf or .png; needs the plot "
                    "extra).")
+@click.pass_context
 @common.translate_errors
-def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diagram):
+def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to, diagram):
     """Forward pass, loss, every gradient and one update of each PROBLEM.
 
     PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
@@ -49,6 +53,7 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
       backprop solve problems/classic.yaml
       backprop solve problems/classic.yaml --format json
       backprop solve problems/classic.yaml --get gradients.b2
+      backprop solve problems/classic.yaml --get loss --get update.loss
       backprop solve problems/classic.yaml --lr 0.5 --decimals 8
       cat p.yaml | backprop solve - --get update.loss
       backprop solve variants/*.yaml --format csv     # an answer key
@@ -57,8 +62,8 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
     from backprop_cli import engine
     from backprop_cli.output import report
 
-    names = common.sources(problems, examples)
-    _check_usage(fmt, diagram, len(names))
+    names = common.sources("solve", problems, examples)
+    _check_usage(fmt, common.given(ctx, "fmt"), paths, diagram, len(names))
     rounding = None
     if round_to is not None:
         from backprop_cli.engine.rounding import round_half_away
@@ -72,8 +77,9 @@ def solve(problems, examples, lr, optimizer, decimals, fmt, path, round_to, diag
                                problem.optimizer, problem.hyper, problem.state, rounding)
             results.append((problem, report.solve_document(problem, sol, round_to)))
     docs = [doc for _, doc in results]
-    if path is not None:
-        common.emit("\n".join(report.format_value(report.get(doc, path)) for doc in docs))
+    if paths:  # each problem's values in the order asked, one a line
+        common.emit("\n".join(report.format_value(report.get(doc, path))
+                              for doc in docs for path in paths))
     elif fmt == "csv":
         common.emit(report.csv_table([p.source for p, _ in results], docs))
     elif fmt in ("markdown", "latex"):

@@ -12,6 +12,8 @@ import click
 from backprop_cli.cli import common
 from backprop_cli.errors import UsageError
 
+TABLE_ROWS = 20  # the default --every keeps the table of losses on one screen
+
 
 @dataclass(frozen=True)
 class Route:
@@ -50,14 +52,15 @@ def progress_delay() -> float:
 
 
 @click.command()
-@click.argument("problem", required=False, metavar="[PROBLEM]")
+@click.argument("problems", nargs=-1, metavar="[PROBLEM]")
 @common.example_option
 @common.problem_options
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many updates to apply.")
 @common.output_options(["table", "json", "yaml"], None)
-@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
-              help="In the table, show the loss every K steps (and the last).")
+@click.option("--every", type=click.IntRange(min=1), metavar="K",
+              help="In the table, show the loss every K steps (and the last). Default: "
+                   f"about {TABLE_ROWS} rows, whatever --steps is.")
 @click.option("-o", "--output", metavar="FILE",
               help="Write the updated problem file here (atomically; may be the input; "
                    "- for standard output; .json names get JSON).")
@@ -65,11 +68,12 @@ def progress_delay() -> float:
 @click.option("--plot", metavar="FILE",
               help="Draw the loss per step to FILE (.png, .svg or .pdf; needs the plot extra).")
 @common.translate_errors
-def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, quiet, plot):
+def step(problems, examples, lr, optimizer, steps, decimals, fmt, every, output, quiet, plot):
     """Apply --steps updates to PROBLEM and write the updated problem file.
 
     With no -o and no --format, the updated problem goes to standard output as YAML when
-    that is a pipe or file (so steps chain), and tables are shown on a terminal.
+    that is a pipe or file (so steps chain), and tables are shown on a terminal (then
+    nothing is saved: a note on stderr says so).
 
     \b
     Examples:
@@ -83,7 +87,10 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
 
     # Every usage check before the work: a long run must not end in a refusal.
     to = route(output, fmt, sys.stdout.isatty())
-    source = common.sources((problem,) if problem else (), examples, one="step")[0]
+    if every is not None and not to.tables:
+        raise UsageError("--every thins the table of losses, and no table is shown here: "
+                         "use it on a terminal or with --format table")
+    source = common.sources("step", problems, examples, single=True)[0]
     if plot is not None:
         common.picture_target(plot)
     after = progress_delay()
@@ -96,9 +103,13 @@ def step(problem, examples, lr, optimizer, steps, decimals, fmt, every, output, 
     if plot is not None:
         from backprop_cli.output import diagram
 
-        diagram.plot_losses(list(run.losses), plot, f"{prob.optimizer}, lr = {prob.hyper['lr']!r}")
+        title = f"{prob.optimizer}, lr = {prob.hyper['lr']!r}"
+        diagram.plot_losses(list(run.losses), plot, title)
     _write_problem(prob, run, to.problem)
-    _show(prob, run, to, decimals, every)
+    _show(prob, run, to, decimals, every or max(1, math.ceil(steps / TABLE_ROWS)))
+    if output is None and fmt is None and to.tables:  # a terminal: the update is shown only
+        click.echo("Note: the updated problem was not saved; add -o FILE (or pipe the "
+                   "output) to keep it.", err=True)
 
 
 def _write_problem(prob, run, target: str | None) -> None:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from backprop_cli.errors import OptimizerError, describe
+from backprop_cli.errors import OptimizerError, describe, suggest
 
 DEFAULTS: dict[str, dict] = {
     "sgd": {"lr": 1.0, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
@@ -46,7 +46,7 @@ def hyperparameters(name: str, given: dict) -> dict:
                                       "one exact implementation; remove it")
         if key not in defaults:
             raise OptimizerError(key, f"unknown key {key!r} for {name}, expected one of "
-                                      + ", ".join(defaults))
+                                      + ", ".join(defaults) + suggest(key, defaults))
         default = defaults[key]
         if isinstance(default, bool):
             if not isinstance(value, bool):

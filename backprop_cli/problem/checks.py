@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.errors import ProblemError, describe
+from backprop_cli.errors import ProblemError, describe, suggest
 from backprop_cli.problem import documents
 
 
 def fail(source, place, message):
     raise ProblemError(source, place, message)
-
-
-def suggest(word, choices) -> str:
-    import difflib  # only on the way to an error message
-
-    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def choice(source, place, value, choices, what):
