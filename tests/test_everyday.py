@@ -108,3 +108,13 @@ def test_a_terminal_without_o_is_told_nothing_was_saved():
                                       "(or pipe the output) to keep it.\n")
     rows = [line.split()[0] for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert rows[0] == "0" and rows[-1] == "1000" and len(rows) == 21  # every 50th: one screen
+
+
+def test_the_textbook_example_says_which_rounding_reproduces_the_book(solve_json):
+    from helpers import PROBLEMS
+
+    path = PROBLEMS / "textbook_321.yaml"
+    assert "`backprop solve --round 4`" in path.read_text()
+    w15 = solve_json(path, "--round", "4")["update"]["parameters"]["W1"][1][0]
+    assert round(w15, 3) == -0.306  # the published value
+    assert solve_json(path, "--round", "3")["update"]["parameters"]["W1"][1][0] == -0.305
