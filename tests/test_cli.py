@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import PROBLEMS, ROOT
+from helpers import PROBLEMS, ROOT, on_a_terminal
 
 CLASSIC = str(PROBLEMS / "classic.yaml")
 EXAMPLES = sorted(PROBLEMS.glob("*.yaml"))
@@ -114,7 +114,7 @@ def test_exact_table_output(run):
     ("sums.h1", "2.5749524952855887"),
     ("forward.a1.0", "1.5350183999999998"),
     ("gradients.b2", "[0.018381981178422102,-0.019976437922250036,-0.003840103967333151]"),
-    ("update.optimizer.name", '"sgd"'),
+    ("update.optimizer.name", "sgd"),  # a string plainly, not as JSON
     ("update.optimizer.nesterov", "false"),
     ("update.state", "{}"),
     ("update.loss", "0.0725333007370964"),
@@ -304,7 +304,10 @@ COMMON_MISTAKES = [
      "slope, alpha, frozen (did you mean activation?)"),
     ("{name: sgd, lr: 1.0}", "{name: sgd, lr: 1.0, momentun: 0.9}",
      "optimizer.momentun: unknown key 'momentun' for sgd, expected one of lr, momentum, "
-     "dampening, weight_decay, nesterov, maximize"),
+     "dampening, weight_decay, nesterov, maximize (did you mean momentum?)"),
+    ("loss: cross_entropy", "loss: MSE",
+     "loss: found the string 'MSE', expected a loss: cross_entropy | mse | sse_half | bce "
+     "(did you mean mse?)"),
     ("{name: sgd, lr: 1.0}", "{name: sgdd}",
      "optimizer.name: found the string 'sgdd', expected an optimizer: sgd | adagrad | rmsprop | "
      "adam | adamw (did you mean sgd?)"),
@@ -342,32 +345,8 @@ def test_bad_flag_is_exit_2(run):
     assert "Invalid value for '--format'" in result.stderr
 
 
-def _on_a_terminal(stream, *args, env=None):
-    """Run backprop with `stream` ("stdout" or "stderr") on a pseudo-terminal: (result, what
-    the terminal received); the other stream is captured in result."""
-    master, slave = pty.openpty()
-    other = "stderr" if stream == "stdout" else "stdout"
-    try:
-        result = subprocess.run([sys.executable, "-m", "backprop_cli", *args], timeout=60,
-                                **{stream: slave, other: subprocess.PIPE},
-                                env=dict(os.environ, NO_COLOR="1", COLUMNS="100", **(env or {})))
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed and drained
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(master)
-    return result, b"".join(chunks).decode(errors="replace")
-
-
 def _stderr_on_a_terminal(*args, env=None):
-    return _on_a_terminal("stderr", *args, env=env)
+    return on_a_terminal("stderr", *args, env=env)
 
 
 def test_progress_bar_on_a_terminal_only_when_asked_for():
@@ -411,7 +390,7 @@ def test_frozen_parameters_never_change_and_carry_no_state(run, optimizer):
 @pytest.mark.parametrize("with_output", [False, True])
 def test_step_shows_tables_on_a_terminal(tmp_path, with_output):
     extra = ["-o", str(tmp_path / "after.yaml")] if with_output else []
-    result, out = _on_a_terminal("stdout", "step", CLASSIC, *extra)
+    result, out = on_a_terminal("stdout", "step", CLASSIC, *extra)
     assert result.returncode == 0, result.stderr
     assert "1 step with sgd" in out and "layers:" not in out  # tables, not the problem file
     assert (tmp_path / "after.yaml").exists() == with_output

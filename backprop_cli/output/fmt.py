@@ -10,8 +10,15 @@ def fixed(value: float, decimals: int) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def elide(items: list, marker) -> list:
-    """items, or past MAX_SHOWN of them the first three, `marker` and the last three."""
-    if len(items) <= MAX_SHOWN:
+def elide(items: list, marker, keep: int | None = None) -> list:
+    """items, or past MAX_SHOWN of them the first three, `marker` and the last three.
+    keep: past `keep` items, keep that many instead, the first half (rounded up) and the
+    last (how a table narrows a row to fit a terminal)."""
+    if keep is None:
+        if len(items) <= MAX_SHOWN:
+            return items
+        keep = 6
+    elif len(items) <= keep:
         return items
-    return items[:3] + [marker] + items[-3:]
+    front = (keep + 1) // 2
+    return items[:front] + [marker] + items[len(items) - (keep - front):]

@@ -11,9 +11,28 @@ from backprop_cli.errors import NumericalError, PathError
 from backprop_cli.problem.reader import Problem
 from backprop_cli.problem.writer import in_file_layout, state_document
 
+_NEGATIVE_ZERO = np.float64(-0.0).view(np.uint64)  # the bits of -0.0
+
+
+def plain_zero(value):
+    """value with every negative zero made 0.0 (JSON, YAML and --get print zeros as 0.0);
+    every other number, bit for bit, as it is. Arrays, lists and tuples entry by entry.
+    The test is on the bits: arithmetic (x + 0.0) or a comparison with 0 would also touch
+    subnormals where the CPU flushes them to zero."""
+    if isinstance(value, np.ndarray):
+        if value.dtype != np.float64:
+            return value
+        return np.where(value.view(np.uint64) == _NEGATIVE_ZERO, 0.0, value)
+    if isinstance(value, float):
+        return 0.0 if np.float64(value).view(np.uint64) == _NEGATIVE_ZERO else value
+    if isinstance(value, list | tuple):
+        return [plain_zero(v) for v in value]
+    return value
+
 
 def _rows(problem: Problem, arr: np.ndarray):
     """An (N, k) per-sample array in the rank of x: one row per sample, or a vector."""
+    arr = plain_zero(arr)
     return arr.tolist() if problem.batched else arr[0].tolist()
 
 
@@ -21,7 +40,7 @@ def _rows_or_null(problem: Problem, arr: np.ndarray):
     # Only gradients.h{L} may be non-finite (saturated output): JSON gets null there.
     if np.all(np.isfinite(arr)):
         return _rows(problem, arr)
-    clean = np.where(np.isfinite(arr), arr, 0.0).tolist()
+    clean = plain_zero(np.where(np.isfinite(arr), arr, 0.0)).tolist()
     flags = np.isfinite(arr).tolist()
     rows = [[v if ok else None for v, ok in zip(r, f, strict=True)]
             for r, f in zip(clean, flags, strict=True)]
@@ -31,12 +50,18 @@ def _rows_or_null(problem: Problem, arr: np.ndarray):
 def optimizer_document(problem: Problem) -> dict:
     doc = {"name": problem.optimizer}
     for key, value in problem.hyper.items():
-        doc[key] = list(value) if isinstance(value, tuple) else value
+        doc[key] = plain_zero(value)  # a tuple (adam's betas) as a list
     return doc
 
 
 def parameters_document(problem: Problem, params: dict) -> dict:
-    return {n: in_file_layout(problem, n, params[n]) for n in problem.model.parameter_names()}
+    return {n: in_file_layout(problem, n, plain_zero(params[n]))
+            for n in problem.model.parameter_names()}
+
+
+def _state_document(problem: Problem, state: dict) -> dict:
+    return state_document(problem, {p: {k: plain_zero(v) for k, v in s.items()}
+                                    for p, s in state.items()})
 
 
 def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) -> dict:
@@ -54,10 +79,10 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
         for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
             forward[name] = _rows(problem, arr)
             try:
-                sums[name] = math.fsum(arr.ravel().tolist())  # exactly rounded
+                sums[name] = plain_zero(math.fsum(arr.ravel().tolist()))  # exactly rounded
             except OverflowError:  # finite entries whose sum is beyond float64
                 raise NumericalError(f"the sum of {name} is not finite in float64") from None
-    doc["forward"], doc["sums"], doc["loss"] = forward, sums, fwd.loss
+    doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
     gradients = {}
     for l in range(L, 0, -1):
         gradients[f"h{l}"] = _rows_or_null(problem, grads.h[l - 1])
@@ -65,13 +90,13 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     for l in range(L, 0, -1):
         for name in (f"W{l}", f"b{l}"):
             if name in grads.params:
-                gradients[name] = in_file_layout(problem, name, grads.params[name])
+                gradients[name] = in_file_layout(problem, name, plain_zero(grads.params[name]))
     doc["gradients"] = gradients
     doc["update"] = {
         "optimizer": optimizer_document(problem),
         "parameters": parameters_document(problem, sol.update.params),
-        "state": state_document(problem, sol.update.state),
-        "loss": sol.update.loss,
+        "state": _state_document(problem, sol.update.state),
+        "loss": plain_zero(sol.update.loss),
     }
     return doc
 
@@ -80,9 +105,9 @@ def step_document(problem: Problem, run: Training) -> dict:
     return {
         "steps": len(run.losses) - 1,
         "optimizer": optimizer_document(problem),
-        "losses": list(run.losses),
+        "losses": plain_zero(np.array(run.losses, dtype=np.float64)).tolist(),
         "parameters": parameters_document(problem, run.params),
-        "state": state_document(problem, run.state),
+        "state": _state_document(problem, run.state),
     }
 
 
@@ -131,7 +156,10 @@ def get(doc, path: str):
 
 
 def format_value(value) -> str:
-    """A float as its shortest round-trip repr, an int as an int, the rest compact JSON."""
+    """A float as its shortest round-trip repr, an int as an int, a string as it is (a
+    title, a name), the rest compact JSON."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, int) and not isinstance(value, bool):
