@@ -85,11 +85,10 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
     elif fmt in ("markdown", "latex"):
         from backprop_cli.output import worked
 
-        render = worked.markdown if fmt == "markdown" else worked.latex
+        render = worked.markdown_all if fmt == "markdown" else worked.latex_all
         if diagram is not None:
             _draw_diagram(results[0][0], diagram, decimals)
-        common.emit("\n".join(render(problem, doc, decimals, diagram)
-                              for problem, doc in results))
+        common.emit(render(results, decimals, diagram))
     elif fmt in ("json", "yaml"):
         common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
     else:

@@ -8,6 +8,6 @@ and the formulas of activations, losses and optimizers from formulas.py.
 """
 
 from backprop_cli.output.worked.backward import NOT_FINITE
-from backprop_cli.output.worked.solution import latex, markdown
+from backprop_cli.output.worked.solution import latex, latex_all, markdown, markdown_all
 
-__all__ = ["NOT_FINITE", "latex", "markdown"]
+__all__ = ["NOT_FINITE", "latex", "latex_all", "markdown", "markdown_all"]

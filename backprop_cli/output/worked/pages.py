@@ -35,6 +35,8 @@ def to_markdown(blocks) -> str:
                        + "\n\\end{aligned}\n```")
         elif kind == "figure":
             out.append(f"![The network]({body})")
+        elif kind == "newpage":  # the next problem's solution on the same page
+            out.append("---")
         elif kind == "answers":
             lines = ["| Quantity | Answer |", "|---|---|"]
             lines += [f"| {_md_segments(label)} | **{value}** |" for label, value in body]
@@ -136,6 +138,8 @@ def to_latex(blocks) -> str:
             # a smaller size shrinks the matrices' column gaps too (5pt = 0.5em at 10pt)
             out.append(f"{{{size}\\setlength{{\\arraycolsep}}{{0.5em}}\n{display}\\par}}"
                        if size else display)
+        elif kind == "newpage":  # the next problem's solution starts a page
+            out.append("\\clearpage")
         elif kind == "figure":
             out.append("\\begin{center}\\includegraphics[width=0.8\\linewidth]{"
                        + body + "}\\end{center}")

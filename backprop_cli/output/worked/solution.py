@@ -28,6 +28,27 @@ def outline(problem: Problem, doc: dict, decimals: int, diagram: str | None = No
             + answers(note))
 
 
+def _together(items, decimals: int, diagram: str | None) -> list[Block]:
+    """Several problems' solutions in one document, each after a page break."""
+    blocks: list[Block] = []
+    for i, (problem, doc) in enumerate(items):
+        if i:
+            blocks.append(("newpage", None))
+        blocks += outline(problem, doc, decimals, diagram)
+    return blocks
+
+
+def markdown_all(items, decimals: int, diagram: str | None = None) -> str:
+    """One Markdown page for several (problem, document) pairs, separated by rules."""
+    return pages.to_markdown(_together(items, decimals, diagram))
+
+
+def latex_all(items, decimals: int, diagram: str | None = None) -> str:
+    """One LaTeX document for several (problem, document) pairs, a new page for each: two
+    documents in one file would end at the first \\end{document}."""
+    return pages.to_latex(_together(items, decimals, diagram))
+
+
 def markdown(problem: Problem, doc: dict, decimals: int, diagram: str | None = None) -> str:
     """The worked solution as GitHub Markdown: math in $...$ and ```math blocks.
     diagram: a picture of the network to show with the problem statement."""
