@@ -230,9 +230,6 @@ def test_the_reported_8_8_8_network_at_80_columns(run, monkeypatch):
     assert "…   " not in text and ".…" not in text and "∂L/…" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="COLUMNS=0 sets the Console's width to 0, and Rich "
-                   "renders nothing at width 0 before any view is asked: make_console "
-                   "(output/console.py) must take 0 as unknown (sections.usable_width)")
 def test_columns_0_means_an_unknown_width(run, monkeypatch):
     source = network(8, 1, "small", seed=1)
     text, doc = solve(run, monkeypatch, source, 0)

@@ -8,4 +8,7 @@ from rich.console import Console
 def make_console(stderr: bool = False) -> Console:
     # Rich itself honours NO_COLOR, FORCE_COLOR and COLUMNS; markup and highlighting are
     # off so that a title like "[x]" or a number is printed as written.
-    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+    console = Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+    if console.width < 1:  # COLUMNS=0: an unknown width (Rich would print nothing at all)
+        console.width = 80
+    return console
