@@ -59,3 +59,13 @@ def test_nothing_compared_is_not_agreement(run, tmp_path):
     assert result.exit_code == 1
     assert doc["ok"] is False and doc["compared"] == 0
     assert doc["parameters"]["W1"]["skipped"] == 1 and doc["parameters"]["b1"]["skipped"] == 1
+
+
+def test_the_table_says_nothing_was_compared(run, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(ALL_AT_KINKS)
+    result = run("check", path)
+    assert result.exit_code == 1
+    assert "Nothing could be compared: every entry sits at a kink, so no gradient was " \
+           "verified." in " ".join(result.stdout.split())
+    assert "agree with finite differences" not in result.stdout

@@ -148,11 +148,17 @@ def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Fit
 
 def check_view(problem: Problem, result) -> Fitted:
     """The gradient check: one row per parameter, the tolerance stated."""
-    rule = (f"central differences, step {result.step:g}; entries agree when |analytic − "
-            f"numeric| ≤ {result.atol:g}·max(1, |L|) + {result.rtol:g}·|numeric|")
+    rule = (f"central differences, step {result.step:g} scaled by max(1, |θ|) / max(1, "
+            f"|input|); entries agree when |analytic − numeric| ≤ {result.atol:g}·max(1, |L|) "
+            f"+ {result.rtol:g}·|numeric|")
     failures = sum(p.failures for p in result.parameters)
-    verdict = ("All analytic gradients agree with finite differences." if result.ok else
-               f"{failures} entr{'y' if failures == 1 else 'ies'} disagree.")
+    if result.compared == 0:
+        verdict = ("Nothing could be compared: every entry sits at a kink, so no gradient "
+                   "was verified.")
+    elif result.ok:
+        verdict = "All analytic gradients agree with finite differences."
+    else:
+        verdict = f"{failures} entr{'y' if failures == 1 else 'ies'} disagree."
     return Fitted(lambda width: [_header(problem), heading("Gradient check: " + rule),
                                  check_body(result.parameters, width),
                                  Text(verdict, style="bold")])
