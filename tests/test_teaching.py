@@ -75,7 +75,8 @@ def test_new_count_writes_variants(run, tmp_path):
                  "-o", out)
     assert result.exit_code == 0
     files = sorted(out.iterdir())
-    assert [f.name for f in files] == ["variant-0.yaml", "variant-1.yaml", "variant-2.yaml"]
+    assert [f.name for f in files] == ["variant-000.yaml", "variant-001.yaml",
+                                       "variant-002.yaml"]
     for i, f in enumerate(files):
         same = run("new", "--layers", "3,3,3", "--seed", 10 + i, "--decimals", "2").stdout
         assert yaml.safe_load(f.read_text())["layers"] == yaml.safe_load(same)["layers"]

@@ -1,15 +1,24 @@
-"""`backprop new`: problem files with seeded random weights, one or a folder of variants."""
+"""`backprop new`: problem files with seeded random weights (one, or a folder of variants),
+or a bundled example as a starting template."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 
 import click
+from click.core import ParameterSource
 
 from backprop_cli.cli import common
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.errors import ProblemError, UsageError
+from backprop_cli.errors import ProblemError, UsageError, WriteError
 from backprop_cli.problem import documents, from_document, generate, load
+
+FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
+DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "x_text", "y_text",
+           "title", "count", "replace")
+FLAGS = {"x_text": "--x", "y_text": "--y", "output": "-o"}  # else --name
 
 
 def _numbers(option: str, text: str) -> list:
@@ -46,9 +55,88 @@ def _activations(text: str | None, depth: int, loss: str) -> list[str]:
     return names
 
 
-def _list_examples() -> None:
-    for name in common.example_names():
-        click.echo(f"{name:<15} {load(common.example_path(name)).title or ''}".rstrip())
+# ------------------------------------------------------------------ usage checks
+
+
+def _given() -> list[str]:
+    """The options of this command the command line gave, in their order."""
+    ctx = click.get_current_context()
+    return [name for name in ctx.params
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+
+
+def _flag(name: str) -> str:
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def _check_modes(given: list[str]) -> None:
+    """--list-examples alone; --example NAME with -o only; nothing mixed with drawing."""
+    if "list_examples" in given:
+        others = [n for n in given if n in (*DRAWING, "output", "example")]
+        if others:
+            raise UsageError(f"--list-examples takes no other option, found {_flag(others[0])}")
+    elif "example" in given:
+        others = [n for n in given if n in DRAWING]
+        if others:
+            raise UsageError(f"--example writes the bundled file as it is: it takes -o only, "
+                             f"found {_flag(others[0])}")
+
+
+def _check_drawing(layers: str, sizes: list[int], loss: str, y) -> None:
+    k = sizes[-1]
+    if k == 1 and loss == "cross_entropy":
+        raise UsageError(f"--layers {layers}: one output unit with --loss cross_entropy is a "
+                         "softmax over one class, always 1, so the loss and every gradient are "
+                         "0: for a one-output network use --loss bce (a sigmoid output, y 0 or "
+                         "1) or --loss mse")
+    if isinstance(y, int) and loss != "cross_entropy" and not 0 <= y < max(k, 2):
+        raise UsageError(f"--y {y}: found a class index out of range, expected 0 to "
+                         f"{max(k, 2) - 1}" + (" (one output: class 0 or 1)" if k == 1 else
+                                              f" (one of the {k} outputs)"))
+
+
+def check_seeds(seed: int, count: int | None) -> None:
+    """numpy's seeds are 0 to 2**32 - 1: the first and the last (seed + count - 1)."""
+    if not 0 <= seed <= generate.SEED_MAX:
+        raise UsageError(f"--seed {seed}: expected a whole number from 0 to "
+                         f"{generate.SEED_MAX} (2**32 - 1, numpy's seeds)")
+    last = seed + (count or 1) - 1
+    if last > generate.SEED_MAX:
+        raise UsageError(f"--seed {seed} --count {count}: the last variant's seed would be "
+                         f"{last}, expected at most {generate.SEED_MAX} (2**32 - 1, numpy's "
+                         f"seeds): use --seed {generate.SEED_MAX - count + 1} or lower")
+
+
+def _check_output(output: str | None, count: int | None, replace: bool) -> list[str]:
+    """Where the problems go, checked before any is drawn; with --count, the variant files
+    of an earlier run in that folder (for --replace to remove)."""
+    if count is None:
+        if replace:
+            raise UsageError("--replace goes with --count: it removes an earlier run's variant "
+                             "files (one file, -o FILE, is replaced anyway)")
+        if output not in (None, "-") and os.path.isdir(output):
+            raise WriteError(output, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        return []
+    if output in (None, "-"):
+        raise UsageError("--count needs -o DIR: the folder to write the variants to.")
+    if FILE_NAME.fullmatch(output.rstrip("/")):
+        stem = os.path.splitext(output.rstrip("/"))[0]
+        raise UsageError(f"--count writes a folder of files: -o names a folder, found a file "
+                         f"name, {output} (try -o {stem}/)")
+    if os.path.lexists(output) and not os.path.isdir(output):
+        raise UsageError(f"--count writes a folder of files: -o names a folder, found the "
+                         f"existing file {output}")
+    old = generate.earlier_variants(output)
+    if old and not replace:
+        shown = old if len(old) <= 4 else [*old[:3], "...", old[-1]]
+        raise UsageError(f"-o {output}: the folder already holds {len(old)} variant "
+                         f"file{'s' if len(old) > 1 else ''} of an earlier run "
+                         f"({', '.join(shown)}): add --replace to remove them and write the "
+                         "new run, or choose another folder")
+    return old
+
+
+# ------------------------------------------------------------------ the command
 
 
 @click.command()
@@ -57,9 +145,10 @@ def _list_examples() -> None:
               help="One per layer after the input (default: sigmoid hidden layers; softmax "
                    "output for cross_entropy, sigmoid otherwise).")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default="cross_entropy",
-              show_default=True)
+              show_default=True, help="One output unit needs bce (a sigmoid output) or mse.")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="numpy.random.seed for the draws (W1, b1, W2, b2, ..., then x and y).")
+              help="numpy.random.seed for the draws (W1, b1, W2, b2, ..., then x and y): 0 "
+                   "to 4294967295 (2**32 - 1), the last variant's seed too.")
 @click.option("--decimals", type=click.IntRange(0, 17), metavar="D",
               help="Round every drawn number to D decimals (Python's round).")
 @click.option("--init", type=click.Choice(generate.INITS), default="uniform",
@@ -68,12 +157,22 @@ def _list_examples() -> None:
                    "and he (Kaiming normal) with zero biases.")
 @click.option("--x", "x_text", metavar="NUMBERS", help="The input, e.g. 1,0,1 (default: drawn).")
 @click.option("--y", "y_text", metavar="TARGET",
-              help="A class index (for losses other than cross_entropy: its one-hot vector) "
-                   "or a comma-separated target vector (default: a drawn class).")
-@click.option("--title", help="The problem's title.")
+              help="A class index (for losses other than cross_entropy: its one-hot vector; "
+                   "[y] for one output) or a comma-separated target vector (default: drawn).")
+@click.option("--title", help="The problem's title, written as given (default: Seeded "
+                              "problem (seed S), or Variant i (seed S + i)).")
 @click.option("--count", type=click.IntRange(min=1), metavar="N",
-              help="Write N variants into the folder -o names, variant i drawn with seed + i.")
-@click.option("-o", "--output", metavar="FILE|DIR", help="Where to write (default: stdout).")
+              help="Write N variants into the folder -o names: variant-000.yaml, ... "
+                   "(variant i drawn with seed S + i).")
+@click.option("--replace", is_flag=True,
+              help="With --count: remove the variant files of an earlier run in the folder "
+                   "first (without it, such a folder is refused).")
+@click.option("-o", "--output", metavar="FILE|DIR",
+              help="Where to write: a FILE (.json: JSON, else YAML), a DIR with --count "
+                   "(default: stdout).")
+@click.option("--example", metavar="NAME",
+              help="Print the bundled example NAME as it is (or write it with -o), to start "
+                   "from.")
 @click.option("--list-examples", is_flag=True, help="List the bundled example problems.")
 @click.option("--graph", metavar="EXPRESSION",
               help="Write `backprop graph` exercises for EXPRESSION instead, its inputs drawn "
@@ -82,27 +181,49 @@ def _list_examples() -> None:
 @click.option("--high", type=float, help="With --graph: the largest value drawn (default 5).")
 @common.translate_errors
 def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
-        output, list_examples, graph, low, high):
-    """Write a problem file with seeded random weights.
+        output, list_examples, graph, low, high, replace, example):
+    """Write a problem file with seeded random weights, or a bundled example.
+
+    One problem goes to standard output or to -o FILE: JSON for a name ending in .json,
+    YAML otherwise. --example NAME prints a bundled example as it is, a template to edit
+    (with -o, written by the same rule).
+
+    --count N -o DIR writes N variants, variant i drawn with seed S + i, named
+    variant-000.yaml, variant-001.yaml, ... (zero-padded to 3 digits, more only from 1001
+    variants on). A folder already holding variant files is refused, so two runs never
+    mix: --replace removes the earlier run's variant files first.
+
+    The default title names the seed; --title TEXT is written as given (in every variant).
+    Seeds are numpy's, 0 to 2**32 - 1, the last variant's (S + N - 1) too. A one-output
+    network needs --loss bce (a sigmoid output) or mse: a softmax over one unit learns
+    nothing.
 
     \b
     Examples:
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 > classic.yaml
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 | backprop solve
-      backprop new --layers 2,3,1 --loss mse --init xavier --seed 7
+      backprop new --layers 2,3,1 --loss bce --init xavier --seed 7 -o p.json
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
+      backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/ --replace
+      backprop new --example classic -o my-problem.yaml
       backprop new --list-examples
       backprop new --graph "(x + y) * z" --seed 1 --count 30 -o variants/
     """
+    check_seeds(seed, count)
     if graph is not None or low is not None or high is not None:
         from backprop_cli.cli.graph import new_graph
 
         new_graph(graph, seed, decimals, low, high, title, count, output,
                   {"--layers": layers, "--activations": activations, "--x": x_text,
-                   "--y": y_text, "--list-examples": list_examples})
+                   "--y": y_text, "--list-examples": list_examples, "--example": example,
+                   "--replace": replace})
         return
+    _check_modes(_given())
     if list_examples:
         _list_examples()
+        return
+    if example is not None:
+        _example(example, output)
         return
     if layers is None:
         raise click.UsageError("Missing option '--layers' (e.g. --layers 3,3,3,3).")
@@ -116,31 +237,47 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     if y_text:
         y = _numbers("--y", y_text)
         y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
-    if count is not None and output is None:
-        raise click.UsageError("--count needs -o DIR: the folder to write the variants to.")
-    seeds = [seed] if count is None else [seed + i for i in range(count)]
-    texts = []
-    for i, s in enumerate(seeds):
-        name = title or ("Seeded problem" if count is None else f"Variant {i}")
-        doc = generate.problem(sizes, acts, loss, s, decimals, init, x, y,
-                               f"{name} (seed {s})")
+    _check_drawing(layers, sizes, loss, y)
+    old = _check_output(output, count, replace)
+    docs = []
+    for i in range(count or 1):
+        default = "Seeded problem" if count is None else f"Variant {i}"
+        doc = generate.problem(sizes, acts, loss, seed + i, decimals, init, x, y,
+                               f"{default} (seed {seed + i})" if title is None else title)
         try:
             from_document(doc, "backprop new")  # the same rules as any problem file
         except ProblemError as e:
             raise UsageError(f"backprop new: {e.place}: {e.message}") from None
-        texts.append(documents.dump_yaml(doc))
+        docs.append(doc)
     if count is None:
-        if output in (None, "-"):
-            common.emit(texts[0])
-        else:
-            _write(output, texts[0])
+        _write_one(output, docs[0])
+    else:
+        names = generate.write_variants(output, docs, old)
+        replaced = f", after removing the {len(old)} of an earlier run" if old else ""
+        click.echo(f"wrote {len(docs)} problems to {output} ({names[0]} to {names[-1]})"
+                   f"{replaced}", err=True)
+
+
+def _write_one(output: str | None, doc) -> None:
+    if output in (None, "-"):
+        common.emit(documents.dump_yaml(doc))
+    else:
+        documents.write_file(output, doc, documents.kind_by_name(output))
+
+
+def _list_examples() -> None:
+    for name in common.example_names():
+        click.echo(f"{name:<15} {load(common.example_path(name)).title or ''}".rstrip())
+
+
+def _example(name: str, output: str | None) -> None:
+    """The bundled file as it is; into a .json name as JSON."""
+    path = common.example_path(name)
+    if output not in (None, "-") and documents.kind_by_name(output) == "json":
+        documents.write_file(output, documents.load(path)[1], "json")
         return
-    os.makedirs(output, exist_ok=True)
-    width = len(str(count - 1))
-    for i, text in enumerate(texts):
-        _write(os.path.join(output, f"variant-{i:0{width}d}.yaml"), text)
-    click.echo(f"wrote {count} problems to {output}", err=True)
-
-
-def _write(path: str, text: str) -> None:
-    documents.write_atomic(path, text)
+    text = documents.read(path)[1].decode("utf-8")
+    if output in (None, "-"):
+        common.emit(text)
+    else:
+        documents.write_atomic(output, text)

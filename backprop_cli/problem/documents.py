@@ -241,6 +241,11 @@ def write(doc, kind: str, stream) -> None:
         yaml.dump(doc, stream, **_YAML_OPTIONS)
 
 
+def kind_by_name(path: str) -> str:
+    """How a problem is written to `path`: "json" for a .json name, else "yaml"."""
+    return "json" if path.lower().endswith(".json") else "yaml"
+
+
 def write_file(path: str, doc, kind: str) -> None:
     """`doc` into `path` completely or, on any failure, not at all (see atomic.py)."""
     with atomic_file(path) as f:
