@@ -198,7 +198,13 @@ def _parse_yaml(label: str, text: str):
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         problem = " ".join(str(problem).split())  # one line, whatever the parser said
-        raise ProblemError(label, _where(mark), f"{problem}, expected valid YAML") from None
+        hint = ""
+        lines = text.split("\n")
+        if mark is not None and mark.line < len(lines) and \
+                "\t" in lines[mark.line][:mark.column + 1]:
+            hint = " (a tab: YAML indents with spaces only)"
+        raise ProblemError(label, _where(mark), f"{problem}, expected valid YAML{hint}") \
+            from None
     except RecursionError:
         raise ProblemError(label, None, "nesting is too deep, expected a problem file") from None
 
