@@ -95,8 +95,8 @@ def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str 
 def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> Gradients:
     """backward() inside np.errstate. With a workspace (the training loop) the gradients
     are written into its buffers, and ∂L/∂h_L, which only the report shows, is skipped
-    when the loss has a fused ∂L/∂a_L."""
-    r = rounding or _same
+    when the loss has a fused ∂L/∂a_L. rounding (--round) rounds each value as it is made."""
+    r = rounding or _unrounded
     L = len(model.layers)
     scale = 1.0 if model.reduction == "sum" else 1.0 / y.shape[0]
     loss = LOSSES[model.loss]
@@ -131,7 +131,7 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
     return Gradients(tuple(da_s), tuple(dh_s), grads)
 
 
-def _same(value):
+def _unrounded(value):
     return value
 
 

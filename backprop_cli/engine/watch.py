@@ -53,41 +53,40 @@ class Cheap:
         rate (the new parameters are old - lr * gradient), else None."""
         if not math.isfinite(fwd.loss):
             return False
-        arrays = [*fwd.a, *fwd.h[1:], *grads.a, *(d for d in grads.h if d is not None)]
-        arrays += [v for e in state.values() for k, v in e.items() if k != "step"]
-        sq = {}  # squared norms of the large arrays, for the bounds below
-        small = []
-        for value in arrays:
-            if value.size <= SMALL:
-                small.append(value.ravel())
-            else:
-                sq[id(value)] = _square_norm(value)
-        bounds = {}
-        for name, g in grads.params.items():
-            if g.size <= SMALL:
-                small.append(g.ravel())
-            else:
-                bounds[name] = self._product_bound(g, fwd, grads, name, sq)
+        values = [*fwd.a, *fwd.h[1:], *grads.a, *[d for d in grads.h if d is not None]]
+        if state:
+            values += [v for e in state.values() for k, v in e.items() if k != "step"]
+        params = [*grads.params.values(), *new.values()]
+        small = [v.ravel() for v in values + params if v.size <= SMALL]
         if small and not math.isfinite(np.add.reduce(np.concatenate(small))):
             return False
-        if not all(map(math.isfinite, [*sq.values(), *bounds.values()])):
+        if len(small) == len(values) + len(params):  # a small network: nothing else to do
+            return True
+        return self._large_ok(fwd, grads, new, values, lr)
+
+    def _large_ok(self, fwd, grads, new: dict, values: list, lr) -> bool:
+        sq = {id(v): _square_norm(v) for v in values if v.size > SMALL}
+        if not all(map(math.isfinite, sq.values())):
             return False
-        return all(self._update_ok(name, value, lr, bounds) for name, value in new.items())
+        bounds = {name: self._product_bound(g, fwd, grads, name, sq)
+                  for name, g in grads.params.items() if g.size > SMALL}
+        if not all(map(math.isfinite, bounds.values())):
+            return False
+        return all(self._update_ok(name, value, lr, bounds) for name, value in new.items()
+                   if value.size > SMALL)
 
     def _product_bound(self, g, fwd, grads, name, sq) -> float:
         # dW_l = da_l^T h_{l-1}: |entry| <= |da_l| |h_{l-1}| (Cauchy-Schwarz, Frobenius
         # norms), so finite norms and a small bound prove every entry finite unread
         l = int(name[1:])
         da, h = grads.a[l - 1], fwd.h[l - 1]
-        da_sq = sq.get(id(da)) or _square_norm(da)
-        h_sq = self.x_sq if h is self.x else sq.get(id(h)) or _square_norm(h)
+        da_sq = sq[id(da)] if id(da) in sq else _square_norm(da)
+        h_sq = self.x_sq if h is self.x else sq[id(h)] if id(h) in sq else _square_norm(h)
         bound = math.sqrt(da_sq) * math.sqrt(h_sq) if name[0] == "W" else \
             math.sqrt(da_sq * da.shape[0])
         return bound if bound < SAFE else _max_abs(g)
 
     def _update_ok(self, name: str, value, lr, bounds: dict) -> bool:
-        if value.size <= SMALL:
-            return math.isfinite(np.add.reduce(value, axis=None))
         if lr is None:
             return math.isfinite(_square_norm(value))
         # |old - lr grad| <= max|old| + lr max|grad|, a bound carried from step to step
