@@ -6,6 +6,7 @@ maths name, what was found and what was expected (layers.py and state.py check t
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass, replace
 
@@ -55,6 +56,69 @@ class Problem:
             raise ProblemError(self.source, f"--{e.key}" if e.key == "lr" else e.key,
                                str(e)) from None
         return replace(self, optimizer=name, given=given, hyper=hyper, state=state)
+
+    # ---------------------------------------------------------------- written back
+
+    def to_document(self) -> dict:
+        """The problem file's mapping: its parameters, optimizer (with any overrides) and
+        state as they are now, each weight-shaped array in the file's layout."""
+        from backprop_cli.problem.writer import updated_document
+
+        return updated_document(self, self.params, self.state)
+
+    def to_yaml(self) -> str:
+        """The problem file as YAML: what save() writes to a .yaml name (and `step -o`)."""
+        return documents.dump_yaml(self.to_document())
+
+    def to_json(self) -> str:
+        """The problem file as JSON: what save() writes to a .json name."""
+        return documents.dump_json(self.to_document()) + "\n"
+
+    def save(self, path) -> None:
+        """Write the problem file to `path` atomically (all of it or, on any failure,
+        nothing): JSON for a .json name, else YAML. Raises WriteError when it cannot."""
+        path = os.fspath(path)
+        kind = "json" if path.lower().endswith(".json") else "yaml"
+        documents.write_file(path, self.to_document(), kind)
+
+    # ---------------------------------------------------------------- shown
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, text) lines that describe the problem: what repr() and a notebook show."""
+        sizes = [self.x.shape[1]] + [self.params[f"W{l}"].shape[0]
+                                     for l in range(1, len(self.model.layers) + 1)]
+        n = self.x.shape[0]
+        settings = ", ".join(f"{k} = {list(v) if isinstance(v, tuple) else v!r}"
+                             for k, v in self.hyper.items()
+                             if k == "lr" or v != optimizers.DEFAULTS[self.optimizer][k])
+        lines = [("Problem", self.title)] if self.title else []
+        return lines + [
+            ("File", self.source),
+            ("Network", " → ".join(map(str, sizes)) + "  ("
+             + ", ".join(s.activation for s in self.model.layers) + ")"),
+            ("Loss", f"{self.model.loss}, reduction {self.model.reduction}, {n} "
+                     f"sample{'s' if n != 1 else ''}, layout {self.layout}"),
+            ("Optimizer", f"{self.optimizer} ({settings})"
+             + (", with state" if self.state else "")),
+        ]
+
+    def __repr__(self) -> str:
+        lines = dict(self.summary())
+        named = f"{lines['Problem']!r} ({self.source})" if self.title else self.source
+        return (f"<Problem {named}: {lines['Network']}; {lines['Loss']}; "
+                f"{lines['Optimizer']}>")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the summary, then the problem file (YAML) under it."""
+        import html
+
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self.summary())
+        text = self.to_yaml()
+        opened = " open" if text.count("\n") <= 60 else ""
+        return (f"<table>{rows}</table><details{opened}><summary>Problem file (YAML)"
+                f"</summary><pre>{html.escape(text)}</pre></details>")
 
 
 def load(path: str) -> Problem:

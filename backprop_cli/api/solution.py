@@ -1,0 +1,221 @@
+"""What bp.solve and bp.step return: the numbers as numpy arrays, named as the JSON names
+them, with the JSON document itself (to_dict, get) and the terminal's tables.
+
+Arrays are read-only. Per-sample arrays (a_l, h_l and their gradients) have the rank of x
+in the file: a vector for one sample, one row per sample for a batch. Weight-shaped arrays
+(W_l, its gradient and optimizer state) are in the problem's layout, as the JSON is.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from backprop_cli.api.display import Markdown, Shown, View, picture
+from backprop_cli.engine import model as engine_model
+from backprop_cli.output import report
+from backprop_cli.problem.reader import Problem
+
+
+def frozen(value: np.ndarray) -> np.ndarray:
+    """A read-only view of an array."""
+    view = value.view()
+    view.flags.writeable = False
+    return view
+
+
+def per_sample(problem: Problem, value: np.ndarray) -> np.ndarray:
+    """An (N, k) array in the rank of x: a vector for one sample."""
+    return frozen(value if problem.batched else value[0])
+
+
+def shaped(problem: Problem, value: np.ndarray) -> np.ndarray:
+    """A parameter-shaped array in the problem's layout."""
+    return frozen(value.T if value.ndim == 2 and problem.layout == "in_out" else value)
+
+
+def state_arrays(problem: Problem, state: dict) -> Mapping:
+    return MappingProxyType({name: MappingProxyType(
+        {k: v if k == "step" else shaped(problem, v) for k, v in entry.items()})
+        for name, entry in state.items()})
+
+
+class ByLayer:
+    """Arrays numbered as in the maths: a[1] is a_1, h[0] is x; a[-1] is the output
+    layer's. Iterating gives the arrays in order."""
+
+    def __init__(self, arrays, first: int):
+        self._arrays, self._first = tuple(arrays), first
+
+    def __getitem__(self, l: int) -> np.ndarray:
+        last = self._first + len(self._arrays) - 1
+        if isinstance(l, bool) or not isinstance(l, int | np.integer):
+            raise TypeError(f"a layer number, {self._first}..{last}, not {type(l).__name__}")
+        index = int(l) + (last + 1 if l < 0 else 0)
+        if not self._first <= index <= last:
+            raise IndexError(f"layer {l}: expected {self._first}..{last} (or -1 for the last)")
+        return self._arrays[index - self._first]
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self._arrays)
+
+    def __repr__(self) -> str:
+        return f"ByLayer({self._first}..{self._first + len(self._arrays) - 1})"
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The forward pass: a[l] = a_l (pre-activations), h[l] = h_l = f_l(a_l), h[0] = x."""
+
+    a: ByLayer
+    h: ByLayer
+    loss: float
+
+
+@dataclass(frozen=True)
+class Update:
+    """One optimizer step: its settings (optimizer, as JSON), every parameter after it
+    (frozen ones unchanged), the optimizer's state (torch's names) and the new loss."""
+
+    optimizer: Mapping
+    parameters: Mapping
+    state: Mapping
+    loss: float
+
+
+@dataclass(frozen=True, repr=False)
+class Solution(Shown):
+    """Everything `backprop solve` reports about one problem. Shown as the terminal's
+    tables; to_dict() is the JSON document of `solve --format json`."""
+
+    problem: Problem  # as solved (with lr/optimizer overrides)
+    forward: Forward
+    loss: float
+    sums: Mapping  # exact sum of each a_l and h_l, by name
+    gradients: Mapping  # ∂L/∂h_l, ∂L/∂a_l, ∂L/∂W_l, ∂L/∂b_l by their JSON names
+    update: Update
+    rounded: int | None  # solve(..., round=K): every value was rounded to K decimals
+    _document: dict = field(compare=False)
+
+    @classmethod
+    def of(cls, problem: Problem, sol: engine_model.Solution, rounded: int | None) -> Solution:
+        """The API's record of an engine solution (and its JSON document)."""
+        doc = report.solve_document(problem, sol, rounded)
+        fwd, grads, L = sol.forward, sol.gradients, len(problem.model.layers)
+        forward = Forward(ByLayer((per_sample(problem, a) for a in fwd.a), 1),
+                          ByLayer((per_sample(problem, h) for h in fwd.h), 0), fwd.loss)
+        gradients = {}
+        for l in range(L, 0, -1):
+            gradients[f"h{l}"] = per_sample(problem, grads.h[l - 1])
+            gradients[f"a{l}"] = per_sample(problem, grads.a[l - 1])
+        for l in range(L, 0, -1):
+            for name in (f"W{l}", f"b{l}"):
+                if name in grads.params:
+                    gradients[name] = shaped(problem, grads.params[name])
+        up = sol.update
+        parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
+        update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),
+                        MappingProxyType(parameters), state_arrays(problem, up.state), up.loss)
+        return cls(problem, forward, fwd.loss, MappingProxyType(dict(doc["sums"])),
+                   MappingProxyType(gradients), update, rounded, doc)
+
+    def a(self, l: int) -> np.ndarray:
+        """a_l, the pre-activation of layer l."""
+        return self.forward.a[l]
+
+    def h(self, l: int) -> np.ndarray:
+        """h_l, the activation of layer l; h(0) is x."""
+        return self.forward.h[l]
+
+    def to_dict(self) -> dict:
+        """The JSON document of `backprop solve --format json` (a fresh copy)."""
+        return copy.deepcopy(self._document)
+
+    def get(self, path: str):
+        """One value of the JSON document by a --get path ('sums.h1', 'gradients.b2.0');
+        PathError names what is there when the path is not."""
+        return copy.deepcopy(report.get(self._document, path))
+
+    def view(self, decimals: int = 4):
+        from backprop_cli.output.tables import solve_view
+
+        return solve_view(self.problem, self._document, decimals)
+
+    def table(self, decimals: int = 4) -> View:
+        """The terminal's tables with `decimals` decimals (shown, printed or rich.print)."""
+        return View(lambda: self.view(decimals))
+
+    def markdown(self, decimals: int = 4, diagram: str | None = None) -> Markdown:
+        """The worked solution as `solve --format markdown` writes it (a str that a
+        notebook shows as maths). diagram: a picture file to show with the statement."""
+        from backprop_cli.output import worked
+
+        return Markdown(worked.markdown(self.problem, self._document, decimals, diagram))
+
+    def latex(self, decimals: int = 4, diagram: str | None = None) -> str:
+        """The worked solution as a LaTeX document, as `solve --format latex` writes it."""
+        from backprop_cli.output import worked
+
+        return worked.latex(self.problem, self._document, decimals, diagram)
+
+    def draw(self, values: bool = True, gradients: bool = False, biases: bool = True,
+             decimals: int = 4):
+        """The network diagram (as `backprop draw`; needs matplotlib, the plot extra):
+        shown inline by a notebook, .save(path) for a file. values: each neuron's a and h
+        and the weights; gradients: each neuron's ∂L/∂a (of the problem as given)."""
+        from backprop_cli import engine
+        from backprop_cli.output import diagram
+
+        diagram.require_matplotlib()
+        p = self.problem
+        fwd = engine.forward(p.model, p.params, p.x, p.y) if values or gradients else None
+        grads = engine.backward(p.model, p.params, fwd, p.y) if gradients else None
+        net = diagram.network(p, fwd if values else None, grads, decimals, biases)
+        return picture(lambda path: diagram.draw_network(net, path, decimals))
+
+
+@dataclass(frozen=True, repr=False)
+class StepReport(Shown):
+    """What `backprop step --format json` reports: the loss before each step and after
+    the last, the parameters and the optimizer state after the last step."""
+
+    problem: Problem  # as stepped from (with overrides)
+    steps: int
+    losses: np.ndarray  # steps + 1 values
+    parameters: Mapping
+    state: Mapping
+    optimizer: Mapping
+    _document: dict = field(compare=False)
+
+    @classmethod
+    def of(cls, problem: Problem, run: engine_model.Training) -> StepReport:
+        doc = report.step_document(problem, run)
+        parameters = {n: shaped(problem, run.params[n]) for n in problem.model.parameter_names()}
+        return cls(problem, doc["steps"], frozen(np.array(run.losses, dtype=np.float64)),
+                   MappingProxyType(parameters), state_arrays(problem, run.state),
+                   MappingProxyType(copy.deepcopy(doc["optimizer"])), doc)
+
+    def to_dict(self) -> dict:
+        """The report of `backprop step --format json` (a fresh copy)."""
+        return copy.deepcopy(self._document)
+
+    def get(self, path: str):
+        """One value of the report by a path ('losses.-1', 'parameters.W1.0')."""
+        return copy.deepcopy(report.get(self._document, path))
+
+    def view(self, decimals: int = 4, every: int | None = None):
+        from backprop_cli.output.tables import step_view
+
+        every = every or max(1, -(-self.steps // 20))  # about 20 rows, as the command
+        return step_view(self.problem, self._document, decimals, every)
+
+    def table(self, decimals: int = 4, every: int | None = None) -> View:
+        """The terminal's tables: the loss every `every` steps (and the last)."""
+        return View(lambda: self.view(decimals, every))

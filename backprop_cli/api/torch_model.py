@@ -1,0 +1,193 @@
+"""The model half of the PyTorch bridge: an nn.Sequential read as backprop's layers (each
+nn.Linear with the activation module after it), and a problem's layers built back.
+
+torch is imported inside the functions only: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.errors import ProblemError, describe
+
+SOURCE = "<torch>"  # how errors and problems name what came from PyTorch
+KNOWN = ("nn.Linear, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Softplus "
+         "(beta=1), nn.Softmax (dim=-1) or nn.Identity")
+
+
+def fail(place: str, message: str):
+    raise ProblemError(SOURCE, place, message)
+
+
+def shown(module) -> str:
+    """How a message names a module, a loss or an optimizer: nn.ELU(alpha=0.5)."""
+    kind = type(module)
+    name = kind.__name__
+    if kind.__module__.startswith("torch.nn"):
+        name = "nn." + name
+    elif kind.__module__.startswith("torch.optim"):
+        name = "torch.optim." + name
+    extra = module.extra_repr() if hasattr(module, "extra_repr") else ""
+    return f"{name}({extra})" if extra and len(extra) <= 60 and "\n" not in extra else name
+
+
+@dataclass
+class Layer:
+    """One layer read from the model: its nn.Linear and the activation after it."""
+
+    place: str  # where the Linear is: model[0]
+    linear: object
+    module: object | None = None  # the activation module, None: identity
+    activation: str = "identity"
+    param: float | None = None  # leaky_relu's slope, elu's alpha
+    module_place: str | None = None
+
+
+def flatten(model, place: str = "model") -> list[tuple[str, object]]:
+    """(place, module) of every module, nested nn.Sequentials opened, nn.Identity left out."""
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
+        fail(place, f"found {shown(model)}, expected an nn.Sequential of {KNOWN}")
+    found = []
+    for i, module in enumerate(model):
+        where = f"{place}[{i}]"
+        if isinstance(module, nn.Sequential):
+            found += flatten(module, where)
+        elif type(module) is not nn.Identity:
+            found.append((where, module))
+    return found
+
+
+def activation(module, place: str, x_rank: int) -> tuple[str, float | None] | None:
+    """(backprop's name, its parameter) of an activation module; None if it is none."""
+    import torch.nn as nn
+
+    kind = type(module)
+    plain = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu"}
+    if kind in plain:
+        return plain[kind], None
+    if kind is nn.LeakyReLU:
+        return "leaky_relu", float(module.negative_slope)
+    if kind is nn.ELU:
+        return "elu", float(module.alpha)
+    if kind is nn.Softplus:
+        if module.beta != 1:
+            fail(place, f"found {shown(module)}, expected beta=1: backprop's softplus is "
+                        "log(1 + e^a)")
+        return "softplus", None
+    if kind is nn.Softmax:
+        if module.dim not in (-1, x_rank - 1):
+            fail(place, f"found {shown(module)}, expected dim=-1: a softmax over each "
+                        "sample's outputs")
+        return "softmax", None
+    return None
+
+
+def read_layers(model, x_rank: int) -> list[Layer]:
+    """The model's layers, or a ProblemError naming the first module that has no
+    backprop equivalent or is out of place."""
+    import torch.nn as nn
+
+    layers: list[Layer] = []
+    for place, module in flatten(model):
+        if type(module) is nn.Linear:
+            layers.append(Layer(place, module))
+            continue
+        found = activation(module, place, x_rank)
+        if found is None:
+            fail(place, f"found {shown(module)}, which backprop has no equivalent for; "
+                        f"expected {KNOWN}")
+        if not layers or layers[-1].module is not None:
+            after = "the input" if not layers else shown(layers[-1].module)
+            fail(place, f"found {shown(module)} right after {after}, expected each "
+                        "activation to follow an nn.Linear (a layer is a Linear and its "
+                        "activation)")
+        layer = layers[-1]
+        layer.module, layer.module_place = module, place
+        layer.activation, layer.param = found
+    if not layers:
+        fail("model", f"found no nn.Linear, expected an nn.Sequential of {KNOWN}")
+    return layers
+
+
+def array(value, place: str | None = None) -> np.ndarray:
+    """A tensor (any float dtype, any device), an array or nested lists as float64;
+    place names it in the error when it holds something else."""
+    import torch
+
+    if torch.is_tensor(value):
+        return value.detach().to("cpu", torch.float64).numpy()
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(place, f"found {describe(value)}, expected a tensor, an array or lists of "
+                    "numbers")
+
+
+def parameters(layers: list[Layer]) -> dict:
+    """The model's parameters by backprop's names: W1, b1, W2, ..."""
+    found = {}
+    for l, layer in enumerate(layers, 1):
+        found[f"W{l}"] = layer.linear.weight
+        if layer.linear.bias is not None:
+            found[f"b{l}"] = layer.linear.bias
+    return found
+
+
+def layer_documents(layers: list[Layer], frozen: set) -> list[dict]:
+    """The layers as a problem file writes them (out_in layout, torch's)."""
+    docs = []
+    for l, layer in enumerate(layers, 1):
+        doc = {"weights": array(layer.linear.weight).tolist()}
+        if layer.linear.bias is not None:
+            doc["bias"] = array(layer.linear.bias).tolist()
+        doc["activation"] = layer.activation
+        if layer.param is not None:
+            doc["slope" if layer.activation == "leaky_relu" else "alpha"] = layer.param
+        still = [what for what, name in (("weights", f"W{l}"), ("bias", f"b{l}"))
+                 if name in frozen]
+        if still:
+            doc["frozen"] = still
+        docs.append(doc)
+    return docs
+
+
+def activation_module(name: str, param: float | None):
+    import torch.nn as nn
+
+    if name == "leaky_relu":
+        return nn.LeakyReLU(param)
+    if name == "elu":
+        return nn.ELU(param)
+    if name == "softmax":
+        return nn.Softmax(dim=-1)
+    return {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+            "softplus": nn.Softplus}[name]()
+
+
+def build(problem, logits: bool):
+    """The problem's network as an nn.Sequential in float64: each layer an nn.Linear and
+    its activation module (none for identity, nor for the output when the loss takes
+    logits); frozen parameters have requires_grad=False."""
+    import torch
+    import torch.nn as nn
+
+    modules = []
+    last = len(problem.model.layers)
+    for l, spec in enumerate(problem.model.layers, 1):
+        W = problem.params[f"W{l}"]
+        linear = nn.Linear(W.shape[1], W.shape[0], bias=spec.bias, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(W))
+            if spec.bias:
+                linear.bias.copy_(torch.tensor(problem.params[f"b{l}"]))
+        linear.weight.requires_grad_("weights" not in spec.frozen)
+        if spec.bias:
+            linear.bias.requires_grad_("bias" not in spec.frozen)
+        modules.append(linear)
+        if spec.activation != "identity" and not (logits and l == last):
+            modules.append(activation_module(spec.activation, spec.param))
+    return nn.Sequential(*modules)
