@@ -115,8 +115,11 @@ def test_value_and_gradients_agree_with_central_differences(expr, point):
 @given(expressions, points)
 def test_a_value_used_twice_gets_both_gradients(expr, point):
     _, once = _graph(expr, point)
-    twice = evaluate(parse(f"s = {expr.text}; f = s + s", "property"),
-                     {n: point[n] for n in expr.names})
+    try:
+        twice = evaluate(parse(f"s = {expr.text}; f = s + s", "property"),
+                         {n: point[n] for n in expr.names})
+    except ProblemError:  # 2 ∂f/∂x beyond float64's range: no finite answer to compare
+        assume(False)
     doubled = dict(twice.gradients)
     for name, grad in once.gradients:
         # exact (doubling is exact in float64) but where products fall below 2.2e-308,
