@@ -1,0 +1,542 @@
+"""The PyTorch bridge against real torch: for every activation, loss, reduction and
+optimizer of the golden files, a torch model built as PyTorch users build it gives the
+golden numbers through from_torch; to_torch(from_torch(m)) reproduces m's gradients and
+step; compare finds every quantity exact or close; unsupported modules are named.
+
+torch is not a dependency: CI installs it (.ci/run), and there (CI set) a missing torch
+fails these tests instead of skipping them."""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import CLASSIC, GOLDEN, ROOT
+
+try:
+    import torch
+    import torch.nn as nn
+except ImportError:  # pragma: no cover - CI installs torch
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("torch is not installed (CI installs it: pip install torch==2.13.0)",
+                allow_module_level=True)
+
+import backprop_cli as bp
+from backprop_cli.api.compare import verdict
+from backprop_cli.errors import ProblemError, UsageError
+
+ENGINE = sorted((GOLDEN / "engine").glob("*.json"))
+OPTIM = sorted((GOLDEN / "optim").glob("*.json"))
+ALL = ENGINE + OPTIM
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
+              "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+              "adamw": torch.optim.AdamW}
+RTOL = 1e-10
+
+
+def ids(path):
+    return f"{path.parent.name}/{path.stem}"
+
+
+def close(actual, expected, what, rtol=RTOL):
+    """|a - e| <= rtol * max(|e|, 1e-6 of the quantity's scale), entry by entry."""
+    a, e = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+    scale = max(np.abs(e).max(initial=0.0), 1e-300)
+    assert (np.abs(a - e) <= rtol * np.maximum(np.abs(e), 1e-6 * scale)).all(), what
+
+
+def activation(layer):
+    name = layer["activation"]
+    return {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "softplus": nn.Softplus,
+            "identity": nn.Identity,
+            "softmax": lambda: nn.Softmax(dim=-1),
+            "leaky_relu": lambda: nn.LeakyReLU(layer.get("slope", 0.01)),
+            "elu": lambda: nn.ELU(layer.get("alpha", 1.0))}[name]()
+
+
+class Torch:
+    """A golden problem as a PyTorch user writes it: nn.Sequential, an nn loss, torch.optim.
+    logits: bce through nn.BCEWithLogitsLoss (the model ends in its Linear); exclude: frozen
+    parameters left out of the optimizer (as make_golden.py does) instead of requires_grad
+    False."""
+
+    def __init__(self, prob, logits=False, exclude=False, dtype=torch.float64):
+        self.prob, self.in_out = prob, prob.get("layout") == "in_out"
+        layers, loss = prob["layers"], prob["loss"]
+        modules, self.params, frozen = [], {}, set()
+        for l, layer in enumerate(layers, 1):
+            W = torch.tensor(layer["weights"], dtype=dtype)
+            W = W.T if self.in_out else W
+            linear = nn.Linear(W.shape[1], W.shape[0], bias="bias" in layer, dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(W)
+                if "bias" in layer:
+                    linear.bias.copy_(torch.tensor(layer["bias"], dtype=dtype))
+                    self.params[f"b{l}"] = linear.bias
+            self.params[f"W{l}"] = linear.weight
+            frozen |= {("W" if f == "weights" else "b") + str(l) for f in layer.get("frozen", [])}
+            modules.append(linear)
+            last = l == len(layers)
+            if not (last and (loss == "cross_entropy" or (loss == "bce" and logits))):
+                modules.append(activation(layer))
+        self.model = nn.Sequential(*modules)
+        if not exclude:
+            for name in frozen:
+                self.params[name].requires_grad_(False)
+        self.x = torch.tensor(prob["x"], dtype=dtype)
+        indices = np.ndim(prob["y"]) < np.ndim(prob["x"])
+        self.y = torch.tensor(prob["y"], dtype=torch.int64 if indices else dtype)
+        self.loss_fn = self._loss(loss, prob.get("reduction", "mean"), logits)
+        spec = dict(prob.get("optimizer", {"name": "sgd"}))
+        cls = OPTIMIZERS[spec.pop("name")]
+        spec.setdefault("lr", 1.0)
+        if "betas" in spec:
+            spec["betas"] = tuple(spec["betas"])
+        trainable = [p for n, p in self.params.items() if n not in frozen]
+        self.optimizer = cls(trainable, foreach=False, **spec)
+
+    def _loss(self, loss, reduction, logits):
+        outputs = self.model[-1].out_features if isinstance(self.model[-1], nn.Linear) \
+            else self.model[-2].out_features
+        if loss == "cross_entropy":
+            return nn.CrossEntropyLoss(reduction=reduction)
+        if loss == "sse_half" or (reduction == "sum" and outputs > 1):
+            return bp.torch_loss(loss, reduction)
+        if loss == "mse":
+            return nn.MSELoss(reduction=reduction)
+        return (nn.BCEWithLogitsLoss if logits else nn.BCELoss)(reduction=reduction)
+
+    def args(self):
+        return self.model, self.x, self.y, self.loss_fn, self.optimizer
+
+    def problem(self):
+        return bp.from_torch(*self.args())
+
+    def train(self, steps):
+        for _ in range(steps):
+            self.optimizer.zero_grad()
+            self.loss_fn(self.model(self.x), self.y).backward()
+            self.optimizer.step()
+
+    def weight(self, name, value):
+        """A golden weight-shaped value in torch's (out_in) layout."""
+        value = np.asarray(value, dtype=float)
+        return value.T if self.in_out and name.startswith("W") else value
+
+
+def variants(files):
+    """Each golden problem as torch builds it; bce ones also with BCEWithLogitsLoss where
+    torch has the reduction, problems with frozen parameters also with them excluded."""
+    out = []
+    for path in files:
+        prob = json.loads(path.read_text())["problem"]
+        out.append(pytest.param(path, False, False, id=ids(path)))
+        outputs = len(prob["layers"][-1]["weights"][0 if prob.get("layout") == "in_out"
+                                                      else slice(None)])
+        if prob["loss"] == "bce" and (prob.get("reduction", "mean") == "mean" or outputs == 1):
+            out.append(pytest.param(path, True, False, id=ids(path) + "-logits"))
+        if any("frozen" in layer for layer in prob["layers"]):
+            out.append(pytest.param(path, False, True, id=ids(path) + "-excluded"))
+    return out
+
+
+def test_the_golden_files_cover_every_activation_loss_reduction_and_optimizer():
+    problems = [json.loads(p.read_text())["problem"] for p in ALL]
+    from backprop_cli.engine.functions import ACTIVATIONS, LOSSES, REDUCTIONS
+    from backprop_cli.engine.optimizers import DEFAULTS
+
+    assert {la["activation"] for p in problems for la in p["layers"]} == set(ACTIVATIONS)
+    assert {(p["loss"], p.get("reduction", "mean")) for p in problems} == \
+        {(loss, r) for loss in LOSSES for r in REDUCTIONS}
+    assert {p.get("optimizer", {}).get("name", "sgd") for p in problems} == set(DEFAULTS)
+
+
+# --------------------------------------------------------------- from_torch: golden numbers
+
+
+@pytest.mark.parametrize("path, logits, exclude", variants(ENGINE))
+def test_from_torch_gives_the_golden_solution(path, logits, exclude):
+    case = json.loads(path.read_text())
+    t = Torch(case["problem"], logits, exclude)
+    s = bp.solve(t.problem())
+    expected = case["expected"]
+    for name, value in expected["forward"].items():
+        close(s.forward.a[int(name[1:])] if name[0] == "a" else s.forward.h[int(name[1:])],
+              value, name)
+    close(s.loss, expected["loss"], "loss")
+    assert list(s.gradients) == list(expected["gradients"])
+    for name, value in expected["gradients"].items():
+        close(s.gradients[name], t.weight(name, value), f"gradients.{name}")
+    for name, value in expected["update"]["parameters"].items():
+        close(s.update.parameters[name], t.weight(name, value), f"update {name}")
+    close(s.update.loss, expected["update"]["loss"], "update.loss")
+
+
+@pytest.mark.parametrize("path, logits, exclude", variants(OPTIM))
+def test_from_torch_gives_the_golden_trajectory(path, logits, exclude):
+    case = json.loads(path.read_text())
+    steps, expected = case["steps"], case["expected"]
+    t = Torch(case["problem"], logits, exclude)
+    _, report = bp.step(t.problem(), steps)
+    close(report.losses, expected["losses"], "losses")
+    for name, value in expected["parameters"][-1].items():
+        close(report.parameters[name], t.weight(name, value), name)
+    assert set(report.state) == set(expected["state"])
+    for pname, entry in expected["state"].items():
+        assert list(report.state[pname]) == list(entry)
+        for key, value in entry.items():
+            close(report.state[pname][key], t.weight(pname, value), f"state {pname}.{key}")
+
+
+@pytest.mark.parametrize("path, logits, exclude", variants(OPTIM))
+def test_from_torch_reads_the_optimizers_state_midway(path, logits, exclude):
+    """Train in torch for half the steps, then read: backprop continues to the golden end."""
+    case = json.loads(path.read_text())
+    steps, expected = case["steps"], case["expected"]
+    t = Torch(case["problem"], logits, exclude)
+    done = steps // 2
+    t.train(done)
+    p = t.problem()
+    _, report = bp.step(p, steps - done)
+    close(report.losses, expected["losses"][done:], "losses")
+    for name, value in expected["parameters"][-1].items():
+        close(report.parameters[name], t.weight(name, value), name)
+    assert set(report.state) == set(expected["state"])
+    for pname, entry in expected["state"].items():
+        for key, value in entry.items():
+            close(report.state[pname][key], t.weight(pname, value), f"state {pname}.{key}")
+
+
+# --------------------------------------------------------------- to_torch: the round trip
+
+
+def _gradients(model, x, y, loss_fn):
+    for p in model.parameters():
+        p.grad = None
+    loss_fn(model(x), y).backward()
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    grads = {}
+    for l, linear in enumerate(linears, 1):
+        for name, p in ((f"W{l}", linear.weight), (f"b{l}", linear.bias)):
+            if p is not None and p.grad is not None:
+                grads[name] = p.grad.numpy().copy()
+    return grads
+
+
+def _parameters(model):
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("path, logits, exclude", variants(ALL))
+def test_to_torch_of_from_torch_reproduces_the_gradients_and_the_step(path, logits, exclude):
+    t = Torch(json.loads(path.read_text())["problem"], logits, exclude)
+    p = t.problem()
+    back = bp.to_torch(p)
+    mine = _gradients(t.model, t.x, t.y, t.loss_fn)
+    theirs = _gradients(back.model, back.x, back.y, back.loss_fn)
+    assert set(theirs) == set(p.model.trainable_names())  # frozen: requires_grad=False
+    for name, value in theirs.items():
+        np.testing.assert_allclose(value, mine[name], rtol=1e-12, atol=1e-12, err_msg=name)
+    t.optimizer.step()
+    back.optimizer.step()
+    for a, b in zip(_parameters(back.model), _parameters(t.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def same_problem(a, b):
+    """Every number and setting equal, bit for bit (layouts and written defaults aside)."""
+    assert a.model == b.model and a.batched == b.batched
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert list(a.params) == list(b.params)
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert (a.optimizer, a.hyper) == (b.optimizer, b.hyper)
+    assert {n: set(e) for n, e in a.state.items()} == {n: set(e) for n, e in b.state.items()}
+    for name, entry in a.state.items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(value, b.state[name][key])
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_from_torch_of_to_torch_is_the_problem_again(path):
+    p = bp.load(json.loads(path.read_text())["problem"])
+    same_problem(bp.from_torch(*bp.to_torch(p)), p)
+    trained, _ = bp.step(p, 3)  # with state: torch continues where backprop stopped
+    same_problem(bp.from_torch(*bp.to_torch(trained)), trained)
+    if p.layout == "out_in":
+        again = bp.from_torch(*bp.to_torch(p), title=p.title)
+        assert bp.solve(again).to_dict() == bp.solve(p).to_dict()
+
+
+def test_to_torch_gives_what_a_torch_user_writes():
+    t = bp.to_torch(bp.example("classic"))
+    assert [type(m).__name__ for m in t.model] == ["Linear", "Sigmoid", "Linear", "Sigmoid",
+                                                    "Linear"]  # logits: CE's softmax
+    assert isinstance(t.loss_fn, nn.CrossEntropyLoss)
+    assert isinstance(t.optimizer, torch.optim.SGD) and t.optimizer.param_groups[0]["lr"] == 1.0
+    assert t.x.dtype == torch.float64 and t.x.shape == (3,)
+    index = bp.to_torch(bp.load(CLASSIC.read_text().replace("y: [0, 0, 1]", "y: 2")))
+    assert index.y.dtype == torch.int64 and index.y.item() == 2
+    frozen = bp.to_torch(bp.example("frozen_bias"))
+    assert any(not p.requires_grad for p in frozen.model.parameters())
+    batch = bp.to_torch(bp.example("batch_classes"))
+    assert batch.x.ndim == 2
+
+
+@pytest.mark.parametrize("loss, reduction, outputs, kind", [
+    ("cross_entropy", "sum", 3, "CrossEntropyLoss"),
+    ("mse", "mean", 3, "MSELoss"),
+    ("mse", "sum", 1, "MSELoss"),
+    ("mse", "sum", 2, "BackpropLoss"),
+    ("bce", "mean", 2, "BCELoss"),
+    ("bce", "sum", 1, "BCELoss"),
+    ("bce", "sum", 3, "BackpropLoss"),
+    ("sse_half", "mean", 1, "BackpropLoss"),
+])
+def test_to_torch_uses_torchs_own_loss_where_one_is_equal(loss, reduction, outputs, kind):
+    from backprop_cli.api.torch_losses import loss_module
+
+    module = loss_module(loss, reduction, outputs)
+    assert type(module).__name__ == kind and module.reduction == reduction
+
+
+def test_torch_loss_names_bad_arguments():
+    with pytest.raises(UsageError, match=r"expected one of .* \(did you mean mse\?\)"):
+        bp.torch_loss("MSE")
+    with pytest.raises(UsageError, match="expected mean or sum"):
+        bp.torch_loss("mse", "none")
+    cls = type(bp.torch_loss("sse_half"))
+    with pytest.raises(UsageError, match="expected a name of mse, sse_half, bce"):
+        cls("huber")
+    assert repr(bp.torch_loss("sse_half", "sum")) == "BackpropLoss(name='sse_half', " \
+                                                    "reduction='sum')"
+
+
+def test_to_torch_of_an_all_frozen_problem_has_no_optimizer():
+    text = ("x: [1.0, 2.0]\ny: [0.5]\nloss: mse\nlayers:\n  - {weights: [[0.1, 0.2]], "
+            "activation: identity, frozen: weights}\n")
+    assert bp.to_torch(text).optimizer is None
+
+
+# --------------------------------------------------------------- compare
+
+
+@pytest.mark.parametrize("path, logits, exclude", variants(ALL))
+def test_compare_finds_every_quantity_exact_or_close(path, logits, exclude):
+    t = Torch(json.loads(path.read_text())["problem"], logits, exclude)
+    before = _parameters(t.model)
+    state = copy.deepcopy(t.optimizer.state_dict())
+    check = bp.compare(*t.args())
+    assert check and check.ok, str(check)
+    L = len(t.prob["layers"])
+    paths = [row.path for row in check.rows]
+    assert paths[:2 * L + 1] == [f"forward.{k}{l}" for l in range(1, L + 1) for k in "ah"] \
+        + ["loss"]
+    assert "update.loss" in paths and paths[-1] == "update.loss"
+    assert {f"update.parameters.{n}" for n in check.solution.problem.params} <= set(paths)
+    assert all(row.verdict in ("exact", "close") for row in check.rows)
+    assert bp.compare(*t.args(), rtol=1e-10, atol=1e-14).ok  # float64 agrees far closer
+    # the caller's model and optimizer are untouched
+    for a, b in zip(_parameters(t.model), before):
+        np.testing.assert_array_equal(a, b)
+    assert all(p.grad is None for p in t.model.parameters())
+    assert repr(t.optimizer.state_dict()) == repr(state)
+
+
+def test_compare_without_an_optimizer_compares_the_passes_only():
+    t = Torch(json.loads((GOLDEN / "engine" / "classic.json").read_text())["problem"])
+    check = bp.compare(t.model, t.x, t.y, t.loss_fn)
+    assert check.ok and not any(r.path.startswith("update") for r in check.rows)
+    assert len(check.rows) == 3 * 2 + 1 + 3 * 2 - 1 + 3 * 2  # a, h; L; ∂L/∂h, ∂L/∂a; W, b
+
+
+def test_compare_in_float32_is_close_with_float32_tolerances():
+    t = Torch(json.loads((GOLDEN / "engine" / "classic.json").read_text())["problem"],
+              dtype=torch.float32)
+    check = bp.compare(*t.args())
+    assert check.ok and check.dtype == "float32" and (check.rtol, check.atol) == (1.3e-6, 1e-5)
+    assert check.counts()["close"] > 0
+    assert "PyTorch (float32) against backprop (float64)" in str(check)
+    strict = bp.compare(*t.args(), rtol=0.0, atol=0.0)
+    assert not strict and strict.counts()["different"] == check.counts()["close"]
+    assert "different" in strict._repr_html_()
+
+
+def test_compare_lists_and_arrays_as_inputs():
+    t = Torch(json.loads((GOLDEN / "engine" / "ce_index_batch.json").read_text())["problem"])
+    check = bp.compare(t.model, t.x.numpy(), t.y.tolist(), t.loss_fn, t.optimizer)
+    assert check.ok
+
+
+@pytest.mark.parametrize("torch_value, exact, expected", [
+    ([1.0, 2.0], [1.0, 2.0], ("exact", 0.0, 0.0)),
+    ([1.0, 2.0 + 2e-16 * 2], [1.0, 2.0], ("close", 4.440892098500626e-16, 2.220446049250313e-16)),
+    ([1.0, 3.0], [1.0, 2.0], ("different", 1.0, 0.5)),
+    ([1e-9], [0.0], ("close", 1e-9, float("inf"))),
+    ([1.0], [1.0, 1.0], ("different", float("inf"), float("inf"))),
+    ([float("inf")], [float("inf")], ("exact", 0.0, 0.0)),
+    ([float("nan")], [1.0], ("different", float("nan"), float("nan"))),
+])
+def test_the_verdicts(torch_value, exact, expected):
+    found = verdict(torch_value, exact, 1e-7, 1e-7)
+    assert found[0] == expected[0]
+    np.testing.assert_allclose(found[1:], expected[1:])
+
+
+# --------------------------------------------------------------- what has no equivalent
+
+
+class Custom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 3, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+class OwnForward(nn.Sequential):
+    def forward(self, x):
+        return super().forward(x) * 2
+
+
+def lin(i=3, o=3):
+    return nn.Linear(i, o, dtype=torch.float64)
+
+
+X, Y, INDEX = torch.ones(2, 3, dtype=torch.float64), torch.full((2, 3), 0.5,
+                                                                 dtype=torch.float64), \
+    torch.tensor([0, 2])
+CE, MSE = nn.CrossEntropyLoss(), nn.MSELoss()
+
+
+def sgd(model):
+    return torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+UNSUPPORTED = [
+    ("model: found Custom, expected an nn.Sequential of nn.Linear",
+     lambda: (Custom(), X, Y, MSE, None)),
+    ("model: found OwnForward, expected an nn.Sequential",
+     lambda: (OwnForward(lin()), X, Y, MSE, None)),
+    ("model[1]: found nn.GELU(approximate='none'), which backprop has no equivalent for",
+     lambda: (nn.Sequential(lin(), nn.GELU()), X, Y, MSE, None)),
+    ("model[1]: found nn.Dropout(p=0.5, inplace=False), which backprop has no equivalent",
+     lambda: (nn.Sequential(lin(), nn.Dropout()), X, Y, MSE, None)),
+    ("model[1][0]: found nn.BatchNorm1d",
+     lambda: (nn.Sequential(lin(), nn.Sequential(nn.BatchNorm1d(3))), X, Y, MSE, None)),
+    ("model[1]: found nn.Softplus(beta=2.0, threshold=20.0), expected beta=1",
+     lambda: (nn.Sequential(lin(), nn.Softplus(beta=2.0)), X, Y, MSE, None)),
+    ("model[1]: found nn.Softmax(dim=0), expected dim=-1",
+     lambda: (nn.Sequential(lin(), nn.Softmax(dim=0)), X, Y, MSE, None)),
+    ("model[1]: found nn.Softmax(dim=None), expected dim=-1",
+     lambda: (nn.Sequential(lin(), nn.Softmax()), X, Y, MSE, None)),
+    ("model[2]: found nn.Tanh right after nn.ReLU, expected each activation to follow "
+     "an nn.Linear", lambda: (nn.Sequential(lin(), nn.ReLU(), nn.Tanh()), X, Y, MSE, None)),
+    ("model[0]: found nn.ReLU right after the input",
+     lambda: (nn.Sequential(nn.ReLU(), lin()), X, Y, MSE, None)),
+    ("model: found no nn.Linear", lambda: (nn.Sequential(nn.Identity()), X, Y, MSE, None)),
+    ("loss_fn: found nn.HuberLoss, which backprop has no equivalent for; expected "
+     "nn.CrossEntropyLoss, nn.MSELoss, nn.BCELoss, nn.BCEWithLogitsLoss or bp.torch_loss",
+     lambda: (nn.Sequential(lin()), X, Y, nn.HuberLoss(), None)),
+    ("loss_fn: found nn.NLLLoss, which backprop has no equivalent for",
+     lambda: (nn.Sequential(lin()), X, INDEX, nn.NLLLoss(), None)),
+    ("model[1]: found nn.LogSoftmax(dim=-1), which backprop has no equivalent for",
+     lambda: (nn.Sequential(lin(), nn.LogSoftmax(-1)), X, INDEX, nn.NLLLoss(), None)),
+    ("loss_fn.reduction: found the string 'none', expected 'mean' or 'sum'",
+     lambda: (nn.Sequential(lin()), X, Y, nn.MSELoss(reduction="none"), None)),
+    ("loss_fn.reduction: found 'sum' with 3 outputs, expected 'mean' (or one output): "
+     "backprop's mse with reduction sum adds up each sample's mean over its outputs, "
+     "torch's sum / 3; bp.torch_loss('mse', 'sum') is that",
+     lambda: (nn.Sequential(lin()), X, Y, nn.MSELoss(reduction="sum"), None)),
+    ("loss_fn.reduction: found 'sum' with 3 outputs",
+     lambda: (nn.Sequential(lin(), nn.Sigmoid()), X, Y, nn.BCELoss(reduction="sum"), None)),
+    ("loss_fn.weight: found a Tensor, expected None",
+     lambda: (nn.Sequential(lin()), X, INDEX, nn.CrossEntropyLoss(torch.ones(3)), None)),
+    ("loss_fn.label_smoothing: found 0.1, expected 0.0",
+     lambda: (nn.Sequential(lin()), X, INDEX, nn.CrossEntropyLoss(label_smoothing=0.1), None)),
+    ("loss_fn.ignore_index: found 2, a class the targets use",
+     lambda: (nn.Sequential(lin()), X, INDEX, nn.CrossEntropyLoss(ignore_index=2), None)),
+    ("model[1]: found nn.Softmax(dim=-1) before nn.CrossEntropyLoss, expected the model to "
+     "end in nn.Linear: it takes logits and applies its own softmax",
+     lambda: (nn.Sequential(lin(), nn.Softmax(dim=-1)), X, INDEX, CE, None)),
+    ("model[0]: found nn.Linear before nn.BCELoss, expected the model to end in nn.Sigmoid",
+     lambda: (nn.Sequential(lin()), X, Y, nn.BCELoss(), None)),
+    ("model[1]: found nn.Sigmoid before nn.BCEWithLogitsLoss, expected the model to end "
+     "in nn.Linear", lambda: (nn.Sequential(lin(), nn.Sigmoid()), X, Y, nn.BCEWithLogitsLoss(),
+                              None)),
+    ("loss_fn.pos_weight: found a Tensor, expected None",
+     lambda: (nn.Sequential(lin()), X, Y, nn.BCEWithLogitsLoss(pos_weight=torch.ones(3)),
+              None)),
+    ("optimizer: found torch.optim.NAdam, which backprop has no equivalent for; expected "
+     "torch.optim.SGD, Adagrad, RMSprop, Adam or AdamW",
+     lambda: (m := nn.Sequential(lin()), X, Y, MSE, torch.optim.NAdam(m.parameters()))),
+    ("optimizer.param_groups[1].lr: found 0.5, expected 0.1 as in param_groups[0]",
+     lambda: (m := nn.Sequential(lin()), X, Y, MSE, torch.optim.SGD(
+         [{"params": [m[0].weight]}, {"params": [m[0].bias], "lr": 0.5}], lr=0.1))),
+    ("optimizer: found a parameter that is not the model's",
+     lambda: (nn.Sequential(lin()), X, Y, MSE, sgd(nn.Sequential(lin())))),
+    ("x: found an array of shape (1, 2, 3), expected (N, n) rows of samples",
+     lambda: (nn.Sequential(lin()), X[None], Y, MSE, None)),
+    ("x: found the string 'x', expected a tensor, an array or lists of numbers",
+     lambda: (nn.Sequential(lin()), "x", Y, MSE, None)),
+    ("layers[0].weights (W1): shape (3, 3), expected (3, 2): x has 2 features",
+     lambda: (nn.Sequential(lin()), X[:, :2], Y, MSE, None)),
+]
+
+
+@pytest.mark.parametrize("message, make", UNSUPPORTED, ids=[m[:40] for m, _ in UNSUPPORTED])
+def test_what_has_no_equivalent_is_named(message, make):
+    args = make()
+    for call in (bp.from_torch, bp.compare):
+        with pytest.raises(ProblemError) as info:
+            call(*args)
+        assert str(info.value).startswith("<torch>: "), str(info.value)
+        assert message in str(info.value), str(info.value)
+
+
+def test_a_group_setting_backprop_lacks_is_named():
+    model = nn.Sequential(lin())
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    opt.param_groups[0]["warmup"] = 3
+    with pytest.raises(ProblemError, match="optimizer.warmup: found warmup = 3.0, which "
+                                           "backprop's adam has no equivalent for"):
+        bp.from_torch(model, X, Y, MSE, opt)
+
+
+def test_what_torch_reads_differently_is_read_as_torch_means_it():
+    model = nn.Sequential(lin(), nn.Identity(), nn.Sequential(nn.ReLU(inplace=True)),
+                          lin(), nn.Softmax(dim=1), nn.Identity())
+    lr = torch.tensor(0.01, dtype=torch.float64)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=0.1,
+                           decoupled_weight_decay=True)
+    model[0].bias.requires_grad_(False)
+    p = bp.from_torch(model, X, Y, MSE, opt, title="odd")
+    assert [s.activation for s in p.model.layers] == ["relu", "softmax"]
+    assert p.optimizer == "adamw" and p.given == {"lr": 0.01, "weight_decay": 0.1}
+    assert p.model.layers[0].frozen == {"bias"} and p.title == "odd"
+    assert bp.compare(model, X, Y, MSE, opt)
+
+
+def test_a_fresh_adagrad_has_no_state_and_a_used_one_keeps_it():
+    model = nn.Sequential(lin())
+    opt = torch.optim.Adagrad(model.parameters(), lr=0.1, initial_accumulator_value=0.5)
+    assert bp.from_torch(model, X, Y, MSE, opt).state == {}
+    MSE(model(X), Y).backward()
+    opt.step()
+    assert bp.from_torch(model, X, Y, MSE, opt).state["W1"]["step"] == 1
+
+
+def test_the_bridge_imports_torch_only_when_used():
+    code = ("import sys, backprop_cli as bp, backprop_cli.api\n"
+            "bp.solve(bp.example('classic')); bp.from_torch; bp.compare\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert out.strip() == "False"
