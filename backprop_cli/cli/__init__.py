@@ -2,7 +2,7 @@
 it runs (or when --help lists the commands), so `solve --format json` pays for nothing else.
 
     common   the one error translation, shared options, loading, writing to stdout
-    solve, step, new, check, draw   one module per command
+    solve, step, new, check, draw, graph, grade   one module per command
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import click
 from backprop_cli import __version__
 from backprop_cli.cli import common
 
-COMMANDS = {name: f"backprop_cli.cli.{name}" for name in ("check", "draw", "graph", "new",
-                                                             "solve", "step")}
+COMMANDS = {name: f"backprop_cli.cli.{name}" for name in ("check", "draw", "grade", "graph",
+                                                             "new", "solve", "step")}
 
 
 class LazyGroup(click.Group):

@@ -1,0 +1,11 @@
+"""Marking a person's own answers (`backprop grade`): numpy only, like the rest of the engine.
+
+    graph     the quantities of one model as a dependency graph (Node, Rule, Context)
+    rules     how each kind of quantity is computed from its inputs, any leading dimensions
+    worlds    every quantity recomputed from a person's own answers, with the uncertainty
+              their written precision leaves (finite differences, vectorised over sheets)
+    verdicts  tolerance from written decimals, verdicts, diagnosis, carried slips
+    marking   mark(): the exact solution, the person's world, one world per known slip
+
+The catalogue of slips is engine/slips.py: each slip is a variant of a rule here.
+"""

@@ -1,0 +1,173 @@
+"""mark(): a batch of answer sheets against one problem.
+
+The exact values come from the engine's own solution, computed once. The person's world
+(every quantity from their own answers) judges what is carried; one world per variant of
+each slip, each redoing only what the slip changes, diagnoses what is wrong. Everything is
+vectorised over the sheets: a class of a thousand costs about what one sheet does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.engine import slips as catalogue
+from backprop_cli.engine.grading import verdicts as v
+from backprop_cli.engine.grading.graph import Context, nodes
+from backprop_cli.engine.grading.graph import exact_values as exact_of
+from backprop_cli.engine.grading.rules import DEFAULT
+from backprop_cli.engine.grading.worlds import Answers, evaluate
+from backprop_cli.engine.model import Solution
+
+
+@dataclass(frozen=True)
+class Item:
+    """One answered path: the node it answers and, in the answer's shape, the flat indices
+    of the node's entries it gives."""
+    key: str
+    node: str
+    flat: np.ndarray
+
+
+@dataclass(frozen=True)
+class Marks:
+    verdicts: dict  # key -> (S,) codes into verdicts.VERDICTS
+    exact: dict  # key -> (m,) the exact entries
+    own: dict  # key -> (S, m) what the person's own earlier answers give
+    slips: dict  # key -> [S tuples of slip ids]: the diagnosis, or what a carried one carries
+    sources: dict  # key -> [S tuples of keys]: the wrong answers a carried one follows from
+    values: dict  # node -> (S, *shape): the person's own values (written, else computed)
+    centers: dict  # node -> (S, *shape): what the own values of its inputs give
+    inputs: dict  # node -> the nodes its rule reads
+    nodes: dict  # key -> the node it answers
+
+
+def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
+         transposed: dict | None = None, rtol=None, atol=None) -> Marks:
+    """given[key]: (S, m) the numbers written (nan: blank); decimals[key]: (S, m) their
+    decimals; transposed[key]: (S,) true where a matrix was written transposed (its
+    numbers are given the right way round)."""
+    graph = nodes(ctx)
+    sheets = next(iter(given.values())).shape[0] if given else 1
+    exact = exact_of(ctx, solution, graph)
+    half = {it.key: v.half_units(given[it.key], decimals[it.key], rtol, atol) for it in items}
+    answers = _answers(graph, items, given, half, sheets)
+    sinks = {"loss'": _sheets_giving(items, given, "loss'")}
+    world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
+    verdicts, own = {}, {}
+    for it in items:
+        verdicts[it.key], own[it.key] = v.judge(it, given[it.key], half[it.key], exact,
+                                                world, sheets)
+    found = _diagnose(ctx, graph, items, given, half, verdicts, world, answers)
+    _transposed(items, transposed or {}, verdicts, found)
+    inputs = {n.name: DEFAULT[n.kind](ctx, n).inputs for n in graph}
+    children: dict = {}
+    for n in graph:
+        for i in inputs[n.name]:
+            children.setdefault(i, []).append(n.name)
+    items_of: dict = {}
+    for it in items:
+        items_of.setdefault(it.node, []).append(it.key)
+    full = {name: np.reshape(m, (sheets, -1)).all(axis=1).tolist()
+            for name, m in answers.mask.items()}
+    full = {n.name: full.get(n.name, [False] * sheets) for n in graph}
+    codes = {k: c.tolist() for k, c in verdicts.items()}  # lists: read per sheet below
+    given_at = {n: np.any([verdicts[k] != v.MISSING for k in keys], axis=0).tolist()
+                for n, keys in items_of.items()}
+    carried = np.any([c == v.CARRIED for c in verdicts.values()], axis=0).tolist()
+    slips = {it.key: [()] * sheets for it in items}
+    sources = {it.key: [()] * sheets for it in items}
+    order = {name: i for i, name in enumerate(catalogue.SLIPS)}
+    for s in np.flatnonzero(np.any([c == v.WRONG for c in verdicts.values()], axis=0)):
+        answered = {n for n, at in given_at.items() if at[s]}
+        for key, (ids, keys) in v.explain_sheet(s, graph, inputs, children, items_of, codes,
+                                                found, full, answered, carried[s]).items():
+            slips[key][s] = tuple(sorted(set(ids), key=order.get))
+            sources[key][s] = tuple(k for k in given if k in keys)
+    exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
+    return Marks(verdicts, exact_entries, own, slips, sources, world.own, world.center, inputs,
+                 {it.key: it.node for it in items})
+
+
+def _answers(graph, items, given, half, sheets) -> Answers:
+    shapes = {n.name: n.shape for n in graph}
+    mask, value, unc = {}, {}, {}
+    for it in items:
+        if it.node not in mask:
+            size = int(np.prod(shapes[it.node]))
+            mask[it.node] = np.zeros((sheets, size), dtype=bool)
+            value[it.node] = np.zeros((sheets, size))
+            unc[it.node] = np.zeros((sheets, size))
+        flat, g = it.flat.ravel(), given[it.key]
+        written = ~np.isnan(g)
+        mask[it.node][:, flat] = written
+        value[it.node][:, flat] = np.where(written, g, 0.0)
+        unc[it.node][:, flat] = np.where(written, half[it.key], 0.0)
+    shaped = {name: (sheets,) + shapes[name] for name in mask}
+    return Answers(sheets, *({k: a.reshape(shaped[k]) for k, a in t.items()}
+                             for t in (mask, value, unc)))
+
+
+def _diagnose(ctx, graph, items, given, half, verdicts, base, answers) -> dict:
+    """{key: [S tuples of slip ids]} for the wrong answers: the slips whose world gives
+    them back. Each world is computed for the sheets with a wrong answer it could explain."""
+    found = {it.key: [()] * answers.sheets for it in items}
+    wrong = {it.key: verdicts[it.key] == v.WRONG for it in items}
+    wrong = [it for it in items if wrong[it.key].any()]
+    for slip in catalogue.SLIPS.values():
+        for variant in slip.variants(ctx):
+            rules = {n.name: _rule(ctx, variant, n) for n in graph}
+            reach = _downstream(graph, rules)
+            mine = [it for it in wrong if it.node in reach]
+            rows = np.flatnonzero(np.any([verdicts[it.key] == v.WRONG for it in mine], axis=0)) \
+                if mine else ()
+            if not len(rows):
+                continue
+            after = [verdicts[it.key][rows] == v.WRONG for it in mine if it.node == "loss'"]
+            sinks = {"loss'": np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)}
+            world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
+                             rows, sinks)  # the loss after the update only where it is wrong
+            for it in mine:
+                hit = v.matches(it, given[it.key][rows], half[it.key][rows], world, len(rows))
+                for s in rows[hit & (verdicts[it.key][rows] == v.WRONG)]:
+                    found[it.key][s] += (slip.id,) if slip.id not in found[it.key][s] else ()
+    return found
+
+
+def _sheets_giving(items, given: dict, node: str):
+    """The sheets that give some of a node's entries."""
+    keys = [it.key for it in items if it.node == node]
+    if not keys:
+        return np.arange(0)
+    return np.flatnonzero(np.any([~np.isnan(given[k]).all(axis=1) for k in keys], axis=0))
+
+
+def _rule(ctx, variant, node):
+    """(the variant's rule for a node, True), or (the default rule, False)."""
+    factory = variant.rules.get(node.kind)
+    rule = factory(ctx, node) if factory is not None else None
+    return (DEFAULT[node.kind](ctx, node), False) if rule is None else (rule, True)
+
+
+def _downstream(graph, rules: dict) -> set:
+    """The nodes a world's slipped rules change, directly or through their inputs."""
+    reach = set()
+    for node in graph:
+        rule, slipped = rules[node.name]
+        if slipped or not reach.isdisjoint(rule.inputs):
+            reach.add(node.name)
+    return reach
+
+
+def _transposed(items, transposed, verdicts, found) -> None:
+    """A matrix written the wrong way round is wrong; its slip is transposed-gradient when
+    its numbers, turned back, are right (or carried)."""
+    for it in items:
+        flags = transposed.get(it.key)
+        if flags is None:
+            continue
+        for s in np.flatnonzero(flags):
+            right = verdicts[it.key][s] in (v.CORRECT, v.CARRIED)
+            verdicts[it.key][s] = v.WRONG
+            found[it.key][s] = ("transposed-gradient",) if right else ()

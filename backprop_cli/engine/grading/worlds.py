@@ -1,0 +1,162 @@
+"""A world: every quantity recomputed from a person's own answers, for many sheets at once.
+
+Quantities are taken in graph order. Each is computed by its rule from the own values of
+its inputs (their written numbers where they wrote them, else what the world computed for
+them): that is its `center`, the value their own earlier numbers give. Two uncertainties
+ride along, as first-order sums of |∂value/∂input| found by finite differences:
+
+    slack   from the precision of the inputs: each written number is known to half a
+            unit of its last decimal, each unwritten one to its own slack;
+    hidden  per unit of rounding at each step the person did not write down (an unwritten
+            intermediate, or the forward pass after the update): a person who writes k
+            decimals rounds there too, so a check multiplies it by their half-unit.
+
+Every array has the sheets first: (S, *shape). A rule sees one more leading axis, the
+perturbations (centre first), so one call per quantity serves every sheet and every
+finite difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EPS = 1e-6  # relative finite-difference step where an input carries no uncertainty
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the sheets wrote, per node: mask (S, *shape) true where written, the values and
+    their half-units there."""
+    sheets: int
+    mask: dict
+    value: dict
+    half: dict
+
+    def take(self, rows) -> Answers:
+        """The answers of some sheets only."""
+        return Answers(len(rows), *({k: a[rows] for k, a in t.items()}
+                                    for t in (self.mask, self.value, self.half)))
+
+
+@dataclass
+class World:
+    center: dict = field(default_factory=dict)
+    slack: dict = field(default_factory=dict)
+    hidden: dict = field(default_factory=dict)
+    own: dict = field(default_factory=dict)  # passed downstream: written, else center
+    unc: dict = field(default_factory=dict)  # its uncertainty: half-unit, else slack
+    weight: dict = field(default_factory=dict)  # hidden steps behind it: 0 where written
+    base: World | None = None  # the world this one differs from, for what it did not redo
+    rows: object = None  # the base's sheets this one holds (None: all)
+
+    def get(self, part: str, name: str):
+        table = getattr(self, part)
+        if name in table:
+            return table[name]
+        value = getattr(self.base, part)[name]
+        return value if self.rows is None else value[self.rows]
+
+
+def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
+             rows=None, sinks: dict | None = None) -> World:
+    """rule_for(node) -> (Rule, slipped). With a base world, only the quantities a slipped
+    rule changes, and those downstream of them, are computed again; `rows` are the base's
+    sheets that `answers` holds. sinks: {node: the sheets that need it}, for quantities no
+    other one reads (the loss after the update): computed for those sheets only, nan
+    elsewhere."""
+    world, redone = World(base=base, rows=rows), set()
+    with np.errstate(all="ignore"):  # a person's numbers may take a log of 0: not an error
+        for node in graph:
+            rule, slipped = rule_for(node)
+            if base is not None and not slipped and redone.isdisjoint(rule.inputs):
+                continue
+            ins = [(world.get("own", i), world.get("unc", i), world.get("weight", i))
+                   for i in rule.inputs]
+            if sinks is not None and node.name in sinks:
+                c, s, h = _some(rule, ins, sinks[node.name], answers.sheets, node.shape)
+            else:
+                c, s, h = propagate(rule, ins, answers.sheets, node.shape)
+            _keep(world, node.name, answers, c, s, h)
+            if node.name not in answers.mask or not answers.mask[node.name].all():
+                redone.add(node.name)
+    return world
+
+
+def _keep(world: World, name: str, answers: Answers, c, s, h) -> None:
+    world.center[name], world.slack[name], world.hidden[name] = c, s, h
+    mask = answers.mask.get(name)
+    if mask is None:
+        world.own[name], world.unc[name], world.weight[name] = c, s, h + 1.0
+    else:
+        world.own[name] = np.where(mask, answers.value[name], c)
+        world.unc[name] = np.where(mask, answers.half[name], s)
+        world.weight[name] = np.where(mask, 0.0, h + 1.0)
+
+
+def _some(rule, ins, rows, sheets: int, shape: tuple):
+    """propagate() for some sheets only; nan for the others."""
+    out = [np.full((sheets,) + shape, np.nan) for _ in range(3)]
+    if len(rows):
+        part = propagate(rule, [tuple(np.asarray(a)[rows] for a in i) for i in ins],
+                         len(rows), shape)
+        for whole, some in zip(out, part):
+            whole[rows] = some
+    return tuple(out)
+
+
+def propagate(rule, ins, sheets: int, shape: tuple):
+    """(center, slack, hidden) of a rule at inputs [(own, unc, weight), ...]."""
+    if not ins:
+        value = np.broadcast_to(rule.f(), (sheets,) + shape)
+        zero = np.zeros((sheets,) + shape)
+        return value, zero, zero
+    if rule.elementwise and all(np.shape(own)[1:] == shape for own, _, _ in ins):
+        return _elementwise(rule, ins, sheets, shape)
+    sizes = [own[0].size for own, _, _ in ins]
+    count = sum(sizes)
+    stacked, steps, start = [], [], 1
+    for (own, unc, _), size in zip(ins, sizes):
+        x = np.repeat(np.asarray(own)[:, None], count + 1, axis=1)
+        flat = x.reshape(sheets, count + 1, size)
+        step = np.where(unc > 0, unc, EPS * np.maximum(1.0, np.abs(own))).reshape(sheets, size)
+        entries = np.arange(size)
+        flat[:, start + entries, entries] += step
+        stacked.append(x)
+        steps.append(step)
+        start += size
+    out = np.broadcast_to(rule.f(*stacked), (sheets, count + 1) + shape)
+    center = out[:, 0]
+    moved = np.abs(out[:, 1:] - center[:, None]).reshape(sheets, count, -1)
+    slope = moved / np.concatenate(steps, axis=1)[..., None]
+    slack = _weighted(slope, [unc for _, unc, _ in ins], sheets)
+    hidden = _weighted(slope, [weight for _, _, weight in ins], sheets)
+    return center, slack.reshape(center.shape), hidden.reshape(center.shape)
+
+
+def _elementwise(rule, ins, sheets: int, shape: tuple):
+    """propagate() for a rule whose every entry reads only the same entry of each input: one
+    perturbation per input, of all its entries at once."""
+    count = len(ins)
+    stacked, steps = [], []
+    for i, (own, unc, _) in enumerate(ins):
+        x = np.repeat(np.asarray(own)[:, None], count + 1, axis=1)
+        step = np.where(unc > 0, unc, EPS * np.maximum(1.0, np.abs(own)))
+        x[:, 1 + i] += step
+        stacked.append(x)
+        steps.append(step)
+    out = np.broadcast_to(rule.f(*stacked), (sheets, count + 1) + shape)
+    center = out[:, 0]
+    slack, hidden = np.zeros(center.shape), np.zeros(center.shape)
+    for i, (_, unc, weight) in enumerate(ins):
+        slope = np.abs(out[:, 1 + i] - center) / steps[i]
+        slack += np.where(unc > 0, slope * unc, 0.0)
+        hidden += np.where(weight > 0, slope * weight, 0.0)
+    return center, slack, hidden
+
+
+def _weighted(slope, weights, sheets: int):
+    """Σ_p |∂value/∂input_p| w_p, where a zero weight counts nothing (not even a nan slope)."""
+    w = np.concatenate([np.reshape(v, (sheets, -1)) for v in weights], axis=1)[..., None]
+    return np.where(w > 0, slope * w, 0.0).sum(axis=1)

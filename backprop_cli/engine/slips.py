@@ -1,0 +1,260 @@
+"""The catalogue of slips `backprop grade` recognises, by their fixed ids.
+
+A slip is one or more variants of the rules in engine/grading/rules.py: for each kind of
+quantity it changes, a factory (ctx, node) -> Rule, or None where the slip cannot be made
+(a square matrix is needed to swap W and Wᵀ). Marking recomputes every quantity under each
+variant from the person's own answers; a wrong answer that a variant gives back names the
+slip. To add one: write its factory here, beside the rule it breaks, and add an entry to
+SLIPS (its id is part of the interface; its text is shown to the person).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.grading.graph import Context, Node, Rule
+from backprop_cli.engine.grading.rules import (
+    DEFAULT,
+    constant,
+    fused_gradient,
+    step,
+    swap,
+)
+
+Factory = Callable[[Context, Node], "Rule | None"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    rules: dict  # node kind -> Factory
+
+
+@dataclass(frozen=True)
+class Slip:
+    id: str
+    text: str
+    variants: Callable[[Context], list]  # ctx -> [Variant]; [] for arithmetic
+
+
+def _spec(ctx: Context, l: int):
+    return ctx.model.layers[l - 1]
+
+
+def _trainable(ctx: Context, name: str) -> bool:
+    return name in ctx.model.trainable_names()
+
+
+def _square(W) -> bool:
+    return W.shape[0] == W.shape[1]
+
+
+def _changed(transform) -> Factory:
+    """The default rule of a node, its result transformed."""
+    def factory(ctx, node):
+        rule = DEFAULT[node.kind](ctx, node)
+        return Rule(rule.inputs, lambda *v: transform(rule.f(*v)),
+                    rule.elementwise and transform is not swap)
+    return factory
+
+
+# ------------------------------------------------ ∂L/∂h_{l-1} = ∂L/∂a_l W_l (kind dh)
+
+
+def updated_weights(ctx, node):
+    """∂L/∂h_{l-1} through W_l after its update."""
+    l = node.layer + 1
+    if not _trainable(ctx, f"W{l}"):
+        return None
+    return Rule((f"da{l}", f"W{l}'"), lambda da, W: da @ W)
+
+
+def transposed_weights(ctx, node):
+    """∂L/∂h_{l-1} = ∂L/∂a_l Wᵀ: W and Wᵀ swapped (needs a square W_l)."""
+    W = ctx.params[f"W{node.layer + 1}"]
+    return Rule((f"da{node.layer + 1}",), lambda da: da @ W.T) if _square(W) else None
+
+
+def own_output_only(ctx, node):
+    """Each h_j through output j alone: ∂L/∂a_j W_jj (needs a square W_l)."""
+    W = ctx.params[f"W{node.layer + 1}"]
+    return Rule((f"da{node.layer + 1}",), lambda da: da * np.diagonal(W), True) \
+        if _square(W) else None
+
+
+def transposed_gradient(ctx, node):
+    """∂L/∂W_l = h δᵀ: the gradient written transposed (needs a square W_l)."""
+    if not _square(ctx.params[f"W{node.layer}"]):
+        return None
+    return _changed(swap)(ctx, node)
+
+
+def through_output(k: int) -> Factory:
+    """Every h through output k alone: ∂L/∂a_k W_k (when the layer has outputs besides k)."""
+    def factory(ctx, node):
+        W = ctx.params[f"W{node.layer + 1}"]
+        if W.shape[0] < 2 or k >= W.shape[0]:
+            return None
+        return Rule((f"da{node.layer + 1}",), lambda da: da[..., k:k + 1] * W[k])
+    return factory
+
+
+# ---------------------------------------- ∂L/∂a_l = ∂L/∂h_l ⊙ f'(a_l) (kinds da, da_out)
+
+
+def derivative_at_h(ctx, node):
+    """f' evaluated at h instead of a."""
+    l, spec = node.layer, _spec(ctx, node.layer)
+    if spec.activation in ("identity", "relu", "leaky_relu"):  # f'(h) is f'(a) there
+        return None
+    act = ACTIVATIONS[spec.activation]
+    return Rule((f"dh{l}", f"h{l}"), lambda dh, h: act.backward(
+        h, act.forward(h, spec.param)[0], None, dh, spec.param), spec.activation != "softmax")
+
+
+def derivative_as_h(ctx, node):
+    """h in place of f': ∂L/∂h ⊙ h."""
+    l = node.layer
+    return Rule((f"dh{l}", f"h{l}"), lambda dh, h: dh * h, True)
+
+
+def derivative_missing(ctx, node):
+    """f' left out: ∂L/∂a = ∂L/∂h."""
+    if _spec(ctx, node.layer).activation == "identity":
+        return None
+    return Rule((f"dh{node.layer}",), lambda dh: dh + 0.0, True)
+
+
+def softmax_diagonal(ctx, node):
+    """softmax's Jacobian as its diagonal: ∂L/∂h ⊙ s(1 - s) (also after -y/ŷ with CE)."""
+    l = node.layer
+    if _spec(ctx, l).activation != "softmax":
+        return None
+    return Rule((f"dh{l}", f"h{l}"), lambda dh, h: dh * (h * (1.0 - h)), True)
+
+
+def derivative_extra(ctx, node):
+    """(ŷ - y) ⊙ ŷ(1 - ŷ): σ' applied after the fused gradient, where it cancels."""
+    return Rule((f"h{node.layer}",), lambda h: fused_gradient(ctx, h) * (h * (1.0 - h)),
+                True)
+
+
+def jacobian_extra(ctx, node):
+    """softmax's full Jacobian applied to the fused gradient (ŷ - y)."""
+    if _spec(ctx, node.layer).activation != "softmax":
+        return None
+    back = ACTIVATIONS["softmax"].backward
+    return Rule((f"h{node.layer}",), lambda h: back(h, h, None, fused_gradient(ctx, h), None))
+
+
+# ------------------------------------------------------------------ the update (new)
+
+
+def update_added(ctx, node):
+    """p + (p - p_new): the step added instead of subtracted."""
+    if not _trainable(ctx, node.param):
+        return None
+    p = ctx.params[node.param]
+    return Rule((f"d{node.param}",), lambda g: 2.0 * p - step(ctx, node.param, g)[0],
+                True)
+
+
+def bias_kept(ctx, node):
+    """b' = b: the biases not updated."""
+    if not node.param.startswith("b") or not _trainable(ctx, node.param):
+        return None
+    return constant(ctx.params[node.param])
+
+
+def learning_rate(power: int) -> Factory:
+    """The update with η^power for η: 0 leaves it out, 2 applies it twice."""
+    def factory(ctx, node):
+        lr = ctx.hyper["lr"]
+        if not _trainable(ctx, node.param) or lr ** power == lr:
+            return None
+        hyper = {**ctx.hyper, "lr": lr ** power}
+        return Rule((f"d{node.param}",), lambda g: step(ctx, node.param, g, hyper)[0],
+                    True)
+    return factory
+
+
+# ------------------------------------------------------------------ the catalogue
+
+_OUTPUT = ("loss", "dh_out", "da_out", "loss_after")  # the loss and its first gradient
+
+
+def _scaled(factor: float) -> dict:
+    return {kind: _changed(lambda v, f=factor: v * f) for kind in _OUTPUT}
+
+
+def _factor_2(ctx):
+    return [Variant("x2", _scaled(2.0)), Variant("x1/2", _scaled(0.5))]
+
+
+def _mean_vs_sum(ctx):
+    """Over samples the other way (N > 1), or over outputs (K > 1): mse and bce take a mean
+    over outputs, cross-entropy and ½Σ a sum."""
+    n, k = ctx.x.shape[0], ctx.y.shape[1]
+    out = []
+    if n > 1:
+        out.append(Variant("samples", _scaled(n if ctx.model.reduction == "mean" else 1 / n)))
+    if k > 1:
+        mean = ctx.model.loss in ("mse", "bce")
+        out.append(Variant("outputs", _scaled(k if mean else 1 / k)))
+    return out
+
+
+def _sign(ctx):
+    flip = _changed(lambda v: -v)
+    return [Variant("gradient", {"dh_out": flip, "da_out": flip}),
+            Variant("parameters", {"dW": flip, "db": flip}),
+            Variant("update", {"new": update_added})]
+
+
+def _no_fan_out(ctx):
+    widest = max(ctx.units(l) for l in range(2, ctx.depth + 1)) if ctx.depth > 1 else 0
+    return [Variant("diagonal", {"dh": own_output_only})] + \
+        [Variant(f"output {k}", {"dh": through_output(k)}) for k in range(widest)]
+
+
+def _one(kind: str, factory: Factory):
+    return lambda ctx: [Variant("", {kind: factory})]
+
+
+SLIPS: dict[str, Slip] = {s.id: s for s in [
+    Slip("updated-weights", "∂L/∂h_{l−1} computed with the already-updated W_l",
+         _one("dh", updated_weights)),
+    Slip("derivative-at-h", "f′ evaluated at h instead of a (σ(h)(1−σ(h)) for sigmoid)",
+         _one("da", derivative_at_h)),
+    Slip("derivative-as-h", "h used in place of f′ (h instead of h(1−h))",
+         _one("da", derivative_as_h)),
+    Slip("derivative-missing", "the activation's derivative left out at a layer",
+         _one("da", derivative_missing)),
+    Slip("derivative-extra",
+         "f′ applied where it cancels (σ′ with softmax/sigmoid + cross-entropy)",
+         lambda ctx: [Variant("diagonal", {"da_out": derivative_extra}),
+                      Variant("jacobian", {"da_out": jacobian_extra})]),
+    Slip("factor-2", "a missing ½ or an extra 2: gradients ×2 or ×½", _factor_2),
+    Slip("mean-vs-sum", "reduced over samples or outputs the other way (×N, ×1/N, ×K)",
+         _mean_vs_sum),
+    Slip("sign", "the gradient's sign flipped, or the update added instead of subtracted",
+         _sign),
+    Slip("transposed-weights", "Wᵀ and W swapped in backpropagation to the previous layer",
+         _one("dh", transposed_weights)),
+    Slip("transposed-gradient", "∂L/∂W written transposed (h δᵀ)",
+         _one("dW", transposed_gradient)),
+    Slip("no-fan-out-sum", "each h backpropagated through one output only, not summed",
+         _no_fan_out),
+    Slip("softmax-diagonal", "softmax's Jacobian reduced to its diagonal s(1−s)",
+         lambda ctx: [Variant("", {"da": softmax_diagonal, "da_out": softmax_diagonal})]),
+    Slip("bias-not-updated", "biases left unchanged by the update", _one("new", bias_kept)),
+    Slip("learning-rate", "the update without η, or with η twice",
+         lambda ctx: [Variant("without", {"new": learning_rate(0)}),
+                      Variant("twice", {"new": learning_rate(2)})]),
+    Slip("arithmetic", "none of the above: wrong, yet everything after it is consistent "
+                       "with it", lambda ctx: []),
+]}

@@ -1,0 +1,86 @@
+"""The feedback a student reads (`grade --format markdown`): the score, a table of their
+answers, then for each wrong one what they wrote, the right value, the slip, and the right
+formula with their own numbers. Markdown with $…$ maths, as the worked solutions write it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop_cli.engine.slips import SLIPS
+from backprop_cli.output.grade_formulas import formula
+from backprop_cli.output.grade_report import number
+from backprop_cli.output.grade_tables import written
+
+QUANTITY = {"forward": "the forward pass", "sums": "a sum", "gradients": "a gradient",
+            "update": "the update", "loss": "the loss"}
+
+
+def feedback(problem, results: list, marks, graph: dict, decimals: int) -> str:
+    """Every student's feedback, one after another (a rule between them)."""
+    return "\n---\n\n".join(_student(problem, g, s, marks, graph, decimals)
+                            for s, g in enumerate(results))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", "<br>")
+
+
+def _finest(decimals) -> int:
+    if isinstance(decimals, list):
+        return max((_finest(d) for d in decimals), default=0)
+    return 0 if decimals is None else int(decimals)
+
+
+def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
+    title = problem.title or problem.source
+    lines = [f"# Feedback: {g.student}", "",
+             f"*{title}* — answers from `{g.source}`: score **{number(g.score)} of "
+             f"{number(g.max_score)}**.", "",
+             "| answer | yours | right | verdict |", "|---|---|---|---|"]
+    for r in g.rows:
+        shown = min(17, max(decimals, _finest(r.decimals) + 1))
+        yours = "" if r.given is None else written(r.given, r.decimals)
+        lines.append(f"| `{r.path}` | {_cell(yours)} | {_cell(written(r.expected, shown))} "
+                     f"| {_verdict(r)} |")
+    wrong = [r for r in g.rows if r.verdict == "wrong"]
+    carried = [r for r in g.rows if r.verdict == "carried"]
+    lines.append("")
+    if not wrong:
+        lines.append("Every answer you gave is right" + (", or right for your own earlier "
+                                                         "numbers." if carried else "."))
+    if carried:
+        lines += ["", "*Carried* answers are right for the numbers you used: the mistake "
+                      "they follow is marked once, where it was made."]
+    for r in wrong:
+        lines += ["", *_wrong(problem, r, s, marks, graph, decimals)]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(r) -> str:
+    if r.verdict == "carried" and r.sources:
+        return f"carried (from `{'`, `'.join(r.sources)}`)"
+    if r.verdict == "wrong":
+        return "**wrong**" + (f" ({', '.join(r.slips)})" if r.slips else "")
+    return r.verdict
+
+
+def _wrong(problem, r, s: int, marks, graph: dict, decimals: int) -> list:
+    shown = min(17, max(decimals, _finest(r.decimals) + 1))
+    node = graph[marks.nodes[r.path]]
+    out = [f"## `{r.path}`: wrong", "",
+           f"You wrote {written(r.given, r.decimals)}; the right value is "
+           f"{written(r.expected, shown)}.".replace("\n", "; "), ""]
+    for slip in r.slips:
+        if slip == "arithmetic":
+            out += ["**The slip:** an arithmetic slip — the rule is right (the answers that "
+                    "use this one are consistent with it), the numbers are not.", ""]
+        else:
+            out += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
+    if not r.slips:
+        out += ["**The slip:** none of the known ones; check the rule below.", ""]
+    values = {name: marks.values[name][s] for name in marks.inputs[node.name]}
+    result = np.asarray(marks.centers[node.name][s])
+    out += ["**The right formula, with your numbers:**", "",
+            "$$" + formula(problem, node, values, result, shown) + "$$"]
+    return out

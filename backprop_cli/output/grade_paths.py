@@ -1,0 +1,162 @@
+"""Answer sheets in the marking graph's terms: each path of solve's document as the node it
+answers and, in the document's layout (rank of x, the file's weight layout), the flat
+indices of the node's entries it gives. Paths are checked as --get checks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.engine.grading.marking import Item
+from backprop_cli.errors import PathError, ProblemError, UsageError
+from backprop_cli.output.report import get
+
+PER_SAMPLE = ("a", "h", "dh_out", "da_out", "da", "dh")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Every sheet's rows together: S rows, one item per path any of them gives."""
+    items: tuple  # of Item
+    given: dict  # key -> (S, m) the numbers written, nan where blank or not asked
+    decimals: dict  # key -> (S, m)
+    transposed: dict  # key -> (S,) a matrix written the wrong way round
+    asked: dict  # key -> (S,) the row's sheet lists it, or --expect or the scheme does
+    students: tuple  # (S,)
+    sources: tuple  # (S,) the file each row comes from
+
+
+def target(problem, doc: dict, graph: dict, path: str) -> np.ndarray | tuple:
+    """(node, flat indices in the answer's shape) of a path, or PathError naming what is
+    there (without --get's prefix: the caller says where the path was written)."""
+    try:
+        value = get(doc, path)
+    except PathError as e:
+        raise PathError(str(e).split(": ", 1)[1]) from None
+    keys = path.split(".")
+    node, used = _node_of(keys)
+    if isinstance(value, dict):
+        raise PathError(f"{path} is a section, expected a path to numbers in it: one of "
+                        + ", ".join(f"{path}.{k}" for k in value))
+    if node not in graph or isinstance(value, (str, bool)):
+        raise PathError(f"{path} is {value!r}, not a number to mark")
+    grid = _grid(problem, graph[node])
+    for key in keys[used:]:
+        grid = grid[int(key)]
+    return node, np.asarray(grid)
+
+
+def _node_of(keys: list) -> tuple:
+    top, rest = keys[0], keys[1:] + ["", "", ""]
+    if top in ("forward", "sums", "gradients"):
+        return {"forward": "", "sums": "sum:", "gradients": "d"}[top] + rest[0], 2
+    if top in ("parameters", "trainable"):
+        return f"const:{top}", 1
+    if top == "update":
+        return {"loss": ("loss'", 2), "parameters": (rest[1] + "'", 3),
+                "state": (f"state:{rest[1]}:{rest[2]}", 4),
+                "optimizer": (f"const:{rest[1]}", 3)}.get(rest[0], ("", 2))
+    return top, 1
+
+
+def _grid(problem, node) -> np.ndarray:
+    grid = np.arange(int(np.prod(node.shape))).reshape(node.shape)
+    if node.kind in PER_SAMPLE and not problem.batched:
+        return grid[0]
+    if grid.ndim == 2 and problem.layout == "in_out":  # weight-shaped: the file's layout
+        return grid.T
+    return grid
+
+
+def shape_words(shape: tuple) -> str:
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a list of {shape[0]} number{'s' if shape[0] != 1 else ''}"
+    return f"{shape[0]} rows of {shape[1]}" if len(shape) == 2 else f"shape {shape}"
+
+
+def _fitted(sheet, key, place, node, grid):
+    """(values (S, m), decimals (S, m), transposed (S,)) of one path of a sheet."""
+    values, written = sheet.values[key], sheet.decimals[key]
+    rows, shape = values.shape[0], values.shape[1:]
+    flipped = np.zeros(rows, dtype=bool)
+    if shape == () and np.isnan(values).all():  # a bare null: the whole answer blank
+        values = np.full((rows,) + grid.shape, np.nan)
+        written = np.zeros(values.shape, dtype=np.int64)
+    elif shape != grid.shape:
+        if not (len(shape) == 2 and shape == grid.shape[::-1] and node.startswith("dW")):
+            raise ProblemError(sheet.source, place, f"found {shape_words(shape)}, expected "
+                                                    f"{shape_words(grid.shape)}")
+        values, written = np.swapaxes(values, 1, 2), np.swapaxes(written, 1, 2)
+        flipped[:] = True  # ∂L/∂W written h δᵀ: marked wrong, its numbers still carried
+    return values.reshape(rows, -1), written.reshape(rows, -1), flipped
+
+
+def _place(sheet, key) -> str:
+    return f"column {key}" if sheet.table else f"answers.{key}"
+
+
+def _resolve(problem, doc, graph, key, source, place, targets):
+    if key not in targets:
+        try:
+            targets[key] = target(problem, doc, graph, key)
+        except PathError as e:
+            if source is None:
+                raise UsageError(f"--expect {key}: {e}") from None
+            raise ProblemError(source, place, str(e)) from None
+    return targets[key]
+
+
+def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None) -> Batch:
+    """Every row of every sheet, each asked its own paths and those --expect (or a
+    scheme's points) list that it does not already answer in part."""
+    targets, rows = {}, []
+    for sheet in sheets:
+        fitted, covered = {}, {}
+        for key in sheet.values:
+            place = _place(sheet, key)
+            node, grid = _resolve(problem, doc, graph, key, sheet.source, place, targets)
+            seen = covered.setdefault(node, {})
+            clash = next((k for k, flat in seen.items() if np.intersect1d(flat, grid).size),
+                         None)
+            if clash is not None:
+                raise ProblemError(sheet.source, place, f"gives entries {clash} gives too, "
+                                                        "expected each number once")
+            seen[key] = grid.ravel()
+            fitted[key] = _fitted(sheet, key, place, node, grid)
+        rows.append((sheet, fitted, covered))
+    extra = [(k, None, None) for k in expect]
+    if scheme is not None:
+        extra += [(k, scheme.source, f"points.{k}") for k in scheme.points]
+    for key, source, place in extra:
+        _resolve(problem, doc, graph, key, source, place, targets)
+    return _assemble(targets, rows, [k for k, _, _ in extra])
+
+
+def _assemble(targets: dict, rows: list, extra: list) -> Batch:
+    total = sum(len(sheet.students) for sheet, _, _ in rows)
+    given = {k: np.full((total, grid.size), np.nan) for k, (_, grid) in targets.items()}
+    written = {k: np.zeros((total, grid.size), dtype=np.int64) for k, (_, grid) in
+               targets.items()}
+    flipped = {k: np.zeros(total, dtype=bool) for k in targets}
+    asked = {k: np.zeros(total, dtype=bool) for k in targets}
+    start, students, sources = 0, [], []
+    for sheet, fitted, covered in rows:
+        rows_here = slice(start, start + len(sheet.students))
+        for key, (values, decimals, flip) in fitted.items():
+            given[key][rows_here], written[key][rows_here] = values, decimals
+            flipped[key][rows_here], asked[key][rows_here] = flip, True
+        for key in extra:
+            node, grid = targets[key]
+            if not any(np.intersect1d(flat, grid).size for flat in
+                       covered.get(node, {}).values()):
+                asked[key][rows_here] = True
+        students += sheet.students
+        sources += [sheet.source] * len(sheet.students)
+        start += len(sheet.students)
+    items = tuple(Item(k, node, grid) for k, (node, grid) in targets.items())
+    return Batch(items, given, written, {k: f for k, f in flipped.items() if f.any()}, asked,
+                 tuple(students), tuple(sources))

@@ -1,0 +1,260 @@
+"""The results of `backprop grade`: one record per student (a row per path, the score), and
+the documents built from them: JSON, CSV, Gradescope's results.json, the class summary,
+and the blank answer sheet that `solve --format sheet` writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
+from backprop_cli.engine.slips import SLIPS
+from backprop_cli.errors import PathError, UsageError
+from backprop_cli.output.report import get
+
+PASSED = ("correct", "carried")
+
+
+class Row(NamedTuple):  # a tuple: a class of 1,000 has a hundred thousand of them
+    path: str
+    given: object  # as written: a number or nested lists; None when blank
+    decimals: object  # the decimals of each number written, nested like given
+    expected: object  # solve's value
+    own: object  # what the person's own earlier numbers give (carried and wrong)
+    verdict: str
+    slips: tuple
+    sources: tuple  # the wrong answers a carried one follows from
+    points: float
+    max_points: float
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Every row of every sheet, by path: what each student's rows are read from."""
+    batch: object
+    marks: object
+    expected: dict  # key -> solve's value
+    shapes: dict  # key -> the answer's shape
+
+    def rows(self, s: int, weights: dict) -> tuple:
+        batch, marks = self.batch, self.marks
+        out = []
+        for k in weights:
+            code = int(marks.verdicts[k][s])
+            values, decimals = batch.given[k][s], batch.decimals[k][s]
+            blank = bool(np.isnan(values[0]))
+            own = marks.own[k][s].reshape(self.shapes[k]).tolist() \
+                if code in (CARRIED, WRONG) else None
+            out.append(Row(k, None if blank else _as_written(values, decimals, self.shapes[k]),
+                           None if blank else decimals.reshape(self.shapes[k]).tolist(),
+                           self.expected[k], own, VERDICTS[code], marks.slips[k][s],
+                           marks.sources[k][s], weights[k] if code <= CARRIED else 0.0,
+                           weights[k]))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Graded:
+    student: str
+    source: str
+    score: float
+    max_score: float
+    slips: tuple  # every slip of its wrong answers, in the catalogue's order
+    weights: dict  # key -> points, for the paths it was asked, in order
+    marked: Marked
+    index: int  # its row in marked
+
+    @property
+    def rows(self) -> tuple:
+        """A row per path: built when asked for (a class's CSV never needs them)."""
+        return self.marked.rows(self.index, self.weights)
+
+
+def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
+    shapes = {it.key: it.flat.shape for it in batch.items}
+    keys = list(shapes)
+    marked = Marked(batch, marks, {k: get(doc, k) for k in keys}, shapes)
+    asked = np.array([batch.asked[k] for k in keys]).T  # (S, K)
+    passed = np.array([marks.verdicts[k] <= CARRIED for k in keys]).T
+    wrong = np.array([marks.verdicts[k] == WRONG for k in keys]).T
+    order = {name: i for i, name in enumerate(SLIPS)}
+    patterns, which = np.unique(asked, axis=0, return_inverse=True)  # sheets asked alike
+    weights = [points([k for k, a in zip(keys, p) if a], scheme) for p in patterns]
+    vectors = np.array([[w.get(k, 0.0) for k in keys] for w in weights])
+    mine = vectors[np.ravel(which)]
+    scores, maxima = (mine * passed).sum(axis=1).tolist(), mine.sum(axis=1).tolist()
+    out = []
+    for s, student in enumerate(batch.students):
+        found = {x for j in np.flatnonzero(wrong[s]) for x in marks.slips[keys[j]][s]}
+        out.append(Graded(student, batch.sources[s], scores[s], maxima[s],
+                          tuple(sorted(found, key=order.get)), weights[int(np.ravel(which)[s])],
+                          marked, s))
+    return out
+
+
+def _as_written(values, decimals, shape: tuple):
+    """The numbers as the sheet wrote them: whole numbers written without decimals as ints."""
+    flat = [int(v) if d <= 0 and float(v).is_integer() else float(v)
+            for v, d in zip(values.tolist(), decimals.tolist())]
+    return np.array(flat, dtype=object).reshape(shape).tolist() if shape else flat[0]
+
+
+def points(keys: list, scheme) -> dict:
+    """Each path's points: 1, or the scheme's for the most specific path it lists that is
+    the path or holds it (shared evenly by the paths it holds), else its default."""
+    if scheme is None:
+        return {k: 1.0 for k in keys}
+    owner = {}
+    for k in keys:
+        parts = k.split(".")
+        owner[k] = next((p for p in (".".join(parts[:n]) for n in range(len(parts), 0, -1))
+                         if p in scheme.points), None)
+    shared = Counter(owner.values())
+    return {k: scheme.default if o is None else scheme.points[o] / shared[o]
+            for k, o in owner.items()}
+
+
+def number(value: float):
+    """A score as JSON shows it: whole numbers as ints."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# -------------------------------------------------------------------------- documents
+
+
+def student_document(g: Graded) -> dict:
+    answers = {}
+    for r in g.rows:
+        entry = {"given": r.given, "expected": r.expected, "verdict": r.verdict,
+                 "slips": list(r.slips)}
+        if r.own is not None:
+            entry["own"] = r.own
+        if r.sources:
+            entry["from"] = list(r.sources)
+        entry["points"], entry["max_points"] = number(r.points), number(r.max_points)
+        answers[r.path] = entry
+    return {"student": g.student, "file": g.source, "score": number(g.score),
+            "max_score": number(g.max_score), "answers": answers, "slips": list(g.slips)}
+
+
+def csv_text(results: list) -> str:
+    """One row per student: score, max_score, slips (;-separated) and each path's verdict
+    ('' where not asked). Built by column: a class of 1,000 has a hundred thousand cells."""
+    import csv
+    import io
+
+    columns = []
+    if results:
+        marked = results[0].marked
+        index = [g.index for g in results]
+        for k in marked.shapes:
+            names = np.array(VERDICTS + ("",))[marked.marks.verdicts[k][index]]
+            columns.append((k, np.where(marked.batch.asked[k][index], names, "").tolist()))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "file", "score", "max_score", "slips", *(k for k, _ in columns)])
+    firsts = [[g.student, g.source, number(g.score), number(g.max_score), ";".join(g.slips)]
+              for g in results]
+    writer.writerows(first + list(rest) for first, rest in
+                     zip(firsts, zip(*(c for _, c in columns)) if columns else [()] * len(firsts)))
+    return out.getvalue()
+
+
+def summary_line(g: Graded) -> str:
+    slips = f"; slips: {', '.join(g.slips)}" if g.slips else ""
+    return f"Score {number(g.score)} of {number(g.max_score)}{slips}"
+
+
+def explanation(r: Row) -> str:
+    """One line on one answer, for Gradescope's test output."""
+    if r.verdict == "correct":
+        return "correct"
+    if r.verdict == "missing":
+        return "missing: not answered"
+    if r.verdict == "carried":
+        why = f" ({', '.join(r.slips)})" if r.slips else ""
+        origin = f" from {', '.join(r.sources)}" if r.sources else ""
+        return f"carried{origin}{why}: right for your own earlier numbers"
+    slips = "; ".join(f"{s}: {SLIPS[s].text}" for s in r.slips) or "no known slip"
+    return f"wrong: expected {compact(r.expected)}, given {compact(r.given)}; {slips}"
+
+
+def compact(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(compact(v) for v in value) + "]"
+    return "null" if value is None else repr(value)
+
+
+def gradescope_document(g: Graded) -> dict:
+    """results.json as Gradescope's autograder reads it."""
+    tests = [{"name": r.path, "score": number(r.points), "max_score": number(r.max_points),
+              "status": "passed" if r.verdict in PASSED else "failed",
+              "output": explanation(r)} for r in g.rows]
+    return {"score": number(g.score), "output": summary_line(g), "tests": tests}
+
+
+def slip_counts(results: list) -> list:
+    """(slip, number of students who made it), most common first."""
+    counts = Counter(s for g in results for s in g.slips)
+    order = {name: i for i, name in enumerate(SLIPS)}
+    return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+# --------------------------------------------------------------- the blank sheet
+
+
+def sheet_document(doc: dict, expect=()) -> dict:
+    """{student: null, answers: {PATH: null}}: every number of the document by its --get
+    leaf path (the settings aside), or the paths --expect gives, blank in their shape."""
+    if expect:
+        answers = {}
+        for path in expect:
+            try:
+                value = get(doc, path)
+            except PathError as e:
+                raise UsageError(f"--expect {path}: {str(e).split(': ', 1)[1]}") from None
+            if path.startswith(("title", "rounded", "update.optimizer")) or \
+                    not _numbers(value):
+                raise UsageError(f"--expect {path}: not numbers to answer, expected a path "
+                                 "like forward.a1, loss or gradients.W2")
+            answers[path] = _blank(value)
+    else:
+        answers = dict(_leaves(doc, ""))
+    return {"student": None, "answers": answers}
+
+
+def _numbers(value) -> bool:
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _blank(value):
+    return [_blank(v) for v in value] if isinstance(value, list) else None
+
+
+def _leaves(value, path: str):
+    if path in ("title", "rounded", "update.optimizer"):
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}.{i}")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, None
+
+
+def sheet_text(problem, doc: dict, expect=()) -> str:
+    from backprop_cli.problem import documents
+
+    name = " ".join((problem.title or problem.source).split())
+    return (f"# Answer sheet: {name}\n# Write each answer with the decimals you worked "
+            "with (the marking follows them);\n# leave null where you have no answer. "
+            f"Mark it with: backprop grade PROBLEM THIS-FILE\n"
+            + documents.dump_yaml(sheet_document(doc, expect)))
