@@ -1,4 +1,4 @@
-"""`backprop draw` and the loss curve of `draw.plot_losses`: valid SVG/PNG/PDF files holding
+"""`backprop draw` and the loss curve of `plots.plot_losses`: valid SVG/PNG/PDF files holding
 the labels and numbers an exercise shows."""
 
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backprop_cli.output.diagram import figure as draw
+from backprop_cli.output.diagram import pictures, plots
 
 CLASSIC = Path(__file__).resolve().parent.parent / "problems" / "classic.yaml"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -224,8 +224,8 @@ def test_missing_matplotlib_names_the_extra(run, tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert result.stderr == ("Error: drawing needs matplotlib: "
                              "pip install 'backprop-cli[plot]'\n")
-    with pytest.raises(draw.MissingExtra, match=r"backprop-cli\[plot\]"):
-        draw.plot_losses([1.0, 0.5], str(tmp_path / "losses.png"), "sgd, lr = 1.0")
+    with pytest.raises(pictures.MissingExtra, match=r"backprop-cli\[plot\]"):
+        plots.plot_losses([1.0, 0.5], str(tmp_path / "losses.png"), "sgd, lr = 1.0")
     assert os.listdir(tmp_path) == []
 
 
@@ -246,32 +246,32 @@ def test_help_shows_examples(run):
 
 
 def test_loss_scale():
-    assert draw.loss_scale([2.0, 1.0, 0.5]) == "linear"
-    assert draw.loss_scale([2.0, 0.03]) == "linear"  # under two decades
-    assert draw.loss_scale([2.0, 1e-3]) == "log"
-    assert draw.loss_scale([1.0, 0.0]) == "linear"  # a zero loss has no logarithm
-    assert draw.loss_scale([]) == "linear"
+    assert plots.loss_scale([2.0, 1.0, 0.5]) == "linear"
+    assert plots.loss_scale([2.0, 0.03]) == "linear"  # under two decades
+    assert plots.loss_scale([2.0, 1e-3]) == "log"
+    assert plots.loss_scale([1.0, 0.0]) == "linear"  # a zero loss has no logarithm
+    assert plots.loss_scale([]) == "linear"
 
 
 def test_losses_figure_axes():
-    fig = draw.losses_figure([0.8564, 0.0725, 0.01, 1e-4], "sgd, lr = 1.0")
+    fig = plots.losses_figure([0.8564, 0.0725, 0.01, 1e-4], "sgd, lr = 1.0")
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "loss",
                                                                   "sgd, lr = 1.0")
-    assert draw.losses_figure([0.9, 0.8], "t").axes[0].get_yscale() == "linear"
+    assert plots.losses_figure([0.9, 0.8], "t").axes[0].get_yscale() == "linear"
 
 
 def test_plot_losses_writes_svg_and_png(tmp_path):
     losses = [0.8564 * 0.5 ** i for i in range(40)]
-    draw.plot_losses(losses, str(tmp_path / "losses.svg"), "adam, lr = 0.1")
+    plots.plot_losses(losses, str(tmp_path / "losses.svg"), "adam, lr = 0.1")
     texts = svg_texts(tmp_path / "losses.svg")
     assert {"adam, lr = 0.1", "step", "loss"} <= set(texts)
-    draw.plot_losses(losses[:3], str(tmp_path / "losses.png"), "sgd, lr = 1.0")
+    plots.plot_losses(losses[:3], str(tmp_path / "losses.png"), "sgd, lr = 1.0")
     width, height = png_size(tmp_path / "losses.png")
     assert (width, height) == (960, 600)
-    with pytest.raises(draw.UnknownFormat, match=r"losses\.gif"):
-        draw.plot_losses(losses, str(tmp_path / "losses.gif"), "t")
+    with pytest.raises(pictures.UnknownFormat, match=r"losses\.gif"):
+        plots.plot_losses(losses, str(tmp_path / "losses.gif"), "t")
     assert only_file(tmp_path) == ["losses.png", "losses.svg"]
 
 

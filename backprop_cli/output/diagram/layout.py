@@ -1,0 +1,220 @@
+"""Where everything of a network diagram goes: pure geometry, in inches, with no matplotlib
+(it can be computed and tested without the plot extra). figure.py draws a Layout as is.
+
+Lengths are inches and points are (x, y) in inches from the figure's bottom left, since
+the drawing's axes span the figure one data unit per inch. Text widths are estimated from
+the number of characters: the layout never asks a renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from backprop_cli.output.diagram.model import Network
+from backprop_cli.output.fmt import fixed as number
+
+MAX_SHOWN = 12  # neurons drawn per layer; larger layers show the first few, ⋮, the last
+HEAD = 9  # how many come first in an elided layer
+SMALL = 6  # edge weights are written out when no layer has more neurons than this
+R, RB = 0.25, 0.15  # neuron and bias-node radius
+NOTE_PT, EDGE_PT = 7.0, 7.0  # font sizes of the notes and edge labels
+TITLE_PT, SUBTITLE_PT = 13, 9
+LINE = NOTE_PT * 1.25 / 72  # a line of notes (figure.py draws them with linespacing 1.25)
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A place in a column: a neuron, or the ⋮ standing for the neurons left out."""
+
+    centre: Point
+    neuron: int | None  # the neuron's index in its layer; None for the ⋮
+    note: Point  # the top centre of the notes under the neuron
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a column goes: its centre line, its slots top to bottom, its bias node."""
+
+    x: float
+    slots: tuple[Slot, ...]
+    bias: Point | None  # the node '1' feeding the next column, when it has one
+
+
+@dataclass(frozen=True)
+class Edge:
+    start: Point
+    end: Point
+    value: float  # the weight (or bias)
+    bias: bool  # from a bias node
+    label: Point  # the centre of the weight's label, when weights are written
+    text: str  # the weight as written, and as measured for the gaps
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything figure.py needs to draw a Network, placed."""
+
+    width: float
+    height: float
+    columns: tuple[Place, ...]
+    edges: tuple[Edge, ...]  # per target, its sources then its bias (labels in this order)
+    labelled: bool  # weights written on the edges
+    coloured: bool  # weights as colour and line width (too many edges to write)
+    title_y: float  # centres of the title and subtitle, figure fraction (x = 0.5)
+    subtitle_y: float
+    name_y: float  # tops of each column's name and activation, under the lowest neuron
+    activation_y: float
+    # The colour bar's axes when weights are coloured: left, bottom, width, height as
+    # figure fractions (matplotlib's add_axes), like title_y.
+    colour_bar: tuple[float, float, float, float] | None
+
+
+def shown(n: int) -> list:
+    """The neurons drawn for a layer of n: all up to MAX_SHOWN, else the first HEAD, None
+    (the ⋮) and the last."""
+    return list(range(n)) if n <= MAX_SHOWN else list(range(HEAD)) + [None, n - 1]
+
+
+def text_width(text: str, points: float) -> float:
+    """The width of a line of text in inches, from its length: 0.62 em a character (DejaVu
+    Sans digits are 0.64 em, most letters narrower); no renderer is asked."""
+    return len(text) * points * 0.62 / 72
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """What the spacing depends on: slots per column, bias nodes, the room text needs."""
+
+    sizes: list[int]
+    slots: list[list]
+    has_bias: list[bool]  # column c has a bias node (feeding column c + 1)
+    labelled: bool
+    note_lines: int  # the most lines under any neuron
+    note_hw: list[float]  # per column, half the width of its widest note
+    edge_hw: float  # half the width of the widest edge label (0 when not labelled)
+
+
+def _measure(net: Network, decimals: int) -> _Sizes:
+    cols = net.columns
+    sizes = [len(c.labels) for c in cols]
+    labelled = net.values and max(sizes) <= SMALL
+    has_bias = [k + 1 < len(cols) and net.biases[k] is not None for k in range(len(cols))]
+    note_lines = max((len(n) for c in cols for n in c.notes), default=0)
+    note_hw = [max((text_width(s, NOTE_PT) / 2 + 0.05 for n in c.notes for s in n), default=0)
+               for c in cols]
+    edge_hw = 0.0
+    if labelled:
+        texts = [number(v, decimals) for k, W in enumerate(net.weights)
+                 for v in list(W.ravel()) + list(net.biases[k] if has_bias[k] else [])]
+        edge_hw = max(text_width(t, EDGE_PT) for t in texts) / 2 + 0.05
+    return _Sizes(sizes, [shown(n) for n in sizes], has_bias, labelled, note_lines, note_hw,
+                  edge_hw)
+
+
+def _gaps(m: _Sizes) -> list[float]:
+    """The horizontal distance between each pair of neighbouring columns."""
+    gaps = []
+    for k in range(len(m.sizes) - 1):
+        g = max(1.7, 0.25 * max(len(m.slots[k]), len(m.slots[k + 1])),
+                m.note_hw[k] + m.note_hw[k + 1] + 0.5)
+        if m.labelled:  # the labels sit at s of the way along (see _edges): room both sides
+            s = 1 / (m.sizes[k + 1] + 1)
+            g = max(g, (max(m.note_hw[k], R) + m.edge_hw + 0.05) / s,
+                    (m.note_hw[k + 1] + m.edge_hw + 0.05) / (1 - s))
+        gaps.append(g)
+    return gaps
+
+
+def _across(net: Network, m: _Sizes) -> tuple[list[float], float]:
+    """(each column's x, the figure's width): the columns centred, the title fitting."""
+    xs = [0.0]
+    for g in _gaps(m):
+        xs.append(xs[-1] + g)
+    left = 0.45 + max(m.note_hw[0], R)
+    right = 0.45 + max(m.note_hw[-1], R)
+    width = max(left + xs[-1] + right, 4.0, text_width(net.title, TITLE_PT) * 1.1 + 0.6,
+                text_width(net.subtitle, SUBTITLE_PT) + 0.6)
+    shift = (width - xs[-1]) / 2
+    return [x + shift for x in xs], width
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Slot k of column c at (xs[c], base + its height above the middle); k = -1 is the
+    bias node."""
+
+    xs: list[float]
+    slots: list[list]
+    d: float  # the distance between neighbouring neurons
+    bias_row: float
+    base: float = 0.0
+
+    def y(self, c: int, k: int) -> float:
+        return self.bias_row if k == -1 else ((len(self.slots[c]) - 1) / 2 - k) * self.d
+
+    def at(self, c: int, k: int) -> Point:
+        return self.xs[c], self.base + self.y(c, k)
+
+
+def _grid(m: _Sizes, xs: list[float]) -> _Grid:
+    """The rows, relative to the middle (base 0 until the figure's height is known)."""
+    d = 0.62 if not m.note_lines else 2 * R + m.note_lines * LINE + 0.2
+    if m.labelled:  # a label every d / (n + 1) along a column: see _edges
+        d = max(d, (max(m.sizes) + 1) * 0.17)
+    # Bias nodes share a row, at least a slot above every column: their labels then stay
+    # above the labels of the other edges.
+    columns = range(len(m.sizes))
+    bias_row = max((len(m.slots[c]) + 1) / 2 * d for c in columns if m.has_bias[c]) \
+        if any(m.has_bias) else 0.0
+    return _Grid(xs, m.slots, d, bias_row)
+
+
+def _edges(net: Network, m: _Sizes, grid: _Grid, decimals: int) -> tuple[Edge, ...]:
+    """Every edge drawn, with its label's place: at s = 1/(n + 1) of the way from the
+    source, with n targets, the labels of all the edges between two columns fall on one
+    vertical line, d / (n + 1) apart."""
+    edges = []
+    for k, W in enumerate(net.weights):
+        targets = [(t, j) for t, j in enumerate(m.slots[k + 1]) if j is not None]
+        sources = [(s, i) for s, i in enumerate(m.slots[k]) if i is not None]
+        s = 1 / (len(m.slots[k + 1]) + 1)
+        for t, j in targets:
+            ends = [(grid.at(k, a), float(W[j, i]), False) for a, i in sources]
+            if m.has_bias[k]:
+                ends.append((grid.at(k, -1), float(net.biases[k][j]), True))
+            for (x0, y0), v, bias in ends:
+                (x1, y1) = grid.at(k + 1, t)
+                label = (x0 + s * (x1 - x0), y0 + s * (y1 - y0))
+                edges.append(Edge((x0, y0), (x1, y1), v, bias, label, number(v, decimals)))
+    return tuple(edges)
+
+
+def _place(net: Network, m: _Sizes, grid: _Grid, c: int) -> Place:
+    slots = []
+    for k, j in enumerate(m.slots[c]):
+        x, y = grid.at(c, k)
+        slots.append(Slot((x, y), j, (x, y - R - 0.05)))
+    return Place(grid.xs[c], tuple(slots), grid.at(c, -1) if m.has_bias[c] else None)
+
+
+def arrange(net: Network, decimals: int = 4) -> Layout:
+    """Where everything goes: the neurons d apart in centred columns, the figure sized in
+    inches to what it holds (notes, edge labels, title), the layer names at the foot."""
+    m = _measure(net, decimals)
+    xs, width = _across(net, m)
+    grid = _grid(m, xs)
+    columns = range(len(m.sizes))
+    notes = m.note_lines * LINE + 0.12 if m.note_lines else 0
+    top = max(grid.y(c, -1 if m.has_bias[c] else 0) + R for c in columns)
+    bottom = min(grid.y(c, len(m.slots[c]) - 1) - R - notes for c in columns)
+    coloured = net.values and not m.labelled
+    foot = 0.65 + (0.75 if coloured else 0)  # the layer names, and the colour bar
+    height = 0.95 + (top - bottom) + foot
+    grid = replace(grid, base=foot + 0.1 - bottom)
+    bar = ((width / 2 - 1.6) / width, 0.42 / height, 3.2 / width, 0.13 / height)
+    return Layout(width, height, tuple(_place(net, m, grid, c) for c in columns),
+                  _edges(net, m, grid, decimals), m.labelled, coloured,
+                  1 - 0.3 / height, 1 - 0.58 / height, foot - 0.05, foot - 0.05 - 0.2,
+                  bar if coloured else None)
