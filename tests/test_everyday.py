@@ -55,9 +55,10 @@ def test_several_gets_print_one_value_a_line(run):
 def test_usage_errors_are_one_line(run):
     result = run("solve", CLASSIC, "--format", "xml")
     assert result.exit_code == 2
-    assert result.stderr == ("Error: Invalid value for '--format': 'xml' is not one of 'table',"
-                             " 'json', 'yaml', 'markdown', 'latex', 'csv'. (see 'backprop solve"
-                             " --help')\n")
+    assert result.stderr.startswith("Error: Invalid value for '--format': 'xml' is not one of "
+                                    "'table', 'json', ")
+    assert result.stderr.endswith(". (see 'backprop solve --help')\n")
+    assert result.stderr.count("\n") == 1
     assert run("solve", "--bogus").stderr.count("\n") == 1
     assert run("nope").stderr == "Error: No such command 'nope'. (see 'backprop --help')\n"
 

@@ -60,14 +60,14 @@ def _notes(problem, l: int, j: int, fwd, grads, decimals: int) -> tuple[str, ...
     last = l == len(problem.model.layers)
     lines = []
     if fwd is not None and l == 0:
-        lines.append(f"x = {_given(fwd.h[0][0, j], decimals)}")
+        lines.append(f"x = {number(fwd.h[0][0, j], decimals)}")
     elif fwd is not None:
         lines.append(f"a = {number(fwd.a[l - 1][0, j], decimals)}")
         lines.append(f"h = {number(fwd.h[l][0, j], decimals)}")
     if grads is not None and l:
         lines.append(f"∂L/∂a = {number(grads.a[l - 1][0, j], decimals)}")
     if fwd is not None and last:
-        lines.append(f"y = {_given(problem.y[0, j], decimals)}")
+        lines.append(f"y = {number(problem.y[0, j], decimals)}")
     return tuple(lines)
 
 
@@ -92,8 +92,3 @@ def _subtitle(problem, sizes, fwd, grads, decimals: int) -> str:
         parts.append(f"neurons show sample 1 of {n}")
     return " · ".join(parts)
 
-
-def _given(value: float, decimals: int) -> str:
-    """An input or target as written: whole numbers (one-hot targets) without decimals."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else \
-        number(value, decimals)

@@ -19,7 +19,7 @@ def losses_figure(losses, title: str):
     """The loss before each step and after the last, against the step number."""
     require_matplotlib()
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     with style():
         fig = Figure(figsize=(6.4, 4.0))
@@ -28,6 +28,11 @@ def losses_figure(losses, title: str):
         ax.plot(steps, list(losses), color="#1f5fa8", linewidth=1.6,
                 marker="o" if len(losses) <= 30 else None, markersize=3.5)
         ax.set_yscale(loss_scale(losses))
+        if loss_scale(losses) == "log":
+            # the default log labels are mathtext ($\mathdefault{10^{-1}}$), and text.parse_math
+            # is off so that titles print as written: label the decades as plain numbers
+            ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.set_title(title)
@@ -35,6 +40,10 @@ def losses_figure(losses, title: str):
         ax.grid(True, which="major", alpha=0.3)
         fig.tight_layout()
     return fig
+
+
+def _tick(value: float, position=None) -> str:
+    return f"{value:g}"
 
 
 def plot_losses(losses: list[float], path: str, title: str) -> None:
