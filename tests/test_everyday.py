@@ -119,3 +119,22 @@ def test_the_textbook_example_says_which_rounding_reproduces_the_book(solve_json
     w15 = solve_json(path, "--round", "4")["update"]["parameters"]["W1"][1][0]
     assert round(w15, 3) == -0.306  # the published value
     assert solve_json(path, "--round", "3")["update"]["parameters"]["W1"][1][0] == -0.305
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_is_documented_and_works(shell):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"_BACKPROP_COMPLETE={shell}_source backprop" in readme
+    script = subprocess.run([sys.executable, "-m", "backprop_cli"], capture_output=True,
+                            text=True, env={**os.environ, "_BACKPROP_COMPLETE": f"{shell}_source"})
+    assert script.returncode == 0 and "backprop" in script.stdout
+    words = subprocess.run([sys.executable, "-m", "backprop_cli"], capture_output=True,
+                           text=True, env={**os.environ, "_BACKPROP_COMPLETE": "bash_complete",
+                                           "COMP_WORDS": "backprop so", "COMP_CWORD": "1"})
+    assert "solve" in words.stdout
