@@ -329,20 +329,34 @@ def test_new_graph_writes_an_exercise(run):
 def test_new_graph_variants_and_their_answer_key(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("new", "--graph", "s = sigmoid(y); f = log(x) * s", "--low", "-3", "--high",
-                 "3", "--decimals", "2", "--seed", "10", "--count", "12", "-o", "variants",
-                 "--title", "Quiz 3")
-    assert result.exit_code == 0 and result.stderr == "wrote 12 exercises to variants\n"
+                 "3", "--decimals", "2", "--seed", "10", "--count", "12", "-o", "variants")
+    assert result.exit_code == 0
+    assert result.stderr == "wrote 12 exercises to variants (variant-000.yaml to " \
+                            "variant-011.yaml)\n"
     files = sorted((tmp_path / "variants").glob("*.yaml"))
     assert [f.name for f in files] == [f"variant-{i:03d}.yaml" for i in range(12)]
     for i, f in enumerate(files):
         doc = yaml.safe_load(f.read_text())
-        assert doc["title"] == f"Quiz 3 (seed {10 + i})"
+        assert doc["title"] == f"Variant {i} (seed {10 + i})"
         for v in doc["values"].values():
             assert isinstance(v, float) and -3 <= v <= 3 and round(v, 2) == v
         assert doc["values"]["x"] > 0  # log(x): draws where it is undefined are redrawn
     key = run("graph", *[f"variants/{f.name}" for f in files], "--format", "csv").stdout
     rows = key.splitlines()
     assert rows[0] == "file,value,gradients.y,gradients.x" and len(rows) == 13
+    # a second run into the same folder: as for network variants, --replace or refused
+    again = ["new", "--graph", "x * y", "--count", "2", "-o", "variants", "--title", "Quiz"]
+    refused = run(*again)
+    assert refused.exit_code == 2 and "add --replace to remove them" in refused.stderr
+    replaced = run(*again, "--replace")
+    assert replaced.stderr == "wrote 2 exercises to variants (variant-000.yaml to " \
+                              "variant-001.yaml), after removing the 12 of an earlier run\n"
+    assert sorted(f.name for f in (tmp_path / "variants").iterdir()) == \
+        ["variant-000.yaml", "variant-001.yaml"]
+    assert yaml.safe_load((tmp_path / "variants" / "variant-001.yaml").read_text())["title"] \
+        == "Quiz"
+    run("new", "--graph", "x * y", "-o", "one.json")
+    assert json.loads((tmp_path / "one.json").read_text())["expression"] == "x * y"
 
 
 @pytest.mark.parametrize(("args", "message"), [

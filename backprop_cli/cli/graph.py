@@ -124,15 +124,17 @@ def _check_usage(fmt: str, draw: str | None, count: int) -> None:
 def new_graph(expression: str | None, seed: int, decimals: int | None, low: float | None,
               high: float | None, title: str | None, count: int | None, output: str | None,
               others: dict) -> None:
-    """`backprop new --graph EXPRESSION`: exercise files with seeded values. Variant i is
-    drawn with seed + i; values where the expression has no finite answer are drawn again.
-    others: the options of `new` that make networks, refused here when given."""
-    from backprop_cli.problem import documents, graph_exercise
-    from backprop_cli.problem.expression import parse
+    """`backprop new --graph EXPRESSION`: exercise files with seeded values, written by the
+    rules of network variants (-o, --count, --replace). others: the options of `new`
+    that make networks, refused here when given."""
+    from backprop_cli.cli.new import _check_output
+    from backprop_cli.problem import documents, generate
 
     if expression is None:
         raise UsageError("--low and --high go with --graph EXPRESSION")
-    given = [name for name, value in others.items() if value not in (None, False)]
+    replace = bool(others.get("--replace"))
+    given = [name for name, value in others.items()
+             if value not in (None, False) and name != "--replace"]
     if given:
         raise UsageError(f"{given[0]} does not go with --graph")
     low, high = (LOW if low is None else low), (HIGH if high is None else high)
@@ -140,32 +142,41 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
         raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
     if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
         raise UsageError("--low and --high are whole numbers unless --decimals is given")
-    if count is not None and output is None:
-        raise click.UsageError("--count needs -o DIR: the folder to write the variants to.")
+    old = _check_output(output, count, replace)
+    docs = _variants(expression, seed, count, low, high, decimals, title)
+    if count is None:
+        if output in (None, "-"):
+            common.emit(documents.dump_yaml(docs[0]))
+        else:
+            documents.write_file(output, docs[0], documents.kind_by_name(output))
+        return
+    names = generate.write_variants(output, docs, old)
+    replaced = f", after removing the {len(old)} of an earlier run" if old else ""
+    click.echo(f"wrote {len(docs)} exercises to {output} ({names[0]} to {names[-1]})"
+               f"{replaced}", err=True)
+
+
+def _variants(expression: str, seed: int, count: int | None, low: float, high: float,
+              decimals: int | None, title: str | None) -> list[dict]:
+    """One exercise document per seed (seed + i for variant i); values where the
+    expression has no finite answer are drawn again, up to DRAWS times."""
+    from backprop_cli.problem import graph_exercise
+    from backprop_cli.problem.expression import parse
+
     program = parse(expression, "--graph")
-    seeds = [seed] if count is None else [seed + i for i in range(count)]
-    texts = []
-    for i, s in enumerate(seeds):
+    docs = []
+    for i in range(count or 1):
+        s = seed + i
         draws = graph_exercise.draws(program, s, low, high, decimals)
         values = next((v for v, _ in zip(draws, range(DRAWS)) if _defined(program, v)), None)
         if values is None:
             raise UsageError(f"--graph: found no values in [{low:g}, {high:g}] where the "
                              f"expression is defined in {DRAWS} draws (seed {s}), expected "
                              "another --low and --high")
-        name = title or ("Seeded exercise" if count is None else f"Variant {i}")
-        doc = graph_exercise.variant_document(f"{name} (seed {s})", expression, values)
-        texts.append(documents.dump_yaml(doc))
-    if count is None:
-        if output in (None, "-"):
-            common.emit(texts[0])
-        else:
-            documents.write_atomic(output, texts[0])
-        return
-    os.makedirs(output, exist_ok=True)
-    width = max(3, len(str(count - 1)))  # variant-000.yaml, ...: as `new` names networks
-    for i, text in enumerate(texts):
-        documents.write_atomic(os.path.join(output, f"variant-{i:0{width}d}.yaml"), text)
-    click.echo(f"wrote {count} exercises to {output}", err=True)
+        default = "Seeded exercise" if count is None else f"Variant {i}"
+        docs.append(graph_exercise.variant_document(
+            f"{default} (seed {s})" if title is None else title, expression, values))
+    return docs
 
 
 def _defined(program, values: dict) -> bool:
