@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine import slips as catalogue
+from backprop_cli.engine.grading import carry
 from backprop_cli.engine.grading import verdicts as v
 from backprop_cli.engine.grading.graph import Context, nodes
 from backprop_cli.engine.grading.graph import exact_values as exact_of
@@ -51,15 +52,18 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
     graph = nodes(ctx)
     sheets = next(iter(given.values())).shape[0] if given else 1
     exact = exact_of(ctx, solution, graph)
-    half = {it.key: v.half_units(given[it.key], decimals[it.key], rtol, atol) for it in items}
+    hidden = rtol is None and atol is None  # a tolerance given is the tolerance
+    finest = _finest(items, given, decimals)
+    half = {it.key: v.half_units(given[it.key], finest[it.node][:, None], rtol, atol)
+            for it in items}
     answers = _answers(graph, items, given, half, sheets)
     sinks = {"loss'": _sheets_giving(items, given, "loss'")}
     world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
     verdicts, own = {}, {}
     for it in items:
         verdicts[it.key], own[it.key] = v.judge(it, given[it.key], half[it.key], exact,
-                                                world, sheets)
-    found = _diagnose(ctx, graph, items, given, half, verdicts, world, answers)
+                                                world, sheets, hidden)
+    found = _diagnose(ctx, graph, items, given, half, verdicts, world, answers, hidden)
     _transposed(items, transposed or {}, verdicts, found)
     inputs = {n.name: DEFAULT[n.kind](ctx, n).inputs for n in graph}
     children: dict = {}
@@ -69,25 +73,25 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
     items_of: dict = {}
     for it in items:
         items_of.setdefault(it.node, []).append(it.key)
-    full = {name: np.reshape(m, (sheets, -1)).all(axis=1).tolist()
-            for name, m in answers.mask.items()}
-    full = {n.name: full.get(n.name, [False] * sheets) for n in graph}
-    codes = {k: c.tolist() for k, c in verdicts.items()}  # lists: read per sheet below
-    given_at = {n: np.any([verdicts[k] != v.MISSING for k in keys], axis=0).tolist()
-                for n, keys in items_of.items()}
-    carried = np.any([c == v.CARRIED for c in verdicts.values()], axis=0).tolist()
-    slips = {it.key: [()] * sheets for it in items}
-    sources = {it.key: [()] * sheets for it in items}
+    full = {name: np.reshape(m, (sheets, -1)).all(axis=1) for name, m in answers.mask.items()}
+    full = {n.name: full.get(n.name, np.zeros(sheets, dtype=bool)) for n in graph}
+    found = carry.arithmetic(verdicts, found, items_of, children)
     order = {name: i for i, name in enumerate(catalogue.SLIPS)}
-    for s in np.flatnonzero(np.any([c == v.WRONG for c in verdicts.values()], axis=0)):
-        answered = {n for n, at in given_at.items() if at[s]}
-        for key, (ids, keys) in v.explain_sheet(s, graph, inputs, children, items_of, codes,
-                                                found, full, answered, carried[s]).items():
-            slips[key][s] = tuple(sorted(set(ids), key=order.get))
-            sources[key][s] = tuple(k for k in given if k in keys)
+    slips, sources = carry.carried(graph, inputs, items_of, verdicts, found, full,
+                                   [it.key for it in items], order)
     exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
     return Marks(verdicts, exact_entries, own, slips, sources, world.own, world.center, inputs,
                  {it.key: it.node for it in items})
+
+
+def _finest(items, given: dict, decimals: dict) -> dict:
+    """{node: (S,) the most decimals written for it}: a quantity's numbers are worked to one
+    precision, though people drop trailing zeros (0.5 for 0.5000) and write a zero as 0."""
+    out = {}
+    for it in items:
+        d = np.where(np.isnan(given[it.key]), -(2 ** 31), decimals[it.key]).max(axis=1)
+        out[it.node] = np.maximum(out.get(it.node, d), d)
+    return out
 
 
 def _answers(graph, items, given, half, sheets) -> Answers:
@@ -109,7 +113,7 @@ def _answers(graph, items, given, half, sheets) -> Answers:
                              for t in (mask, value, unc)))
 
 
-def _diagnose(ctx, graph, items, given, half, verdicts, base, answers) -> dict:
+def _diagnose(ctx, graph, items, given, half, verdicts, base, answers, hidden) -> dict:
     """{key: [S tuples of slip ids]} for the wrong answers: the slips whose world gives
     them back. Each world is computed for the sheets with a wrong answer it could explain."""
     found = {it.key: [()] * answers.sheets for it in items}
@@ -129,7 +133,8 @@ def _diagnose(ctx, graph, items, given, half, verdicts, base, answers) -> dict:
             world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
                              rows, sinks)  # the loss after the update only where it is wrong
             for it in mine:
-                hit = v.matches(it, given[it.key][rows], half[it.key][rows], world, len(rows))
+                hit = v.matches(it, given[it.key][rows], half[it.key][rows], world, len(rows),
+                                hidden)
                 for s in rows[hit & (verdicts[it.key][rows] == v.WRONG)]:
                     found[it.key][s] += (slip.id,) if slip.id not in found[it.key][s] else ()
     return found

@@ -7,10 +7,11 @@ decimal, u = 0.5·10^-k (or atol + rtol·|given| when those are given). It is
     carried  else within that, plus the slack of its inputs, of the value the person's own
              earlier numbers give: credit, the error was marked where it was made;
     wrong    otherwise; diagnosed by the slips whose world gives it back, else
-             `arithmetic` when every answer that uses it is consistent with it;
+             `arithmetic` when every answer that uses it is consistent with it (carry.py);
     missing  asked for and left blank.
 
-A carried answer carries the slips (and the paths) of the wrong answers it follows from.
+A carried answer carries the slips (and the paths) of the wrong answers it follows from
+(carry.py).
 FLOOR, a relative 1e-9, keeps a full-precision number computed in another order of
 operations from being wrong by its last bits.
 """
@@ -26,7 +27,8 @@ FLOOR = 1e-9
 
 def half_units(given, decimals, rtol: float | None, atol: float | None):
     if rtol is None and atol is None:
-        return 0.5 * 10.0 ** (-np.asarray(decimals, dtype=np.float64))
+        exponent = np.clip(np.asarray(decimals, dtype=np.float64), -300, 300)  # blanks too
+        return 0.5 * 10.0 ** -exponent
     return (atol or 0.0) + (rtol or 0.0) * np.abs(given)
 
 
@@ -42,12 +44,13 @@ def entries(table: dict, node: str, flat, sheets: int):
     return np.reshape(table[node], (sheets, -1))[:, flat]
 
 
-def judge(item, given, half, exact, world, sheets: int):
-    """(verdict codes (S,), own values (S, m)) of one answered path."""
+def judge(item, given, half, exact, world, sheets: int, hidden: bool = True):
+    """(verdict codes (S,), own values (S, m)) of one answered path. hidden: widen the
+    tolerance by the rounding of steps not written down (not with --rtol/--atol)."""
     flat = item.flat.ravel()
     c = entries(world.center, item.node, flat, sheets)
     s = entries(world.slack, item.node, flat, sheets)
-    h = entries(world.hidden, item.node, flat, sheets)
+    h = entries(world.hidden, item.node, flat, sheets) * hidden
     e = np.ravel(exact[item.node])[flat]
     steady = np.where(np.isfinite(h), h, 0.0)  # garbage upstream must not hide a right number
     verdict = np.where(within(given, e, half, 0.0, steady), CORRECT,
@@ -55,78 +58,11 @@ def judge(item, given, half, exact, world, sheets: int):
     return np.where(np.isnan(given).all(axis=1), MISSING, verdict), c
 
 
-def matches(item, given, half, world, sheets: int):
+def matches(item, given, half, world, sheets: int, hidden: bool = True):
     """(S,) whether a world gives back each sheet's answer."""
     flat = item.flat.ravel()
     if item.node not in world.center:  # not redone: the slip changes nothing here
         return np.zeros(sheets, dtype=bool)
     return within(given, entries(world.center, item.node, flat, sheets), half,
                   entries(world.slack, item.node, flat, sheets),
-                  entries(world.hidden, item.node, flat, sheets))
-
-
-# ------------------------------------------------------- arithmetic and what is carried
-
-
-def consistent(verdict: int, slips: tuple) -> bool:
-    """An answer that agrees with the numbers it was computed from (or a known slip)."""
-    return verdict in (CORRECT, CARRIED) or (verdict == WRONG and bool(slips))
-
-
-def first_answered(node: str, children: dict, answered: set) -> set:
-    """The answered nodes downstream of `node`, through unanswered ones."""
-    found, todo, seen = set(), list(children.get(node, ())), set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n in answered:
-            found.add(n)
-        else:
-            todo += children.get(n, ())
-    return found
-
-
-def explain_sheet(s: int, graph, inputs: dict, children: dict, items_of: dict, verdicts: dict,
-                  slips: dict, full: dict, answered: set, carry: bool) -> dict:
-    """Sheet s (answered: the nodes it gives): arithmetic where it applies, then, if it has
-    carried answers, what each carries: {key: (slips, from)}. slips[key][s] holds the
-    catalogue's diagnosis of wrong answers."""
-    diagnosis = {}
-    for n in answered:
-        for k in items_of[n]:
-            if verdicts[k][s] == WRONG and not slips[k][s]:
-                after = [(verdicts[j][s], slips[j][s]) for m in
-                         first_answered(n, children, answered) for j in items_of[m]
-                         if verdicts[j][s] != MISSING]
-                ok = all(consistent(v, d) for v, d in after)
-                diagnosis[k] = ("arithmetic",) if ok else ()
-    if not carry:
-        return {k: (slips[k][s] or diagnosis.get(k, ()), ()) for n in answered
-                for k in items_of[n] if verdicts[k][s] == WRONG}
-    return _carry(s, graph, inputs, items_of, verdicts, slips, diagnosis, full)
-
-
-def _carry(s, graph, inputs, items_of, verdicts, slips, diagnosis, full):
-    empty = (frozenset(), frozenset())
-    passes, out = {}, {}
-    for node in graph:
-        got = [passes[i] for i in inputs[node.name] if i in passes]
-        carried = (frozenset().union(*(g[0] for g in got)),
-                   frozenset().union(*(g[1] for g in got))) if got else empty
-        mine = [] if full[node.name][s] or not got else [carried]
-        for k in items_of.get(node.name, ()):
-            v = verdicts[k][s]
-            if v == WRONG:
-                d = slips[k][s] or diagnosis.get(k, ())
-                out[k] = (d, ())
-                mine.append((frozenset(d), frozenset([k])))
-            elif v == CARRIED:
-                out[k] = (tuple(carried[0]), tuple(carried[1]))
-                if got:
-                    mine.append(carried)
-        if mine:  # only what carries something is kept: most quantities carry nothing
-            passes[node.name] = (frozenset().union(*(m[0] for m in mine)),
-                                 frozenset().union(*(m[1] for m in mine)))
-    return out
+                  entries(world.hidden, item.node, flat, sheets) * hidden)
