@@ -415,6 +415,9 @@ def test_the_problem_shows_a_summary():
                           "layout out_in; adam (lr = 0.1, amsgrad = True), with state>")
     titled = bp.load(SMALL.replace("x:", "title: '<b>&'\nx:"))
     assert "&lt;b&gt;&amp;" in titled._repr_html_()
+    big = bp.load({"x": [0.5] * 200, "y": [0.0] * 200, "loss": "mse", "layers": [
+        {"weights": [[0.01] * 200] * 200, "activation": "identity"}]})
+    assert "(40400 numbers: to_yaml() gives the file)" in big._repr_html_()
 
 
 def test_the_problem_record_is_unchanged_for_the_command_line():

@@ -54,7 +54,7 @@ def verdict(torch_value, exact_value, rtol: float, atol: float) -> tuple[str, fl
     return ("close" if bool(within.all()) else "different"), big, worst
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Comparison(Shown):
     """The table of every quantity torch and backprop both computed. True (bool) when
     every one is exact or close; `rows` holds them, `solution` is backprop's."""

@@ -70,7 +70,7 @@ class ByLayer:
         return f"ByLayer({self._first}..{self._first + len(self._arrays) - 1})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Forward:
     """The forward pass: a[l] = a_l (pre-activations), h[l] = h_l = f_l(a_l), h[0] = x."""
 
@@ -79,7 +79,7 @@ class Forward:
     loss: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Update:
     """One optimizer step: its settings (optimizer, as JSON), every parameter after it
     (frozen ones unchanged), the optimizer's state (torch's names) and the new loss."""
@@ -90,7 +90,7 @@ class Update:
     loss: float
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Solution(Shown):
     """Everything `backprop solve` reports about one problem. Shown as the terminal's
     tables; to_dict() is the JSON document of `solve --format json`."""
@@ -181,7 +181,7 @@ class Solution(Shown):
         return picture(lambda path: diagram.draw_network(net, path, decimals))
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class StepReport(Shown):
     """What `backprop step --format json` reports: the loss before each step and after
     the last, the parameters and the optimizer state after the last step."""

@@ -7,6 +7,7 @@ backprop equivalent is a ProblemError naming the module or the setting (source <
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -69,8 +70,8 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
     outputs = layers[-1].linear.out_features
     targets, indices = _targets(y, type(loss_fn) is nn.CrossEntropyLoss)
     loss, reduction, output = torch_losses.read_loss(loss_fn, layers[-1], outputs, indices)
-    if output is not None:
-        layers[-1].activation = output
+    if output is not None:  # the loss's own softmax or sigmoid
+        layers[-1] = replace(layers[-1], activation=output)
     parameters = torch_model.parameters(layers)
     trainable = {n for n, p in parameters.items() if p.requires_grad}
     block = {}

@@ -6,7 +6,7 @@ torch is imported inside the functions only: importing this module costs nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def shown(module) -> str:
     return f"{name}({extra})" if extra and len(extra) <= 60 and "\n" not in extra else name
 
 
-@dataclass
+@dataclass(frozen=True)
 class Layer:
     """One layer read from the model: its nn.Linear and the activation after it."""
 
@@ -105,9 +105,9 @@ def read_layers(model, x_rank: int) -> list[Layer]:
             fail(place, f"found {shown(module)} right after {after}, expected each "
                         "activation to follow an nn.Linear (a layer is a Linear and its "
                         "activation)")
-        layer = layers[-1]
-        layer.module, layer.module_place = module, place
-        layer.activation, layer.param = found
+        name, param = found
+        layers[-1] = replace(layers[-1], module=module, module_place=place, activation=name,
+                             param=param)
     if not layers:
         fail("model", f"found no nn.Linear, expected an nn.Sequential of {KNOWN}")
     return layers

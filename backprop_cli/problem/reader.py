@@ -23,6 +23,7 @@ from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
 
 TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer")
 LAYOUTS = ("out_in", "in_out")
+HTML_NUMBERS = 20_000  # a notebook shows a problem file of up to this many numbers
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class Problem:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
                        f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
                        for k, v in self.summary())
+        size = self.x.size + self.y.size + sum(v.size for v in self.params.values())
+        if size > HTML_NUMBERS:  # not written out: to_yaml() gives it
+            return f"<table>{rows}</table><p>({size} numbers: to_yaml() gives the file)</p>"
         text = self.to_yaml()
         opened = " open" if text.count("\n") <= 60 else ""
         return (f"<table>{rows}</table><details{opened}><summary>Problem file (YAML)"
