@@ -7,14 +7,18 @@ import click
 from backprop_cli.cli import common
 from backprop_cli.errors import UsageError
 
-FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
+FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv", "sheet"]
 
 
 def _check_usage(fmt: str, fmt_given: bool, paths: tuple, diagram: str | None,
-                 count: int) -> None:
+                 count: int, expect: tuple = ()) -> None:
     """Options that do not go together are refused before any problem is solved."""
     if paths and fmt_given:
         raise UsageError(f"--get prints values, --format {fmt} a document: choose one")
+    if expect and fmt != "sheet":
+        raise UsageError("--expect lists the paths of an answer sheet: add --format sheet")
+    if fmt == "sheet" and count != 1:
+        raise UsageError("--format sheet writes one problem's answer sheet: give one PROBLEM")
     if diagram is None:
         return
     if fmt not in ("markdown", "latex"):
@@ -41,9 +45,13 @@ def _check_usage(fmt: str, fmt_given: bool, paths: tuple, diagram: str | None,
               help="With --format markdown or latex: draw the network (with its values) to "
                    "FILE and show it in the solution (latex: .pdf or .png; needs the plot "
                    "extra).")
+@click.option("--expect", metavar="PATHS", multiple=True,
+              help="With --format sheet: the paths the sheet asks for (comma-separated or "
+                   "repeated), instead of every number.")
 @click.pass_context
 @common.translate_errors
-def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to, diagram):
+def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to, diagram,
+          expect):
     """Forward pass, loss, every gradient and one update of each PROBLEM.
 
     PROBLEM is a YAML or JSON file, or - (or nothing) for standard input.
@@ -57,13 +65,15 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
       backprop solve problems/classic.yaml --lr 0.5 --decimals 8
       cat p.yaml | backprop solve - --get update.loss
       backprop solve variants/*.yaml --format csv     # an answer key
+      backprop solve problems/classic.yaml --format sheet > blank.yaml
       backprop solve --example classic --format markdown
     """
     from backprop_cli import engine
     from backprop_cli.output import report
 
     names = common.sources("solve", problems, examples)
-    _check_usage(fmt, common.given(ctx, "fmt"), paths, diagram, len(names))
+    expect = tuple(p.strip() for e in expect for p in e.split(",") if p.strip())
+    _check_usage(fmt, common.given(ctx, "fmt"), paths, diagram, len(names), expect)
     rounding = None
     if round_to is not None:
         from backprop_cli.engine.rounding import round_half_away
@@ -80,6 +90,10 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
     if paths:  # each problem's values in the order asked, one a line
         common.emit("\n".join(report.format_value(report.get(doc, path))
                               for doc in docs for path in paths))
+    elif fmt == "sheet":  # the blank answer sheet that `backprop grade` marks
+        from backprop_cli.output.grade_report import sheet_text
+
+        common.emit(sheet_text(results[0][0], docs[0], expect))
     elif fmt == "csv":
         common.emit(report.csv_table([p.source for p, _ in results], docs))
     elif fmt in ("markdown", "latex"):

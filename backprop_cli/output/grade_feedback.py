@@ -45,10 +45,9 @@ def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
                      f"| {_verdict(r)} |")
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     carried = [r for r in g.rows if r.verdict == "carried"]
-    lines.append("")
     if not wrong:
-        lines.append("Every answer you gave is right" + (", or right for your own earlier "
-                                                         "numbers." if carried else "."))
+        lines += ["", "Every answer you gave is right" + (", or right for your own earlier "
+                                                          "numbers." if carried else ".")]
     if carried:
         lines += ["", "*Carried* answers are right for the numbers you used: the mistake "
                       "they follow is marked once, where it was made."]

@@ -41,7 +41,7 @@ def target(problem, doc: dict, graph: dict, path: str) -> np.ndarray | tuple:
         raise PathError(f"{path} is a section, expected a path to numbers in it: one of "
                         + ", ".join(f"{path}.{k}" for k in value))
     if node not in graph or isinstance(value, (str, bool)):
-        raise PathError(f"{path} is {value!r}, not a number to mark")
+        raise PathError(f"found {value!r} there, expected a path to numbers to mark")
     grid = _grid(problem, graph[node])
     for key in keys[used:]:
         grid = grid[int(key)]

@@ -57,16 +57,24 @@ def decimals(text: str) -> int:
 
 
 def load(path: str) -> Sheet:
-    """A sheet: a class CSV for a .csv name, else a YAML or JSON sheet; '-' is stdin."""
+    """A sheet: a class CSV for a .csv name (or standard input that starts with a CSV
+    header), else a YAML or JSON sheet; '-' is standard input."""
     label, data = documents.read(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ProblemError(label, None, f"byte {e.start} is not UTF-8 text, expected an "
                                         "answer sheet") from None
-    if path.lower().endswith(".csv"):
+    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text):
         return _class_sheet(label, text)
     return _sheet(label, text, os.path.basename(path) if path != "-" else label)
+
+
+def _looks_like_csv(text: str) -> bool:
+    """Standard input has no name: a class CSV is told by its header (student, or the file
+    column of an answer key)."""
+    first = text.lstrip().split("\n", 1)[0].strip().lower()
+    return first.startswith(NAME_COLUMNS) and "," in first and ":" not in first
 
 
 def _sheet(label: str, text: str, name: str) -> Sheet:
