@@ -210,3 +210,19 @@ def test_a_class_of_1000_grades_in_under_5_seconds(run, tmp_path):
         if i % 10 != 9 and i % 7 != 6:  # no arithmetic slip, no blank
             assert row["slips"] == slip
             assert (row["score"] == row["max_score"]) == (not slip)
+
+
+def test_a_non_square_gradient_written_transposed_is_read_and_named(run, tmp_path,
+                                                                    solve_json):
+    problem = CLASSIC.parent / "frozen_bias.yaml"  # W1 is 2 x 3
+    doc = solve_json(problem)
+    dW1 = np.array(doc["gradients"]["W1"])
+    W1_after = np.array(doc["update"]["parameters"]["W1"])
+    text = (f"answers:\n  gradients.W1: {json.dumps(dW1.T.tolist())}\n"
+            f"  update.parameters.W1: {json.dumps(W1_after.tolist())}\n")
+    graded = grade_doc(run, problem, write(tmp_path, "s.yaml", text))
+    answers = graded["answers"]
+    assert answers["gradients.W1"]["verdict"] == "wrong"
+    assert answers["gradients.W1"]["slips"] == ["transposed-gradient"]
+    assert answers["gradients.W1"]["given"] == dW1.T.tolist()  # as written
+    assert answers["update.parameters.W1"]["verdict"] == "correct"

@@ -86,13 +86,6 @@ def own_output_only(ctx, node):
         if _square(W) else None
 
 
-def transposed_gradient(ctx, node):
-    """∂L/∂W_l = h δᵀ: the gradient written transposed (needs a square W_l)."""
-    if not _square(ctx.params[f"W{node.layer}"]):
-        return None
-    return _changed(swap)(ctx, node)
-
-
 def through_output(k: int) -> Factory:
     """Every h through output k alone: ∂L/∂a_k W_k (when the layer has outputs besides k)."""
     def factory(ctx, node):
@@ -149,6 +142,16 @@ def jacobian_extra(ctx, node):
         return None
     back = ACTIVATIONS["softmax"].backward
     return Rule((f"h{node.layer}",), lambda h: back(h, h, None, fused_gradient(ctx, h), None))
+
+
+# ------------------------------------------------------ ∂L/∂W_l = δ_lᵀ h_{l-1} (kind dW)
+
+
+def transposed_gradient(ctx, node):
+    """∂L/∂W_l = h δᵀ: the gradient written transposed (needs a square W_l)."""
+    if not _square(ctx.params[f"W{node.layer}"]):
+        return None
+    return _changed(swap)(ctx, node)
 
 
 # ------------------------------------------------------------------ the update (new)

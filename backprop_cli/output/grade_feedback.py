@@ -65,7 +65,7 @@ def _verdict(r) -> str:
 
 
 def _wrong(problem, r, s: int, marks, graph: dict, decimals: int) -> list:
-    shown = min(17, max(decimals, _finest(r.decimals) + 1))
+    shown = max(decimals, min(10, _finest(r.decimals) + 1))  # a formula stays readable
     node = graph[marks.nodes[r.path]]
     out = [f"## `{r.path}`: wrong", "",
            f"You wrote {written(r.given, r.decimals)}; the right value is "

@@ -106,8 +106,8 @@ def _loss(problem, w, l, values):
     rule = loss_formula(problem.model.loss, r"\hat y_k", "y_k")
     mean = problem.model.reduction == "mean" and problem.x.shape[0] > 1
     rule = (r"\frac{1}{N} \sum_n " if mean else r"\sum_n " if w.batch else "") + rule
-    return ["L", rule, rf"\hat y = {w.sample(values[f'h{l}'])},\ y = {w.sample(problem.y)}"
-            r"\ \Rightarrow\ L"]
+    return ["L", rf"{rule},\quad \hat y = {w.sample(values[f'h{l}'])},\ "
+                 rf"y = {w.sample(problem.y)}\ \Rightarrow\ L"]
 
 
 def _batch_factor(problem) -> str:
@@ -122,8 +122,8 @@ def _dh_out(problem, w, l, values):
             "mse": r"\frac{2}{K}(\hat y - y)",
             "bce": r"\frac{1}{K}\left(\frac{1 - y}{1 - \hat y} - \frac{y}{\hat y}\right)"}
     return [r"\frac{\partial L}{\partial \hat y}",
-            _batch_factor(problem) + rule[problem.model.loss],
-            rf"\hat y = {h},\ y = {y}\ \Rightarrow\ \frac{{\partial L}}{{\partial \hat y}}"]
+            _batch_factor(problem) + rule[problem.model.loss] + rf",\quad \hat y = {h},\ "
+            rf"y = {y}\ \Rightarrow\ \frac{{\partial L}}{{\partial \hat y}}"]
 
 
 def _da_out(problem, w, l, values):
@@ -138,8 +138,9 @@ def _da(problem, w, l, values):
     dh = w.sample(values[f"dh{l}"])
     if act == "softmax":
         return [rf"\delta_{{{l}}}", rf"J_{{\operatorname{{softmax}}}}(h_{{{l}}})^\top "
-                rf"\frac{{\partial L}}{{\partial h_{{{l}}}}}", rf"h \odot (g - (g \cdot h)),"
-                rf"\ g = {dh},\ h = {w.sample(values[f'h{l}'])}\ \Rightarrow\ \delta_{{{l}}}"]
+                rf"\frac{{\partial L}}{{\partial h_{{{l}}}}} = h \odot (g - (g \cdot h)),"
+                rf"\quad g = {dh},\ h = {w.sample(values[f'h{l}'])}\ \Rightarrow\ "
+                rf"\delta_{{{l}}}"]
     prime = ACTIVATION[act][2].replace("@", str(l)).replace("%", fixed(
         problem.model.layers[l - 1].param or 0.0, 4))
     h, a = w.sample(values[f"h{l}"]), w.sample(values[f"a{l}"])

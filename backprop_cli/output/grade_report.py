@@ -45,12 +45,16 @@ class Marked:
         out = []
         for k in weights:
             code = int(marks.verdicts[k][s])
-            values, decimals = batch.given[k][s], batch.decimals[k][s]
+            values, decimals, shape = batch.given[k][s], batch.decimals[k][s], self.shapes[k]
+            if k in batch.transposed and batch.transposed[k][s]:  # shown as it was written
+                shape = shape[::-1]
+                values, decimals = (np.reshape(a, shape[::-1]).T.ravel()
+                                    for a in (values, decimals))
             blank = bool(np.isnan(values[0]))
-            own = marks.own[k][s].reshape(self.shapes[k]).tolist() \
+            own = _nulled(marks.own[k][s].reshape(self.shapes[k])) \
                 if code in (CARRIED, WRONG) else None
-            out.append(Row(k, None if blank else _as_written(values, decimals, self.shapes[k]),
-                           None if blank else decimals.reshape(self.shapes[k]).tolist(),
+            out.append(Row(k, None if blank else _as_written(values, decimals, shape),
+                           None if blank else decimals.reshape(shape).tolist(),
                            self.expected[k], own, VERDICTS[code], marks.slips[k][s],
                            marks.sources[k][s], weights[k] if code <= CARRIED else 0.0,
                            weights[k]))
@@ -96,9 +100,15 @@ def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
     return out
 
 
+def _nulled(value: np.ndarray):
+    """As lists, with null where a person's numbers lead to no finite value (JSON has no
+    nan or inf)."""
+    return np.where(np.isfinite(value), value, None).tolist()
+
+
 def _as_written(values, decimals, shape: tuple):
     """The numbers as the sheet wrote them: whole numbers written without decimals as ints."""
-    flat = [int(v) if d <= 0 and float(v).is_integer() else float(v)
+    flat = [int(v) if d <= 0 and float(v).is_integer() and abs(v) < 2 ** 53 else float(v)
             for v, d in zip(values.tolist(), decimals.tolist())]
     return np.array(flat, dtype=object).reshape(shape).tolist() if shape else flat[0]
 

@@ -125,10 +125,6 @@ def constants(ctx: Context) -> dict:
     return out
 
 
-def inputs_of(rule_table: dict, ctx: Context, node: Node) -> tuple:
-    return rule_table[node.kind](ctx, node).inputs
-
-
 def exact_values(ctx: Context, sol: Solution, graph) -> dict:
     """Every node's exact value, from the engine's own solution."""
     fwd, grads, upd = sol.forward, sol.gradients, sol.update

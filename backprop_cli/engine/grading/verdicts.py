@@ -34,7 +34,7 @@ def half_units(given, decimals, rtol: float | None, atol: float | None):
 
 def within(given, ref, half, slack, hidden):
     """(S,) whether every entry of each sheet's answer is within tolerance of ref."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):  # a person's 1e308 may overflow: it is just wrong
         tol = half * (1.0 + hidden) + slack + FLOOR * (np.abs(ref) + half)
         return (np.abs(given - ref) <= tol).all(axis=1)
 

@@ -1,0 +1,106 @@
+"""grade on every bundled example (layouts, batches, class targets, frozen parameters, a
+layer without bias, leaky_relu, tanh) and with optimizers that keep state: the exact
+numbers score full marks, and a sheet with wrong numbers is marked and explained in every
+format without failing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import PROBLEMS
+
+EXAMPLES = sorted(PROBLEMS.glob("*.yaml"))
+
+
+def leaves(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}.{i}")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, value
+
+
+def sheet_of(doc: dict, skew: float = 1.0) -> str:
+    """Every number of solve's document, in full, by whole quantity (not the settings);
+    gradients multiplied by skew."""
+    lines = ["student: someone", "answers:"]
+    for top in ("forward", "sums", "gradients"):
+        for name, value in doc[top].items():
+            if top == "gradients":
+                value = json.loads(json.dumps(value).replace("null", "0"))
+                value = _scaled(value, skew)
+            lines.append(f"  {top}.{name}: {json.dumps(value)}")
+    lines.append(f"  loss: {doc['loss']!r}")
+    for path, value in leaves(doc["update"]):
+        if not path.startswith("optimizer"):
+            lines.append(f"  update.{path}: {value!r}")
+    return "\n".join(lines) + "\n"
+
+
+def _scaled(value, factor):
+    if isinstance(value, list):
+        return [_scaled(v, factor) for v in value]
+    return value * factor
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+@pytest.mark.parametrize("problem", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_marks_its_own_numbers_right(run, tmp_path, problem, optimizer):
+    doc = json.loads(run("solve", problem, "--optimizer", optimizer, "--format",
+                         "json").stdout)
+    if any(v is None for _, v in leaves(doc["gradients"])):
+        pytest.skip("a saturated output has no finite gradient to answer")
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(sheet_of(doc))
+    result = run("grade", problem, sheet, "--optimizer", optimizer, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    graded = json.loads(result.stdout)
+    assert graded["score"] == graded["max_score"]
+    assert {a["verdict"] for a in graded["answers"].values()} == {"correct"}
+    if optimizer != "sgd":
+        assert any(p.startswith("update.state.") for p in graded["answers"])
+
+
+@pytest.mark.parametrize("problem", EXAMPLES, ids=lambda p: p.stem)
+def test_wrong_numbers_are_explained_in_every_format(run, tmp_path, problem):
+    doc = json.loads(run("solve", problem, "--format", "json").stdout)
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(sheet_of(doc, skew=2.0))
+    for fmt in ("table", "json", "csv", "gradescope", "markdown"):
+        result = run("grade", problem, sheet, "--format", fmt)
+        assert result.exit_code == 0, (fmt, result.stderr)
+    graded = json.loads(run("grade", problem, sheet, "--format", "json").stdout)
+    wrong = {p for p, a in graded["answers"].items() if a["verdict"] == "wrong"}
+    assert wrong and graded["score"] < graded["max_score"]
+    markdown = run("grade", problem, sheet, "--format", "markdown").stdout
+    assert markdown.count("**The right formula, with your numbers:**") == len(wrong)
+
+
+HOSTILE = """answers:
+  forward.a1: [1e308, -1e308, 0]
+  forward.h1: [0, 1, -5]
+  forward.h3: [0.0, -1.0, 2.0]
+  loss: 1e300
+  gradients.h3: [0, 0, 0]
+  gradients.a3: [1e308, 1e308, -1e308]
+  gradients.W3: [[1e308, 0, 0], [0, 0, 0], [0, 0, 1e-320]]
+  update.parameters.W3: [[1e308, 1e308, 1e308], [0, 0, 0], [0, 0, 0]]
+  update.loss: -1
+"""
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "gradescope", "markdown"])
+def test_absurd_numbers_are_wrong_not_a_crash(run, tmp_path, fmt):
+    """Overflow, log of 0 and of negatives, subnormals: marked wrong (warnings are errors
+    in the tests, so none may escape)."""
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(HOSTILE)
+    result = run("grade", PROBLEMS / "classic.yaml", sheet, "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        verdicts = {p: a["verdict"] for p, a in json.loads(result.stdout)["answers"].items()}
+        assert verdicts["loss"] == verdicts["update.loss"] == "wrong"
