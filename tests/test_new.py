@@ -252,3 +252,10 @@ def test_combinations_that_make_no_sense(run, tmp_path, monkeypatch, args, messa
 def test_list_examples_stays(run):
     names = [line.split()[0] for line in run("new", "--list-examples").stdout.splitlines()]
     assert names == sorted(p.stem for p in PROBLEMS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("option", [["--loss", "mse"], ["--init", "he"]])
+def test_network_options_are_refused_with_graph(run, option):
+    result = run("new", "--graph", "x * y", *option)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {option[0]} does not go with --graph\n"

@@ -216,7 +216,9 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
         new_graph(graph, seed, decimals, low, high, title, count, output,
                   {"--layers": layers, "--activations": activations, "--x": x_text,
                    "--y": y_text, "--list-examples": list_examples, "--example": example,
-                   "--replace": replace})
+                   "--replace": replace,
+                   "--loss": loss if "loss" in _given() else None,
+                   "--init": init if "init" in _given() else None})
         return
     _check_modes(_given())
     if list_examples:
