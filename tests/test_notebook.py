@@ -1,6 +1,6 @@
 """examples/classic.ipynb, executed as a reader runs it (nbclient, an ipykernel kernel of
 this Python), and its outputs checked: the tables, the worked solution, the diagram, the
-PyTorch check. Cells are found by their tags.
+PyTorch check, the grading of a sheet. Cells are found by their tags.
 
 The notebook uses torch: CI installs it (.ci/run), and there (CI set) a missing torch fails
 this test instead of skipping it."""
@@ -23,8 +23,8 @@ def executed():
             raise
         pytest.skip("torch is not installed (CI installs it: pip install torch==2.13.0)")
     import nbformat
-    from nbclient import NotebookClient
     from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
+    from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # the native kernel: ipykernel in this interpreter (jupyter_client runs sys.executable)
@@ -83,3 +83,9 @@ def test_the_pytorch_check_finds_every_quantity_exact_or_close(executed):
                         r"\d+ exact, \d+ close, 0 different'", summary)
     assert data(executed["from_torch"], "text/plain") == "0.0725333007370964"
     assert "activation: softmax" in data(executed["from_torch"], "stream")
+
+
+def test_the_grading_cell_marks_the_sheet(executed):
+    html = data(executed["grade"], "text/html")
+    assert "ada" in html and "gradients.b3" in html and "wrong" in html
+    assert data(executed["score"], "text/plain") == "(3.0, 4.0)"

@@ -6,16 +6,18 @@
     torch_bridge  from_torch, to_torch, torch_loss (torch imported inside them only)
     torch_model, torch_losses, torch_optim   the bridge's three halves
     compare       compare: a PyTorch run against backprop, quantity by quantity
+    grading       grade: answer sheets marked as `backprop grade` marks them
 
 Errors are BackpropError subclasses (backprop_cli.errors), never printed.
 """
 
 from backprop_cli.api.compare import Comparison, Row, compare
 from backprop_cli.api.functions import example, examples, load, solve, step
+from backprop_cli.api.grading import Grades, grade
 from backprop_cli.api.solution import ByLayer, Forward, Solution, StepReport, Update
 from backprop_cli.api.torch_bridge import TorchProblem, from_torch, to_torch, torch_loss
 from backprop_cli.problem.reader import Problem
 
-__all__ = ["ByLayer", "Comparison", "Forward", "Problem", "Row", "Solution", "StepReport",
-           "TorchProblem", "Update", "compare", "example", "examples", "from_torch", "load",
-           "solve", "step", "to_torch", "torch_loss"]
+__all__ = ["ByLayer", "Comparison", "Forward", "Grades", "Problem", "Row", "Solution",
+           "StepReport", "TorchProblem", "Update", "compare", "example", "examples",
+           "from_torch", "grade", "load", "solve", "step", "to_torch", "torch_loss"]

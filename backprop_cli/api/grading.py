@@ -1,0 +1,100 @@
+"""bp.grade: `backprop grade` as a function. It marks answer sheets against a problem, as
+the command does, and returns the marks as a record: the JSON, the CSV, the feedback and
+the tables of the command's formats.
+
+A thin wrapper: the marking is the grading packages' (engine.grading, problem.answers,
+output.grade_*); this module only runs them in the command's order.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+
+from backprop_cli.api.display import Markdown, Shown, View
+from backprop_cli.api.functions import blamed_on, overridden
+from backprop_cli.errors import UsageError, describe
+from backprop_cli.problem.reader import Problem
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Grades(Shown):
+    """The marks of every student of the sheets: shown as `backprop grade`'s tables."""
+
+    problem: Problem
+    results: tuple  # one per student: student, source, score, max_score, slips, rows
+    _marks: object
+    _graph: dict
+
+    def to_dict(self):
+        """The document of `grade --format json`: one student's, or a list of them."""
+        from backprop_cli.output.grade_report import student_document
+
+        docs = [student_document(g) for g in self.results]
+        return copy.deepcopy(docs[0] if len(docs) == 1 else docs)
+
+    def csv(self) -> str:
+        """The class's marks as `grade --format csv` writes them."""
+        from backprop_cli.output.grade_report import csv_text
+
+        return csv_text(list(self.results))
+
+    def markdown(self, decimals: int = 4) -> Markdown:
+        """Each student's feedback, as `grade --format markdown` writes it."""
+        from backprop_cli.output.grade_feedback import feedback
+
+        return Markdown(feedback(self.problem, list(self.results), self._marks, self._graph,
+                                 decimals))
+
+    def view(self, decimals: int = 4):
+        from rich.console import Group
+
+        from backprop_cli.output.grade_tables import views
+
+        return Group(*views(self.problem, list(self.results), decimals))
+
+    def table(self, decimals: int = 4) -> View:
+        """The tables with `decimals` decimals for the exact values."""
+        return View(lambda: self.view(decimals))
+
+
+def _sheets(answers) -> list[str]:
+    if isinstance(answers, str | os.PathLike):
+        answers = [answers]
+    paths = list(answers) if isinstance(answers, list | tuple) else None
+    if not paths or not all(isinstance(p, str | os.PathLike) for p in paths):
+        raise UsageError(f"answers: found {describe(answers)}, expected the path of an answer "
+                         "sheet (YAML, JSON or a class CSV) or a list of them")
+    return [os.fspath(p) for p in paths]
+
+
+def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None,
+          atol: float | None = None, lr: float | None = None, optimizer=None) -> Grades:
+    """Mark answer sheets against a problem, as `backprop grade` does. answers: a sheet's
+    path or a list of them (YAML or JSON sheets, class CSVs: read from files, since the
+    decimals written decide the tolerance); expect: paths that were asked for; scheme: a
+    marking scheme's path; rtol, atol: a tolerance instead of the decimals written."""
+    from backprop_cli import engine
+    from backprop_cli.engine.grading.graph import Context, nodes
+    from backprop_cli.engine.grading.marking import mark
+    from backprop_cli.output import grade_paths, grade_report, report
+    from backprop_cli.problem import answers as sheets_of
+
+    problem = overridden(problem, optimizer, lr)
+    sheets = [sheets_of.load(path) for path in _sheets(answers)]
+    expect = tuple(dict.fromkeys(p.strip() for e in ([expect] if isinstance(expect, str)
+                                                     else expect)
+                                 for p in e.split(",") if p.strip()))
+    plan = sheets_of.load_scheme(os.fspath(scheme)) if scheme is not None else None
+    with blamed_on(problem):
+        sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
+                           problem.optimizer, problem.hyper, problem.state)
+        doc = report.solve_document(problem, sol)
+    ctx = Context(problem.model, problem.params, problem.x, problem.y, problem.optimizer,
+                  problem.hyper, problem.state)
+    graph = {n.name: n for n in nodes(ctx)}
+    batch = grade_paths.batch(problem, doc, graph, sheets, expect, plan)
+    marks = mark(ctx, sol, batch.items, batch.given, batch.decimals, batch.transposed,
+                 rtol, atol)
+    return Grades(problem, tuple(grade_report.graded(batch, marks, doc, plan)), marks, graph)
