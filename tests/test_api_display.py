@@ -1,6 +1,7 @@
 """How API results show themselves: the terminal's tables as text (a plain REPL, print)
 and as HTML (a notebook), worked solutions, diagrams; and what importing costs."""
 
+import ast
 import json
 import subprocess
 import sys
@@ -96,6 +97,16 @@ def _modules_after(code: str) -> set:
 
 
 HEAVY = {"rich", "matplotlib", "torch"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "backprop_cli" / "api").glob("*.py")),
+                         ids=lambda p: p.name)
+def test_the_api_imports_rich_torch_and_matplotlib_inside_functions_only(path):
+    tree = ast.parse(path.read_text())
+    for node in tree.body:  # the module's own statements, run when it is imported
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        assert not {n.split(".")[0] for n in names} & HEAVY, f"{path.name}: {names}"
 
 
 def test_import_backprop_cli_imports_nothing_heavy():
