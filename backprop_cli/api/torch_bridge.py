@@ -95,11 +95,11 @@ def to_torch(problem) -> TorchProblem:
     import torch
 
     problem = load(problem)
-    model_doc = problem.model
-    logits = model_doc.loss == "cross_entropy"
+    net = problem.model
+    logits = net.loss == "cross_entropy"
     model = torch_model.build(problem, logits)
     outputs = problem.y.shape[1]
-    loss_fn = torch_losses.loss_module(model_doc.loss, model_doc.reduction, outputs)
+    loss_fn = torch_losses.loss_module(net.loss, net.reduction, outputs)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     parameters = {}
     for l, linear in enumerate(linears, 1):
