@@ -81,6 +81,10 @@ def test_the_diagram_is_the_draw_commands(run, tmp_path):
     with pytest.raises(PictureError, match="expected a picture name ending in .svg"):
         picture.save(tmp_path / "net.txt")
     assert repr(picture).startswith("<Picture: an SVG of ")
+    from matplotlib.figure import Figure
+
+    assert isinstance(picture.figure, Figure)  # the figure itself, to restyle or save
+    assert len(picture.figure.axes) == 1
 
 
 def test_drawing_without_matplotlib_names_the_extra(monkeypatch):

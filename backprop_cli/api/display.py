@@ -96,28 +96,34 @@ class Markdown(str):
 
 @dataclass(frozen=True)
 class Picture:
-    """A drawn diagram: SVG text, shown inline by a notebook; save() writes it (or a PNG
-    or PDF of it, by the name's extension)."""
+    """A drawn diagram: the matplotlib Figure (`figure`, to restyle or save as you like)
+    and its SVG text, which a notebook shows inline; save() writes it (or a PNG or PDF of
+    it, by the name's extension) exactly as `backprop draw` would."""
 
     svg: str
-    draw: Callable[[str], None]  # writes the same picture to a path
+    figure: object  # matplotlib.figure.Figure
 
     def _repr_svg_(self) -> str:
         return self.svg
 
     def save(self, path) -> None:
         """Write the picture atomically: .svg, .png or .pdf by the name."""
-        self.draw(os.fspath(path))
+        from backprop_cli.output import diagram
+
+        diagram.save(self.figure, os.fspath(path))
 
     def __repr__(self) -> str:
-        return f"<Picture: an SVG of {len(self.svg)} characters; .save(path) writes it>"
+        return (f"<Picture: an SVG of {len(self.svg)} characters; .figure is the matplotlib "
+                "Figure, .save(path) writes it>")
 
 
-def picture(draw: Callable[[str], None]) -> Picture:
-    """Draw to a temporary SVG file (the diagram package writes pictures to paths) and
-    keep its text."""
+def picture(figure) -> Picture:
+    """The figure and its SVG, saved through a temporary file (the diagram package writes
+    pictures to paths, atomically) so that the text is the very picture `draw` writes."""
+    from backprop_cli.output import diagram
+
     with tempfile.TemporaryDirectory(prefix="backprop-") as folder:
         path = os.path.join(folder, "diagram.svg")
-        draw(path)
+        diagram.save(figure, path)
         with open(path, encoding="utf-8") as f:
-            return Picture(f.read(), draw)
+            return Picture(f.read(), figure)

@@ -178,7 +178,7 @@ class Solution(Shown):
         fwd = engine.forward(p.model, p.params, p.x, p.y) if values or gradients else None
         grads = engine.backward(p.model, p.params, fwd, p.y) if gradients else None
         net = diagram.network(p, fwd if values else None, grads, decimals, biases)
-        return picture(lambda path: diagram.draw_network(net, path, decimals))
+        return picture(diagram.network_figure(net, decimals))
 
 
 @dataclass(frozen=True, repr=False, eq=False)

@@ -6,11 +6,13 @@
     layout    where everything of the diagram goes: pure geometry, no matplotlib
     figure    the diagram drawn from its layout
 
-The names below are the package's interface (the command line uses only these)."""
+The names below are the package's interface (the command line and the Python API use
+only these)."""
 
-from backprop_cli.output.diagram.figure import draw_network
+from backprop_cli.output.diagram.figure import draw_network, network_figure
 from backprop_cli.output.diagram.model import network
-from backprop_cli.output.diagram.pictures import picture_format, require_matplotlib
+from backprop_cli.output.diagram.pictures import picture_format, require_matplotlib, save
 from backprop_cli.output.diagram.plots import plot_losses
 
-__all__ = ["draw_network", "network", "picture_format", "plot_losses", "require_matplotlib"]
+__all__ = ["draw_network", "network", "network_figure", "picture_format", "plot_losses",
+           "require_matplotlib", "save"]
