@@ -35,16 +35,25 @@ def sigmoid(a, p=None):
 
 def sigmoid_pair(a, p=None):
     """(sigmoid(a), sigmoid(-a)) from one exponential, the same bits as two calls: the
-    forward rule, which keeps sigmoid(-a) for the backward pass."""
-    e = np.exp(-np.abs(a))
-    d = 1.0 + e
-    return np.where(a >= 0, 1.0, e) / d, np.where(a <= 0, 1.0, e) / d
+    forward rule, which keeps sigmoid(-a) for the backward pass. With e = exp(-|a|) and
+    d = 1 + e, the two are 1/d and e/d, swapped by the sign of a (at a = 0, e = 1 and both
+    are 1/d): two divisions and two selections, in place where numpy allows."""
+    e = np.abs(a)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = e + 1.0
+    one = np.divide(1.0, d)
+    other = np.divide(e, d, out=e)
+    positive = a >= 0
+    return np.where(positive, one, other), np.where(positive, other, one)
 
 
 def sigmoid_backward(a, h, saved, dh, p):
     # s(a) s(-a), not h (1 - h): once h rounds to 1 (a > 37) the latter is 0 though the
     # derivative (e^-a) is still a float64. saved is s(-a), from the forward pass.
-    return dh * h * (sigmoid(-a) if saved is None else saved)
+    da = dh * h
+    da *= sigmoid(-a) if saved is None else saved  # in place: the same bits, one array less
+    return da
 
 
 def tanh(a, p):

@@ -10,6 +10,8 @@ problem package transposes for files written in_out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,11 +30,28 @@ class LayerSpec:
             object.__setattr__(self, "param", ACTIVATIONS[self.activation].default)
 
 
+class Step(NamedTuple):
+    """What computing layer l needs, looked up once per model rather than once per step."""
+
+    W: str  # "W{l}"
+    b: str | None  # "b{l}", None without a bias
+    forward: object  # the activation's (a, p) -> (h, saved)
+    backward: object  # its (a, h, saved, dh, p) -> da
+    param: float | None
+
+
 @dataclass(frozen=True)
 class Model:
     layers: tuple[LayerSpec, ...]
     loss: str
     reduction: str = "mean"
+
+    @cached_property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(Step(f"W{l}", f"b{l}" if spec.bias else None,
+                          ACTIVATIONS[spec.activation].forward,
+                          ACTIVATIONS[spec.activation].backward, spec.param)
+                     for l, spec in enumerate(self.layers, 1))
 
     def parameter_names(self) -> list[str]:
         names = []

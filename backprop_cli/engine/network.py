@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine import optimizers
-from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.functions import LOSSES
 from backprop_cli.engine.model import Forward, Gradients, Model, Solution, Update
 from backprop_cli.engine.watch import Checked
 
@@ -54,15 +54,15 @@ def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> For
     """forward() for callers already inside np.errstate(all="ignore") (the training loop)."""
     a_s, h_s, saved_s = [], [x], []
     h = x
-    for l, spec in enumerate(model.layers, 1):
-        a = np.matmul(h, params[f"W{l}"].T, out=None if ws is None else ws.a[l - 1])
-        if spec.bias:
-            a += params[f"b{l}"]
+    for l, step in enumerate(model.steps, 1):
+        a = np.matmul(h, params[step.W].T, out=None if ws is None else ws.a[l - 1])
+        if step.b is not None:
+            a += params[step.b]
         if rounding is not None:
             a = rounding(a)
         if watch is not None:
             watch(f"a{l}", a)
-        h, saved = ACTIVATIONS[spec.activation].forward(a, spec.param)
+        h, saved = step.forward(a, step.param)
         if rounding is not None:
             h, saved = rounding(h), None
         if watch is not None:
@@ -114,9 +114,9 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
         if watch is not None:
             watch(f"the gradient of a{l}", da)
         da_s[l - 1] = da
-        w, b = f"W{l}", f"b{l}"
+        w, b = model.steps[l - 1].W, model.steps[l - 1].b
         grads[w] = r(np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w]))
-        if model.layers[l - 1].bias:
+        if b is not None:
             grads[b] = r(np.add.reduce(da, axis=0, out=None if ws is None else ws.grads[b]))
         if l == 1:
             break
@@ -136,9 +136,8 @@ def _unrounded(value):
 
 
 def _activation_backward(model: Model, l: int, fwd: Forward, dh):
-    spec = model.layers[l - 1]
-    return ACTIVATIONS[spec.activation].backward(fwd.a[l - 1], fwd.h[l], fwd.saved[l - 1], dh,
-                                                 spec.param)
+    step = model.steps[l - 1]
+    return step.backward(fwd.a[l - 1], fwd.h[l], fwd.saved[l - 1], dh, step.param)
 
 
 def apply_update(model: Model, params: dict, grads: dict, optimizer: str, hyper: dict,
