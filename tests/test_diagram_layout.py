@@ -56,8 +56,8 @@ def test_layout_never_imports_matplotlib():
 
 
 def test_the_package_interface():
-    assert diagram.__all__ == ["draw_network", "network", "picture_format", "plot_losses",
-                               "require_matplotlib"]
+    assert diagram.__all__ == ["draw_network", "network", "network_figure", "picture_format",
+                               "plot_losses", "require_matplotlib", "save"]
 
 
 @pytest.mark.parametrize("values", [False, True])
