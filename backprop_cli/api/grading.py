@@ -2,8 +2,7 @@
 the command does, and returns the marks as a record: the JSON, the CSV, the feedback and
 the tables of the command's formats.
 
-A thin wrapper: the marking is the grading packages' (engine.grading, problem.answers,
-output.grade_*); this module only runs them in the command's order.
+A thin wrapper: output.grade_run.grade is what the command runs too.
 """
 
 from __future__ import annotations
@@ -75,10 +74,7 @@ def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None
     path or a list of them (YAML or JSON sheets, class CSVs: read from files, since the
     decimals written decide the tolerance); expect: paths that were asked for; scheme: a
     marking scheme's path; rtol, atol: a tolerance instead of the decimals written."""
-    from backprop_cli import engine
-    from backprop_cli.engine.grading.graph import Context, nodes
-    from backprop_cli.engine.grading.marking import mark
-    from backprop_cli.output import grade_paths, grade_report, report
+    from backprop_cli.output.grade_run import grade as run
     from backprop_cli.problem import answers as sheets_of
 
     problem = overridden(problem, optimizer, lr)
@@ -88,13 +84,5 @@ def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None
                                  for p in e.split(",") if p.strip()))
     plan = sheets_of.load_scheme(os.fspath(scheme)) if scheme is not None else None
     with blamed_on(problem):
-        sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                           problem.optimizer, problem.hyper, problem.state)
-        doc = report.solve_document(problem, sol)
-    ctx = Context(problem.model, problem.params, problem.x, problem.y, problem.optimizer,
-                  problem.hyper, problem.state)
-    graph = {n.name: n for n in nodes(ctx)}
-    batch = grade_paths.batch(problem, doc, graph, sheets, expect, plan)
-    marks = mark(ctx, sol, batch.items, batch.given, batch.decimals, batch.transposed,
-                 rtol, atol)
-    return Grades(problem, tuple(grade_report.graded(batch, marks, doc, plan)), marks, graph)
+        graded = run(problem, sheets, expect, plan, rtol, atol)
+    return Grades(problem, graded.results, graded.marks, graded.graph)

@@ -74,26 +74,15 @@ def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, rtol, a
 
 
 def _grade(problem_path, sheet_paths, lr, optimizer, expect, scheme_path, rtol, atol):
-    from backprop_cli import engine
-    from backprop_cli.engine.grading.graph import Context, nodes
-    from backprop_cli.engine.grading.marking import mark
-    from backprop_cli.output import grade_paths, grade_report, report
+    from backprop_cli.output.grade_run import grade
     from backprop_cli.problem import answers
 
     problem = common.load(problem_path, optimizer, lr)
     sheets = [answers.load(path) for path in sheet_paths]
     scheme = answers.load_scheme(scheme_path) if scheme_path is not None else None
     with common.blamed_on(problem):
-        sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                           problem.optimizer, problem.hyper, problem.state)
-        doc = report.solve_document(problem, sol)
-    ctx = Context(problem.model, problem.params, problem.x, problem.y, problem.optimizer,
-                  problem.hyper, problem.state)
-    graph = {n.name: n for n in nodes(ctx)}
-    batch = grade_paths.batch(problem, doc, graph, sheets, expect, scheme)
-    marks = mark(ctx, sol, batch.items, batch.given, batch.decimals, batch.transposed,
-                 rtol, atol)
-    return problem, grade_report.graded(batch, marks, doc, scheme), marks, graph
+        graded = grade(problem, sheets, expect, scheme, rtol, atol)
+    return graded.problem, list(graded.results), graded.marks, graded.graph
 
 
 def _emit(graded, fmt: str, decimals: int) -> None:
