@@ -4,10 +4,9 @@ A step is forward + backward + SGD update. Each side runs a block of n steps fro
 initial parameters and timestamps every step; a block's sample is the median step after
 the first (the steady state, robust to a neighbour's burst on a shared machine), and
 the row compares the medians of those samples over alternating blocks. Ours runs the loop
-`backprop step` runs (backprop_cli.training.train where the package has it, else
-backprop_cli.engine.train; their progress callback marks each step) on a Problem from
-backprop_cli.problem.from_document; torch runs torch_net.train's loop in the same process
-with the same thread count.
+`backprop step` runs, backprop_cli.engine.train (its progress callback marks each step), on
+a Problem from backprop_cli.problem.from_document; torch runs torch_net.train's loop in the
+same process with the same thread count.
 """
 
 from __future__ import annotations
@@ -43,12 +42,8 @@ class StepClock:
 
 
 def step_loop():
-    """(train function, its name): the training loop behind `backprop step`."""
-    try:
-        from backprop_cli import training
-    except ImportError:  # before the fast loop existed
-        return engine.train, "backprop_cli.engine.train"
-    return training.train, "backprop_cli.training.train"
+    """(train function, its name): the training loop behind `backprop step`, the only one."""
+    return engine.train, "backprop_cli.engine.train"
 
 
 def ours_runner(doc: dict):

@@ -11,7 +11,9 @@ import numpy as np
 import yaml
 from measure import Row, Settings, alternate, progress, wall_ms
 
-from backprop_cli import documents, problem
+from backprop_cli import problem
+from backprop_cli.problem import documents
+from backprop_cli.problem.writer import updated_document
 
 YAML_ROUNDS = 3
 
@@ -50,9 +52,10 @@ def plain_yaml_load(path: str):
 
 
 def write_like_step(prob, path: str) -> None:
-    """What `backprop step ... -o FILE.json` does after training (cli.step's -o branch):
+    """What `backprop step ... -o FILE.json` does after training (cli/step.py's
+    _write_problem):
     the updated document, streamed as JSON into an atomically replaced file."""
-    doc = problem.updated_document(prob, prob.params, prob.state)
+    doc = updated_document(prob, prob.params, prob.state)
     documents.write_file(path, doc, "json")
 
 
@@ -71,7 +74,7 @@ def json_load_row(json_path: str, settings: Settings) -> Row:
 
 def json_write_row(json_path: str, settings: Settings) -> Row:
     prob = problem.load(json_path)
-    doc = problem.updated_document(prob, prob.params, prob.state)  # what both write
+    doc = updated_document(prob, prob.params, prob.state)  # what both write
     out = os.path.join(settings.workdir, "written.json")
     row = Row("3", "write JSON like step -o FILE.json", "json.dump of the same document",
               "ms", 1.5)

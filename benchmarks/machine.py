@@ -6,6 +6,7 @@ import ctypes
 import glob
 import os
 import platform
+import subprocess
 import sys
 
 import numpy as np
@@ -29,15 +30,33 @@ def cores() -> str:
     return f"{os.cpu_count()} logical, {usable} usable by this process"
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
 def numpy_blas() -> str:
-    """The BLAS numpy was built with, and OpenBLAS's own report of its kernel and threads."""
+    """The BLAS numpy was built with, and the loaded library's own report of its kernel and
+    threads (threadpoolctl's when it is installed)."""
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         built = f"{blas.get('name')} {blas.get('version')}"
     except Exception:  # the config format is not a stable API
         built = "unknown"
-    runtime = _openblas_runtime()
+    runtime = _threadpoolctl_runtime() or _openblas_runtime()
     return f"{built}{'; ' + runtime if runtime else ''}"
+
+
+def _threadpoolctl_runtime() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ""
+    found = []
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            found.append(f"{info.get('internal_api')} {info.get('version')} kernel "
+                         f"{info.get('architecture')}, {info.get('num_threads')} threads "
+                         "(threadpoolctl)")
+    return "; ".join(found)
 
 
 def _openblas_runtime() -> str:
@@ -53,6 +72,40 @@ def _openblas_runtime() -> str:
                 core.restype = ctypes.c_char_p
                 return f"OpenBLAS core {core().decode()}, {threads()} threads"
     return ""
+
+
+def child_numpy_blas(python: str, env: dict) -> str:
+    """numpy_blas() as a child process with `env` sees it (the thread and OPENBLAS_*
+    variables choose OpenBLAS's kernel and threads when it loads)."""
+    code = f"import sys; sys.path.insert(0, {HERE!r}); import machine; print(machine.numpy_blas())"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
+                          check=False)
+    if done.returncode != 0:
+        return "unknown (" + (done.stderr.strip().splitlines() or ["?"])[-1] + ")"
+    return f"numpy {done.stdout.strip()}"
+
+
+TORCH_PROBE = """
+import os, re, torch
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+blas = re.search(r"BLAS_INFO=(\\w+)", torch.__config__.show())
+cpu = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "?")()
+print(f"{torch.__version__}, BLAS {blas.group(1) if blas else '?'}, "
+      f"{torch.get_num_threads()} thread(s), CPU capability {cpu}")
+"""
+
+
+def child_torch(python: str, env: dict) -> tuple[bool, str]:
+    """(torch importable by `python`, a description or why not), as a child with `env`."""
+    try:
+        done = subprocess.run([python, "-c", TORCH_PROBE], capture_output=True, text=True,
+                              env=env, check=False)
+    except OSError as e:
+        return False, f"{python} cannot run: {e.strerror}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return False, f"not importable by {python} ({last})"
+    return True, done.stdout.strip()
 
 
 def torch_info(available: bool) -> str:
@@ -83,15 +136,19 @@ def load_note() -> str:
     return note
 
 
+def machine_line() -> str:
+    return f"{cpu_model()}, {cores()}, {platform.system()} {platform.release()}"
+
+
 def describe(settings) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
     return [
-        f"machine:  {cpu_model()}, {cores()}, {platform.system()} {platform.release()}",
+        f"machine:  {machine_line()}",
         f"python:   {sys.version.split()[0]} ({sys.executable})",
         f"numpy:    {np.__version__}, BLAS {numpy_blas()}",
         f"torch:    {torch_info(settings.torch)}",
         f"yaml:     {yaml_info()}",
-        f"backprop: {_backprop_version()} via {settings.launcher_note}",
+        f"backprop: {backprop_version()} via {settings.launcher_note}",
         f"load:     {load_note()} before the run",
         "env:      " + (" ".join(f"{k}={v}" for k, v in sorted(env.items())) or "(none)"),
         f"rounds:   {settings.rounds} alternating (ours, baseline, ...) per row, medians"
@@ -100,7 +157,7 @@ def describe(settings) -> list[str]:
     ]
 
 
-def _backprop_version() -> str:
+def backprop_version() -> str:
     import backprop_cli
 
     return f"{backprop_cli.__version__} from {os.path.dirname(backprop_cli.__file__)}"

@@ -42,6 +42,7 @@ class Row:
     skipped: str = ""  # why the baseline was not measured (ours may still be)
     error: str = ""  # why the row could not be measured at all
     others_cpu: float | None = None  # share of the machine's CPU other processes used
+    paired: bool = False  # ratio: the median of the per-round ratios, not of the medians
 
     @property
     def ours_median(self) -> float:
@@ -53,6 +54,8 @@ class Row:
 
     @property
     def ratio(self) -> float:
+        if self.paired:
+            return statistics.median(self.paired_ratios())
         return self.ours_median / self.base_median
 
     def paired_ratios(self) -> list[float]:
@@ -126,11 +129,12 @@ def wait_quiet(limit: float, threshold: float = 0.1, window: float = 0.25) -> bo
 
 
 def alternate(row: Row, ours: Callable[[], float], base: Callable[[], float],
-              settings: Settings, rounds: int | None = None) -> Row:
+              settings: Settings, rounds: int | None = None, warm_up: bool = True) -> Row:
     """Fill row with alternating measurements, ours, baseline, ours, baseline..., for
     `rounds` (default settings.rounds) rounds, noting how busy other processes kept the
-    machine meanwhile."""
-    ours(), base()  # warm-up: caches, lazy imports, first-touch page faults
+    machine meanwhile. warm_up=False: the caller has warmed both sides up already."""
+    if warm_up:
+        ours(), base()  # warm-up: caches, lazy imports, first-touch page faults
     others, total = 0.0, 0
     for i in range(rounds or settings.rounds):
         if settings.quiet_wait and wait_quiet(settings.quiet_wait):
@@ -151,14 +155,15 @@ class ChildFailed(RuntimeError):
     pass
 
 
-def run_child(argv, cwd: str | None = None) -> SimpleNamespace:
+def run_child(argv, cwd: str | None = None, env: dict | None = None) -> SimpleNamespace:
     """Run argv to completion with no input, output discarded; its own resource usage
     (ru_utime, ru_stime: CPU of every thread; ru_maxrss: peak RSS in KiB), as os.wait4
-    reports it in spawn.py, a small launcher, so that our RSS does not leak into it."""
+    reports it in spawn.py, a small launcher, so that our RSS does not leak into it.
+    env: the child's environment (default: this process's)."""
     with tempfile.TemporaryFile() as err:
         done = subprocess.run([sys.executable, "-I", "-S", SPAWN, *map(str, argv)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                              cwd=cwd, check=False)
+                              cwd=cwd, env=env, check=False)
         report = json.loads(done.stdout) if done.returncode == 0 else {"exitcode": "?"}
         if report["exitcode"] != 0:
             err.seek(0)
@@ -168,15 +173,15 @@ def run_child(argv, cwd: str | None = None) -> SimpleNamespace:
     return SimpleNamespace(**report)
 
 
-def child_cpu_ms(argv, cwd: str | None = None) -> float:
-    usage = run_child(argv, cwd)
+def child_cpu_ms(argv, cwd: str | None = None, env: dict | None = None) -> float:
+    usage = run_child(argv, cwd, env)
     return (usage.ru_utime + usage.ru_stime) * 1e3
 
 
-def child_output(argv, cwd: str | None = None) -> str:
+def child_output(argv, cwd: str | None = None, env: dict | None = None) -> str:
     """Standard output of a successful run (for checking what a timed command prints)."""
     done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          cwd=cwd)
+                          cwd=cwd, env=env)
     if done.returncode != 0:
         raise ChildFailed(f"{' '.join(map(str, argv))} exited {done.returncode}:\n"
                           + done.stderr.strip()[-2000:])

@@ -1,11 +1,15 @@
 """Measure issue 7's performance goals against the installed backprop, side by side.
 
     python benchmarks/run.py [--quick] [--rounds N] [--goals 1,2,3,4] [--markdown]
+    python benchmarks/run.py --threads 1 [--torch-python PYTHON] [--quick] [--markdown]
 
 Every row alternates ours and its baseline (ours, baseline, ours, baseline, ...) for
---rounds rounds after one warm-up of each, and compares the medians. Baselines are
-measured in the same run, never written down. The torch rows need torch importable in
-this Python and say they skipped otherwise. See benchmarks/README.md.
+--rounds rounds after one warm-up of each. Baselines are measured in the same run, never
+written down. The default mode measures every goal (the engine in-process, wall clock,
+--threads BLAS threads, torch in this Python); --threads 1 measures the engine as the
+issue specifies it: CPU time of whole `backprop step` processes against a PyTorch script,
+one BLAS / OpenMP thread each. Torch rows say they skipped when torch is not importable.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -29,11 +33,22 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true",
                         help="3 rounds, fewer steps and a smaller big problem (a smoke run, "
                              "not for the record)")
-    parser.add_argument("--rounds", type=int, help="alternating rounds per row (default 7)")
+    parser.add_argument("--rounds", type=int,
+                        help="alternating rounds per row (default 7; 5 with --threads 1; 3 "
+                             "with --quick)")
     parser.add_argument("--threads", type=int, default=2,
-                        help="BLAS / OpenMP / torch threads for both sides (default 2)")
-    parser.add_argument("--goals", default=",".join(GOALS),
-                        help="which of issue 7's goals to measure (default 1,2,3,4)")
+                        help="1: the engine per step as whole-process CPU, one BLAS / OpenMP "
+                             "/ torch thread on each side (issue 7's way); N >= 2: every goal "
+                             "with N such threads for both sides (default 2)")
+    parser.add_argument("--goals", default=None,
+                        help="which of issue 7's goals to measure (default 1,2,3,4; not with "
+                             "--threads 1, which measures goal 2 only)")
+    parser.add_argument("--torch-python", metavar="PYTHON", default=sys.executable,
+                        help="with --threads 1: the Python that runs the PyTorch side "
+                             "(default: this one); ours is the `backprop` beside this Python")
+    parser.add_argument("--keep-openblas-env", action="store_true",
+                        help="with --threads 1: leave OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE "
+                             "set in the children (by default both are unset there)")
     parser.add_argument("--launcher", choices=("script", "module"), default="script",
                         help="start `backprop` as the console script beside this Python "
                              "(default) or as python -m backprop_cli")
@@ -43,11 +58,15 @@ def parse_args(argv):
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--json", metavar="FILE", help="also write every sample to FILE")
     args = parser.parse_args(argv)
-    args.goals = [g.strip() for g in args.goals.split(",") if g.strip()]
+    if args.threads < 1:
+        parser.error("--threads: expected at least 1")
+    if args.threads == 1 and args.goals is not None:
+        parser.error("--goals: --threads 1 measures goal 2 (the engine) only")
+    args.goals = [g.strip() for g in (args.goals or ",".join(GOALS)).split(",") if g.strip()]
     if set(args.goals) - set(GOALS):
         parser.error(f"--goals: expected some of {','.join(GOALS)}")
     if args.rounds is None:
-        args.rounds = 3 if args.quick else 7
+        args.rounds = 3 if args.quick else 5 if args.threads == 1 else 7
     if args.rounds < 1:
         parser.error("--rounds: expected at least 1")
     return args
@@ -104,10 +123,59 @@ def measure_goals(goals, settings) -> list:
     return rows
 
 
+def cpu_mode(args, started: float) -> int:
+    """--threads 1: goal 2 as whole-process CPU time, one thread on each side."""
+    import goal2_cpu
+    import machine
+    import table
+    from measure import ChildFailed, Row, Settings
+
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-") as workdir:
+        cache_bytecode(workdir)
+        env, env_note = goal2_cpu.child_env(args.keep_openblas_env)
+        has_torch, torch_note = machine.child_torch(args.torch_python, env)
+        argv0, note = launcher(args.launcher)
+        settings = Settings(args.rounds, args.quick, 1, argv0, note, REPO, workdir, has_torch,
+                            args.quiet_wait)
+        steps = ", ".join(f"{net.label.split(',')[0]}: N = {quick if args.quick else n}"
+                          for net, _, _, n, quick in goal2_cpu.CASES)
+        print("\n".join([
+            f"machine:  {machine.machine_line()}",
+            f"python:   {sys.version.split()[0]} ({sys.executable})",
+            f"backprop: {machine.backprop_version()} via {note}",
+            f"BLAS:     {machine.child_numpy_blas(sys.executable, env)} (in ours' children)",
+            f"torch:    {torch_note} (in its children, run by {args.torch_python})",
+            f"children: {env_note}",
+            "measure:  CPU (user + sys) of whole processes; per step = (T(N) - T(1)) / (N - 1)",
+            f"steps:    {steps}",
+            f"rounds:   {settings.rounds} alternating (ours N, 1; torch N, 1; ...) per row after "
+            "a warm-up; ratio = median of the per-round ratios"
+            + ("; --quick: fewer steps, not for the record" if settings.quick else ""),
+            f"load:     {machine.load_note()} before the run",
+        ]), flush=True)
+        try:
+            rows = goal2_cpu.run(settings, env, args.torch_python)
+        except (ChildFailed, RuntimeError, OSError, ValueError) as e:
+            print(f"goal 2 (--threads 1) failed: {e}", file=sys.stderr)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            rows = [Row("2", "(could not be measured)", "", "", None, error=first[:80])]
+    print()
+    print(table.cpu_markdown(rows) if args.markdown else table.cpu_plain(rows))
+    print(table.notes(rows))
+    print(f"total time: {time.perf_counter() - started:.0f} s; "
+          f"{machine.load_note()} at the end (this run's own work included)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump([asdict(r) for r in rows], f, indent=1)
+    return 1 if any(r.verdict == "ERROR" for r in rows) else 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     set_threads(args.threads)
     check_installed()
+    if args.threads == 1:
+        return cpu_mode(args, time.perf_counter())
     import machine
     import table
     from measure import Settings

@@ -23,9 +23,17 @@ def cells(row: Row) -> tuple[str, ...]:
         return (row.goal, row.what, ours, f"skipped: {row.skipped}", "-", goal, "skipped", "",
                 "")
     paired = row.paired_ratios()
-    spread = f"{min(paired):.2f}-{max(paired):.2f}"
-    return (row.goal, row.what, ours, _number(row.base_median, row.unit), f"{row.ratio:.2f}",
+    spread = f"{min(paired):.2f} to {max(paired):.2f}"
+    return (row.goal, row.what, ours, _number(row.base_median, row.unit), _ratio(row),
             goal, row.verdict, spread, _others(row))
+
+
+def _ratio(row: Row) -> str:
+    """Two decimals, three where two would read as the goal itself (0.30 against 0.3)."""
+    text = f"{row.ratio:.2f}"
+    if row.target is not None and text == f"{row.target:.2f}" and row.ratio != row.target:
+        text = f"{row.ratio:.3f}"
+    return text
 
 
 def _others(row: Row) -> str:
@@ -34,10 +42,21 @@ def _others(row: Row) -> str:
     return f"{row.others_cpu:.0%}" + (" (noisy)" if row.others_cpu > BUSY else "")
 
 
-def plain(rows: list[Row]) -> str:
-    table = [HEADER, *map(cells, rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
-    right = {2, 3, 4}  # numbers
+# --threads 1: the engine rows alone, as whole-process CPU per step
+CPU_HEADER = ("network", "ours per step", "torch per step", "ratio", "goal", "result",
+              "paired ratios", "others' CPU")
+
+
+def cpu_cells(row: Row) -> tuple[str, ...]:
+    """A row of the --threads 1 table: the goal's rows without the goal column."""
+    _, *rest = cells(row)
+    return tuple(rest)
+
+
+def plain(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str:
+    """The rows as text, columns aligned; `right` are the numbers' columns."""
+    table = [header, *map(make, rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = []
     for i, r in enumerate(table):
         lines.append("  ".join(c.rjust(w) if j in right else c.ljust(w)
@@ -47,13 +66,21 @@ def plain(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |",
-             "|" + "|".join("---:" if i in (2, 3, 4) else "---" for i in range(len(HEADER)))
+def markdown(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(header)))
              + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in make(row)) + " |")
     return "\n".join(lines)
+
+
+def cpu_plain(rows: list[Row]) -> str:
+    return plain(rows, CPU_HEADER, cpu_cells, (1, 2, 3))
+
+
+def cpu_markdown(rows: list[Row]) -> str:
+    return markdown(rows, CPU_HEADER, cpu_cells, (1, 2, 3))
 
 
 def notes(rows: list[Row]) -> str:
