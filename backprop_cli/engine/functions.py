@@ -12,6 +12,7 @@ Everything is stable at +-1000: exponentials only ever see non-positive argument
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -123,12 +124,28 @@ def _unsaved(f):
     return forward
 
 
+def _one(p):
+    return 1.0
+
+
+def _at_least_one(p):
+    return max(1.0, abs(p))
+
+
+def _unbounded(p):
+    return math.inf
+
+
 class Activation(NamedTuple):
     forward: Callable  # (a, p) -> (h, saved)
     backward: Callable  # (a, h, saved, dh, p) -> da
     param: str | None  # the YAML key of its parameter
     default: float | None
     kinked: bool  # derivative jumps at a = 0 (finite differences skip it there)
+    # sup |f'| (softmax: its Jacobian-vector product can double |dh|): with 1 or less, a
+    # finite a gives a finite h and a finite dh a finite da (the training loop's watch
+    # leaves those unread)
+    slope: Callable = _one
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -136,10 +153,11 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(sigmoid_pair, sigmoid_backward, None, None, False),
     "tanh": Activation(_unsaved(tanh), tanh_backward, None, None, False),
     "relu": Activation(_unsaved(relu), relu_backward, None, None, True),
-    "leaky_relu": Activation(_unsaved(leaky_relu), leaky_relu_backward, "slope", 0.01, True),
-    "elu": Activation(_unsaved(elu), elu_backward, "alpha", 1.0, True),
+    "leaky_relu": Activation(_unsaved(leaky_relu), leaky_relu_backward, "slope", 0.01, True,
+                             _at_least_one),
+    "elu": Activation(_unsaved(elu), elu_backward, "alpha", 1.0, True, _at_least_one),
     "softplus": Activation(_unsaved(softplus), softplus_backward, None, None, False),
-    "softmax": Activation(_unsaved(softmax), softmax_backward, None, None, False),
+    "softmax": Activation(_unsaved(softmax), softmax_backward, None, None, False, _unbounded),
 }
 
 # --------------------------------------------------------------------- losses

@@ -38,6 +38,7 @@ class Step(NamedTuple):
     forward: object  # the activation's (a, p) -> (h, saved)
     backward: object  # its (a, h, saved, dh, p) -> da
     param: float | None
+    contracts: bool  # |f'| <= 1: finite a gives finite h, finite dh gives finite da
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,12 @@ class Model:
 
     @cached_property
     def steps(self) -> tuple[Step, ...]:
-        return tuple(Step(f"W{l}", f"b{l}" if spec.bias else None,
-                          ACTIVATIONS[spec.activation].forward,
-                          ACTIVATIONS[spec.activation].backward, spec.param)
-                     for l, spec in enumerate(self.layers, 1))
+        steps = []
+        for l, spec in enumerate(self.layers, 1):
+            act = ACTIVATIONS[spec.activation]
+            steps.append(Step(f"W{l}", f"b{l}" if spec.bias else None, act.forward,
+                              act.backward, spec.param, act.slope(spec.param) <= 1.0))
+        return tuple(steps)
 
     def parameter_names(self) -> list[str]:
         names = []

@@ -18,7 +18,8 @@ import numpy as np
 
 from backprop_cli.errors import NumericalError
 
-SMALL = 4096  # arrays up to this size are tested together at the end of a step
+TINY = 512  # arrays up to this size are tested together, in one concatenation
+SMALL = 4096  # a weight gradient or update past this size is judged by a bound
 SAFE = 1e300  # a bound below this proves a value finite, with room for rounding
 
 
@@ -48,32 +49,37 @@ class Cheap:
         self.x, self.x_sq = x, _square_norm(x)  # the input never changes: its norm is kept
         self.param_max: dict = {}  # a running bound on each plain-SGD parameter's entries
 
-    def accepts(self, fwd, grads, new: dict, state: dict, lr: float | None) -> bool:
+    def accepts(self, model, fwd, grads, new: dict, state: dict, lr: float | None) -> bool:
         """Whether every value the step made is proven finite. lr: plain SGD's learning
         rate (the new parameters are old - lr * gradient), else None."""
         if not math.isfinite(fwd.loss):
             return False
-        values = [*fwd.a, *fwd.h[1:], *grads.a, *[d for d in grads.h if d is not None]]
+        values = [*fwd.a, fwd.h[-1], *[d for d in grads.h if d is not None], grads.a[-1]]
+        for step, h, da in zip(model.steps, fwd.h[1:-1], grads.a[:-1]):
+            if not step.contracts:  # else h follows from a, da from dh (both finite)
+                values += [h, da]
         if state:
             values += [v for e in state.values() for k, v in e.items() if k != "step"]
         params = [*grads.params.values(), *new.values()]
-        small = [v.ravel() for v in values + params if v.size <= SMALL]
-        if small and not math.isfinite(np.add.reduce(np.concatenate(small))):
+        tiny = [v.ravel() for v in values + params if v.size <= TINY]
+        if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):
             return False
-        if len(small) == len(values) + len(params):  # a small network: nothing else to do
+        if len(tiny) == len(values) + len(params):  # a small network: nothing else to do
             return True
-        return self._large_ok(fwd, grads, new, values, lr)
+        return self._larger_ok(fwd, grads, new, values, lr)
 
-    def _large_ok(self, fwd, grads, new: dict, values: list, lr) -> bool:
-        sq = {id(v): _square_norm(v) for v in values if v.size > SMALL}
+    def _larger_ok(self, fwd, grads, new: dict, values: list, lr) -> bool:
+        # one BLAS pass each, no copies; its square norm serves the bounds below
+        sq = {id(v): _square_norm(v) for v in values if v.size > TINY}
         if not all(map(math.isfinite, sq.values())):
             return False
-        bounds = {name: self._product_bound(g, fwd, grads, name, sq)
-                  for name, g in grads.params.items() if g.size > SMALL}
+        # a weight-sized gradient by a bound on its entries, a mid-sized one by one pass
+        bounds = {name: self._product_bound(g, fwd, grads, name, sq) if g.size > SMALL
+                  else _square_norm(g) for name, g in grads.params.items() if g.size > TINY}
         if not all(map(math.isfinite, bounds.values())):
             return False
         return all(self._update_ok(name, value, lr, bounds) for name, value in new.items()
-                   if value.size > SMALL)
+                   if value.size > TINY)
 
     def _product_bound(self, g, fwd, grads, name, sq) -> float:
         # dW_l = da_l^T h_{l-1}: |entry| <= |da_l| |h_{l-1}| (Cauchy-Schwarz, Frobenius
@@ -87,7 +93,7 @@ class Cheap:
         return bound if bound < SAFE else _max_abs(g)
 
     def _update_ok(self, name: str, value, lr, bounds: dict) -> bool:
-        if lr is None:
+        if lr is None or value.size <= SMALL:
             return math.isfinite(_square_norm(value))
         # |old - lr grad| <= max|old| + lr max|grad|, a bound carried from step to step
         bound = self.param_max.get(name, math.inf) + lr * bounds.get(name, math.inf)
