@@ -188,3 +188,16 @@ def test_large_arrays_that_overflow_are_named_like_solve(x, w2, lr, frozen, in_s
         with pytest.raises(engine.NumericalError) as info:
             engine.train(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}, steps)
         assert info.value.message == culprit
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_an_activation_steeper_than_1_is_watched(steps):
+    # leaky_relu with slope 1e200: a finite a (-1e150) gives h = -1e350, not finite; the
+    # cheap watch leaves h unread only where |f'| <= 1 proves it finite
+    doc = {"x": [-1.0e150], "y": [0.0], "loss": "mse", "layers": [
+        {"weights": [[1.0]], "activation": "leaky_relu", "slope": 1.0e200},
+        {"weights": [[1.0]], "activation": "identity"}]}
+    p = from_document(doc, "p")
+    with pytest.raises(engine.NumericalError) as info:
+        engine.train(p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, steps)
+    assert info.value.message == "h1 is not finite in float64 in step 1"
