@@ -159,15 +159,7 @@ def cpu_mode(args, started: float) -> int:
             print(f"goal 2 (--threads 1) failed: {e}", file=sys.stderr)
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             rows = [Row("2", "(could not be measured)", "", "", None, error=first[:80])]
-    print()
-    print(table.cpu_markdown(rows) if args.markdown else table.cpu_plain(rows))
-    print(table.notes(rows))
-    print(f"total time: {time.perf_counter() - started:.0f} s; "
-          f"{machine.load_note()} at the end (this run's own work included)")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump([asdict(r) for r in rows], f, indent=1)
-    return 1 if any(r.verdict == "ERROR" for r in rows) else 0
+    return report(rows, args, started, table.cpu_markdown if args.markdown else table.cpu_plain)
 
 
 def main(argv=None) -> int:
@@ -192,8 +184,16 @@ def main(argv=None) -> int:
 
             print(f"step loop: {goal2_engine.step_loop()[1]} (goal 2)", flush=True)
         rows = measure_goals(args.goals, settings)
+    return report(rows, args, started, table.markdown if args.markdown else table.plain)
+
+
+def report(rows, args, started: float, render) -> int:
+    """The table, its notes, the time taken and the JSON file: exit 1 when a row failed."""
+    import machine
+    import table
+
     print()
-    print(table.markdown(rows) if args.markdown else table.plain(rows))
+    print(render(rows))
     print(table.notes(rows))
     print(f"total time: {time.perf_counter() - started:.0f} s; "
           f"{machine.load_note()} at the end (this run's own work included)")
