@@ -35,3 +35,17 @@ def on_a_terminal(stream, *args, env=None):
     finally:
         os.close(master)
     return result, b"".join(chunks).decode(errors="replace")
+
+
+HEAVY = {"rich", "matplotlib", "torch"}  # what the fast paths must not import
+
+
+def modules_after(code: str) -> set:
+    """The top-level modules a fresh Python has loaded after running `code`."""
+    import json
+
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\n"
+                          "print(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+

@@ -2,12 +2,11 @@
 and as HTML (a notebook), worked solutions, diagrams; and what importing costs."""
 
 import ast
-import json
 import subprocess
 import sys
 
 import pytest
-from helpers import CLASSIC, ROOT
+from helpers import CLASSIC, HEAVY, ROOT, modules_after
 
 import backprop_cli as bp
 from backprop_cli.errors import PictureError
@@ -93,14 +92,6 @@ def test_drawing_without_matplotlib_names_the_extra(monkeypatch):
         bp.solve(bp.example("classic")).draw()
 
 
-def _modules_after(code: str) -> set:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\n"
-                          "print(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
-
-
-HEAVY = {"rich", "matplotlib", "torch"}
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "backprop_cli" / "api").glob("*.py")),
@@ -127,13 +118,13 @@ def test_solving_imports_neither_rich_matplotlib_nor_torch():
     code = ("import backprop_cli as bp\ns = bp.solve(bp.example('classic'))\n"
             "s.to_dict(); s.get('loss'); bp.step(s.problem, 2)[1].to_dict()\n"
             "s.problem.to_yaml(); repr(s.problem); s.problem._repr_html_()")
-    assert not HEAVY & _modules_after(code)
+    assert not HEAVY & modules_after(code)
 
 
 def test_showing_imports_rich_and_drawing_matplotlib_only_then():
-    shown = _modules_after("import backprop_cli as bp\nrepr(bp.solve(bp.example('classic')))")
+    shown = modules_after("import backprop_cli as bp\nrepr(bp.solve(bp.example('classic')))")
     assert "rich" in shown and not {"matplotlib", "torch"} & shown
-    drawn = _modules_after("import backprop_cli as bp\nbp.solve(bp.example('classic')).draw()")
+    drawn = modules_after("import backprop_cli as bp\nbp.solve(bp.example('classic')).draw()")
     assert "matplotlib" in drawn and "torch" not in drawn
 
 

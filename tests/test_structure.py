@@ -3,12 +3,10 @@ cli (and api, the Python API beside cli), each subpackage importing only what it
 allows; small modules and functions; one error path; light imports for the fast paths."""
 
 import ast
-import json
-import subprocess
 import sys
 
 import pytest
-from helpers import CLASSIC, ROOT
+from helpers import CLASSIC, HEAVY, ROOT, modules_after
 
 PACKAGE = ROOT / "backprop_cli"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
@@ -114,18 +112,10 @@ def test_small_modules_and_functions(path):
             assert _logic_lines(node) <= 60, f"{path.name}: {node.name} is too long"
 
 
-def _modules_after(code: str) -> set:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\n"
-                          "print(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
-
-
-HEAVY = {"rich", "matplotlib", "torch"}
 
 
 def test_importing_the_package_is_light():
-    assert not HEAVY & _modules_after("import backprop_cli, backprop_cli.engine, "
+    assert not HEAVY & modules_after("import backprop_cli, backprop_cli.engine, "
                                       "backprop_cli.problem, backprop_cli.output")
 
 
@@ -137,4 +127,4 @@ def test_importing_the_package_is_light():
 def test_json_and_get_never_import_rich_or_matplotlib(args):
     code = ("from backprop_cli.cli import cli\n"
             f"cli.main({args!r}, prog_name='backprop', standalone_mode=False)")
-    assert not HEAVY & _modules_after(code)
+    assert not HEAVY & modules_after(code)
