@@ -50,6 +50,7 @@ def test_the_wheel_holds_every_subpackage_and_the_examples(installed):
     for part in ("engine", "problem", "output", "output/worked", "output/diagram", "cli"):
         assert f"backprop_cli/{part}/__init__.py" in names, part
     assert "backprop_cli/problem/examples/classic.yaml" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # MIT, shipped
 
 
 def test_the_package_comes_from_the_wheel(installed):
