@@ -56,6 +56,10 @@ class Model:
                               act.backward, spec.param, act.slope(spec.param) <= 1.0))
         return tuple(steps)
 
+    @cached_property
+    def trainable(self) -> frozenset:
+        return frozenset(self.trainable_names())
+
     def parameter_names(self) -> list[str]:
         names = []
         for l, spec in enumerate(self.layers, 1):

@@ -5,7 +5,7 @@ the training loop (buffers reused from step to step, nothing kept that training 
 Numpy only; nothing here prints. Shapes are model.py's. Every array is shown to a watch
 (watch.py) as it is made: by default one that names the first value that is not finite,
 in the order the maths computes them. The training loop passes no watch to the *_unguarded
-functions and examines the step's results once it is over.
+functions and examines the step's results once it is over; its buffers are workspace.py's.
 """
 
 from __future__ import annotations
@@ -18,32 +18,8 @@ from backprop_cli.engine.model import Forward, Gradients, Model, Solution, Updat
 from backprop_cli.engine.watch import Checked
 
 
-class Workspace:
-    """Arrays allocated once for a training run of `model` on a batch of n samples, written
-    with out= at every step: pre-activations, gradients, and the spare half of each
-    trainable parameter's double buffer (plain SGD writes its new values there)."""
-
-    def __init__(self, model: Model, params: dict, n: int):
-        L = len(model.layers)
-        units = [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
-        self.a = [np.empty((n, k)) for k in units]
-        self.dh = [np.empty((n, k)) for k in units]  # dL/dh_l for l < L
-        self.grads = {name: np.empty_like(params[name]) for name in model.parameter_names()}
-        self.trainable = model.trainable_names()
-        self.given = params  # the caller's arrays: never written into
-        self.spare = {name: np.empty_like(params[name]) for name in self.trainable}
-
-    def swap(self, old: dict, new: dict) -> None:
-        """Once a step's update is accepted (it wrote its new values into the spares): the
-        arrays they replace become the next spares, unless they are the caller's."""
-        for name, value in new.items():
-            if self.spare.get(name) is value:
-                was = old[name]
-                self.spare[name] = np.empty_like(was) if was is self.given.get(name) else was
-
-
 def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
-            rounding=None, ws: Workspace | None = None, watch=None) -> Forward:
+            rounding=None, ws=None, watch=None) -> Forward:
     """x (N, n_0), y (N, n_L) targets. rounding, when given, is applied to every value as
     it is computed (textbook rounding). Raises NumericalError on overflow."""
     with np.errstate(all="ignore"):  # overflow is watched for and reported by name
@@ -86,7 +62,7 @@ def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
 
 
 def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "",
-             rounding=None, ws: Workspace | None = None, watch=None) -> Gradients:
+             rounding=None, ws=None, watch=None) -> Gradients:
     """Every gradient of the loss, output to input (never ∂L/∂x)."""
     with np.errstate(all="ignore"):
         return backward_unguarded(model, params, fwd, y, watch or Checked(when), rounding, ws)
@@ -141,7 +117,7 @@ def _activation_backward(model: Model, l: int, fwd: Forward, dh):
 
 
 def apply_update(model: Model, params: dict, grads: dict, optimizer: str, hyper: dict,
-                 state: dict, when: str = "", rounding=None, ws: Workspace | None = None,
+                 state: dict, when: str = "", rounding=None, ws=None,
                  watch=None) -> tuple[dict, dict]:
     """One optimizer step on the trainable parameters; returns new (params, state), the
     given ones untouched."""
@@ -153,10 +129,13 @@ def apply_update(model: Model, params: dict, grads: dict, optimizer: str, hyper:
 def update_unguarded(model, params, grads, optimizer, hyper, state, watch, rounding=None,
                      ws=None) -> tuple[dict, dict]:
     """apply_update() inside np.errstate."""
-    names = model.trainable_names() if ws is None else ws.trainable
-    new, new_state = optimizers.step(
-        optimizer, hyper, {n: params[n] for n in names}, {n: grads[n] for n in names},
-        {n: state[n] for n in names if n in state}, None if ws is None else ws.spare)
+    if ws is None:
+        names = model.trainable_names()
+        new, new_state = optimizers.step(
+            optimizer, hyper, {n: params[n] for n in names}, {n: grads[n] for n in names},
+            {n: state[n] for n in names if n in state})
+    else:  # into the workspace's spare buffers
+        new, new_state = ws.update(optimizer, hyper, params, grads, state)
     if rounding is not None:
         new = {n: rounding(v) for n, v in new.items()}
         new_state = {n: {k: v if k == "step" else rounding(v) for k, v in s.items()}

@@ -16,13 +16,9 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.model import Model, Training
-from backprop_cli.engine.network import (
-    Workspace,
-    backward_unguarded,
-    forward_unguarded,
-    update_unguarded,
-)
+from backprop_cli.engine.network import backward_unguarded, forward_unguarded, update_unguarded
 from backprop_cli.engine.watch import Cheap, Checked
+from backprop_cli.engine.workspace import Workspace
 
 
 def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict,
@@ -30,20 +26,22 @@ def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: 
     """`steps` updates; progress(i) is called after step i when given. The given params
     and state are never written into. Raises NumericalError naming the first quantity that
     leaves float64's range, and the step it happened in."""
-    ws = Workspace(model, params, x.shape[0])
     lr = hyper["lr"] if optimizers.is_plain_sgd(optimizer, hyper) else None
+    ws = Workspace(model, params, x.shape[0], flat=lr is not None)
+    params = ws.start(params)
     losses = []
     with np.errstate(all="ignore"):  # every value is watched; overflow is reported by name
         cheap = Cheap(x)
         for i in range(1, steps + 1):
             fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer, hyper,
                                                       state, ws, None)
-            if not cheap.accepts(model, fwd, grads, new_params, new_state, lr):
+            if not cheap.accepts(model, fwd, grads, new_params, new_state, lr,
+                                 ws.flat_arrays()):
                 fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer,
                                                           hyper, state, ws,
                                                           Checked(f"in step {i}"))
             losses.append(fwd.loss)
-            ws.swap(params, new_params)
+            ws.accept(params, new_params)
             params, state = new_params, new_state
             if progress is not None:
                 progress(i)

@@ -49,9 +49,12 @@ class Cheap:
         self.x, self.x_sq = x, _square_norm(x)  # the input never changes: its norm is kept
         self.param_max: dict = {}  # a running bound on each plain-SGD parameter's entries
 
-    def accepts(self, model, fwd, grads, new: dict, state: dict, lr: float | None) -> bool:
+    def accepts(self, model, fwd, grads, new: dict, state: dict, lr: float | None,
+                flat=None) -> bool:
         """Whether every value the step made is proven finite. lr: plain SGD's learning
-        rate (the new parameters are old - lr * gradient), else None."""
+        rate (the new parameters are old - lr * gradient), else None. flat: (every
+        trainable gradient, every new parameter) as two arrays, when the workspace keeps
+        them so."""
         if not math.isfinite(fwd.loss):
             return False
         values = [*fwd.a, fwd.h[-1], *[d for d in grads.h if d is not None], grads.a[-1]]
@@ -60,7 +63,11 @@ class Cheap:
                 values += [h, da]
         if state:
             values += [v for e in state.values() for k, v in e.items() if k != "step"]
-        params = [*grads.params.values(), *new.values()]
+        if flat is not None and flat[0].size <= SMALL:  # two arrays for a small network
+            params = [*flat, *(g for name, g in grads.params.items()
+                               if name not in model.trainable)]  # frozen ones' gradients
+        else:
+            params = [*grads.params.values(), *new.values()]
         tiny = [v.ravel() for v in values + params if v.size <= TINY]
         if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):
             return False
