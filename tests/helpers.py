@@ -3,6 +3,7 @@ run the command on a pseudo-terminal."""
 
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,31 @@ def modules_after(code: str) -> set:
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
 
+
+def assert_markdown_well_formed(text):
+    """Fences balance, inline maths is paired and free of what GitHub's Markdown would eat."""
+    inside = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            assert line in ("```math", "```") and (line == "```") == inside, line
+            inside = not inside
+        elif not inside:
+            dollars = re.findall(r"(?<!\\)\$", line)
+            assert len(dollars) % 2 == 0, line
+            for maths in re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", line):
+                # Markdown's backslash escapes (\\, \{, \, ...) could eat the backslash
+                assert not re.search(r"\\[!-/:-@\[-`{-~]", maths), maths
+    assert not inside
+
+
+def compile_latex(tmp_path, text, name="worked") -> str:
+    """pdflatex in a temporary folder: exit 0 and a PDF, or the log's error; returns the log."""
+    (tmp_path / f"{name}.tex").write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
+    errors = "\n".join(line for line in log.splitlines() if line.startswith("!"))
+    assert result.returncode == 0, errors or log[-2000:]
+    assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
+    return log

@@ -3,10 +3,10 @@
 
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
+from helpers import assert_markdown_well_formed, compile_latex
 
 CLASSIC = ["(x + y) * z", "x=-2", "y=5", "z=-4"]
 STAGED = ["s = sigmoid(y); f = (x + s) / (sigmoid(x) + (x + y)**2)", "x=3", "y=-4"]
@@ -18,29 +18,6 @@ needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
                                            "texlive-latex-base texlive-latex-recommended")
 
 
-def markdown_is_well_formed(text: str) -> None:
-    """Fences balance; inline maths is paired and free of what Markdown would eat."""
-    inside = False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            assert line in ("```math", "```") and (line == "```") == inside, line
-            inside = not inside
-        elif not inside:
-            assert len(re.findall(r"(?<!\\)\$", line)) % 2 == 0, line
-            for maths in re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", line):
-                assert not re.search(r"\\[!-/:-@\[-`{-~]", maths), maths
-    assert not inside
-
-
-def compile_latex(folder, text: str) -> None:
-    (folder / "worked.tex").write_text(text, encoding="utf-8")
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                             "worked.tex"], cwd=folder, capture_output=True, timeout=120)
-    log = (folder / "worked.log").read_text(encoding="latin-1")
-    assert result.returncode == 0, "\n".join(l for l in log.splitlines() if l.startswith("!"))
-    assert (folder / "worked.pdf").stat().st_size > 1000
-
-
 # ------------------------------------------------------------------ Markdown
 
 
@@ -48,7 +25,7 @@ def test_markdown_writes_out_every_product(run):
     result = run("graph", *CLASSIC, "--format", "markdown")
     assert result.exit_code == 0
     text = result.stdout
-    markdown_is_well_formed(text)
+    assert_markdown_well_formed(text)
     assert text.startswith("# Worked solution\n\nExpression: (x + y) \\* z\n")
     assert "Values: $x = -2, \\quad y = 5, \\quad z = -4$." in text
     for row in [r"n_{1} &= x + y = -2 + 5 = 3.0000 \\",
@@ -63,7 +40,7 @@ def test_markdown_writes_out_every_product(run):
 
 def test_markdown_sums_the_uses_and_names_the_kink_rules(run):
     text = run("graph", *KINKS, "--format", "markdown").stdout
-    markdown_is_well_formed(text)
+    assert_markdown_well_formed(text)
     assert r"&= \tfrac{1}{2} = 0.5000 \quad \text{because } x = y \text{, a tie} \\" in text
     assert r"&= 0 \quad \text{because } n_{3} \le 0 \\" in text  # relu(y - 3) at 0
     assert r"&= 0 \quad \text{because } n_{7} = 0 \\" in text  # abs(x - 3) at 0

@@ -6,10 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, assert_markdown_well_formed, compile_latex
 
 from backprop_cli import engine
 from backprop_cli.output import report, worked
@@ -17,7 +17,6 @@ from backprop_cli.output.tables import number
 from backprop_cli.problem import from_document, load
 from backprop_cli.problem.writer import updated_document
 
-ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 SECTIONS = ["Problem", "Step 1: Forward pass", "Step 2: Loss",
             "Step 3: Backward pass, output to input", "Answers"]
@@ -62,35 +61,6 @@ def assert_every_number(text, doc, decimals):
             missing.append(f"{where} = {v!r} shown as {shown}")
     assert not missing, "missing from the output:\n" + "\n".join(missing)
     assert not [t for t in found if re.fullmatch(r"-0(\.0+)?", t)], "a rounded zero shows as -0"
-
-
-def assert_markdown_well_formed(text):
-    """Fences balance, inline maths is paired and free of what GitHub's Markdown would eat."""
-    inside = False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            assert line in ("```math", "```") and (line == "```") == inside, line
-            inside = not inside
-        elif not inside:
-            dollars = re.findall(r"(?<!\\)\$", line)
-            assert len(dollars) % 2 == 0, line
-            for maths in re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", line):
-                # Markdown's backslash escapes (\\, \{, \, ...) could eat the backslash
-                assert not re.search(r"\\[!-/:-@\[-`{-~]", maths), maths
-    assert not inside
-
-
-def compile_latex(tmp_path, text, name="worked") -> str:
-    """pdflatex in a temporary folder: exit 0 and a PDF, or the log's error; returns the log."""
-    (tmp_path / f"{name}.tex").write_text(text, encoding="utf-8")
-    result = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-        cwd=tmp_path, capture_output=True, timeout=120)
-    log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
-    errors = "\n".join(line for line in log.splitlines() if line.startswith("!"))
-    assert result.returncode == 0, errors or log[-2000:]
-    assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
-    return log
 
 
 def network(layers, loss, x, y, reduction="mean", seed=0, **top):

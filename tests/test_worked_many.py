@@ -5,8 +5,7 @@ import re
 import shutil
 
 import pytest
-from helpers import PROBLEMS
-from test_worked import compile_latex
+from helpers import PROBLEMS, compile_latex
 
 PATHS = [PROBLEMS / "classic.yaml", PROBLEMS / "in_out.yaml", PROBLEMS / "batch_mse.yaml"]
 
