@@ -127,7 +127,7 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
     """`backprop new --graph EXPRESSION`: exercise files with seeded values, written by the
     rules of network variants (-o, --count, --replace). others: the options of `new`
     that make networks, refused here when given."""
-    from backprop_cli.cli.new import _check_output
+    from backprop_cli.cli.new import check_output
     from backprop_cli.problem import documents, generate
 
     if expression is None:
@@ -142,7 +142,7 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
         raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
     if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
         raise UsageError("--low and --high are whole numbers unless --decimals is given")
-    old = _check_output(output, count, replace)
+    old = check_output(output, count, replace)
     docs = _variants(expression, seed, count, low, high, decimals, title)
     if count is None:
         if output in (None, "-"):

@@ -107,9 +107,10 @@ def check_seeds(seed: int, count: int | None) -> None:
                          f"seeds): use --seed {generate.SEED_MAX - count + 1} or lower")
 
 
-def _check_output(output: str | None, count: int | None, replace: bool) -> list[str]:
+def check_output(output: str | None, count: int | None, replace: bool) -> list[str]:
     """Where the problems go, checked before any is drawn; with --count, the variant files
-    of an earlier run in that folder (for --replace to remove)."""
+    of an earlier run in that folder (for --replace to remove). Shared with `new --graph`,
+    whose exercise variants follow the same rules."""
     if count is None:
         if replace:
             raise UsageError("--replace goes with --count: it removes an earlier run's variant "
@@ -240,7 +241,7 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
         y = _numbers("--y", y_text)
         y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
     _check_drawing(layers, sizes, loss, y)
-    old = _check_output(output, count, replace)
+    old = check_output(output, count, replace)
     docs = []
     for i in range(count or 1):
         default = "Seeded problem" if count is None else f"Variant {i}"
