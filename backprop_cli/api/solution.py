@@ -108,17 +108,11 @@ class Solution(Shown):
     def of(cls, problem: Problem, sol: engine_model.Solution, rounded: int | None) -> Solution:
         """The API's record of an engine solution (and its JSON document)."""
         doc = report.solve_document(problem, sol, rounded)
-        fwd, grads, L = sol.forward, sol.gradients, len(problem.model.layers)
+        fwd = sol.forward
         forward = Forward(ByLayer((per_sample(problem, a) for a in fwd.a), 1),
                           ByLayer((per_sample(problem, h) for h in fwd.h), 0), fwd.loss)
-        gradients = {}
-        for l in range(L, 0, -1):
-            gradients[f"h{l}"] = per_sample(problem, grads.h[l - 1])
-            gradients[f"a{l}"] = per_sample(problem, grads.a[l - 1])
-        for l in range(L, 0, -1):
-            for name in (f"W{l}", f"b{l}"):
-                if name in grads.params:
-                    gradients[name] = shaped(problem, grads.params[name])
+        gradients = {name: per_sample(problem, arr) if kind == "sample" else shaped(problem, arr)
+                     for name, kind, arr in report.gradient_arrays(sol.gradients)}
         up = sol.update
         parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
         update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),

@@ -64,6 +64,19 @@ def _state_document(problem: Problem, state: dict) -> dict:
                                     for p, s in state.items()})
 
 
+def gradient_arrays(grads) -> list[tuple[str, str, object]]:
+    """(name, kind, array) of every gradient in the document's order: ∂L/∂h_l and ∂L/∂a_l
+    ("sample": one row per sample), output to input, then ∂L/∂W_l and ∂L/∂b_l ("param")."""
+    L = len(grads.a)
+    out = []
+    for l in range(L, 0, -1):
+        out += [(f"h{l}", "sample", grads.h[l - 1]), (f"a{l}", "sample", grads.a[l - 1])]
+    for l in range(L, 0, -1):
+        out += [(name, "param", grads.params[name]) for name in (f"W{l}", f"b{l}")
+                if name in grads.params]
+    return out
+
+
 def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) -> dict:
     model, fwd, grads = problem.model, sol.forward, sol.gradients
     L = len(model.layers)
@@ -83,15 +96,10 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
             except OverflowError:  # finite entries whose sum is beyond float64
                 raise NumericalError(f"the sum of {name} is not finite in float64") from None
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
-    gradients = {}
-    for l in range(L, 0, -1):
-        gradients[f"h{l}"] = _rows_or_null(problem, grads.h[l - 1])
-        gradients[f"a{l}"] = _rows(problem, grads.a[l - 1])
-    for l in range(L, 0, -1):
-        for name in (f"W{l}", f"b{l}"):
-            if name in grads.params:
-                gradients[name] = in_file_layout(problem, name, plain_zero(grads.params[name]))
-    doc["gradients"] = gradients
+    doc["gradients"] = {
+        name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
+        if kind == "sample" else in_file_layout(problem, name, plain_zero(arr))
+        for name, kind, arr in gradient_arrays(grads)}
     doc["update"] = {
         "optimizer": optimizer_document(problem),
         "parameters": parameters_document(problem, sol.update.params),
