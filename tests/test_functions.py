@@ -7,7 +7,7 @@ from decimal import Decimal, getcontext
 import numpy as np
 import pytest
 
-from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES, log_softmax
 
 getcontext().prec = 60
 A = np.array([[-1000.0, -745.5, -40.0, -1.0, -1e-9, 0.0, 1e-9, 1.0, 40.0, 745.5, 1000.0]])
@@ -43,6 +43,33 @@ def test_activation_derivatives_are_finite_at_extremes(name):
     h, saved = act.forward(A, act.default)
     da = act.backward(A, h, saved, np.ones_like(A), act.default)
     assert np.all(np.isfinite(h)) and np.all(np.isfinite(da))
+
+
+HUGE = np.array([[-1.7976931348623157e308, -1e300, -1e154, -800.0, 0.0, 5e-324, 800.0, 1e154,
+                  1e300, 1.7976931348623157e308]])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("param", ["default", "steep"])
+def test_finite_in_finite_out_the_training_watch_relies_on_it(name, param):
+    # The training loop's watch never reads h (a finite a must give a finite h), nor da
+    # where the activation contracts (|f'| <= 1: a finite dh must give a finite da).
+    act = ACTIVATIONS[name]
+    p = act.default if param == "default" or act.param is None else 3.0
+    with np.errstate(all="ignore"):
+        h, saved = act.forward(HUGE, p)
+        da = act.backward(HUGE, h, saved, np.flip(HUGE, axis=-1), p)
+    assert np.isfinite(h).all() or act.gain(p) > 1.0
+    assert np.isfinite(da).all() or act.slope(p) > 1.0
+
+
+def test_softmax_keeps_log_softmax_for_cross_entropy():
+    a = np.array([[1000.0, -1000.0, 0.0], [0.5, 0.25, -3.0]])
+    h, saved = ACTIVATIONS["softmax"].forward(a, None)
+    assert saved.tobytes() == log_softmax(a).tobytes()
+    y = np.array([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]])
+    ce = LOSSES["cross_entropy"].value
+    assert ce(a, h, y, saved).tobytes() == ce(a, h, y).tobytes()
 
 
 def test_kink_derivatives_are_torchs():

@@ -2,7 +2,8 @@
 
 Shapes: every array is (N, units), one row per sample. An activation's forward takes the
 pre-activation a and its parameter p and returns (h, saved): saved is what its backward
-reuses (sigmoid keeps sigmoid(-a)), else None, as torch's ctx.save_for_backward. Its
+reuses (sigmoid keeps sigmoid(-a)), else None, as torch's ctx.save_for_backward; softmax
+keeps log softmax(a), which cross-entropy's value reuses instead of recomputing. Its
 backward takes a, h, saved and the upstream gradient dh (all (N, units)) and returns da,
 so softmax can apply its full Jacobian. Derivatives at kinks are the ones
 torch's autograd gives: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha.
@@ -101,19 +102,40 @@ def softplus_backward(a, h, saved, dh, p):
     return dh * sigmoid(a)
 
 
+# Reductions call the ufuncs' reduce directly: the same bits as the ndarray methods, without
+# their Python wrapper, which costs as much as the sum itself on the classic 3-unit layers.
+
+
+def _row_sums(v):
+    return np.add.reduce(v, axis=-1, keepdims=True)
+
+
+def _shifted(a):
+    """a minus each row's largest entry: every exponential of it is at most 1."""
+    return a - np.maximum.reduce(a, axis=-1, keepdims=True)
+
+
 def log_softmax(a):
-    z = a - a.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    z = _shifted(a)
+    return z - np.log(_row_sums(np.exp(z)))
 
 
 def softmax(a, p=None):
-    e = np.exp(a - a.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax_pair(a, p)[0]
+
+
+def softmax_pair(a, p=None):
+    """(softmax(a), log softmax(a)) from one exponential, the same bits as two calls: the
+    forward rule, which keeps log softmax(a) for cross-entropy's value."""
+    z = _shifted(a)
+    e = np.exp(z)
+    total = _row_sums(e)
+    return e / total, z - np.log(total)
 
 
 def softmax_backward(a, h, saved, dh, p):
     # Jacobian-vector product: da_j = h_j (dh_j - sum_k dh_k h_k)
-    return h * (dh - (dh * h).sum(axis=-1, keepdims=True))
+    return h * (dh - _row_sums(dh * h))
 
 
 def _unsaved(f):
@@ -143,9 +165,11 @@ class Activation(NamedTuple):
     default: float | None
     kinked: bool  # derivative jumps at a = 0 (finite differences skip it there)
     # sup |f'| (softmax: its Jacobian-vector product can double |dh|): with 1 or less, a
-    # finite a gives a finite h and a finite dh a finite da (the training loop's watch
-    # leaves those unread)
+    # finite dh gives a finite da (the training loop's watch leaves that da unread)
     slope: Callable = _one
+    # sup |f(a)| / |a| for large |a|: with 1 or less (every bounded activation), a finite a
+    # gives a finite h (and the watch leaves h unread)
+    gain: Callable = _one
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -154,14 +178,15 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation(_unsaved(tanh), tanh_backward, None, None, False),
     "relu": Activation(_unsaved(relu), relu_backward, None, None, True),
     "leaky_relu": Activation(_unsaved(leaky_relu), leaky_relu_backward, "slope", 0.01, True,
-                             _at_least_one),
+                             _at_least_one, _at_least_one),
     "elu": Activation(_unsaved(elu), elu_backward, "alpha", 1.0, True, _at_least_one),
     "softplus": Activation(_unsaved(softplus), softplus_backward, None, None, False),
-    "softmax": Activation(_unsaved(softmax), softmax_backward, None, None, False, _unbounded),
+    "softmax": Activation(softmax_pair, softmax_backward, None, None, False, _unbounded),
 }
 
 # --------------------------------------------------------------------- losses
-# Per sample: value(a, h, y) -> (N,), grad_h(a, h, y) -> (N, K) of that per-sample loss.
+# Per sample: value(a, h, y, saved) -> (N,), grad_h(a, h, y) -> (N, K) of that per-sample
+# loss; saved is what the output activation's forward kept (None: recomputed from a).
 # grad_a, where a loss has one, is the fused derivative through its required output
 # activation: exact where the chain rule through a saturated h would give 0 * inf.
 
@@ -175,8 +200,8 @@ def _safe_div(num, den):
     return out
 
 
-def cross_entropy(a, h, y):
-    return -(y * log_softmax(a)).sum(axis=-1)
+def cross_entropy(a, h, y, saved=None):
+    return -np.add.reduce(y * (log_softmax(a) if saved is None else saved), axis=-1)
 
 
 def cross_entropy_grad_h(a, h, y):
@@ -185,10 +210,10 @@ def cross_entropy_grad_h(a, h, y):
 
 def cross_entropy_grad_a(a, h, y):
     # softmax(a) * sum(y) - y: also right for soft targets that do not sum to 1
-    return h * y.sum(axis=-1, keepdims=True) - y
+    return h * _row_sums(y) - y
 
 
-def mse(a, h, y):
+def mse(a, h, y, saved=None):
     d = h - y
     return (d * d).mean(axis=-1)
 
@@ -197,7 +222,7 @@ def mse_grad_h(a, h, y):
     return 2.0 * (h - y) / h.shape[-1]
 
 
-def sse_half(a, h, y):
+def sse_half(a, h, y, saved=None):
     d = h - y
     return 0.5 * (d * d).sum(axis=-1)
 
@@ -206,7 +231,7 @@ def sse_half_grad_h(a, h, y):
     return h - y
 
 
-def bce(a, h, y):
+def bce(a, h, y, saved=None):
     # -[y log s(a) + (1-y) log(1-s(a))] = y softplus(-a) + (1-y) softplus(a): no log(0),
     # no cancellation when y is 0 or 1.
     return (y * softplus(-a) + (1.0 - y) * softplus(a)).mean(axis=-1)

@@ -38,7 +38,8 @@ class Step(NamedTuple):
     forward: object  # the activation's (a, p) -> (h, saved)
     backward: object  # its (a, h, saved, dh, p) -> da
     param: float | None
-    contracts: bool  # |f'| <= 1: finite a gives finite h, finite dh gives finite da
+    contracts: bool  # |f'| <= 1: a finite dh gives a finite da
+    grows: bool  # a finite a can give an infinite h (|f(a)| / |a| > 1: a steep leaky_relu)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class Model:
         for l, spec in enumerate(self.layers, 1):
             act = ACTIVATIONS[spec.activation]
             steps.append(Step(f"W{l}", f"b{l}" if spec.bias else None, act.forward,
-                              act.backward, spec.param, act.slope(spec.param) <= 1.0))
+                              act.backward, spec.param, act.slope(spec.param) <= 1.0,
+                              act.gain(spec.param) > 1.0))
         return tuple(steps)
 
     @cached_property

@@ -35,8 +35,7 @@ def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: 
         for i in range(1, steps + 1):
             fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer, hyper,
                                                       state, ws, None)
-            if not cheap.accepts(model, fwd, grads, new_params, new_state, lr,
-                                 ws.flat_arrays()):
+            if not cheap.accepts(model, fwd, grads, new_params, new_state, lr, ws):
                 fwd, grads, new_params, new_state = _step(model, params, x, y, optimizer,
                                                           hyper, state, ws,
                                                           Checked(f"in step {i}"))

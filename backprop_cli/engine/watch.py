@@ -3,7 +3,8 @@
 Checked (solve, and any step that must name its culprit) tests each array as it is made
 and raises NumericalError naming the first that is not finite, in the order the maths
 computes them. Cheap (the training loop) looks once a step is over: small arrays are
-tested together (one concatenation, one sum), large ones by one BLAS pass each, and a
+tested together (on a small network, one sum over the workspace that holds them; else
+one concatenation and one sum), large ones by one BLAS pass each, and a
 weight-sized gradient or plain-SGD update is proven finite by a bound instead of a pass
 over it. When Cheap cannot prove a step finite, the loop redoes it with Checked, which
 names the quantity (or, when finite values only summed to infinity, finds nothing and the
@@ -50,29 +51,26 @@ class Cheap:
         self.param_max: dict = {}  # a running bound on each plain-SGD parameter's entries
 
     def accepts(self, model, fwd, grads, new: dict, state: dict, lr: float | None,
-                flat=None) -> bool:
+                ws) -> bool:
         """Whether every value the step made is proven finite. lr: plain SGD's learning
-        rate (the new parameters are old - lr * gradient), else None. flat: (every
-        trainable gradient, every new parameter) as two arrays, when the workspace keeps
-        them so."""
+        rate (the new parameters are old - lr * gradient), else None. ws: the workspace
+        the step wrote into."""
         if not math.isfinite(fwd.loss):
             return False
-        values = [*fwd.a, fwd.h[-1], *[d for d in grads.h if d is not None], grads.a[-1]]
-        for step, h, da in zip(model.steps, fwd.h[1:-1], grads.a[:-1]):
-            if not step.contracts:  # else h follows from a, da from dh (both finite)
-                values += [h, da]
-        if state:
-            values += [v for e in state.values() for k, v in e.items() if k != "step"]
-        if flat is not None and flat[0].size <= SMALL:  # two arrays for a small network
-            params = [*flat, *(g for name, g in grads.params.items()
-                               if name not in model.trainable)]  # frozen ones' gradients
-        else:
-            params = [*grads.params.values(), *new.values()]
+        # besides what the workspace holds: a steep activation's h and da (see Step) and
+        # the optimizer's state
+        values = [h for step, h in zip(model.steps, fwd.h[1:]) if step.grows]
+        values += [da for step, da in zip(model.steps[:-1], grads.a) if not step.contracts]
+        values += [v for e in state.values() for k, v in e.items() if k != "step"]
+        if ws.arena.size <= SMALL:  # a small network: one sum over the workspace
+            rest = values if ws.flat else [*values, *new.values()]  # not in it: other rules'
+            return math.isfinite(np.add.reduce(ws.arena)) and (not rest or math.isfinite(
+                np.add.reduce(np.concatenate([v.ravel() for v in rest]))))
+        values += [*fwd.a, *(d for d in grads.h if d is not None), grads.a[-1]]
+        params = [*grads.params.values(), *new.values()]
         tiny = [v.ravel() for v in values + params if v.size <= TINY]
         if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):
             return False
-        if len(tiny) == len(values) + len(params):  # a small network: nothing else to do
-            return True
         return self._larger_ok(fwd, grads, new, values, lr)
 
     def _larger_ok(self, fwd, grads, new: dict, values: list, lr) -> bool:

@@ -1,10 +1,13 @@
 """The training loop's arrays, allocated once for a run and written with out= at every
-step: pre-activations, gradients, and each trainable parameter's double buffer (the update
-writes its new values into the spare half, so a step changes nothing until it is accepted).
+step: pre-activations, ∂L/∂h, the output's ∂L/∂a, the gradients and, with plain SGD, the
+parameters' double buffer (the update writes its new values into the spare half, so a step
+changes nothing until it is accepted). Other optimizers get a spare buffer per parameter.
 
-With plain SGD every trainable parameter and its gradient live in one flat array each
-(the parameters as views into it): the rule p − η·g then runs once over the whole network
-instead of once per parameter, with the same bits, and the watch reads two arrays.
+Every one of them is a view into one zeroed array, the arena: on a small network the
+watch (watch.py) then proves a whole step finite with one sum over it. With plain SGD the
+trainable parameters and their gradients are one flat slice each (the parameters as views
+into it), so the rule p − η·g runs once over the whole network instead of once per
+parameter, with the same bits.
 """
 
 from __future__ import annotations
@@ -15,31 +18,52 @@ from backprop_cli.engine import optimizers
 from backprop_cli.engine.model import Model
 
 
-def _views(flat: np.ndarray, shapes: dict) -> dict:
-    views, start = {}, 0
-    for name, shape in shapes.items():
+class _Arena:
+    """Hands out consecutive views of one zeroed array (zeros: a view a step leaves
+    unwritten must not trip the watch's sum)."""
+
+    def __init__(self, sizes: list[int]):
+        self.array = np.zeros(sum(sizes))
+        self.start = 0
+
+    def take(self, shape) -> np.ndarray:
         size = int(np.prod(shape))
-        views[name] = flat[start:start + size].reshape(shape)
-        start += size
-    return views
+        view = self.array[self.start:self.start + size]
+        self.start += size
+        return view.reshape(shape)
+
+    def views(self, shapes: dict) -> tuple[np.ndarray, dict]:
+        """One flat slice holding an array per name, and those arrays."""
+        whole = self.take(sum(int(np.prod(s)) for s in shapes.values()))
+        views, start = {}, 0
+        for name, shape in shapes.items():
+            size = int(np.prod(shape))
+            views[name] = whole[start:start + size].reshape(shape)
+            start += size
+        return whole, views
 
 
 class Workspace:
     def __init__(self, model: Model, params: dict, n: int, flat: bool = False):
         units = [params[step.W].shape[0] for step in model.steps]
-        self.a = [np.empty((n, k)) for k in units]
-        self.dh = [np.empty((n, k)) for k in units]  # dL/dh_l for l < L
-        self.grads = {name: np.empty_like(params[name]) for name in model.parameter_names()}
         self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
         self.flat = flat and bool(self.trainable)
+        shapes = {name: params[name].shape for name in self.trainable}
+        frozen = {name: params[name].shape for name in model.parameter_names()
+                  if name not in shapes}
+        sizes = [2 * n * k for k in units] + [n * units[-1]] + \
+            [params[name].size for name in model.parameter_names()] + \
+            [2 * sum(params[name].size for name in self.trainable) if self.flat else 0]
+        arena = _Arena(sizes)
+        self.arena = arena.array
+        self.a = [arena.take((n, k)) for k in units]
+        self.dh = [arena.take((n, k)) for k in units]  # dL/dh_l
+        self.da_out = arena.take((n, units[-1]))  # dL/da_L
+        self.gradient, self.grads = arena.views(shapes)
+        self.grads.update(arena.views(frozen)[1])
         if self.flat:
-            shapes = {name: params[name].shape for name in self.trainable}
-            total = sum(params[name].size for name in self.trainable)
-            self.theta = (np.empty(total), np.empty(total))
-            self.gradient = np.empty(total)
-            self.grads.update(_views(self.gradient, shapes))
-            self.views = tuple(_views(theta, shapes) for theta in self.theta)
+            self.theta = tuple(arena.views(shapes) for _ in range(2))
             self.current = 0
         else:
             self.spare = {name: np.empty_like(params[name]) for name in self.trainable}
@@ -48,27 +72,20 @@ class Workspace:
         """The parameters the first step reads: with flat buffers, copies in them."""
         if not self.flat:
             return params
-        for name, view in self.views[0].items():
+        for name, view in self.theta[0][1].items():
             view[...] = params[name]
-        return {**params, **self.views[0]}
+        return {**params, **self.theta[0][1]}
 
     def update(self, optimizer: str, hyper: dict, params: dict, grads: dict, state: dict):
         """One optimizer step into the spare buffers: (new trainable params, new state)."""
         if self.flat:  # plain SGD, once over every parameter
-            out = self.theta[1 - self.current]
-            optimizers.step("sgd", hyper, {"θ": self.theta[self.current]},
-                            {"θ": self.gradient}, {}, {"θ": out})
-            return dict(self.views[1 - self.current]), {}
+            (now, _), (out, views) = self.theta[self.current], self.theta[1 - self.current]
+            optimizers.step("sgd", hyper, {"θ": now}, {"θ": self.gradient}, {}, {"θ": out})
+            return views, {}
         names = self.trainable
         return optimizers.step(optimizer, hyper, {n: params[n] for n in names},
                                {n: grads[n] for n in names},
                                {n: state[n] for n in names if n in state}, self.spare)
-
-    def flat_arrays(self):
-        """(all gradients, all new parameters) of the last update, or None."""
-        if not self.flat:
-            return None
-        return self.gradient, self.theta[1 - self.current]
 
     def accept(self, old: dict, new: dict) -> None:
         """Once a step is accepted: the arrays its new values replace become the spares,
