@@ -35,19 +35,24 @@ def sigmoid(a, p=None):
     return np.where(a >= 0, 1.0, e) / (1.0 + e)
 
 
+_ONE = np.ones(())  # 0-d: numpy converts a Python float operand at every call
+
+
 def sigmoid_pair(a, p=None):
     """(sigmoid(a), sigmoid(-a)) from one exponential, the same bits as two calls: the
-    forward rule, which keeps sigmoid(-a) for the backward pass. With e = exp(-|a|) and
-    d = 1 + e, the two are 1/d and e/d, swapped by the sign of a (at a = 0, e = 1 and both
-    are 1/d): two divisions and two selections, in place where numpy allows."""
+    forward rule, which keeps sigmoid(-a) for the backward pass. With e = exp(-|a|) in
+    [0, 1] and d = 1 + e, the two are 1/d and e/d where a >= 0 and swapped where a < 0
+    (at a = ±0, e = 1 and both are 1/d). The numerators are chosen without a selection:
+    max(e, s) with s = ±1 by a's sign is 1 or e, in place where numpy allows."""
     e = np.abs(a)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    d = e + 1.0
-    one = np.divide(1.0, d)
-    other = np.divide(e, d, out=e)
-    positive = a >= 0
-    return np.where(positive, one, other), np.where(positive, other, one)
+    d = np.add(e, _ONE)
+    sign = np.copysign(_ONE, a)
+    h = np.maximum(e, sign)  # 1 where a >= 0, else e
+    np.negative(sign, out=sign)
+    saved = np.maximum(e, sign, out=e)  # e where a >= 0, else 1
+    return np.divide(h, d, out=h), np.divide(saved, d, out=saved)
 
 
 def sigmoid_backward(a, h, saved, dh, p):
