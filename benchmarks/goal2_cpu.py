@@ -31,12 +31,12 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # (network, problem file: None for a netgen file, the goal's ratio, N, N with --quick).
 # A torch child spends 5-7 s of CPU before its first step (import torch, and torch.optim
 # importing torch._dynamo), with up to a second of jitter on a busy machine; N gives each
-# side a few seconds of steps (about 2 s of torch's at least) so that jitter stays small;
-# the classic network's steps are so short that it takes 12000 for torch's to reach ~5 s.
+# side about 5 s of steps (torch's 12000 classic steps, 3000 medium, 200 large) so that
+# jitter stays a small part of the difference.
 CASES = (
     (netgen.CLASSIC, "problems/classic.yaml", 0.3, 12000, 1000),
-    (netgen.MEDIUM, None, 0.8, 800, 200),
-    (netgen.LARGE, None, 1.1, 50, 12),
+    (netgen.MEDIUM, None, 0.8, 3000, 200),
+    (netgen.LARGE, None, 1.1, 200, 12),
 )
 
 
