@@ -34,9 +34,9 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # side about 5 s of steps (torch's 12000 classic steps, 3000 medium, 200 large) so that
 # jitter stays a small part of the difference.
 CASES = (
-    (netgen.CLASSIC, "problems/classic.yaml", 0.3, 12000, 1000),
-    (netgen.MEDIUM, None, 0.8, 3000, 200),
-    (netgen.LARGE, None, 1.1, 200, 12),
+    (netgen.CLASSIC, "problems/classic.yaml", 0.3, 12000, 3000),
+    (netgen.MEDIUM, None, 0.8, 3000, 750),
+    (netgen.LARGE, None, 1.1, 200, 50),
 )
 
 
