@@ -18,52 +18,42 @@ from backprop_cli.engine import optimizers
 from backprop_cli.engine.model import Model
 
 
-class _Arena:
-    """Hands out consecutive views of one zeroed array (zeros: a view a step leaves
-    unwritten must not trip the watch's sum)."""
+def _views(flat: np.ndarray, shapes: list) -> list[np.ndarray]:
+    """Consecutive views of a flat array, one per shape."""
+    ends = np.cumsum([0, *(int(np.prod(shape)) for shape in shapes)]).tolist()
+    return [flat[start:end].reshape(shape) for start, end, shape in zip(ends, ends[1:], shapes)]
 
-    def __init__(self, sizes: list[int]):
-        self.array = np.zeros(sum(sizes))
-        self.start = 0
 
-    def take(self, shape) -> np.ndarray:
-        size = int(np.prod(shape))
-        view = self.array[self.start:self.start + size]
-        self.start += size
-        return view.reshape(shape)
+def _carve(shapes: list) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One zeroed array and its views, one per shape. Zeros: a view that a step leaves
+    unwritten must not trip the watch's sum."""
+    whole = np.zeros(sum(int(np.prod(shape)) for shape in shapes))
+    return whole, _views(whole, shapes)
 
-    def views(self, shapes: dict) -> tuple[np.ndarray, dict]:
-        """One flat slice holding an array per name, and those arrays."""
-        whole = self.take(sum(int(np.prod(s)) for s in shapes.values()))
-        views, start = {}, 0
-        for name, shape in shapes.items():
-            size = int(np.prod(shape))
-            views[name] = whole[start:start + size].reshape(shape)
-            start += size
-        return whole, views
+
+def _named(flat: np.ndarray, shapes: dict) -> dict:
+    return dict(zip(shapes, _views(flat, list(shapes.values()))))
 
 
 class Workspace:
     def __init__(self, model: Model, params: dict, n: int, flat: bool = False):
         units = [params[step.W].shape[0] for step in model.steps]
+        L = len(units)
         self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
         self.flat = flat and bool(self.trainable)
         shapes = {name: params[name].shape for name in self.trainable}
         frozen = {name: params[name].shape for name in model.parameter_names()
                   if name not in shapes}
-        sizes = [2 * n * k for k in units] + [n * units[-1]] + \
-            [params[name].size for name in model.parameter_names()] + \
-            [2 * sum(params[name].size for name in self.trainable) if self.flat else 0]
-        arena = _Arena(sizes)
-        self.arena = arena.array
-        self.a = [arena.take((n, k)) for k in units]
-        self.dh = [arena.take((n, k)) for k in units]  # dL/dh_l
-        self.da_out = arena.take((n, units[-1]))  # dL/da_L
-        self.gradient, self.grads = arena.views(shapes)
-        self.grads.update(arena.views(frozen)[1])
+        size = sum(params[name].size for name in self.trainable)
+        self.arena, views = _carve([*[(n, k) for k in units] * 2, (n, units[-1]), (size,),
+                                    *frozen.values(), *[(size,)] * (2 if self.flat else 0)])
+        self.a, self.dh = views[:L], views[L:2 * L]  # a_l and dL/dh_l, (N, n_l)
+        self.da_out, self.gradient = views[2 * L], views[2 * L + 1]  # dL/da_L; all trainable
+        self.grads = {**_named(self.gradient, shapes),
+                      **dict(zip(frozen, views[2 * L + 2:2 * L + 2 + len(frozen)]))}
         if self.flat:
-            self.theta = tuple(arena.views(shapes) for _ in range(2))
+            self.theta = tuple((flat, _named(flat, shapes)) for flat in views[-2:])
             self.current = 0
         else:
             self.spare = {name: np.empty_like(params[name]) for name in self.trainable}
