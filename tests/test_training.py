@@ -201,3 +201,19 @@ def test_an_activation_steeper_than_1_is_watched(steps):
     with pytest.raises(engine.NumericalError) as info:
         engine.train(p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, steps)
     assert info.value.message == "h1 is not finite in float64 in step 1"
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+def test_bias_gradients_have_the_reductions_bits(rows):
+    # one sample skips np.add.reduce (its fixed cost dominates a 3-unit layer): the same
+    # bits, signed zeros included, with or without the workspace's buffer
+    from backprop_cli.engine.network import _sum_rows
+
+    rng = np.random.default_rng(rows)
+    da = rng.standard_normal((rows, 7))
+    da[0, :4] = [-0.0, 0.0, np.inf, -1e-310]
+    with np.errstate(invalid="ignore"):
+        expected = np.add.reduce(da, axis=0).tobytes()
+        assert _sum_rows(da, None).tobytes() == expected
+        out = np.full(7, np.nan)
+        assert _sum_rows(da, out) is out and out.tobytes() == expected
