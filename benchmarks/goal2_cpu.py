@@ -31,12 +31,12 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # (network, problem file: None for a netgen file, the goal's ratio, N, N with --quick).
 # A torch child spends 5-7 s of CPU before its first step (import torch, and torch.optim
 # importing torch._dynamo), with up to a second of jitter on a busy machine; N gives each
-# side about 5 s of steps (torch's 12000 classic steps, 3000 medium, 200 large) so that
+# side about 10 s of steps (torch's 20000 classic steps, 8000 medium, 400 large) so that
 # jitter stays a small part of the difference.
 CASES = (
-    (netgen.CLASSIC, "problems/classic.yaml", 0.3, 12000, 3000),
-    (netgen.MEDIUM, None, 0.8, 3000, 750),
-    (netgen.LARGE, None, 1.1, 200, 50),
+    (netgen.CLASSIC, "problems/classic.yaml", 0.3, 20000, 5000),
+    (netgen.MEDIUM, None, 0.8, 8000, 2000),
+    (netgen.LARGE, None, 1.1, 400, 100),
 )
 
 
