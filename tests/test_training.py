@@ -190,6 +190,30 @@ def test_large_arrays_that_overflow_are_named_like_solve(x, w2, lr, frozen, in_s
         assert info.value.message == culprit
 
 
+@pytest.mark.parametrize("n, width", [(1, 3), (64, 80)])  # summed whole, or not (SMALL)
+def test_an_overflowing_gradient_of_h_is_named_though_every_parameter_gradient_is_finite(
+        n, width):
+    # dead ReLUs (a1 < 0) pass nothing back: dL/dh1 = 1e308 + 1e308 overflows, yet da1,
+    # every gradient and the update are finite (and sum without overflow). solve names
+    # dL/dh1, so step must too.
+    rng = np.random.default_rng(3)
+    p = from_document({
+        "x": rng.uniform(0.1, 1, (n, width)).tolist(), "y": [1] * n,
+        "loss": "cross_entropy", "reduction": "sum",
+        "layers": [{"weights": rng.uniform(-1, -0.1, (width, width)).tolist(),
+                    "activation": "relu"},
+                   {"weights": [[1e308, -1e308] + [0.0] * (width - 2),
+                                [-1e308, 1e308] + [0.0] * (width - 2)],
+                    "bias": [100.0, 0.0], "activation": "softmax"}],
+        "optimizer": {"name": "sgd", "lr": 0.1}}, "dead.yaml")
+    with pytest.raises(engine.NumericalError) as solved:
+        engine.solve(p.model, p.params, p.x, p.y, "sgd", p.hyper, {})
+    assert solved.value.message == "the gradient of h1 is not finite in float64"
+    with pytest.raises(engine.NumericalError) as info:
+        engine.train(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}, 2)
+    assert info.value.message == "the gradient of h1 is not finite in float64 in step 1"
+
+
 @pytest.mark.parametrize("steps", [1, 2])
 def test_an_activation_steeper_than_1_is_watched(steps):
     # leaky_relu with slope 1e200: a finite a (-1e150) gives h = -1e350, not finite; the

@@ -66,7 +66,9 @@ class Cheap:
             rest = values if ws.flat else [*values, *new.values()]  # not in it: other rules'
             return math.isfinite(np.add.reduce(ws.arena)) and (not rest or math.isfinite(
                 np.add.reduce(np.concatenate([v.ravel() for v in rest]))))
-        values += [*fwd.a, *(d for d in grads.h if d is not None), grads.a[-1]]
+        # the workspace's a, dh and output da lie side by side: one sum over them all
+        if not math.isfinite(np.add.reduce(ws.activations)):
+            return False
         params = [*grads.params.values(), *new.values()]
         tiny = [v.ravel() for v in values + params if v.size <= TINY]
         if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):

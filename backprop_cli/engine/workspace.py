@@ -50,6 +50,7 @@ class Workspace:
                                     *frozen.values(), *[(size,)] * (2 if self.flat else 0)])
         self.a, self.dh = views[:L], views[L:2 * L]  # a_l and dL/dh_l, (N, n_l)
         self.da_out, self.gradient = views[2 * L], views[2 * L + 1]  # dL/da_L; all trainable
+        self.activations = self.arena[:2 * n * sum(units) + n * units[-1]]  # a, dh, da_out
         self.grads = {**_named(self.gradient, shapes),
                       **dict(zip(frozen, views[2 * L + 2:2 * L + 2 + len(frozen)]))}
         if self.flat:
