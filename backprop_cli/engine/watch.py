@@ -2,10 +2,11 @@
 
 Checked (solve, and any step that must name its culprit) tests each array as it is made
 and raises NumericalError naming the first that is not finite, in the order the maths
-computes them. Cheap (the training loop) looks once a step is over: small arrays are
-tested together (on a small network, one sum over the workspace that holds them; else
-one concatenation and one sum), large ones by one BLAS pass each, and a
-weight-sized gradient or plain-SGD update is proven finite by a bound instead of a pass
+computes them. Cheap (the training loop) looks once a step is over, in as few numpy calls
+as it can: on a small network one sum over the workspace (workspace.py) that holds every
+array the step wrote; otherwise one sum over its pre-activations and ∂L/∂h, small
+parameter arrays in one concatenation, larger ones by one BLAS pass each, and a
+weight-sized gradient or plain-SGD update proven finite by a bound instead of a pass
 over it. When Cheap cannot prove a step finite, the loop redoes it with Checked, which
 names the quantity (or, when finite values only summed to infinity, finds nothing and the
 step stands).
