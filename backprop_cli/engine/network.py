@@ -87,7 +87,8 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
     else:
         da = r(_activation_backward(model, L, fwd, dh_s[L - 1]))
         if ws is not None:  # where the watch looks
-            da = _scaled(da, 1.0, ws.da_out)
+            np.copyto(ws.da_out, da)
+            da = ws.da_out
     for l in range(L, 0, -1):
         if watch is not None:
             watch(f"the gradient of a{l}", da)

@@ -38,7 +38,6 @@ def _named(flat: np.ndarray, shapes: dict) -> dict:
 class Workspace:
     def __init__(self, model: Model, params: dict, n: int, flat: bool = False):
         units = [params[step.W].shape[0] for step in model.steps]
-        L = len(units)
         self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
         self.flat = flat and bool(self.trainable)
@@ -48,13 +47,16 @@ class Workspace:
         size = sum(params[name].size for name in self.trainable)
         self.arena, views = _carve([*[(n, k) for k in units] * 2, (n, units[-1]), (size,),
                                     *frozen.values(), *[(size,)] * (2 if self.flat else 0)])
-        self.a, self.dh = views[:L], views[L:2 * L]  # a_l and dL/dh_l, (N, n_l)
-        self.da_out, self.gradient = views[2 * L], views[2 * L + 1]  # dL/da_L; all trainable
-        self.activations = self.arena[:2 * n * sum(units) + n * units[-1]]  # a, dh, da_out
-        self.grads = {**_named(self.gradient, shapes),
-                      **dict(zip(frozen, views[2 * L + 2:2 * L + 2 + len(frozen)]))}
+        taken = iter(views)
+        self.a = [next(taken) for _ in units]  # a_l, (N, n_l)
+        self.dh = [next(taken) for _ in units]  # dL/dh_l
+        self.da_out = next(taken)  # dL/da_L
+        # a, dh and da_out, side by side at the arena's start: what the watch sums at once
+        self.activations = self.arena[:sum(v.size for v in (*self.a, *self.dh, self.da_out))]
+        self.gradient = next(taken)  # every trainable parameter's gradient
+        self.grads = {**_named(self.gradient, shapes), **{name: next(taken) for name in frozen}}
         if self.flat:
-            self.theta = tuple((flat, _named(flat, shapes)) for flat in views[-2:])
+            self.theta = tuple((flat, _named(flat, shapes)) for flat in taken)
             self.current = 0
         else:
             self.spare = {name: np.empty_like(params[name]) for name in self.trainable}
