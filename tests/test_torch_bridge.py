@@ -300,7 +300,7 @@ def test_to_torch_gives_what_a_torch_user_writes():
     ("sse_half", "mean", 1, "BackpropLoss"),
 ])
 def test_to_torch_uses_torchs_own_loss_where_one_is_equal(loss, reduction, outputs, kind):
-    from backprop_cli.api.torch_losses import loss_module
+    from backprop_cli.api.pytorch.losses import loss_module
 
     module = loss_module(loss, reduction, outputs)
     assert type(module).__name__ == kind and module.reduction == reduction

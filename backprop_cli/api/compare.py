@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.api import torch_model
 from backprop_cli.api.display import Shown
 from backprop_cli.api.functions import solve
+from backprop_cli.api.pytorch import model as torch_model
+from backprop_cli.api.pytorch.bridge import from_torch
 from backprop_cli.api.solution import Solution
-from backprop_cli.api.torch_bridge import from_torch
 
 # torch.testing.assert_close's default (rtol, atol) for the model's dtype
 TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5),

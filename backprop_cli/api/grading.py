@@ -28,20 +28,20 @@ class Grades(Shown):
 
     def to_dict(self):
         """The document of `grade --format json`: one student's, or a list of them."""
-        from backprop_cli.output.grade_report import student_document
+        from backprop_cli.output.grading.report import student_document
 
         docs = [student_document(g) for g in self.results]
         return copy.deepcopy(docs[0] if len(docs) == 1 else docs)
 
     def csv(self) -> str:
         """The class's marks as `grade --format csv` writes them."""
-        from backprop_cli.output.grade_report import csv_text
+        from backprop_cli.output.grading.report import csv_text
 
         return csv_text(list(self.results))
 
     def markdown(self, decimals: int = 4) -> Markdown:
         """Each student's feedback, as `grade --format markdown` writes it."""
-        from backprop_cli.output.grade_feedback import feedback
+        from backprop_cli.output.grading.feedback import feedback
 
         return Markdown(feedback(self.problem, list(self.results), self._marks, self._graph,
                                  decimals))
@@ -49,7 +49,7 @@ class Grades(Shown):
     def view(self, decimals: int = 4):
         from rich.console import Group
 
-        from backprop_cli.output.grade_tables import views
+        from backprop_cli.output.grading.tables import views
 
         return Group(*views(self.problem, list(self.results), decimals))
 
@@ -74,7 +74,7 @@ def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None
     path or a list of them (YAML or JSON sheets, class CSVs: read from files, since the
     decimals written decide the tolerance); expect: paths that were asked for; scheme: a
     marking scheme's path; rtol, atol: a tolerance instead of the decimals written."""
-    from backprop_cli.output.grade_run import grade as run
+    from backprop_cli.output.grading.run import grade as run
     from backprop_cli.problem import answers as sheets_of
 
     problem = overridden(problem, optimizer, lr)

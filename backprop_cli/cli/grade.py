@@ -74,7 +74,7 @@ def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, rtol, a
 
 
 def _grade(problem_path, sheet_paths, lr, optimizer, expect, scheme_path, rtol, atol):
-    from backprop_cli.output.grade_run import grade
+    from backprop_cli.output.grading.run import grade
     from backprop_cli.problem import answers
 
     problem = common.load(problem_path, optimizer, lr)
@@ -86,7 +86,7 @@ def _grade(problem_path, sheet_paths, lr, optimizer, expect, scheme_path, rtol, 
 
 
 def _emit(graded, fmt: str, decimals: int) -> None:
-    from backprop_cli.output import grade_report
+    from backprop_cli.output.grading import report as grade_report
 
     problem, results, marks, graph = graded
     if fmt == "gradescope":
@@ -100,10 +100,10 @@ def _emit(graded, fmt: str, decimals: int) -> None:
     elif fmt == "csv":
         common.emit(grade_report.csv_text(results))
     elif fmt == "markdown":
-        from backprop_cli.output.grade_feedback import feedback
+        from backprop_cli.output.grading.feedback import feedback
 
         common.emit(feedback(problem, results, marks, graph, decimals))
     else:
-        from backprop_cli.output.grade_tables import views
+        from backprop_cli.output.grading.tables import views
 
         common.print_views(views(problem, results, decimals))

@@ -91,7 +91,7 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
         common.emit("\n".join(report.format_value(report.get(doc, path))
                               for doc in docs for path in paths))
     elif fmt == "sheet":  # the blank answer sheet that `backprop grade` marks
-        from backprop_cli.output.grade_report import sheet_text
+        from backprop_cli.output.grading.report import sheet_text
 
         common.emit(sheet_text(results[0][0], docs[0], expect))
     elif fmt == "csv":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from backprop_cli.api.torch_model import Layer, fail, shown
+from backprop_cli.api.pytorch.model import Layer, fail, shown
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
 from backprop_cli.errors import UsageError, describe, suggest
 

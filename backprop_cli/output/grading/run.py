@@ -23,7 +23,9 @@ def grade(problem: Problem, sheets: list, expect: tuple = (), scheme=None,
     from backprop_cli import engine
     from backprop_cli.engine.grading.graph import Context, nodes
     from backprop_cli.engine.grading.marking import mark
-    from backprop_cli.output import grade_paths, grade_report, report
+    from backprop_cli.output import report
+    from backprop_cli.output.grading import paths as grade_paths
+    from backprop_cli.output.grading import report as grade_report
 
     sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
                        problem.optimizer, problem.hyper, problem.state)

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.output.fmt import fixed
-from backprop_cli.output.grade_report import number, slip_counts, summary_line
+from backprop_cli.output.grading.report import number, slip_counts, summary_line
 
 
 def views(problem, results: list, decimals: int) -> list:

@@ -12,9 +12,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from backprop_cli.api import torch_losses, torch_model, torch_optim
 from backprop_cli.api.functions import load
-from backprop_cli.api.torch_model import SOURCE, array, fail
+from backprop_cli.api.pytorch import losses as torch_losses
+from backprop_cli.api.pytorch import model as torch_model
+from backprop_cli.api.pytorch import optim as torch_optim
+from backprop_cli.api.pytorch.model import SOURCE, array, fail
 from backprop_cli.problem import reader
 from backprop_cli.problem.reader import Problem
 

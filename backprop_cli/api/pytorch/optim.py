@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.api.torch_model import array, fail, shown
+from backprop_cli.api.pytorch.model import array, fail, shown
 from backprop_cli.engine.optimizers import DEFAULTS
 from backprop_cli.errors import describe
 
