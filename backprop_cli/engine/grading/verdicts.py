@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-VERDICTS = ("correct", "carried", "wrong", "missing")
-CORRECT, CARRIED, WRONG, MISSING = range(4)
+VERDICTS = ("correct", "carried", "wrong", "missing", "unreadable")
+# unreadable: what was written is no number; it is marked as blank, then labelled so (0 points)
+CORRECT, CARRIED, WRONG, MISSING, UNREADABLE = range(5)
 FLOOR = 1e-9
 
 
