@@ -90,7 +90,8 @@ def blamed_on(problem):
 
 
 def problem_options(command):
-    command = click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)),
+    command = click.option("--optimizer", type=click.Choice(list(OPTIMIZERS),
+                                                            case_sensitive=False),
                            help="Use this optimizer instead of the file's (starting from its "
                                 "defaults).")(command)
     command = click.option("--lr", type=float, help="Learning rate (eta), overriding the file.")(
@@ -125,9 +126,19 @@ def _list_examples(ctx, param, value):
     ctx.exit(0)
 
 
+def complete_examples(*extra: str):
+    """Shell completion of --example: the bundled examples' names, then `extra` words."""
+
+    def complete(ctx, param, incomplete: str) -> list[str]:
+        return [name for name in example_names() + list(extra) if name.startswith(incomplete)]
+
+    return complete
+
+
 def example_option(command):
     return click.option("--example", "examples", multiple=True, metavar="NAME",
                         callback=_list_examples, expose_value=True,
+                        shell_complete=complete_examples("list"),
                         help="A bundled example problem; --example list lists them."
                         )(command)
 
@@ -157,6 +168,7 @@ def sources(command: str, paths, examples=(), single: bool = False) -> tuple[str
     """The problems named on the command line (files, then bundled examples), or standard
     input. single: the command takes exactly one."""
     paths = tuple(paths) + tuple(example_path(name) for name in examples)
+    stdin_once(paths)
     if single and len(paths) > 1:
         raise UsageError(f"{command} takes one problem, found {len(paths)}: give one PROBLEM "
                          "or one --example")
@@ -167,6 +179,12 @@ def sources(command: str, paths, examples=(), single: bool = False) -> tuple[str
                              "--example classic; --example list lists them)")
         paths = ("-",)
     return paths
+
+
+def stdin_once(paths) -> None:
+    """`-` (standard input) may be named once: a second read would find it empty."""
+    if list(paths).count("-") > 1:
+        raise UsageError("standard input (-) can be read once: name the other files")
 
 
 def stdin_is_terminal() -> bool:
@@ -181,11 +199,11 @@ def load(path: str, optimizer: str | None = None, lr: float | None = None):
 
     from backprop_cli.problem import load as load_problem
 
-    problem = load_problem(path).with_optimizer(optimizer, lr)
+    problem = load_problem(path)
     folder, name = os.path.split(os.path.abspath(path))
     if path != "-" and folder == EXAMPLES and name.endswith(".yaml"):
-        problem = replace(problem, source=f"example {name[:-5]}")
-    return problem
+        problem = replace(problem, source=f"example {name[:-5]}")  # before any override's error
+    return problem.with_optimizer(optimizer, lr)
 
 
 def picture_target(path: str) -> str:

@@ -25,8 +25,7 @@ def _files(files: tuple, examples: tuple) -> tuple[str, tuple]:
         raise UsageError("no answer sheet given: backprop grade PROBLEM ANSWERS... (a YAML "
                          "or JSON sheet, or a class .csv; backprop solve PROBLEM --format "
                          "sheet writes a blank one)")
-    if problem == "-" and "-" in sheets or list(sheets).count("-") > 1:
-        raise UsageError("standard input (-) can be read once: name the other files")
+    common.stdin_once((problem, *sheets))
     return problem, tuple(sheets)
 
 

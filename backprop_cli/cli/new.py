@@ -171,7 +171,7 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 @click.option("-o", "--output", metavar="FILE|DIR",
               help="Where to write: a FILE (.json: JSON, else YAML), a DIR with --count "
                    "(default: stdout).")
-@click.option("--example", metavar="NAME",
+@click.option("--example", metavar="NAME", shell_complete=common.complete_examples(),
               help="Print the bundled example NAME as it is (or write it with -o), to start "
                    "from.")
 @click.option("--list-examples", is_flag=True, help="List the bundled example problems.")

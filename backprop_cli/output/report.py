@@ -77,6 +77,20 @@ def gradient_arrays(grads) -> list[tuple[str, str, object]]:
     return out
 
 
+def _sum(name: str, arr: np.ndarray, rounded: int | None) -> float:
+    """The exactly rounded sum of arr's entries; with textbook rounding (--round K) rounded
+    to K decimals like every value it sums (5.4476, not 5.4475999999999996)."""
+    try:
+        total = math.fsum(arr.ravel().tolist())
+    except OverflowError:  # finite entries whose sum is beyond float64
+        raise NumericalError(f"the sum of {name} is not finite in float64") from None
+    if rounded is not None:
+        from backprop_cli.engine.rounding import round_half_away
+
+        total = round_half_away(rounded)(total)
+    return plain_zero(total)
+
+
 def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) -> dict:
     model, fwd, grads = problem.model, sol.forward, sol.gradients
     L = len(model.layers)
@@ -91,10 +105,7 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     for l in range(1, L + 1):
         for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
             forward[name] = _rows(problem, arr)
-            try:
-                sums[name] = plain_zero(math.fsum(arr.ravel().tolist()))  # exactly rounded
-            except OverflowError:  # finite entries whose sum is beyond float64
-                raise NumericalError(f"the sum of {name} is not finite in float64") from None
+            sums[name] = _sum(name, arr, rounded)
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
     doc["gradients"] = {
         name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
