@@ -288,6 +288,66 @@ def test_bad_arguments(run, args, message):
     assert result.stderr == f"Error: {message}\n"
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["lambda * x", "x=1"], "expression: column 1: found 'lambda', a reserved word in Python, "
+                            "expected another name: rename it (like lambda_)"),
+    (["lambda = 0.1; f = lambda * x", "x=1"],
+     "expression: column 1: found 'lambda', a reserved word in Python, expected another "
+     "name: rename it (like lambda_)"),
+    (["x * (in + 1)", "x=1"], "expression: column 6: found 'in', a reserved word in Python, "
+                              "expected another name: rename it (like in_)"),
+    (["None * x", "x=1"], "expression: column 1: found 'None', a reserved word in Python, "
+                          "expected another name: rename it (like None_)"),
+    (["x ^ 2", "x=1"], "expression: column 3: found the operator '^', expected ** for a "
+                       "power (x**2)"),
+    (["s = x^2; f = s * y", "x=1", "y=2"],
+     "expression: column 6: found the operator '^', expected ** for a power (x**2)"),
+    # the value 1e308 is finite, its derivative -1e616 is not: the message names it
+    (["x ** -1", "x=1e-308"], "expression: column 3: found 1e-308 ** (-1), whose derivative "
+                              "overflows float64, expected derivatives below 1.8e308 in size"),
+    (["x ** 2", "x=1e155"],  # where the value overflows, the message names the value
+     "expression: column 3: found 1e+155 ** 2, which overflows float64, expected results "
+     "below 1.8e308 in size"),
+    (["(x + y) * z", "x=-2", "y=5", "z=-4", "--get", "value", "--format", "latex"],
+     "--get prints values, --format latex a document: choose one"),
+    (["(x + y) * z", "x=-2", "y=5", "z=-4", "--get", "value", "--format", "table"],
+     "--get prints values, --format table a document: choose one"),
+])
+def test_messages_a_newcomer_needs(run, args, message):
+    result = run("graph", *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {message}\n"
+
+
+@pytest.mark.parametrize(("typeset", "ascii_args"), [
+    (["x * y", "x=\u22122", "y=3"], ["x * y", "x=-2", "y=3"]),
+    (["\u2212x * y", "x=1.5", "y=2"], ["-x * y", "x=1.5", "y=2"]),
+    (["\u2212x * y", "x=\u22122", "y=\u22120.5e\u22121"], ["-x * y", "x=-2", "y=-0.5e-1"]),
+    (["s = x \u2212 y; f = s ** \u22122", "x=3", "y=1"], ["s = x - y; f = s ** -2", "x=3", "y=1"]),
+])
+def test_a_typeset_minus_is_a_minus(run, typeset, ascii_args):
+    """U+2212, as a PDF's formulas print minus, reads as '-' in values and expressions."""
+    typeset_doc = graph_json(run, *typeset)
+    ascii_doc = json.loads(run("graph", "--format", "json", "--", *ascii_args).stdout)
+    assert typeset_doc["value"] == ascii_doc["value"]
+    assert typeset_doc["gradients"] == ascii_doc["gradients"]
+    assert typeset_doc["nodes"] == ascii_doc["nodes"]
+    assert typeset_doc["expression"] == ascii_doc["expression"]  # shown with '-'
+
+
+def test_a_typeset_minus_in_a_file(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.yaml").write_text("expression: \u2212x * y\nvalues: {x: \u22122, y: 3}\n",
+                                     encoding="utf-8")
+    doc = graph_json(run, "f.yaml")
+    assert doc["value"] == 6.0 and doc["gradients"] == {"x": -3.0, "y": 2.0}
+    (tmp_path / "g.yaml").write_text("expression: x * y\nvalues: {x: \u2212two, y: 3}\n",
+                                     encoding="utf-8")
+    result = run("graph", "g.yaml")
+    assert result.stderr == "Error: g.yaml: values.x: found the string '\u2212two', expected " \
+                            "a number\n"
+
+
 def test_values_after_a_file_are_refused(run, files):
     result = run("graph", "neuron.yaml", "x0=3")
     assert result.exit_code == 2

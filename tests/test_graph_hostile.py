@@ -34,7 +34,7 @@ HOSTILE = [
     ("'a' * x", [], "column 1: found the string 'a', expected numbers"),
     ("f'{x}'", [], "column 1: found an f-string \"f'{x}'\", expected numbers"),
     ("1j * x", [], "column 1: found the imaginary number 1j, expected numbers"),
-    ("True * x", [], "column 1: found 'True', expected numbers"),
+    ("True * x", [], "column 1: found 'True', a reserved word in Python, expected another"),
     ("x // y", [], "column 3: found the operator '//', expected numbers"),
     ("x % y", [], "column 3: found the operator '%', expected numbers"),
     ("x @ y", [], "column 3: found the operator '@', expected numbers"),
@@ -49,7 +49,7 @@ HOSTILE = [
     ("x $ y", [], "column 3: found '$', expected numbers"),
     ("x +", [], "column 4: found the end of the line, expected numbers"),
     ("(x + y", [], "column 1: found '(' that is never closed, expected a matching ')'"),
-    ("x − y", [], "column 3: found the character '−', expected '-'"),
+    ("x – y", [], "column 3: found the character '–', expected '-'"),  # an en dash
     ("σ(x)", [], "column 1: found the character 'σ', expected sigmoid(...)"),
     ("x\x1b[31m", [], "column 2: found the control character '\\x1b', expected printable text"),
     ("x ** y", [], "column 6: found an exponent that depends on y, expected a constant "

@@ -54,6 +54,13 @@ def translate_errors(command):
     return wrapper
 
 
+def warn(lines) -> None:
+    """Notes for the person running the command (an answer that could not be read, a column
+    left out): `Warning: ...` on stderr, one a line; the command goes on."""
+    for line in lines:
+        click.echo(f"Warning: {line}", err=True)
+
+
 def standalone(main) -> None:
     """Run click's main (in its non-standalone mode) as a program: a usage error is one
     `Error:` line and exit 2, like every other error; Ctrl-C exits 130; bare `backprop`
@@ -141,6 +148,13 @@ def example_option(command):
                         shell_complete=complete_examples("list"),
                         help="A bundled example problem; --example list lists them."
                         )(command)
+
+
+def get_or_format(ctx: click.Context, get) -> None:
+    """--get prints values and --format a document: a command refuses both at once."""
+    if get and given(ctx, "fmt"):
+        raise UsageError(f"--get prints values, --format {ctx.params['fmt']} a document: "
+                         "choose one")
 
 
 def given(ctx: click.Context, name: str) -> bool:

@@ -29,8 +29,9 @@ DRAWS = 100  # draws per variant before giving up on values where the expression
               help="Draw the graph, each edge with its value above and its gradient below, "
                    "to FILE (.svg, .png or .pdf; needs the plot extra). With --format "
                    "markdown or latex the solution shows it (latex: .pdf or .png).")
+@click.pass_context
 @common.translate_errors
-def graph(args, decimals, fmt, path, draw):
+def graph(ctx, args, decimals, fmt, path, draw):
     """Forward and backward pass of a scalar expression, node by node.
 
     Give an EXPRESSION and a NAME=VALUE for each of its inputs, or exercise FILEs (YAML or
@@ -51,6 +52,7 @@ def graph(args, decimals, fmt, path, draw):
     from backprop_cli.engine.graph import evaluate
     from backprop_cli.output import graph_tables, report
 
+    common.get_or_format(ctx, path)
     exercises = _exercises(args)
     _check_usage(fmt, draw, len(exercises))
     results = []

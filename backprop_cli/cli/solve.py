@@ -10,11 +10,10 @@ from backprop_cli.errors import UsageError
 FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv", "sheet"]
 
 
-def _check_usage(fmt: str, fmt_given: bool, paths: tuple, diagram: str | None,
-                 count: int, expect: tuple = ()) -> None:
+def _check_usage(ctx, fmt: str, paths: tuple, diagram: str | None, count: int,
+                 expect: tuple = ()) -> None:
     """Options that do not go together are refused before any problem is solved."""
-    if paths and fmt_given:
-        raise UsageError(f"--get prints values, --format {fmt} a document: choose one")
+    common.get_or_format(ctx, paths)
     if expect and fmt != "sheet":
         raise UsageError("--expect lists the paths of an answer sheet: add --format sheet")
     if fmt == "sheet" and count != 1:
@@ -73,7 +72,7 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
 
     names = common.sources("solve", problems, examples)
     expect = tuple(p.strip() for e in expect for p in e.split(",") if p.strip())
-    _check_usage(fmt, common.given(ctx, "fmt"), paths, diagram, len(names), expect)
+    _check_usage(ctx, fmt, paths, diagram, len(names), expect)
     rounding = None
     if round_to is not None:
         from backprop_cli.engine.rounding import round_half_away

@@ -89,11 +89,14 @@ def _pow(a, p):
                           "expected a base other than 0")
     try:
         value = math.pow(a, p)
+    except OverflowError:
+        value = math.inf
+    _finite(value, "**", (a, p))
+    try:  # apart from the value: 1e-308 ** -1 is finite, its derivative is not
         # torch: p * a**(p - 1), and 0 where p == 0 (so 0**0 has derivative 0)
         local = 0.0 if p == 0 else p * math.pow(a, p - 1)
     except OverflowError:
-        value = local = math.inf
-    _finite(value, "**", (a, p))
+        local = math.inf
     if not math.isfinite(local):
         raise DomainError(f"found {found}, whose derivative overflows float64",
                           f"expected derivatives below {BIGGEST} in size")

@@ -11,6 +11,7 @@ and the tree is only read, so nothing runs but the whitelisted arithmetic of the
 from __future__ import annotations
 
 import ast
+import keyword
 
 from backprop_cli.engine.graph import Apply, Const, Program, Ref, Step
 from backprop_cli.engine.graph_ops import FUNCTIONS
@@ -29,7 +30,7 @@ OUTPUT_NAMES = ("f", "out", "output")
 def parse(text: str, source: str, key: str | None = None) -> Program:
     """The Program of `text`. Messages name `source` and the place: key (the file's key,
     or None on the command line), the line when there are several, and the column."""
-    return _Parser(text, source, key).program()
+    return _Parser(text_rules.ascii_minus(text), source, key).program()
 
 
 class _Parser:
@@ -99,6 +100,9 @@ class _Parser:
             self.fail_at(None, 0, f"found {e.msg}, {EXPECTED}")
         col0 = max((e.offset or 1) - 1, 0)
         token = text_rules.token_at(self.lines[e.lineno - 1], col0)
+        word = text_rules.keyword_before(self.lines, e.lineno, col0)
+        if word is not None:
+            self.fail_at(word[0], word[1], text_rules.reserved(word[2]))
         if "Exceeds the limit" in e.msg:
             message = "found a number of more than 4300 digits, expected a number float64 " \
                       "can hold"
@@ -190,6 +194,9 @@ class _Parser:
         op = BINARY.get(type(node.op))
         if op is None:
             token = text_rules.token_at(self.lines[lineno - 1], col0)
+            if token == "'^'":  # a power in maths, an exclusive or in Python
+                self.fail_at(lineno, col0, "found the operator '^', expected ** for a power "
+                                           "(x**2)")
             self.fail_at(lineno, col0, f"found the operator {token}, {EXPECTED}")
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not self.constant(right):
@@ -218,6 +225,9 @@ class _Parser:
 
     def number(self, node: ast.Constant) -> Const:
         v = node.value
+        segment = self.segment(node, quoted=False)
+        if keyword.iskeyword(segment):  # True, False, None
+            self.fail(node, text_rules.reserved(segment))
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             found = text_rules.describe_constant(v, self.segment(node, quoted=False))
             self.fail(node, f"found {found}, {EXPECTED}")

@@ -21,6 +21,7 @@ from backprop_cli.errors import ProblemError, describe
 from backprop_cli.problem import documents
 from backprop_cli.problem.checks import check_keys, fail, is_num, suggest
 from backprop_cli.problem.expression import parse
+from backprop_cli.problem.graph_text import MINUS, ascii_minus
 
 KEYS = ("title", "expression", "values", "inputs")
 COMMAND_LINE = "expression"  # how messages name an expression given as an argument
@@ -66,15 +67,16 @@ def from_document(doc, source: str) -> Exercise:
     if not isinstance(values, dict):
         fail(source, "values", f"found {describe(values)}, expected a mapping of input names "
                                "to numbers")
+    numbers = {}
     for key, value in values.items():
         place = f"values.{documents.key_text(key)}"
         if key not in program.inputs:
             _unused(source, place, key, program)
-        _check_number(source, place, value)
-    _require_all(source, "values", program, values, "a number for each input")
+        numbers[key] = _check_number(source, place, value)
+    _require_all(source, "values", program, numbers, "a number for each input")
     wanted = _wanted(source, doc.get("inputs"), program)
     return Exercise(source, title, program,
-                    {name: values[name] for name in program.inputs}, wanted)
+                    {name: numbers[name] for name in program.inputs}, wanted)
 
 
 def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
@@ -85,24 +87,30 @@ def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
         m = _ASSIGNMENT.match(arg)
         if m is None:
             fail(arg, None, "found no NAME=, expected NAME=VALUE like x=-2")
-        name, number = m[1], m[2].strip()
+        name, number = m[1], ascii_minus(m[2].strip())
         if name not in program.inputs:
             _unused(arg, None, name, program)
         if name in values:
             fail(arg, None, f"found {name} a second time, expected each input once")
         if not _NUMBER.match(number):
             fail(arg, None, f"found {number!r}, expected a finite number like -2 or 0.5")
-        value = int(number) if number.lstrip("+-").isdigit() else float(number)
-        if isinstance(value, float) and not math.isfinite(value):
-            fail(arg, None, f"found {number}, beyond float64's range, expected a finite "
-                            "number")
-        values[name] = _check_number(arg, None, value)
+        values[name] = _check_number(arg, None, _number(arg, None, number))
     _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
     return Exercise(COMMAND_LINE, None, program,
                     {name: values[name] for name in program.inputs}, program.inputs)
 
 
+def _number(source: str, place, number: str) -> int | float:
+    """A number as written: an int when it is whole digits, else a float."""
+    value = int(number) if number.lstrip("+-").isdigit() else float(number)
+    if isinstance(value, float) and not math.isfinite(value):
+        fail(source, place, f"found {number}, beyond float64's range, expected a finite number")
+    return value
+
+
 def _check_number(source, place, value):
+    if isinstance(value, str) and MINUS in value and _NUMBER.match(ascii_minus(value)):
+        value = _number(source, place, ascii_minus(value))  # −2 pasted from a PDF is -2
     if not is_num(value):
         fail(source, place, f"found {describe(value)}, expected a number")
     try:

@@ -7,11 +7,15 @@ names of tokens and of syntax that is refused.
 from __future__ import annotations
 
 import ast
+import io
+import keyword
 import re
+import tokenize
 
 MAX_CHARS = 100_000
 MAX_PARENS = 100
-_HINTS = {"−": "'-'", "–": "'-'", "×": "'*'", "·": "'*'", "÷": "'/'", "σ": "sigmoid(...)",
+MINUS = "\u2212"  # the minus sign of typeset maths (a PDF's), read as '-'
+_HINTS = {"–": "'-'", "×": "'*'", "·": "'*'", "÷": "'/'", "σ": "sigmoid(...)",
           "²": "**2", "√": "sqrt(...)"}
 _LET_START = re.compile(r"let\s+(?=[A-Za-z_]\w*\s*=(?!=))")
 _LET_AFTER = re.compile(r"(;\s*)let(?=\s+[A-Za-z_]\w*\s*=(?!=))")
@@ -29,6 +33,11 @@ REFUSED = {
     ast.Starred: "the starred argument", ast.Await: "an await", ast.Yield: "a yield",
     ast.YieldFrom: "a yield", ast.Slice: "a slice", ast.UnaryOp: "the operator",
 }
+
+
+def ascii_minus(text: str) -> str:
+    """The text with each typeset minus sign (U+2212) written '-', one character for one."""
+    return text.replace(MINUS, "-")
 
 
 def prepare(text: str, fail_at) -> tuple[list[str], list[int]]:
@@ -76,6 +85,27 @@ def token_at(line: str, col0: int) -> str:
         return "the end of the line"
     m = _TOKEN.match(line, col0 + len(rest) - len(rest.lstrip()))
     return repr(m[0])
+
+
+def reserved(word: str) -> str:
+    """The message for a Python keyword written as a name."""
+    return f"found {word!r}, a reserved word in Python, expected another name: rename it " \
+           f"(like {word}_)"
+
+
+def keyword_before(lines: list[str], lineno: int, col0: int) -> tuple[int, int, str] | None:
+    """(lineno, col0, word) of the first Python keyword up to (lineno, col0), where the
+    parser stopped: `lambda * x` fails because lambda is reserved, not at its end."""
+    tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline)
+    try:
+        for tok in tokens:
+            if tok.start > (lineno, col0):
+                break
+            if tok.type == tokenize.NAME and keyword.iskeyword(tok.string):
+                return tok.start[0], tok.start[1], tok.string
+    except (tokenize.TokenError, SyntaxError):  # text the parser refuses anyway
+        pass
+    return None
 
 
 def operator_at(lines: list[str], node: ast.BinOp) -> tuple[int, int]:
