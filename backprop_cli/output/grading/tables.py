@@ -29,6 +29,8 @@ def written(value, decimals) -> str:
         return "[" + ", ".join(inner) + "]"
     if value is None:
         return "null"
+    if isinstance(value, str):  # an unreadable answer: its text
+        return value
     if isinstance(value, int) or not 0 <= decimals <= 17 or abs(value) >= 1e15:
         return repr(value) if not isinstance(value, int) else str(value)
     return fixed(value, decimals)
