@@ -45,7 +45,11 @@ def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
                      f"| {_verdict(r)} |")
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     carried = [r for r in g.rows if r.verdict == "carried"]
-    if not wrong:
+    unreadable = [r for r in g.rows if r.verdict == "unreadable"]
+    if unreadable:
+        lines += ["", "*Unreadable* answers are not numbers as written (no points): write "
+                      "each number plainly, like -0.25 or 1.5e-3."]
+    elif not wrong:
         lines += ["", "Every answer you gave is right" + (", or right for your own earlier "
                                                           "numbers." if carried else ".")]
     if carried:
