@@ -113,3 +113,89 @@ def test_grade_says_the_same_about_standard_input(run):
     result = run("grade", "-", "-", input="x: [1]\n")
     assert result.exit_code == INPUT_ERRORS
     assert result.stderr == "Error: standard input (-) can be read once: name the other files\n"
+
+
+# ------------------------------------------------------------------ check
+
+
+# The first layer sits at relu's kink (a1 = 0): W1 and b1 cannot be compared, W2 and b2 can.
+HALF_AT_A_KINK = """\
+x: [1.0]
+y: [1.0]
+loss: mse
+layers:
+  - {weights: [[0.0]], bias: [0.0], activation: relu}
+  - {weights: [[0.5]], bias: [0.1], activation: sigmoid}
+"""
+
+
+def _check_rows(stdout: str) -> dict:
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.rstrip().split(None, 5)
+        if cells and cells[0] in ("W1", "b1", "W2", "b2"):
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_check_shows_no_ok_for_a_parameter_with_nothing_compared(run, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(HALF_AT_A_KINK)
+    result = run("check", path)
+    assert result.exit_code == 0, result.stdout  # what was compared agrees
+    rows = _check_rows(result.stdout)
+    assert rows["W1"] == ["W1", "0", "1", "—", "—", "not compared"]
+    assert rows["b1"] == ["b1", "0", "1", "—", "—", "not compared"]
+    assert rows["W2"][1:3] == ["1", "0"] and rows["W2"][5] == "ok"
+    assert rows["b2"][1:3] == ["1", "0"] and rows["b2"][5] == "ok"
+
+
+def test_check_says_not_compared_on_a_narrow_terminal_too(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    path = tmp_path / "p.yaml"
+    path.write_text(HALF_AT_A_KINK)
+    result = run("check", path)
+    assert " W1   not compared\n     0 entries, 1 skipped (kink)\n" in result.stdout
+    assert " W2   ok\n" in result.stdout
+
+
+# ------------------------------------------------------------------ new -o FILE
+
+
+def test_new_refuses_to_replace_a_file_without_force(run, tmp_path):
+    out = tmp_path / "p.yaml"
+    out.write_text("# mine\n")
+    result = run("new", "--layers", "2,2", "-o", out)
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == (f"Error: -o {out}: the file already exists: add --force to "
+                             "replace it, or choose another name\n")
+    assert out.read_text() == "# mine\n"
+
+
+@pytest.mark.parametrize("args", [["--layers", "2,2"], ["--example", "classic"],
+                                  ["--graph", "x * y"]])
+def test_new_replaces_a_file_with_force(run, tmp_path, args):
+    out = tmp_path / "p.yaml"
+    out.write_text("# mine\n")
+    assert run("new", *args, "-o", out).exit_code == INPUT_ERRORS
+    result = run("new", *args, "-o", out, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text() == run("new", *args).stdout
+
+
+def test_new_writes_a_new_file_without_force(run, tmp_path):
+    out = tmp_path / "p.json"
+    assert run("new", "--layers", "2,2", "-o", out).exit_code == 0
+    assert out.read_text().startswith("{")
+
+
+@pytest.mark.parametrize("args", [["--layers", "2,2"],
+                                  ["--layers", "2,2", "--count", "2", "-o", "variants"]])
+def test_force_goes_with_o_file(run, tmp_path, args, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("new", *args, "--force")
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == ("Error: --force goes with -o FILE: it replaces an existing file "
+                             "(with --count, --replace removes an earlier run's variant "
+                             "files)\n")
+    assert not (tmp_path / "variants").exists()

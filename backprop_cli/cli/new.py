@@ -13,7 +13,7 @@ from click.core import ParameterSource
 from backprop_cli.cli import common
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.errors import ProblemError, UsageError, WriteError
-from backprop_cli.problem import documents, from_document, generate, load
+from backprop_cli.problem import atomic, documents, from_document, generate, load
 
 FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
 DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "x_text", "y_text",
@@ -72,7 +72,7 @@ def _flag(name: str) -> str:
 def _check_modes(given: list[str]) -> None:
     """--list-examples alone; --example NAME with -o only; nothing mixed with drawing."""
     if "list_examples" in given:
-        others = [n for n in given if n in (*DRAWING, "output", "example")]
+        others = [n for n in given if n in (*DRAWING, "output", "force", "example")]
         if others:
             raise UsageError(f"--list-examples takes no other option, found {_flag(others[0])}")
     elif "example" in given:
@@ -107,6 +107,16 @@ def check_seeds(seed: int, count: int | None) -> None:
                          f"seeds): use --seed {generate.SEED_MAX - count + 1} or lower")
 
 
+def check_replacing(output: str | None, count: int | None, force: bool) -> None:
+    """An existing -o FILE is replaced only with --force (as --replace goes with --count)."""
+    if force and (count is not None or output in (None, "-")):
+        raise UsageError("--force goes with -o FILE: it replaces an existing file (with "
+                         "--count, --replace removes an earlier run's variant files)")
+    if count is None and output not in (None, "-") and atomic.replaces(output) and not force:
+        raise UsageError(f"-o {output}: the file already exists: add --force to replace it, "
+                         "or choose another name")
+
+
 def check_output(output: str | None, count: int | None, replace: bool) -> list[str]:
     """Where the problems go, checked before any is drawn; with --count, the variant files
     of an earlier run in that folder (for --replace to remove). Shared with `new --graph`,
@@ -114,7 +124,7 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
     if count is None:
         if replace:
             raise UsageError("--replace goes with --count: it removes an earlier run's variant "
-                             "files (one file, -o FILE, is replaced anyway)")
+                             "files (an existing -o FILE is replaced with --force)")
         if output not in (None, "-") and os.path.isdir(output):
             raise WriteError(output, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
         return []
@@ -171,6 +181,9 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 @click.option("-o", "--output", metavar="FILE|DIR",
               help="Where to write: a FILE (.json: JSON, else YAML), a DIR with --count "
                    "(default: stdout).")
+@click.option("-f", "--force", is_flag=True,
+              help="With -o FILE: replace the file if it exists (without it, an existing "
+                   "file is refused).")
 @click.option("--example", metavar="NAME", shell_complete=common.complete_examples(),
               help="Print the bundled example NAME as it is (or write it with -o), to start "
                    "from.")
@@ -182,12 +195,12 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 @click.option("--high", type=float, help="With --graph: the largest value drawn (default 5).")
 @common.translate_errors
 def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
-        output, list_examples, graph, low, high, replace, example):
+        output, force, list_examples, graph, low, high, replace, example):
     """Write a problem file with seeded random weights, or a bundled example.
 
     One problem goes to standard output or to -o FILE: JSON for a name ending in .json,
-    YAML otherwise. --example NAME prints a bundled example as it is, a template to edit
-    (with -o, written by the same rule).
+    YAML otherwise; an existing FILE is replaced only with --force. --example NAME prints
+    a bundled example as it is, a template to edit (with -o, written by the same rule).
 
     --count N -o DIR writes N variants, variant i drawn with seed S + i, named
     variant-000.yaml, variant-001.yaml, ... (zero-padded to 3 digits, more only from 1001
@@ -211,6 +224,7 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
       backprop new --graph "(x + y) * z" --seed 1 --count 30 -o variants/
     """
     check_seeds(seed, count)
+    check_replacing(output, count, force)
     if graph is not None or low is not None or high is not None:
         from backprop_cli.cli.graph import new_graph
 

@@ -16,11 +16,14 @@ from backprop_cli.output.sections import INDENT
 HEADERS = [("parameter", "parameter"), ("entries", "entries"),
            ("skipped (kink)", "skipped\n(kink)"), ("max abs error", "max abs\nerror"),
            ("max rel error", "max rel\nerror"), ("result", "result")]
+NONE = "—"  # no error measured
 # (wrapped headers, tight): tight drops the outer spaces and closes up the columns.
 VARIANTS = [(False, False), (True, False), (True, True)]
 
 
 def _cells(p) -> list[str]:
+    if not p.checked:  # every entry at a kink: no error measured, nothing verified
+        return [p.name, "0", str(p.skipped), NONE, NONE, "not compared"]
     return [p.name, str(p.checked), str(p.skipped), f"{p.max_abs:.2e}", f"{p.max_rel:.2e}",
             "ok" if p.ok else f"FAIL ({p.failures})"]
 

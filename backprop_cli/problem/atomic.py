@@ -59,6 +59,16 @@ def atomic_file(path: str, binary: bool = False):
             yield f
 
 
+def replaces(path: str) -> bool:
+    """Whether writing `path` would replace an existing regular file (directly or through
+    links), rather than create one or write straight through a pipe, device or descriptor."""
+    try:
+        found = _stat(path)
+        return found is not None and stat.S_ISREG(found.st_mode) and _target(path) is not None
+    except OSError:  # the write itself will say what is wrong
+        return False
+
+
 def _stat(path: str) -> os.stat_result | None:
     """What `path` names at the end of its links, or None when nothing is there yet."""
     try:
