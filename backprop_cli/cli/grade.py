@@ -3,10 +3,13 @@ the slip behind each wrong answer."""
 
 from __future__ import annotations
 
+import os
+from typing import NamedTuple
+
 import click
 
 from backprop_cli.cli import common
-from backprop_cli.errors import UsageError
+from backprop_cli.errors import ProblemError, UsageError
 
 FORMATS = ["table", "json", "csv", "gradescope", "markdown"]
 
@@ -44,56 +47,164 @@ def _paths(values: tuple) -> tuple:
 @click.option("--scheme", metavar="FILE",
               help="A marking scheme: YAML or JSON with points: {PATH: points} and "
                    "optionally default: points (else 1 per answered path).")
+@click.option("--precision", metavar="PRECISION",
+              help="The exercise's precision for every answer: decimal places or "
+                   "significant figures, like 4dp, 3sf or '3sf or 4dp' (else the "
+                   "problem's grading section, else 3sf or 4dp, the coarser).")
 @click.option("--rtol", type=click.FloatRange(min=0),
               help="Relative tolerance, instead of the decimals written.")
 @click.option("--atol", type=click.FloatRange(min=0),
               help="Absolute tolerance, instead of the decimals written.")
+@click.option("--id-column", metavar="NAME",
+              help="The CSV column that names the students (else student, name, id or "
+                   "file, in any case).")
+@click.option("--layout", metavar="LAYOUT",
+              help="out_in or in_out: the weight layout of the sheets that declare none "
+                   "(else told from their matrices' shapes, or the problem's).")
+@click.option("--reveal", is_flag=True,
+              help="With --format gradescope: show students the right values.")
+@click.option("--visibility", "visibility", metavar="[PATH=]WHEN", multiple=True,
+              help="With --format gradescope: when students see the results (WHEN), or "
+                   "the answers at or under PATH: hidden, after_due_date, after_published "
+                   "or visible. Repeatable.")
+@click.option("--stdout-visibility", metavar="WHEN",
+              help="With --format gradescope: when students see the autograder's output.")
 @common.translate_errors
-def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, rtol, atol):
+def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, precision, rtol,
+          atol, id_column, layout, reveal, visibility, stdout_visibility):
     """Mark ANSWERS (YAML or JSON sheets, or class CSVs) against PROBLEM.
 
     Each answer is a path of solve's JSON document (as --get takes it) and a value, with
     the decimals worked to: a number is right within half a unit of its last decimal,
     of the exact value (correct) or of what the person's own earlier answers give
     (carried: credit). Each wrong answer is diagnosed by the known slips it matches.
+    An answer that is no number is unreadable: a warning names it, the others are
+    marked, and the exit status is 1.
 
     \b
     Examples:
       backprop grade problems/classic.yaml ada.yaml
       backprop grade problems/classic.yaml *.yaml --format csv > marks.csv
-      backprop grade problems/classic.yaml class.csv
+      backprop grade problems/classic.yaml class.csv --id-column email
       backprop grade problems/classic.yaml ada.yaml --format markdown > feedback.md
       backprop grade p.yaml submission.yaml --format gradescope > results.json
       backprop solve problems/classic.yaml --format sheet > blank.yaml
     """
     problem_path, sheet_paths = _files(files, examples)
-    results = _grade(problem_path, sheet_paths, lr, optimizer, _paths(expect), scheme,
-                     rtol, atol)
-    _emit(results, fmt, decimals)
+    shown = _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout_visibility)
+    _check_layout(layout)
+    run = _Run(problem_path, sheet_paths, lr, optimizer, _paths(expect), scheme, rtol, atol,
+               id_column, layout, _precision(precision, rtol, atol))
+    if fmt == "gradescope":
+        return _gradescope(run, decimals, reveal, shown, stdout_visibility)
+    graded = _grade(run)
+    common.warn(graded.warnings)
+    _emit(graded, fmt, decimals)
+    return 1 if graded.unreadable else 0
 
 
-def _grade(problem_path, sheet_paths, lr, optimizer, expect, scheme_path, rtol, atol):
+class _Run(NamedTuple):
+    problem: str
+    sheets: tuple
+    lr: float | None
+    optimizer: str | None
+    expect: tuple
+    scheme: str | None
+    rtol: float | None
+    atol: float | None
+    id_column: str | None
+    layout: str | None
+    precision: object = None  # a Precision, from --precision
+
+
+def _precision(text, rtol, atol):
+    from backprop_cli.engine.grading.precision import parse
+
+    if text is None:
+        return None
+    if rtol is not None or atol is not None:
+        raise UsageError("--precision and --rtol/--atol are two ways to say one thing: "
+                         "give one")
+    try:
+        return parse(text)
+    except ValueError as e:
+        raise UsageError(f"--precision: {e}") from None
+
+
+def _check_layout(layout) -> None:
+    from backprop_cli.problem.reader import LAYOUTS
+
+    if layout is not None and layout not in LAYOUTS:
+        raise UsageError(f"--layout {layout}: expected {' or '.join(LAYOUTS)}")
+
+
+def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
+    """--visibility's values (and --stdout-visibility's), checked; the options only
+    Gradescope's format takes."""
+    from backprop_cli.output.grading.gradescope import visibility as parsed
+
+    if fmt != "gradescope":
+        given = [name for name, value in (("--reveal", reveal), ("--visibility", visibility),
+                                          ("--stdout-visibility", stdout)) if value]
+        if given:
+            raise UsageError(f"{given[0]} is for Gradescope's results.json: add --format "
+                             "gradescope")
+        return {}
+    if len(sheet_paths) != 1:
+        raise UsageError(f"--format gradescope writes one student's results.json, found "
+                         f"{len(sheet_paths)} sheets: give one")
+    if stdout is not None:
+        parsed((stdout,), "--stdout-visibility")
+    return parsed(visibility)
+
+
+def _grade(run: _Run, problem=None, sheets=None):
     from backprop_cli.output.grading.run import grade
     from backprop_cli.problem import answers
 
-    problem = common.load(problem_path, optimizer, lr)
-    sheets = [answers.load(path) for path in sheet_paths]
-    scheme = answers.load_scheme(scheme_path) if scheme_path is not None else None
+    problem = problem or common.load(run.problem, run.optimizer, run.lr)
+    scheme = answers.load_scheme(run.scheme) if run.scheme is not None else None
+    if sheets is None:
+        sheets = [answers.load(path, run.id_column) for path in run.sheets]
     with common.blamed_on(problem):
-        graded = grade(problem, sheets, expect, scheme, rtol, atol)
-    return graded.problem, list(graded.results), graded.marks, graded.graph
+        return grade(problem, sheets, run.expect, scheme, run.rtol, run.atol, run.layout,
+                     run.precision)
+
+
+def _gradescope(run: _Run, decimals: int, reveal: bool, shown: dict, stdout) -> int:
+    """results.json, always, when the problem and the options are sound: a submission that
+    cannot be read gets a score of 0 and the reason (exit status 0: the autograder has its
+    file; the warning goes to its log)."""
+    from backprop_cli.output.grading import gradescope
+    from backprop_cli.problem import answers
+
+    problem = common.load(run.problem, run.optimizer, run.lr)  # the instructor's errors
+    label = "<stdin>" if run.sheets[0] == "-" else run.sheets[0]
+    try:
+        graded = _grade(run, problem, [answers.load(run.sheets[0], run.id_column)])
+    except ProblemError as e:
+        if e.source != label or e.source == run.scheme:  # not the submission's
+            raise
+        common.warn((str(e),))
+        told = ProblemError(os.path.basename(e.source), e.place, e.message)
+        common.emit_doc(gradescope.unread(str(told), shown, stdout), "json")
+        return 0
+    if len(graded.results) != 1:
+        raise UsageError(f"--format gradescope writes one student's results.json, "
+                         f"found {len(graded.results)} students: give one sheet")
+    common.warn(graded.warnings)
+    g = graded.results[0]
+    common.emit_doc(gradescope.document(graded.problem, g, graded.marks, graded.graph,
+                                        decimals, reveal, shown, stdout), "json")
+    return 0
 
 
 def _emit(graded, fmt: str, decimals: int) -> None:
     from backprop_cli.output.grading import report as grade_report
 
-    problem, results, marks, graph = graded
-    if fmt == "gradescope":
-        if len(results) != 1:
-            raise UsageError(f"--format gradescope writes one student's results.json, "
-                             f"found {len(results)} students: give one sheet")
-        common.emit_doc(grade_report.gradescope_document(results[0]), "json")
-    elif fmt == "json":
+    problem, results, marks, graph = (graded.problem, list(graded.results), graded.marks,
+                                      graded.graph)
+    if fmt == "json":
         docs = [grade_report.student_document(g) for g in results]
         common.emit_doc(docs[0] if len(docs) == 1 else docs, "json")
     elif fmt == "csv":

@@ -1,6 +1,7 @@
 """Answer sheets in the marking graph's terms: each path of solve's document as the node it
 answers and, in the document's layout (rank of x, the file's weight layout), the flat
-indices of the node's entries it gives. Paths are checked as --get checks them.
+indices of the node's entries it gives. Paths are checked as --get checks them; a sheet in
+the other weight layout is turned into the problem's first (layouts.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import numpy as np
 
 from backprop_cli.engine.grading.marking import Item
 from backprop_cli.errors import PathError, ProblemError, UsageError
+from backprop_cli.output.grading import layouts
+from backprop_cli.output.grading.layouts import PER_SAMPLE
 from backprop_cli.output.report import get
-
-PER_SAMPLE = ("a", "h", "dh_out", "da_out", "da", "dh")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,17 @@ class Batch:
     asked: dict  # key -> (S,) the row's sheet lists it, or --expect or the scheme does
     students: tuple  # (S,)
     sources: tuple  # (S,) the file each row comes from
+    raw: dict  # key -> (S, m) the text of each unreadable number, None elsewhere (the keys
+    #            that have one); given has nan there
+    notes: tuple = ()  # for the person grading: the sheets read in the other layout
+    listed: tuple = ()  # the paths --expect or a scheme names: asked of every sheet, whole
+
+    def unreadable(self, key: str) -> np.ndarray:
+        """(S,) the rows with an unreadable number in this answer."""
+        raw = self.raw.get(key)
+        if raw is None:
+            return np.zeros(len(self.students), dtype=bool)
+        return (raw != None).any(axis=1)  # noqa: E711 (elementwise)
 
 
 def target(problem, doc: dict, graph: dict, path: str) -> np.ndarray | tuple:
@@ -63,8 +75,8 @@ def _node_of(keys: list) -> tuple:
 
 def _grid(problem, node) -> np.ndarray:
     grid = np.arange(int(np.prod(node.shape))).reshape(node.shape)
-    if node.kind in PER_SAMPLE and not problem.batched:
-        return grid[0]
+    if node.kind in PER_SAMPLE:  # a row per sample, whatever the layout
+        return grid if problem.batched else grid[0]
     if grid.ndim == 2 and problem.layout == "in_out":  # weight-shaped: the file's layout
         return grid.T
     return grid
@@ -78,21 +90,25 @@ def shape_words(shape: tuple) -> str:
     return f"{shape[0]} rows of {shape[1]}" if len(shape) == 2 else f"shape {shape}"
 
 
-def _fitted(sheet, key, place, node, grid):
-    """(values (S, m), decimals (S, m), transposed (S,)) of one path of a sheet."""
-    values, written = sheet.values[key], sheet.decimals[key]
+def _fitted(source, answer, node, grid):
+    """(values (S, m), decimals (S, m), raw (S, m) or None, transposed (S,)) of one path
+    of a sheet."""
+    _, place, values, written, raw = answer
     rows, shape = values.shape[0], values.shape[1:]
     flipped = np.zeros(rows, dtype=bool)
-    if shape == () and np.isnan(values).all():  # a bare null: the whole answer blank
+    if shape == () and np.isnan(values).all():  # a bare null (or text): all blank
         values = np.full((rows,) + grid.shape, np.nan)
         written = np.zeros(values.shape, dtype=np.int64)
     elif shape != grid.shape:
         if not (len(shape) == 2 and shape == grid.shape[::-1] and node.startswith("dW")):
-            raise ProblemError(sheet.source, place, f"found {shape_words(shape)}, expected "
-                                                    f"{shape_words(grid.shape)}")
+            raise ProblemError(source, place, f"found {shape_words(shape)}, expected "
+                                              f"{shape_words(grid.shape)}")
         values, written = np.swapaxes(values, 1, 2), np.swapaxes(written, 1, 2)
+        raw = None if raw is None else np.swapaxes(raw, 1, 2)
         flipped[:] = True  # ∂L/∂W written h δᵀ: marked wrong, its numbers still carried
-    return values.reshape(rows, -1), written.reshape(rows, -1), flipped
+    if raw is not None:
+        raw = np.broadcast_to(raw.reshape(rows, -1), (rows, grid.size))
+    return values.reshape(rows, -1), written.reshape(rows, -1), raw, flipped
 
 
 def _place(sheet, key) -> str:
@@ -110,14 +126,33 @@ def _resolve(problem, doc, graph, key, source, place, targets):
     return targets[key]
 
 
-def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None) -> Batch:
+def _answers(sheet, problem, graph: dict, layout) -> tuple:
+    """([(key, place, values, decimals, raw)] of a sheet in the problem's layout, a note
+    when its layout was told from its shapes)."""
+    mine, note = layouts.layout_of(sheet, layout, problem, graph, _node_of)
+    out = []
+    for key in sheet.values:
+        place = _place(sheet, key)
+        if mine != problem.layout:
+            out += layouts.turned(sheet, key, place, problem, graph, _node_of)
+        else:
+            out.append((key, place, sheet.values[key], sheet.decimals[key],
+                        sheet.raw.get(key)))
+    return out, note
+
+
+def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None,
+          layout: str | None = None) -> Batch:
     """Every row of every sheet, each asked its own paths and those --expect (or a
-    scheme's points) list that it does not already answer in part."""
-    targets, rows = {}, []
+    scheme's points) list that it does not already answer in part. layout: the one the
+    sheets that declare none are written in (else told from their shapes)."""
+    targets, rows, notes = {}, [], []
     for sheet in sheets:
         fitted, covered = {}, {}
-        for key in sheet.values:
-            place = _place(sheet, key)
+        answers, note = _answers(sheet, problem, graph, layout)
+        notes += [note] if note else []
+        for answer in answers:
+            key, place = answer[:2]
             node, grid = _resolve(problem, doc, graph, key, sheet.source, place, targets)
             seen = covered.setdefault(node, {})
             clash = next((k for k, flat in seen.items() if np.intersect1d(flat, grid).size),
@@ -126,29 +161,33 @@ def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None) -> Ba
                 raise ProblemError(sheet.source, place, f"gives entries {clash} gives too, "
                                                         "expected each number once")
             seen[key] = grid.ravel()
-            fitted[key] = _fitted(sheet, key, place, node, grid)
+            fitted[key] = _fitted(sheet.source, answer, node, grid)
         rows.append((sheet, fitted, covered))
     extra = [(k, None, None) for k in expect]
     if scheme is not None:
         extra += [(k, scheme.source, f"points.{k}") for k in scheme.points]
     for key, source, place in extra:
         _resolve(problem, doc, graph, key, source, place, targets)
-    return _assemble(targets, rows, [k for k, _, _ in extra])
+    return _assemble(targets, rows, [k for k, _, _ in extra], tuple(notes))
 
 
-def _assemble(targets: dict, rows: list, extra: list) -> Batch:
+def _assemble(targets: dict, rows: list, extra: list, notes: tuple) -> Batch:
     total = sum(len(sheet.students) for sheet, _, _ in rows)
     given = {k: np.full((total, grid.size), np.nan) for k, (_, grid) in targets.items()}
     written = {k: np.zeros((total, grid.size), dtype=np.int64) for k, (_, grid) in
                targets.items()}
     flipped = {k: np.zeros(total, dtype=bool) for k in targets}
     asked = {k: np.zeros(total, dtype=bool) for k in targets}
+    raw = {k: np.full((total, targets[k][1].size), None, dtype=object) for k in
+           {k for _, fitted, _ in rows for k, f in fitted.items() if f[2] is not None}}
     start, students, sources = 0, [], []
     for sheet, fitted, covered in rows:
         rows_here = slice(start, start + len(sheet.students))
-        for key, (values, decimals, flip) in fitted.items():
+        for key, (values, decimals, text, flip) in fitted.items():
             given[key][rows_here], written[key][rows_here] = values, decimals
             flipped[key][rows_here], asked[key][rows_here] = flip, True
+            if text is not None:
+                raw[key][rows_here] = text
         for key in extra:
             node, grid = targets[key]
             if not any(np.intersect1d(flat, grid).size for flat in
@@ -159,4 +198,4 @@ def _assemble(targets: dict, rows: list, extra: list) -> Batch:
         start += len(sheet.students)
     items = tuple(Item(k, node, grid) for k, (node, grid) in targets.items())
     return Batch(items, given, written, {k: f for k, f in flipped.items() if f.any()}, asked,
-                 tuple(students), tuple(sources))
+                 tuple(students), tuple(sources), raw, notes, tuple(extra))

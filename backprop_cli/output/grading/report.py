@@ -1,6 +1,6 @@
 """The results of `backprop grade`: one record per student (a row per path, the score), and
-the documents built from them: JSON, CSV, Gradescope's results.json, the class summary,
-and the blank answer sheet that `solve --format sheet` writes.
+the documents built from them: JSON, CSV, the class summary, and the blank answer sheet
+that `solve --format sheet` writes (Gradescope's results.json: gradescope.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import PathError, UsageError
 from backprop_cli.output.report import get
-
-PASSED = ("correct", "carried")
 
 
 class Row(NamedTuple):  # a tuple: a class of 1,000 has a hundred thousand of them
@@ -53,7 +51,11 @@ class Marked:
             blank = bool(np.isnan(values[0]))
             own = _nulled(marks.own[k][s].reshape(self.shapes[k])) \
                 if code in (CARRIED, WRONG) else None
-            out.append(Row(k, None if blank else _as_written(values, decimals, shape),
+            given = None if blank else _as_written(values, decimals, shape)
+            if k in batch.raw and (batch.raw[k][s] != None).any():  # noqa: E711
+                given = _with_text(values, decimals, batch.raw[k][s], shape, k in
+                                   batch.transposed and batch.transposed[k][s])
+            out.append(Row(k, given,
                            None if blank else decimals.reshape(shape).tolist(),
                            self.expected[k], own, VERDICTS[code], marks.slips[k][s],
                            marks.sources[k][s], weights[k] if code <= CARRIED else 0.0,
@@ -104,6 +106,18 @@ def _nulled(value: np.ndarray):
     """As lists, with null where a person's numbers lead to no finite value (JSON has no
     nan or inf)."""
     return np.where(np.isfinite(value), value, None).tolist()
+
+
+def _with_text(values, decimals, text, shape: tuple, flipped: bool):
+    """The numbers as written with the text of the unreadable ones in their place (the text
+    alone when the whole answer was one)."""
+    if flipped:
+        text = np.reshape(text, shape[::-1]).T.ravel()
+    if len(set(text.tolist())) == 1:
+        return text[0]
+    shown = np.array(_as_written(values, decimals, shape), dtype=object)
+    return np.where(np.reshape(text, shape) != None, np.reshape(text, shape),  # noqa: E711
+                    shown).tolist()
 
 
 def _as_written(values, decimals, shape: tuple):
@@ -177,34 +191,6 @@ def csv_text(results: list) -> str:
 def summary_line(g: Graded) -> str:
     slips = f"; slips: {', '.join(g.slips)}" if g.slips else ""
     return f"Score {number(g.score)} of {number(g.max_score)}{slips}"
-
-
-def explanation(r: Row) -> str:
-    """One line on one answer, for Gradescope's test output."""
-    if r.verdict == "correct":
-        return "correct"
-    if r.verdict == "missing":
-        return "missing: not answered"
-    if r.verdict == "carried":
-        why = f" ({', '.join(r.slips)})" if r.slips else ""
-        origin = f" from {', '.join(r.sources)}" if r.sources else ""
-        return f"carried{origin}{why}: right for your own earlier numbers"
-    slips = "; ".join(f"{s}: {SLIPS[s].text}" for s in r.slips) or "no known slip"
-    return f"wrong: expected {compact(r.expected)}, given {compact(r.given)}; {slips}"
-
-
-def compact(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(compact(v) for v in value) + "]"
-    return "null" if value is None else repr(value)
-
-
-def gradescope_document(g: Graded) -> dict:
-    """results.json as Gradescope's autograder reads it."""
-    tests = [{"name": r.path, "score": number(r.points), "max_score": number(r.max_points),
-              "status": "passed" if r.verdict in PASSED else "failed",
-              "output": explanation(r)} for r in g.rows]
-    return {"score": number(g.score), "output": summary_line(g), "tests": tests}
 
 
 def slip_counts(results: list) -> list:

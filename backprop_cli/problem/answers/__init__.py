@@ -1,0 +1,88 @@
+"""Answer sheets and marking schemes for `backprop grade`, read and checked.
+
+A sheet is YAML or JSON, `{student: NAME, answers: {PATH: value}}` (sheet.py), or a class
+CSV: a student column and one column per path, one row per student (table.py). Values are
+kept with the decimals they were written with (numbers.py reads what people type). Blank
+answers (null, an empty cell) are asked for and not answered; unreadable ones (text that
+is no number) are kept as their text, with a warning, and never stop the others. Paths
+are checked against the problem later, by grade.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from backprop_cli.errors import ProblemError, describe
+from backprop_cli.problem import documents
+from backprop_cli.problem.answers import sheet, table
+from backprop_cli.problem.answers.numbers import decimals
+from backprop_cli.problem.checks import check_keys, fail, is_num
+
+__all__ = ["Scheme", "Sheet", "decimals", "load", "load_scheme"]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One file of answers: a YAML or JSON sheet (one student) or a class CSV (a row each)."""
+    source: str
+    students: tuple  # S names
+    values: dict  # path -> (S, *shape) float64, nan where blank; a bare null is shape ()
+    decimals: dict  # path -> (S, *shape) the decimals each number was written with
+    table: bool = False  # a class CSV: paths are its columns
+    raw: dict = field(default_factory=dict)  # path -> (S, *shape) the text of each
+    #   unreadable number (None elsewhere), for the paths that have one; values has nan there
+    layout: str | None = None  # the weight layout the sheet declares
+    lines: tuple | None = None  # (S,) a class CSV's line of each student
+    warnings: tuple = ()  # notes for the person grading: unreadable cells, columns left out
+
+
+@dataclass(frozen=True)
+class Scheme:
+    source: str
+    points: dict  # path -> points
+    default: float  # points of an answered path the scheme does not list
+
+
+def load(path: str, id_column: str | None = None) -> Sheet:
+    """A sheet: a class CSV for a .csv name (or standard input that starts with a CSV
+    header), else a YAML or JSON sheet; '-' is standard input. id_column: the CSV column
+    that names the students (else student, name, id or file)."""
+    label, data = documents.read(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ProblemError(label, None, f"byte {e.start} is not UTF-8 text, expected an "
+                                        "answer sheet") from None
+    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text):
+        return Sheet(label, **table.read(label, text, id_column))
+    return Sheet(label, **sheet.read(label, text, os.path.basename(path) if path != "-"
+                                     else label))
+
+
+def _looks_like_csv(text: str) -> bool:
+    """Standard input has no name: a class CSV is told by its header (a name column first,
+    then a delimiter, and no YAML mapping)."""
+    first = text.lstrip().split("\n", 1)[0].strip().lower()
+    return first.startswith(table.NAME_COLUMNS) and any(d in first for d in
+                                                        table.DELIMITERS) and ":" not in first
+
+
+def load_scheme(path: str) -> Scheme:
+    """`points: {PATH: points}` and optionally `default: points` for the paths not listed."""
+    label, doc = documents.load(path)
+    if not isinstance(doc, dict):
+        fail(label, None, f"found {describe(doc)} at the top, expected a mapping with points")
+    check_keys(label, "", doc, ("points", "default"))
+    points = doc.get("points")
+    if not isinstance(points, dict) or not points:
+        fail(label, "points", f"found {describe(points)}, expected a mapping of paths to "
+                              "points, like loss: 2")
+    default = doc.get("default", 1)
+    for key, value in [*points.items(), ("default", default)]:
+        place = "default" if key == "default" and value is default else f"points.{key}"
+        if not isinstance(key, str):
+            fail(label, "points", f"found the key {documents.shown_key(key)}, expected a path")
+        if not is_num(value) or not 0 <= value < float("inf"):
+            fail(label, place, f"found {describe(value)}, expected a number of points >= 0")
+    return Scheme(label, {k: float(v) for k, v in points.items()}, float(default))
