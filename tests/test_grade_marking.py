@@ -38,26 +38,46 @@ def test_a_right_sheet_scores_full_marks(run, tmp_path, network):
     assert doc["slips"] == []
 
 
-@pytest.mark.parametrize("decimals", [3, 4])
+def _sf(v, k: int):
+    """v rounded to k significant figures, entry by entry."""
+    v = np.asarray(v, dtype=float)
+    with np.errstate(divide="ignore"):
+        e = np.where(v == 0, 0, np.floor(np.log10(np.abs(v))))
+    return np.round(v / 10.0 ** (e - k + 1)) * 10.0 ** (e - k + 1)
+
+
+ROUNDED = {  # worked by hand at a precision the exercise allows: (rnd, written, --precision)
+    "4dp": (lambda v: np.round(v, 4), lambda v: f"{v:.4f}", ()),
+    "3sf": (lambda v: _sf(v, 3), lambda v: f"{v:.3g}", ()),
+    "3dp": (lambda v: np.round(v, 3), lambda v: f"{v:.3f}", ("--precision", "3dp")),
+    "2sf": (lambda v: _sf(v, 2), lambda v: f"{v:.2g}", ("--precision", "2sf")),
+}
+
+
+@pytest.mark.parametrize("rounding", ROUNDED)
 @pytest.mark.parametrize("network", NETWORKS)
-def test_a_sheet_rounded_at_every_step_scores_full_marks(run, tmp_path, network, decimals):
-    """Worked by hand: every value rounded to k decimals before it is used, and written
-    with those k decimals (trailing zeros kept)."""
+def test_a_sheet_rounded_at_every_step_scores_full_marks(run, tmp_path, network, rounding):
+    """Worked by hand: every value rounded before it is used, and written so, at the
+    default precision (4 decimals or 3 significant figures) or the one the command sets:
+    rounded work is correct, never merely carried."""
+    rnd, number, precision = ROUNDED[rounding]
     problem = write(tmp_path, "p.yaml", NETWORKS[network])
-    sheet = Textbook(NETWORKS[network]).sheet(rnd=lambda v: np.round(v, decimals))
-    text = sheet_text(sheet, lambda v: f"{v:.{decimals}f}")
-    doc = grade_doc(run, problem, write(tmp_path, "s.yaml", text))
+    sheet = Textbook(NETWORKS[network]).sheet(rnd=rnd)
+    doc = grade_doc(run, problem, write(tmp_path, "s.yaml", sheet_text(sheet, number)),
+                    *precision)
     verdicts = {p: a["verdict"] for p, a in doc["answers"].items()}
-    assert set(verdicts.values()) <= {"correct", "carried"}, verdicts
+    assert set(verdicts.values()) == {"correct"}, verdicts
     assert doc["score"] == doc["max_score"] == len(sheet)
 
 
-def test_the_tolerance_follows_the_decimals_written(run, tmp_path):
-    # a1's first entry is 1.5350183999999998, from the problem's numbers alone
+def test_the_precision_is_the_exercises_and_the_digits_written_bound_it_too(run, tmp_path):
+    # a1's first entry is 1.5350183999999998; the default precision is 3 significant
+    # figures or 4 decimals, the coarser: within 0.005 here
     cases = {"1.535": "correct", "1.5350": "correct", "1.5351": "wrong", "1.53502": "correct",
-             "1.53503": "wrong", "1.5": "correct", "1.6": "wrong", "2": "correct",
-             "1.535e0": "correct", "15.35e-1": "correct", "15.36e-1": "wrong",
-             "1.5350184": "correct", "1.5350185": "wrong"}
+             "1.53503": "wrong", "1.54": "correct", "1.53": "wrong", "1.5": "wrong",
+             "2": "wrong", "1.6": "wrong", "1.535e0": "correct", "15.35e-1": "correct",
+             "15.36e-1": "wrong", "1.5350184": "correct", "1.5350185": "wrong",
+             "0.1535e1": "correct", "1e3": "wrong", "1e308": "wrong"}
     for written, verdict in cases.items():
         sheet = write(tmp_path, "s.yaml", f"answers:\n  forward.a1.0: {written}\n")
         doc = grade_doc(run, CLASSIC, sheet)
@@ -99,7 +119,8 @@ def test_an_error_is_marked_once_and_carried(run, tmp_path):
     assert answers["forward.a2"]["from"] == ["forward.h1"]
     assert answers["forward.a2"]["own"] == pytest.approx(a2, abs=1e-3)
     assert answers["loss"]["verdict"] == "correct"  # judged on its own inputs: none given
-    assert (doc["score"], doc["max_score"]) == (2, 3)
+    # h1 is one question: two of its three entries are right
+    assert (doc["score"], doc["max_score"]) == (pytest.approx(2 + 2 / 3), 3)
 
 
 def test_missing_answers_with_expect_and_with_a_template(run, tmp_path):
@@ -118,18 +139,20 @@ def test_missing_answers_with_expect_and_with_a_template(run, tmp_path):
     assert list(doc["answers"]) == ["forward.a1.0"]
 
 
-def test_a_marking_scheme_weighs_the_paths(run, tmp_path):
+def test_a_marking_scheme_weighs_the_quantities(run, tmp_path):
     scheme = write(tmp_path, "scheme.yaml",
                    "points: {loss: 2, gradients.W3: 3, update.loss: 4}\ndefault: 0.5\n")
     text = ("answers:\n  loss: 0.8564\n  forward.a1: [1.535, 1.9825, 1.9301]\n"
             "  gradients.W3.0.0: 0.212\n  gradients.W3.0.1: 0.9\n  gradients.W3.0.2: 0.2261\n")
     doc = grade_doc(run, CLASSIC, write(tmp_path, "s.yaml", text), "--scheme", scheme)
     points = {p: (a["points"], a["max_points"]) for p, a in doc["answers"].items()}
-    assert points == {"loss": (2, 2), "forward.a1": (0.5, 0.5), "gradients.W3.0.0": (1, 1),
-                      "gradients.W3.0.1": (0, 1), "gradients.W3.0.2": (1, 1),
-                      "update.loss": (0, 4)}
+    # gradients.W3 is listed, so all nine entries are asked: its 3 points, a third each
+    third = pytest.approx(1 / 3)
+    assert points == {"loss": (2, 2), "forward.a1": (0.5, 0.5), "gradients.W3.0.0":
+                      (third, third), "gradients.W3.0.1": (0, third),
+                      "gradients.W3.0.2": (third, third), "update.loss": (0, 4)}
     assert doc["answers"]["update.loss"]["verdict"] == "missing"
-    assert (doc["score"], doc["max_score"]) == (4.5, 9.5)
+    assert (doc["score"], doc["max_score"]) == (pytest.approx(2.5 + 2 / 3), 9.5)
 
 
 def test_the_template_lists_every_leaf_and_grades_as_missing(run, tmp_path):
@@ -143,7 +166,8 @@ def test_the_template_lists_every_leaf_and_grades_as_missing(run, tmp_path):
     assert not any(p.startswith("update.optimizer") for p in paths)
     doc = grade_doc(run, CLASSIC, write(tmp_path, "blank.yaml", result.stdout))
     assert {a["verdict"] for a in doc["answers"].values()} == {"missing"}
-    assert (doc["score"], doc["max_score"]) == (0, len(paths))
+    quantities = {".".join(k for k in p.split(".") if not k.isdigit()) for p in paths}
+    assert (doc["score"], doc["max_score"]) == (0, len(quantities))  # a point each
     assert doc["student"] == "blank.yaml"  # no name given: the file's
 
 

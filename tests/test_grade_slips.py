@@ -59,8 +59,12 @@ def test_a_slip_is_diagnosed_where_it_changes_a_quantity(run, tmp_path, network,
             assert slip in answer["slips"], (path, answer)
         else:
             assert answer["verdict"] == "correct", (path, answer)
-    wrong = [a for a in doc["answers"].values() if a["verdict"] == "wrong"]
-    assert doc["score"] == len(sheet) - len(wrong)
+    # one point per quantity, shared by its entries: a wrong one keeps what its right (or
+    # carried) entries earn, less than the whole point
+    for answer in doc["answers"].values():
+        assert answer["max_points"] == 1
+        assert (answer["points"] == 1) == (answer["verdict"] != "wrong"), answer
+    assert doc["score"] == pytest.approx(sum(a["points"] for a in doc["answers"].values()))
     assert (slip in doc["slips"]) == bool(moved)
 
 

@@ -67,7 +67,7 @@ class Textbook:
     # ----------------------------------------------------------------- pieces
 
     def f(self, l, a):
-        return {"sigmoid": sig, "relu": lambda v: np.maximum(v, 0.0),
+        return {"sigmoid": sig, "relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh,
                 "softmax": softmax}[self.act[l]](a)
 
     def prime(self, l, a, h, slip):
@@ -77,15 +77,18 @@ class Textbook:
         if slip == "derivative-missing":
             return np.ones_like(h)
         at = h if slip == "derivative-at-h" else a
-        if self.act[l] == "sigmoid":
-            s = sig(at)
-            return s * (1 - s) if slip == "derivative-at-h" else h * (1 - h)
+        if self.act[l] in ("sigmoid", "tanh"):
+            s = (h if slip != "derivative-at-h" else self.f(l, h))
+            s = a if slip == "derivative-with-a" else s  # a(1 - a), 1 - a²: a for h
+            return s * (1 - s) if self.act[l] == "sigmoid" else 1 - s * s
         return (at > 0).astype(float)
 
     def loss_value(self, h, factor):
         y = self.y
         if self.loss == "cross_entropy":
             per = -(y * np.log(h)).sum(axis=1)
+        elif self.loss == "bce":
+            per = -(y * np.log(h) + (1 - y) * np.log(1 - h)).mean(axis=1)
         elif self.loss == "sse_half":
             per = 0.5 * ((h - y) ** 2).sum(axis=1)
         else:
@@ -120,6 +123,8 @@ class Textbook:
         W_new, b_new = self._backward(a, h, slip, variant, scale * reduce, rnd, out)
         a2, h2 = self.forward(W_new, b_new, rnd)
         out["update.loss"] = rnd(self.loss_value(h2[-1], reduce))
+        if slip == "loss-before-update":
+            out["update.loss"] = out["loss"]
         return {k: self._shown(k, v) for k, v in out.items()}
 
     def _reduce_factor(self, slip, variant):
@@ -134,13 +139,14 @@ class Textbook:
         L, y, hL, n = self.L - 1, self.y, h[-1], self.N
         sign = -1.0 if (slip, variant) == ("sign", "gradient") else 1.0
         dyhat = {"cross_entropy": -y / hL, "sse_half": hL - y,
-                 "mse": 2 * (hL - y) / self.K}[self.loss] / n
+                 "mse": 2 * (hL - y) / self.K,
+                 "bce": (hL - y) / (hL * (1 - hL)) / self.K}[self.loss] / n
         dyhat = rnd(dyhat * factor * sign)
-        if self.loss != "cross_entropy":
+        if self.loss not in ("cross_entropy", "bce"):
             return dyhat, rnd(dyhat * self.prime(L, a[L], hL, slip))
         if slip == "softmax-diagonal":  # through the chain, softmax's Jacobian as a diagonal
             return dyhat, rnd(dyhat * hL * (1 - hL))
-        g = (hL - y) / n * factor * sign
+        g = (hL - y) / n * factor * sign / (self.K if self.loss == "bce" else 1)
         if (slip, variant) == ("derivative-extra", "diagonal"):
             g = g * hL * (1 - hL)
         elif (slip, variant) == ("derivative-extra", "jacobian"):
@@ -208,7 +214,8 @@ def sheet_text(sheet: dict, number=lambda v: f"{v:.17e}", student: str = "t") ->
 
 
 # Every (slip, variant) the tests make, and where one changes nothing, why.
-CASES = [("updated-weights", ""), ("derivative-at-h", ""), ("derivative-as-h", ""),
+CASES = [("updated-weights", ""), ("derivative-at-h", ""), ("derivative-with-a", ""),
+         ("derivative-as-h", ""),
          ("derivative-missing", ""), ("derivative-extra", "diagonal"),
          ("derivative-extra", "jacobian"), ("factor-2", "x2"), ("factor-2", "x1/2"),
          ("mean-vs-sum", "samples"), ("mean-vs-sum", "outputs"), ("sign", "gradient"),
@@ -216,7 +223,8 @@ CASES = [("updated-weights", ""), ("derivative-at-h", ""), ("derivative-as-h", "
          ("transposed-gradient", ""), ("no-fan-out-sum", "diagonal"),
          ("no-fan-out-sum", "output 0"), ("no-fan-out-sum", "output 1"),
          ("no-fan-out-sum", "output 2"), ("softmax-diagonal", ""), ("bias-not-updated", ""),
-         ("learning-rate", "without"), ("learning-rate", "twice"), ("arithmetic", "")]
+         ("learning-rate", "without"), ("learning-rate", "twice"), ("loss-before-update", ""),
+         ("arithmetic", "")]
 
 CANNOT = {
     ("classic", "mean-vs-sum", "samples"): "one sample: a mean over samples is their sum",

@@ -53,13 +53,15 @@ def _square(W) -> bool:
     return W.shape[0] == W.shape[1]
 
 
+def _transformed(rule: Rule, transform) -> Rule:
+    alt = None if rule.alt is None else (rule.alt[0], _transformed(rule.alt[1], transform))
+    return Rule(rule.inputs, lambda *v: transform(rule.f(*v)),
+                rule.elementwise and transform is not swap, alt)
+
+
 def _changed(transform) -> Factory:
-    """The default rule of a node, its result transformed."""
-    def factory(ctx, node):
-        rule = DEFAULT[node.kind](ctx, node)
-        return Rule(rule.inputs, lambda *v: transform(rule.f(*v)),
-                    rule.elementwise and transform is not swap)
-    return factory
+    """The default rule of a node, its result transformed (its alternative too)."""
+    return lambda ctx, node: _transformed(DEFAULT[node.kind](ctx, node), transform)
 
 
 # ------------------------------------------------ ∂L/∂h_{l-1} = ∂L/∂a_l W_l (kind dh)
@@ -113,6 +115,16 @@ def derivative_as_h(ctx, node):
     """h in place of f': ∂L/∂h ⊙ h."""
     l = node.layer
     return Rule((f"dh{l}", f"h{l}"), lambda dh, h: dh * h, True)
+
+
+def derivative_with_a(ctx, node):
+    """f′ written with a in place of h: a(1 − a) for σ′, 1 − a² for tanh′."""
+    l, name = node.layer, _spec(ctx, node.layer).activation
+    if name == "sigmoid":
+        return Rule((f"dh{l}", f"a{l}"), lambda dh, a: dh * (a * (1.0 - a)), True)
+    if name == "tanh":
+        return Rule((f"dh{l}", f"a{l}"), lambda dh, a: dh * (1.0 - a * a), True)
+    return None
 
 
 def derivative_missing(ctx, node):
@@ -185,6 +197,14 @@ def learning_rate(power: int) -> Factory:
     return factory
 
 
+# ------------------------------------------------------- the loss after the update
+
+
+def loss_before_update(ctx, node):
+    """The loss before the update given as the one after it."""
+    return Rule(("loss",), lambda loss: loss + 0.0, True)
+
+
 # ------------------------------------------------------------------ the catalogue
 
 _OUTPUT = ("loss", "dh_out", "da_out", "loss_after")  # the loss and its first gradient
@@ -228,15 +248,24 @@ def _one(kind: str, factory: Factory):
     return lambda ctx: [Variant("", {kind: factory})]
 
 
+def _derivative(factory: Factory):
+    """At the hidden layers, and at a fused output worked by the chain rule (∂L/∂ŷ ⊙ f′):
+    two variants, so a slip made only at one of them is found."""
+    return lambda ctx: [Variant("hidden", {"da": factory}),
+                        Variant("output", {"da_out": factory})]
+
+
 SLIPS: dict[str, Slip] = {s.id: s for s in [
     Slip("updated-weights", "∂L/∂h_{l−1} computed with the already-updated W_l",
          _one("dh", updated_weights)),
     Slip("derivative-at-h", "f′ evaluated at h instead of a (σ(h)(1−σ(h)) for sigmoid)",
-         _one("da", derivative_at_h)),
+         _derivative(derivative_at_h)),
+    Slip("derivative-with-a", "f′ written with a in place of h (a(1−a) for σ′, 1−a² for "
+                              "tanh′)", _derivative(derivative_with_a)),
     Slip("derivative-as-h", "h used in place of f′ (h instead of h(1−h))",
-         _one("da", derivative_as_h)),
+         _derivative(derivative_as_h)),
     Slip("derivative-missing", "the activation's derivative left out at a layer",
-         _one("da", derivative_missing)),
+         _derivative(derivative_missing)),
     Slip("derivative-extra",
          "f′ applied where it cancels (σ′ with softmax/sigmoid + cross-entropy)",
          lambda ctx: [Variant("diagonal", {"da_out": derivative_extra}),
@@ -255,6 +284,8 @@ SLIPS: dict[str, Slip] = {s.id: s for s in [
     Slip("softmax-diagonal", "softmax's Jacobian reduced to its diagonal s(1−s)",
          lambda ctx: [Variant("", {"da": softmax_diagonal, "da_out": softmax_diagonal})]),
     Slip("bias-not-updated", "biases left unchanged by the update", _one("new", bias_kept)),
+    Slip("loss-before-update", "the loss before the update given as the loss after it",
+         _one("loss_after", loss_before_update)),
     Slip("learning-rate", "the update without η, or with η twice",
          lambda ctx: [Variant("without", {"new": learning_rate(0)}),
                       Variant("twice", {"new": learning_rate(2)})]),

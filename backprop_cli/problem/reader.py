@@ -17,11 +17,14 @@ from backprop_cli.engine.functions import LOSSES, REDUCTIONS
 from backprop_cli.engine.model import Model
 from backprop_cli.errors import OptimizerError, ProblemError, describe
 from backprop_cli.problem import documents
+from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import state as state_checks
 from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
+from backprop_cli.problem.grading import Grading
 
-TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer")
+TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer",
+            "grading")
 LAYOUTS = ("out_in", "in_out")
 HTML_NUMBERS = 20_000  # a notebook shows a problem file of up to this many numbers
 
@@ -41,6 +44,7 @@ class Problem:
     given: dict  # the optimizer settings written in the file (lr included)
     hyper: dict  # every setting, defaults filled in
     state: dict  # optimizer state by parameter name, out_in layout
+    grading: Grading = Grading()  # how answers are marked: precision, points
 
     def with_optimizer(self, name: str | None = None, lr: float | None = None) -> Problem:
         """Command-line overrides; another optimizer starts from its defaults, no state."""
@@ -181,8 +185,9 @@ def from_document(doc, source: str) -> Problem:
     model = Model(tuple(specs), loss, reduction)
     name, given, hyper, state = state_checks.optimizer(
         source, doc.get("optimizer"), model, params, layout)
+    grading = grading_checks.section(source, doc["grading"]) if "grading" in doc else Grading()
     return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
-                   given, hyper, state)
+                   given, hyper, state, grading)
 
 
 def _kept(doc: dict) -> dict:

@@ -68,6 +68,10 @@ class Rule:
     inputs: tuple
     f: Callable
     elementwise: bool = False
+    # (node, rule): for the sheets that wrote all of node, this rule instead. A fused
+    # output's ∂L/∂a_L is (ŷ − y) from ŷ, but from ∂L/∂ŷ ⊙ f′ where ∂L/∂ŷ was written:
+    # each person is judged against their own inputs.
+    alt: tuple | None = None
 
 
 def nodes(ctx: Context) -> tuple[Node, ...]:

@@ -17,8 +17,9 @@ from backprop_cli.engine.grading import carry
 from backprop_cli.engine.grading import verdicts as v
 from backprop_cli.engine.grading.graph import Context, nodes
 from backprop_cli.engine.grading.graph import exact_values as exact_of
+from backprop_cli.engine.grading.precision import DEFAULT as DEFAULT_PRECISION
 from backprop_cli.engine.grading.rules import DEFAULT
-from backprop_cli.engine.grading.worlds import Answers, evaluate
+from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
 from backprop_cli.engine.model import Solution
 
 
@@ -34,6 +35,7 @@ class Item:
 @dataclass(frozen=True)
 class Marks:
     verdicts: dict  # key -> (S,) codes into verdicts.VERDICTS
+    entries: dict  # key -> (S, m) each entry's code: what its points are shared by
     exact: dict  # key -> (m,) the exact entries
     own: dict  # key -> (S, m) what the person's own earlier answers give
     slips: dict  # key -> [S tuples of slip ids]: the diagnosis, or what a carried one carries
@@ -45,27 +47,27 @@ class Marks:
 
 
 def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
-         transposed: dict | None = None, rtol=None, atol=None) -> Marks:
+         transposed: dict | None = None, precision=None) -> Marks:
     """given[key]: (S, m) the numbers written (nan: blank); decimals[key]: (S, m) their
     decimals; transposed[key]: (S,) true where a matrix was written transposed (its
-    numbers are given the right way round)."""
+    numbers are given the right way round); precision: a Precision, or {key: Precision}
+    (default: precision.DEFAULT)."""
     graph = nodes(ctx)
     sheets = next(iter(given.values())).shape[0] if given else 1
     exact = exact_of(ctx, solution, graph)
-    hidden = rtol is None and atol is None  # a tolerance given is the tolerance
-    finest = _finest(items, given, decimals)
-    half = {it.key: v.half_units(given[it.key], finest[it.node][:, None], rtol, atol)
-            for it in items}
-    answers = _answers(graph, items, given, half, sheets)
+    prec = precision if isinstance(precision, dict) else \
+        {it.key: precision or DEFAULT_PRECISION for it in items}
+    answers = _answers(graph, items, given, decimals, prec, sheets)
     sinks = {"loss'": _sheets_giving(items, given, "loss'")}
     world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
-    verdicts, own = {}, {}
+    codes, own = {}, {}
     for it in items:
-        verdicts[it.key], own[it.key] = v.judge(it, given[it.key], half[it.key], exact,
-                                                world, sheets, hidden)
-    found = _diagnose(ctx, graph, items, given, half, verdicts, world, answers, hidden)
-    _transposed(items, transposed or {}, verdicts, found)
-    inputs = {n.name: DEFAULT[n.kind](ctx, n).inputs for n in graph}
+        codes[it.key], own[it.key] = v.judge(it, given[it.key], decimals[it.key],
+                                             prec[it.key], exact, world, sheets)
+    verdicts = {k: v.path_verdict(c) for k, c in codes.items()}
+    found = _diagnose(ctx, graph, items, given, decimals, prec, verdicts, world, answers)
+    _transposed(items, transposed or {}, verdicts, codes, found)
+    inputs = {n.name: reads(DEFAULT[n.kind](ctx, n)) for n in graph}
     children: dict = {}
     for n in graph:
         for i in inputs[n.name]:
@@ -79,22 +81,22 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
     order = {name: i for i, name in enumerate(catalogue.SLIPS)}
     slips, sources = carry.carried(graph, inputs, items_of, verdicts, found, full,
                                    [it.key for it in items], order)
+    _rounded_work(verdicts, codes, sources)
     exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
-    return Marks(verdicts, exact_entries, own, slips, sources, world.own, world.center, inputs,
-                 {it.key: it.node for it in items})
+    return Marks(verdicts, codes, exact_entries, own, slips, sources, world.own, world.center,
+                 inputs, {it.key: it.node for it in items})
 
 
-def _finest(items, given: dict, decimals: dict) -> dict:
-    """{node: (S,) the most decimals written for it}: a quantity's numbers are worked to one
-    precision, though people drop trailing zeros (0.5 for 0.5000) and write a zero as 0."""
-    out = {}
-    for it in items:
-        d = np.where(np.isnan(given[it.key]), -(2 ** 31), decimals[it.key]).max(axis=1)
-        out[it.node] = np.maximum(out.get(it.node, d), d)
-    return out
+def _rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
+    """Right for the person's own numbers when every number they wrote before it is right:
+    the rounding of a long chain of written steps, correct work, not an error carried."""
+    for k, found in sources.items():
+        clean = np.array([not f for f in found])
+        codes[k][(codes[k] == v.CARRIED) & clean[:, None]] = v.CORRECT
+        verdicts[k] = v.path_verdict(codes[k])
 
 
-def _answers(graph, items, given, half, sheets) -> Answers:
+def _answers(graph, items, given, decimals, prec, sheets) -> Answers:
     shapes = {n.name: n.shape for n in graph}
     mask, value, unc = {}, {}, {}
     for it in items:
@@ -107,18 +109,20 @@ def _answers(graph, items, given, half, sheets) -> Answers:
         written = ~np.isnan(g)
         mask[it.node][:, flat] = written
         value[it.node][:, flat] = np.where(written, g, 0.0)
-        unc[it.node][:, flat] = np.where(written, half[it.key], 0.0)
+        known = v.known_to(prec[it.key], g, decimals[it.key])
+        unc[it.node][:, flat] = np.where(written, known, 0.0)
     shaped = {name: (sheets,) + shapes[name] for name in mask}
     return Answers(sheets, *({k: a.reshape(shaped[k]) for k, a in t.items()}
                              for t in (mask, value, unc)))
 
 
-def _diagnose(ctx, graph, items, given, half, verdicts, base, answers, hidden) -> dict:
+def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers) -> dict:
     """{key: [S tuples of slip ids]} for the wrong answers: the slips whose world gives
-    them back. Each world is computed for the sheets with a wrong answer it could explain."""
+    back every entry the sheet wrote of that quantity (a quantity is one question, however
+    it was written). Each world is computed for the sheets with a wrong answer it could
+    explain."""
     found = {it.key: [()] * answers.sheets for it in items}
-    wrong = {it.key: verdicts[it.key] == v.WRONG for it in items}
-    wrong = [it for it in items if wrong[it.key].any()]
+    wrong = [it for it in items if (verdicts[it.key] == v.WRONG).any()]
     for slip in catalogue.SLIPS.values():
         for variant in slip.variants(ctx):
             rules = {n.name: _rule(ctx, variant, n) for n in graph}
@@ -132,10 +136,16 @@ def _diagnose(ctx, graph, items, given, half, verdicts, base, answers, hidden) -
             sinks = {"loss'": np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)}
             world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
                              rows, sinks)  # the loss after the update only where it is wrong
+            held: dict = {}  # node -> (rows,) every written entry of it given back
+            for it in items:
+                if it.node not in reach:
+                    continue
+                g = given[it.key][rows]
+                hit = v.matches(it, g, decimals[it.key][rows], prec[it.key], world, len(rows))
+                ok = (hit | np.isnan(g)).all(axis=1)
+                held[it.node] = held.get(it.node, True) & ok
             for it in mine:
-                hit = v.matches(it, given[it.key][rows], half[it.key][rows], world, len(rows),
-                                hidden)
-                for s in rows[hit & (verdicts[it.key][rows] == v.WRONG)]:
+                for s in rows[held[it.node] & (verdicts[it.key][rows] == v.WRONG)]:
                     found[it.key][s] += (slip.id,) if slip.id not in found[it.key][s] else ()
     return found
 
@@ -160,12 +170,12 @@ def _downstream(graph, rules: dict) -> set:
     reach = set()
     for node in graph:
         rule, slipped = rules[node.name]
-        if slipped or not reach.isdisjoint(rule.inputs):
+        if slipped or not reach.isdisjoint(reads(rule)):
             reach.add(node.name)
     return reach
 
 
-def _transposed(items, transposed, verdicts, found) -> None:
+def _transposed(items, transposed, verdicts, codes, found) -> None:
     """A matrix written the wrong way round is wrong; its slip is transposed-gradient when
     its numbers, turned back, are right (or carried)."""
     for it in items:
@@ -175,4 +185,5 @@ def _transposed(items, transposed, verdicts, found) -> None:
         for s in np.flatnonzero(flags):
             right = verdicts[it.key][s] in (v.CORRECT, v.CARRIED)
             verdicts[it.key][s] = v.WRONG
+            codes[it.key][s] = v.WRONG
             found[it.key][s] = ("transposed-gradient",) if right else ()

@@ -129,7 +129,10 @@ def _dh_out(ctx, node):
 
 
 def _da_out(ctx, node):
-    return Rule((f"h{node.layer}",), lambda h: fused_gradient(ctx, h), True)
+    """(ŷ − y), scaled; where the sheet wrote ∂L/∂ŷ, the chain rule from it, as it was
+    worked (a forgotten 1/N or the negated Err convention is marked once, at ∂L/∂ŷ)."""
+    return Rule((f"h{node.layer}",), lambda h: fused_gradient(ctx, h), True,
+                alt=(f"dh{node.layer}", _da(ctx, node)))
 
 
 def _da(ctx, node):

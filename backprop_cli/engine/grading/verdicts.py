@@ -1,17 +1,24 @@
-"""Verdicts and diagnoses, for every answered path of every sheet at once.
+"""Verdicts and diagnoses, for every answered entry of every sheet at once.
 
-A number written with k decimals stands for anything within half a unit of its last
-decimal, u = 0.5·10^-k (or atol + rtol·|given| when those are given). It is
+A number g is judged against a reference r (the exact value, or the person's own) with
 
-    correct  within u (and u per unit of hidden rounding) of the exact value;
-    carried  else within that, plus the slack of its inputs, of the value the person's own
-             earlier numbers give: credit, the error was marked where it was made;
+    tol = p(r)                        the exercise's precision (precision.py), and with
+          ∧ ½·10^-k (1 + hidden)      decimals or significant figures also the digits g is
+                                      written with (k decimals), each widened by the
+                                      rounding of steps not written down (hidden)
+    |g − r| ≤ tol·(1 + hidden) + slack
+
+where slack is what the rounding of the person's written inputs can move the value (each
+input known to the finer of its written digits and the exercise's precision). It is
+
+    correct  within that of the exact value (rounded work included);
+    carried  else within that of the value the person's own earlier numbers give: credit,
+             the error was marked where it was made;
     wrong    otherwise; diagnosed by the slips whose world gives it back, else
              `arithmetic` when every answer that uses it is consistent with it (carry.py);
-    missing  asked for and left blank.
+    missing  asked for and left blank;  unreadable  not a number (set after marking).
 
-A carried answer carries the slips (and the paths) of the wrong answers it follows from
-(carry.py).
+With --rtol/--atol the tolerance is atol + rtol·|r| alone: no digits, no hidden steps.
 FLOOR, a relative 1e-9, keeps a full-precision number computed in another order of
 operations from being wrong by its last bits.
 """
@@ -20,24 +27,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.engine.grading.precision import written_half
+
 VERDICTS = ("correct", "carried", "wrong", "missing", "unreadable")
 # unreadable: what was written is no number; it is marked as blank, then labelled so (0 points)
 CORRECT, CARRIED, WRONG, MISSING, UNREADABLE = range(5)
 FLOOR = 1e-9
 
 
-def half_units(given, decimals, rtol: float | None, atol: float | None):
-    if rtol is None and atol is None:
-        exponent = np.clip(np.asarray(decimals, dtype=np.float64), -300, 300)  # blanks too
-        return 0.5 * 10.0 ** -exponent
-    return (atol or 0.0) + (rtol or 0.0) * np.abs(given)
+def known_to(precision, given, decimals):
+    """How well a written number is known, as an input of later ones: the finer of its
+    digits and the exercise's precision (writing 2 for 2.0123 does not make it vaguer)."""
+    tol = precision.tolerance(given)
+    return np.minimum(tol, written_half(decimals)) if precision.digits else tol
 
 
-def within(given, ref, half, slack, hidden):
-    """(S,) whether every entry of each sheet's answer is within tolerance of ref."""
+def within(given, ref, precision, decimals, slack, hidden):
+    """(S, m) whether each entry of each sheet's answer is within tolerance of ref."""
     with np.errstate(all="ignore"):  # a person's 1e308 may overflow: it is just wrong
-        tol = half * (1.0 + hidden) + slack + FLOOR * (np.abs(ref) + half)
-        return (np.abs(given - ref) <= tol).all(axis=1)
+        tol = precision.tolerance(ref)
+        if precision.digits:
+            tol = np.minimum(tol, written_half(decimals)) * (1.0 + hidden)
+        tol = tol + slack + FLOOR * (np.abs(ref) + tol)
+        return np.abs(given - ref) <= tol
 
 
 def entries(table: dict, node: str, flat, sheets: int):
@@ -45,25 +57,34 @@ def entries(table: dict, node: str, flat, sheets: int):
     return np.reshape(table[node], (sheets, -1))[:, flat]
 
 
-def judge(item, given, half, exact, world, sheets: int, hidden: bool = True):
-    """(verdict codes (S,), own values (S, m)) of one answered path. hidden: widen the
-    tolerance by the rounding of steps not written down (not with --rtol/--atol)."""
+def judge(item, given, decimals, precision, exact, world, sheets: int):
+    """(verdict codes (S, m) per entry, own values (S, m)) of one answered path."""
     flat = item.flat.ravel()
     c = entries(world.center, item.node, flat, sheets)
     s = entries(world.slack, item.node, flat, sheets)
-    h = entries(world.hidden, item.node, flat, sheets) * hidden
+    h = entries(world.hidden, item.node, flat, sheets) if precision.digits else 0.0
     e = np.ravel(exact[item.node])[flat]
     steady = np.where(np.isfinite(h), h, 0.0)  # garbage upstream must not hide a right number
-    verdict = np.where(within(given, e, half, 0.0, steady), CORRECT,
-                       np.where(within(given, c, half, s, h), CARRIED, WRONG))
-    return np.where(np.isnan(given).all(axis=1), MISSING, verdict), c
+    s_ok = np.where(np.isfinite(s), s, 0.0) if precision.digits else 0.0
+    verdict = np.where(within(given, e, precision, decimals, s_ok, steady), CORRECT,
+                       np.where(within(given, c, precision, decimals, s, h), CARRIED, WRONG))
+    return np.where(np.isnan(given), MISSING, verdict), c
 
 
-def matches(item, given, half, world, sheets: int, hidden: bool = True):
-    """(S,) whether a world gives back each sheet's answer."""
+def path_verdict(codes):
+    """(S,) one verdict per path from its entries': missing when blank, wrong when any
+    entry is, carried when any is, else correct."""
+    blank = (codes == MISSING).all(axis=1)
+    worst = np.where((codes == WRONG).any(axis=1), WRONG,
+                     np.where((codes == CARRIED).any(axis=1), CARRIED, CORRECT))
+    return np.where(blank, MISSING, worst)
+
+
+def matches(item, given, decimals, precision, world, sheets: int):
+    """(S, m) whether a world gives back each entry of each sheet's answer."""
     flat = item.flat.ravel()
     if item.node not in world.center:  # not redone: the slip changes nothing here
-        return np.zeros(sheets, dtype=bool)
-    return within(given, entries(world.center, item.node, flat, sheets), half,
-                  entries(world.slack, item.node, flat, sheets),
-                  entries(world.hidden, item.node, flat, sheets) * hidden)
+        return np.zeros(given.shape, dtype=bool)
+    h = entries(world.hidden, item.node, flat, sheets) if precision.digits else 0.0
+    return within(given, entries(world.center, item.node, flat, sheets), precision, decimals,
+                  entries(world.slack, item.node, flat, sheets), h)

@@ -70,7 +70,7 @@ def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
     with np.errstate(all="ignore"):  # a person's numbers may take a log of 0: not an error
         for node in graph:
             rule, slipped = rule_for(node)
-            if base is not None and not slipped and redone.isdisjoint(rule.inputs):
+            if base is not None and not slipped and redone.isdisjoint(reads(rule)):
                 continue
             ins = [(world.get("own", i), world.get("unc", i), world.get("weight", i))
                    for i in rule.inputs]
@@ -78,10 +78,16 @@ def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
                 c, s, h = _some(rule, ins, sinks[node.name], answers.sheets, node.shape)
             else:
                 c, s, h = propagate(rule, ins, answers.sheets, node.shape)
+            if rule.alt is not None:
+                c, s, h = _alternative(world, rule.alt, answers, node.shape, (c, s, h))
             _keep(world, node.name, answers, c, s, h)
             if node.name not in answers.mask or not answers.mask[node.name].all():
                 redone.add(node.name)
     return world
+
+
+def reads(rule) -> tuple:
+    return rule.inputs + (rule.alt[1].inputs if rule.alt is not None else ())
 
 
 def _keep(world: World, name: str, answers: Answers, c, s, h) -> None:
@@ -93,6 +99,24 @@ def _keep(world: World, name: str, answers: Answers, c, s, h) -> None:
         world.own[name] = np.where(mask, answers.value[name], c)
         world.unc[name] = np.where(mask, answers.half[name], s)
         world.weight[name] = np.where(mask, 0.0, h + 1.0)
+
+
+def _alternative(world: World, alt: tuple, answers: Answers, shape: tuple, out: tuple):
+    """out, with the rows of the sheets that wrote every entry of alt's node computed by
+    alt's rule instead."""
+    name, rule = alt
+    mask = answers.mask.get(name)
+    rows = np.flatnonzero(np.reshape(mask, (answers.sheets, -1)).all(axis=1)) \
+        if mask is not None else ()
+    if not len(rows):
+        return out
+    ins = [tuple(np.asarray(world.get(part, i))[rows] for part in ("own", "unc", "weight"))
+           for i in rule.inputs]
+    part = propagate(rule, ins, len(rows), shape)
+    whole = tuple(np.array(np.broadcast_to(a, (answers.sheets,) + shape)) for a in out)
+    for w, p in zip(whole, part):
+        w[rows] = p
+    return whole
 
 
 def _some(rule, ins, rows, sheets: int, shape: tuple):

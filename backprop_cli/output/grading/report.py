@@ -14,6 +14,7 @@ import numpy as np
 from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import PathError, UsageError
+from backprop_cli.output.grading import points
 from backprop_cli.output.report import get
 
 
@@ -37,11 +38,12 @@ class Marked:
     marks: object
     expected: dict  # key -> solve's value
     shapes: dict  # key -> the answer's shape
+    weights: dict  # key -> (S, m) each entry's points (points.share)
 
-    def rows(self, s: int, weights: dict) -> tuple:
+    def rows(self, s: int, keys: tuple) -> tuple:
         batch, marks = self.batch, self.marks
         out = []
-        for k in weights:
+        for k in keys:
             code = int(marks.verdicts[k][s])
             values, decimals, shape = batch.given[k][s], batch.decimals[k][s], self.shapes[k]
             if k in batch.transposed and batch.transposed[k][s]:  # shown as it was written
@@ -51,6 +53,8 @@ class Marked:
             blank = bool(np.isnan(values[0]))
             own = _nulled(marks.own[k][s].reshape(self.shapes[k])) \
                 if code in (CARRIED, WRONG) else None
+            w = self.weights[k][s]
+            got = float(points.earned(w[None], marks.entries[k][s][None] <= CARRIED)[0])
             given = None if blank else _as_written(values, decimals, shape)
             if k in batch.raw and (batch.raw[k][s] != None).any():  # noqa: E711
                 given = _with_text(values, decimals, batch.raw[k][s], shape, k in
@@ -58,8 +62,8 @@ class Marked:
             out.append(Row(k, given,
                            None if blank else decimals.reshape(shape).tolist(),
                            self.expected[k], own, VERDICTS[code], marks.slips[k][s],
-                           marks.sources[k][s], weights[k] if code <= CARRIED else 0.0,
-                           weights[k]))
+                           marks.sources[k][s], got,
+                           float(points.earned(w[None], np.ones((1, w.size), bool))[0])))
         return tuple(out)
 
 
@@ -70,35 +74,33 @@ class Graded:
     score: float
     max_score: float
     slips: tuple  # every slip of its wrong answers, in the catalogue's order
-    weights: dict  # key -> points, for the paths it was asked, in order
+    keys: tuple  # the paths it was asked, in order
     marked: Marked
     index: int  # its row in marked
 
     @property
     def rows(self) -> tuple:
         """A row per path: built when asked for (a class's CSV never needs them)."""
-        return self.marked.rows(self.index, self.weights)
+        return self.marked.rows(self.index, self.keys)
 
 
 def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
     shapes = {it.key: it.flat.shape for it in batch.items}
     keys = list(shapes)
-    marked = Marked(batch, marks, {k: get(doc, k) for k in keys}, shapes)
+    weights, maxima = points.share(batch, marks, scheme)
+    marked = Marked(batch, marks, {k: get(doc, k) for k in keys}, shapes, weights)
+    scores = points.scores(batch, weights, marks).tolist()
     asked = np.array([batch.asked[k] for k in keys]).T  # (S, K)
-    passed = np.array([marks.verdicts[k] <= CARRIED for k in keys]).T
     wrong = np.array([marks.verdicts[k] == WRONG for k in keys]).T
     order = {name: i for i, name in enumerate(SLIPS)}
     patterns, which = np.unique(asked, axis=0, return_inverse=True)  # sheets asked alike
-    weights = [points([k for k, a in zip(keys, p) if a], scheme) for p in patterns]
-    vectors = np.array([[w.get(k, 0.0) for k in keys] for w in weights])
-    mine = vectors[np.ravel(which)]
-    scores, maxima = (mine * passed).sum(axis=1).tolist(), mine.sum(axis=1).tolist()
+    asked_keys = [tuple(k for k, a in zip(keys, p) if a) for p in patterns]
     out = []
     for s, student in enumerate(batch.students):
         found = {x for j in np.flatnonzero(wrong[s]) for x in marks.slips[keys[j]][s]}
-        out.append(Graded(student, batch.sources[s], scores[s], maxima[s],
-                          tuple(sorted(found, key=order.get)), weights[int(np.ravel(which)[s])],
-                          marked, s))
+        out.append(Graded(student, batch.sources[s], scores[s], float(maxima[s]),
+                          tuple(sorted(found, key=order.get)),
+                          asked_keys[int(np.ravel(which)[s])], marked, s))
     return out
 
 
@@ -125,21 +127,6 @@ def _as_written(values, decimals, shape: tuple):
     flat = [int(v) if d <= 0 and float(v).is_integer() and abs(v) < 2 ** 53 else float(v)
             for v, d in zip(values.tolist(), decimals.tolist())]
     return np.array(flat, dtype=object).reshape(shape).tolist() if shape else flat[0]
-
-
-def points(keys: list, scheme) -> dict:
-    """Each path's points: 1, or the scheme's for the most specific path it lists that is
-    the path or holds it (shared evenly by the paths it holds), else its default."""
-    if scheme is None:
-        return {k: 1.0 for k in keys}
-    owner = {}
-    for k in keys:
-        parts = k.split(".")
-        owner[k] = next((p for p in (".".join(parts[:n]) for n in range(len(parts), 0, -1))
-                         if p in scheme.points), None)
-    shared = Counter(owner.values())
-    return {k: scheme.default if o is None else scheme.points[o] / shared[o]
-            for k, o in owner.items()}
 
 
 def number(value: float):

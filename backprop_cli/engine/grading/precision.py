@@ -1,0 +1,80 @@
+"""How close a written number must be to count: the exercise's precision, as teachers say it.
+
+    4dp          four decimal places: within 0.5·10⁻⁴
+    3sf          three significant figures: within half a unit of the third, 0.5·10^(e−2)
+                 for a value of magnitude 10^e
+    3sf or 4dp   the coarser of the two for each value (the default)
+    rtol/atol    within atol + rtol·|value| (the command line's --rtol/--atol)
+
+With decimal places or significant figures, a number must also agree with its target to
+the digits it is written with (half a unit of its last decimal): 0.597 for 0.59688 is
+right at the default precision, 0.5970 is not (its fourth decimal is off), and no way of
+writing a number (0, 1e3, 7) widens the exercise's tolerance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+SPEC = re.compile(r"\s*(\d+)\s*(dp|sf)\s*", re.I)
+
+
+@dataclass(frozen=True)
+class Precision:
+    dp: int | None = None  # decimal places
+    sf: int | None = None  # significant figures
+    rtol: float | None = None
+    atol: float | None = None
+
+    @property
+    def digits(self) -> bool:
+        """Set in digits (dp, sf), so a number's own written digits bound it too."""
+        return self.rtol is None and self.atol is None
+
+    def tolerance(self, value):
+        """The distance from `value` still counted right (any shape; nan where value is)."""
+        value = np.abs(np.asarray(value, dtype=np.float64))
+        if not self.digits:
+            return (self.atol or 0.0) + (self.rtol or 0.0) * value
+        tol = np.zeros(value.shape)
+        if self.dp is not None:
+            tol = tol + 0.5 * 10.0 ** -self.dp
+        if self.sf is not None:
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                exponent = np.floor(np.log10(value))  # -inf at 0: a zero is worked exactly
+                tol = np.maximum(tol, 0.5 * 10.0 ** np.clip(exponent - self.sf + 1, -400, 400))
+        return np.where(np.isnan(value), np.nan, tol)
+
+    def __str__(self) -> str:
+        if not self.digits:
+            return f"rtol {self.rtol or 0:g}, atol {self.atol or 0:g}"
+        parts = [f"{self.sf}sf" if self.sf is not None else "",
+                 f"{self.dp}dp" if self.dp is not None else ""]
+        return " or ".join(p for p in parts if p)
+
+
+DEFAULT = Precision(dp=4, sf=3)
+
+
+def parse(text: str) -> Precision:
+    """`4dp`, `3sf`, or both joined by `or` (the coarser counts). ValueError otherwise."""
+    dp = sf = None
+    for part in re.split(r"\s+or\s+|\s*,\s*", str(text).strip(), flags=re.I):
+        m = SPEC.fullmatch(part)
+        if m is None or int(m.group(1)) > 17 or (m.group(2).lower() == "sf"
+                                                 and int(m.group(1)) == 0):
+            raise ValueError(f"found {text!r}, expected decimal places or significant "
+                             "figures, like 4dp, 3sf or '3sf or 4dp'")
+        if m.group(2).lower() == "dp":
+            dp = int(m.group(1))
+        else:
+            sf = int(m.group(1))
+    return Precision(dp=dp, sf=sf)
+
+
+def written_half(decimals):
+    """Half a unit of the last written decimal: 0.5·10^-k for k decimals (1e3 has -3)."""
+    return 0.5 * 10.0 ** -np.clip(np.asarray(decimals, dtype=np.float64), -300, 300)
