@@ -1,6 +1,7 @@
 """Everyday rough edges: each test pins one behaviour a newcomer tripped over."""
 
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -199,3 +200,89 @@ def test_force_goes_with_o_file(run, tmp_path, args, monkeypatch):
                              "(with --count, --replace removes an earlier run's variant "
                              "files)\n")
     assert not (tmp_path / "variants").exists()
+
+
+# ------------------------------------------------------------------ tables into a pipe
+
+TABLES = [
+    ["solve", "--example", "classic"],
+    ["solve", "--example", "classic", "--example", "in_out"],  # two views and a rule
+    ["step", "--example", "classic", "--format", "table"],
+    ["check", "--example", "classic"],
+    ["graph", "(x + y) * z", "x=-2", "y=5", "z=-4"],
+]
+
+
+@pytest.mark.parametrize("args", TABLES, ids=lambda a: " ".join(a[:3]))
+def test_piped_tables_carry_no_trailing_spaces(run, args):
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) > 8
+    assert [line for line in lines if line != line.rstrip()] == []
+
+
+def test_a_terminal_gets_the_same_lines(run):
+    from helpers import on_a_terminal
+
+    _, shown = on_a_terminal("stdout", "solve", "--example", "classic")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # NO_COLOR keeps bold
+    piped = run("solve", "--example", "classic").stdout
+    assert shown.count(" \r\n") > 8  # a terminal gets Rich's padding, as it always did
+    assert [line.rstrip() for line in shown.splitlines()] == piped.splitlines()
+
+
+def test_the_api_text_carries_no_trailing_spaces():
+    import backprop_cli as bp
+
+    text = str(bp.solve(bp.example("classic")))
+    assert text.count("\n") > 8 and all(line == line.rstrip() for line in text.splitlines())
+
+
+# ------------------------------------------------------------------ optimizer state
+
+
+def _row(stdout: str, label: str, height: int) -> list[str]:
+    lines = stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f" {label} "))
+    return [line.rstrip() for line in lines[at:at + height]]
+
+
+def test_state_below_the_decimals_is_shown_in_scientific_form(run):
+    result = run("solve", "--example", "classic", "--optimizer", "adam")
+    assert result.exit_code == 0, result.stderr
+    assert _row(result.stdout, "state W1.exp_avg_sq", 3) == [
+        " state W1.exp_avg_sq   [ 6.9420e-10  0.0000e+00  6.9420e-10]",
+        "                       [ 1.9933e-09  0.0000e+00  1.9933e-09]",
+        "                       [ 4.4614e-09  0.0000e+00  4.4614e-09]"]
+    # W3's smallest entry (4.5e-05) rounds to 0.0000 at 4 decimals: the whole matrix is
+    # scientific; b3's entries all show, so it stays fixed, as every other row does
+    assert _row(result.stdout, "state W3.exp_avg_sq", 1) == [
+        " state W3.exp_avg_sq   [ 4.4953e-05  3.4334e-05  5.1121e-05]"]
+    assert _row(result.stdout, "state b3.exp_avg_sq", 1) == [
+        " state b3.exp_avg_sq   [ 0.0001  0.0001  0.0003]"]
+    assert _row(result.stdout, "state W1.step", 1) == [" state W1.step         1"]
+
+
+def test_state_follows_the_decimals_asked_for(run):
+    result = run("solve", "--example", "classic", "--optimizer", "adam", "--decimals", "2")
+    assert _row(result.stdout, "state b3.exp_avg_sq", 1) == [
+        " state b3.exp_avg_sq   [ 5.61e-05  1.15e-04  3.31e-04]"]
+    result = run("solve", "--example", "classic", "--optimizer", "adam", "--decimals", "10")
+    assert _row(result.stdout, "state b1.exp_avg_sq", 1) == [
+        " state b1.exp_avg_sq   [ 0.0000000007  0.0000000020  0.0000000045]"]
+
+
+def test_step_shows_state_in_scientific_form_too(run):
+    result = run("step", "--example", "classic", "--optimizer", "adam", "--format", "table")
+    assert result.exit_code == 0, result.stderr
+    assert _row(result.stdout, "state b1.exp_avg_sq", 1) == [
+        " state b1.exp_avg_sq   [ 6.9420e-10  1.9933e-09  4.4614e-09]"]
+
+
+def test_hides_values_is_about_nonzero_entries_only():
+    from backprop_cli.output.fmt import hides_values
+
+    assert hides_values([[1.0, 4e-5]], 4) and hides_values(-4e-5, 4)
+    assert not hides_values([0.0, 1e-4, 1], 4)  # exact zeros and integers show as they are
+    assert not hides_values([None, float("inf")], 4)

@@ -31,9 +31,11 @@ def _console(width: int | None, record: bool):
 def as_text(renderable, width: int | None = None) -> str:
     """What the terminal would show, without colour, laid out for `width` columns (by
     default the terminal's, or COLUMNS)."""
+    from backprop_cli.output.console import plain
+
     console = _console(width or shutil.get_terminal_size().columns, record=False)
     console.print(renderable)
-    return console.file.getvalue()
+    return plain(console.file.getvalue())
 
 
 def as_html(renderable, width: int = HTML_WIDTH) -> str:

@@ -244,10 +244,15 @@ def emit(text: str) -> None:
 
 
 def print_views(views) -> None:
-    from backprop_cli.output.console import make_console
+    """Views one after another, parted by a rule. Into a file or a pipe, lines carry no
+    trailing spaces (Rich pads every cell to its column's width)."""
+    from backprop_cli.output.console import make_console, plain
 
     console = make_console()
     for i, view in enumerate(views):
-        if i:
-            console.rule()
-        console.print(view)
+        with contextlib.nullcontext() if console.is_terminal else console.capture() as kept:
+            if i:
+                console.rule()
+            console.print(view)
+        if kept is not None:
+            click.echo(plain(kept.get()), nl=False)

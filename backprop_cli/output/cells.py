@@ -12,51 +12,53 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
-from backprop_cli.output.fmt import MAX_SHOWN, elide, fixed
+from backprop_cli.output.fmt import MAX_SHOWN, elide, fixed, scientific
 
 GAP = "…"  # columns left out
 ROWS_GAP = "⋮"  # rows left out
 
 
-def number(v, decimals: int, sign_space: bool = False) -> str:
+def number(v, decimals: int, sign_space: bool = False, sci: bool = False) -> str:
     """Fixed decimals; a rounded zero is a zero ("-0.0000" says nothing a reader can use),
     infinities are -inf and inf. sign_space keeps a column for the sign, so mixed-sign
-    matrices line up."""
+    matrices line up; sci: scientific form, `decimals` decimals in the mantissa. A string
+    is a number already written out (as an answer sheet wrote it): shown as it is."""
     if v is None:
         return " null" if sign_space else "null"
-    s = fixed(v, decimals)
+    s = v if isinstance(v, str) else scientific(v, decimals) if sci else fixed(v, decimals)
     return s if not sign_space or s.startswith("-") else " " + s
 
 
-def scalar(value, decimals: int) -> str:
-    """A single value as a table shows it: a number to `decimals`, an integer whole, a
-    string as written, a flag as true or false."""
+def scalar(value, decimals: int, sci: bool = False) -> str:
+    """A single value as a table shows it: a number to `decimals` (sci: in scientific
+    form), an integer whole, a string as written, a flag as true or false."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return number(value, decimals)
+    return number(value, decimals, sci=sci)
 
 
 def width(lines: list[str]) -> int:
     return max((cell_len(line) for line in lines), default=0)
 
 
-def fit(value, decimals: int, room: int) -> list[str] | None:
-    """The lines of `value` no wider than `room`, or None when it cannot be shown there."""
+def fit(value, decimals: int, room: int, sci: bool = False) -> list[str] | None:
+    """The lines of `value` no wider than `room`, or None when it cannot be shown there;
+    sci: its numbers in scientific form."""
     if not isinstance(value, list):
-        text = scalar(value, decimals)
+        text = scalar(value, decimals, sci)
         return [text] if cell_len(text) <= room else None
     rows = value if value and isinstance(value[0], list) else [value]
     shown = elide(rows, None)  # None: the rows left out
     columns = len(rows[0]) if rows else 0
     for chosen in _column_choices(columns):
-        lines = _matrix(shown, chosen, decimals)
+        lines = _matrix(shown, chosen, decimals, sci)
         if width(lines) <= room:
             return lines
-    return _blocks(shown, columns, decimals, room)
+    return _blocks(shown, columns, decimals, room, sci)
 
 
 def _column_choices(columns: int):
@@ -69,9 +71,9 @@ def _column_choices(columns: int):
         yield elide(positions, None, keep)
 
 
-def _matrix(rows: list, chosen: list, decimals: int) -> list[str]:
+def _matrix(rows: list, chosen: list, decimals: int, sci: bool = False) -> list[str]:
     """Rows (None: rows left out) of the chosen columns, signs and decimal points aligned."""
-    texts = [None if r is None else [None if c is None else number(r[c], decimals, True)
+    texts = [None if r is None else [None if c is None else number(r[c], decimals, True, sci)
                                      for c in chosen] for r in rows]
     entry = max((len(s) for r in texts if r is not None for s in r if s is not None),
                 default=0)
@@ -93,7 +95,8 @@ def _runs(columns: int) -> list[list[int]]:
     return runs
 
 
-def _blocks(rows: list, columns: int, decimals: int, room: int) -> list[str] | None:
+def _blocks(rows: list, columns: int, decimals: int, room: int,
+            sci: bool = False) -> list[str] | None:
     """The matrix in blocks of as many neighbouring columns as fit, each block headed by
     the columns it holds; None when not even one column fits."""
     runs = _runs(columns)
@@ -104,7 +107,7 @@ def _blocks(rows: list, columns: int, decimals: int, room: int) -> list[str] | N
                 block = run[start:start + size]
                 lines.append(f"column {block[0]}" if len(block) == 1 else
                              f"columns {block[0]}–{block[-1]}")
-                lines += _matrix(rows, block, decimals)
+                lines += _matrix(rows, block, decimals, sci)
         if width(lines) <= room:
             return lines
     return None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
+
+_TRAILING = re.compile(r"[ \t]+$", re.M)
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -12,3 +16,9 @@ def make_console(stderr: bool = False) -> Console:
     if console.width < 1:  # COLUMNS=0: an unknown width (Rich would print nothing at all)
         console.width = 80
     return console
+
+
+def plain(text: str) -> str:
+    """Rendered text for a file, a pipe or a string: Rich pads every table cell to its
+    column's width, and no line keeps those trailing spaces."""
+    return _TRAILING.sub("", text)

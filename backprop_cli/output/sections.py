@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.output.cells import GAP, fit
+from backprop_cli.output.fmt import hides_values
 
 MIN_WIDTH = 40
 UNKNOWN_WIDTH = 80
@@ -59,6 +60,11 @@ class Row:
     value: object  # a number, string, vector or matrix of a document
     extras: tuple[str, ...] = ()  # the texts of the columns after the value (a sum)
     bold: bool = False
+    tiny: bool = False  # may sit below the decimals shown: then in scientific form
+
+    def lines(self, decimals: int, room: int) -> list[str] | None:
+        """The value's lines no wider than room (None: it cannot be shown there)."""
+        return fit(self.value, decimals, room, self.tiny and hides_values(self.value, decimals))
 
 
 @dataclass
@@ -83,7 +89,7 @@ class Section:
         room = width - label_width - sum(extra_widths) - (3 * len(headers) - 1)
         if room < cell_len(headers[1]):
             return None
-        cells = [fit(r.value, self.decimals, room) for r in rows]
+        cells = [r.lines(self.decimals, room) for r in rows]
         if any(lines is None for lines in cells):
             return None
         table = Table(box=box.SIMPLE_HEAD, show_edge=False)
@@ -102,7 +108,7 @@ class Section:
         room = width - INDENT
         for r in self.rows:
             style = "bold" if r.bold else ""
-            lines = fit(r.value, self.decimals, room) or [GAP]
+            lines = r.lines(self.decimals, room) or [GAP]
             for name, extra in zip(self.headers[2:], r.extras, strict=False):
                 if extra:
                     line = f"{name} {extra}"

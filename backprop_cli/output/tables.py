@@ -95,7 +95,8 @@ def _output_gradient(problem: Problem, doc: dict):
 
 
 def _state_rows(state: dict) -> list[Row]:
-    return [Row(f"state {name}.{key}", value)
+    # Adam's exp_avg_sq and the like hold squared gradients, far below the decimals shown.
+    return [Row(f"state {name}.{key}", value, tiny=True)
             for name, entry in state.items() for key, value in entry.items()]
 
 
