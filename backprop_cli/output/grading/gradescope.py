@@ -110,7 +110,17 @@ def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool)
 
 
 def _inline(value, decimals) -> str:
-    return written(value, decimals).replace("\n", "; ")
+    """On one line: [a, b] for a vector, [a, b]; [c, d] for a matrix's rows."""
+    text = written(value, decimals)
+    if isinstance(text, str):
+        return text.replace("\n", "; ")
+    if text and isinstance(text[0], list):
+        return "; ".join(_inline_row(r) for r in text)
+    return _inline_row(text)
+
+
+def _inline_row(texts: list) -> str:
+    return "[" + ", ".join(texts) + "]"
 
 
 def _raw(value) -> str:
