@@ -44,15 +44,15 @@ TABLE = """\
 Student  Matt
 Answers  matt.yaml
 Problem  p.yaml
- path           given              expected                 verdict   diagnosis
+ path           given               expected                  verdict   diagnosis
 ────────────────────────────────────────────────────────────────────────────────────────────────────
- forward.h2     [0.7514, 0.7729]   [0.75137, 0.77293]       correct
- loss           0.2984             0.29837                  correct
- gradients.h1   [0.0302, 0.0352]   [0.03635, 0.04137]       wrong     updated-weights
- gradients.a1   [0.0073, 0.0085]   [0.00877, 0.00995]       carried   from gradients.h1:
-                                   own [0.00729, 0.00847]             updated-weights
- update.loss    0.2910             0.29103                  correct
- sums.h1                           1.1902                   missing
+ forward.h2     [ 0.7514  0.7729]   [ 0.75137  0.77293]       correct
+ loss           0.2984              0.29837                   correct
+ gradients.h1   [ 0.0302  0.0352]   [ 0.03635  0.04137]       wrong     updated-weights
+ gradients.a1   [ 0.0073  0.0085]   [ 0.00877  0.00995]       carried   from gradients.h1:
+                                    own [ 0.00729  0.00847]             updated-weights
+ update.loss    0.2910              0.29103                   correct
+ sums.h1                            1.1902                    missing
 Score 4 of 6; slips: updated-weights"""
 
 
