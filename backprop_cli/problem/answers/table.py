@@ -18,6 +18,7 @@ import itertools
 
 import numpy as np
 
+from backprop_cli.errors import counted
 from backprop_cli.problem.answers import numbers
 from backprop_cli.problem.checks import fail
 
@@ -89,7 +90,8 @@ def _fitted(label: str, n: int, row: list, width: int) -> list:
     if len(row) > width and not any(c.strip() for c in row[width:]):
         row = row[:width]
     if len(row) != width:
-        fail(label, f"line {n}", f"found {len(row)} fields, expected {width} like the header")
+        fail(label, f"line {n}",
+             f"found {counted(len(row), 'field')}, expected {width} like the header")
     return row
 
 
@@ -100,8 +102,13 @@ def _column(cells) -> tuple:
     the whole column, and the rest are passes that run in C."""
     text = "\n".join(cells) + "\n"
     texts = [c.strip() for c in cells] if " " in text or "\t" in text else list(cells)
-    if text.count("\n") != len(texts) or not numbers.COLUMN.fullmatch(text):
+    if text.count("\n") != len(texts):  # a cell holds a line break: no number
         return _column_by_cell(texts)
+    if not numbers.COLUMN.fullmatch(text):  # decimal commas, typeset minus signs?
+        text = text.replace("\u2212", "-").replace(",", ".")  # as numbers.normal reads them
+        if not numbers.COLUMN.fullmatch(text):
+            return _column_by_cell(texts)
+        texts = [t.replace("\u2212", "-").replace(",", ".") for t in texts]
     values = np.array(list(map(float, [t or "nan" for t in texts])))
     if np.isinf(values).any():
         return _column_by_cell(texts)
