@@ -299,3 +299,20 @@ def test_a_batch_in_an_in_out_problem_has_a_row_per_sample(run, narrow, solve_js
     (narrow / "s.yaml").write_text(json.dumps({"answers": {"forward.a1": a1}}))
     (s,) = graded(run("grade", "b.yaml", "s.yaml", "--format", "json"))
     assert verdicts(s) == {"forward.a1": "correct"}
+
+
+def test_a_platform_export_on_standard_input_is_a_class(run, files):
+    result = run("grade", "p.yaml", "-", "--format", "csv",
+                 input="Timestamp;Name;loss\n2024-03-01 10:00;Ada;0,2984\n")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == "Ada,<stdin>,1,1,,correct"
+    assert result.stderr == ("Warning: <stdin>: left out the columns Timestamp (not answers: "
+                             "a column of answers is a path like loss or forward.a1.0)\n")
+
+
+def test_a_layout_that_is_none_is_an_error(run, narrow):
+    (narrow / "s.yaml").write_text("layout: rows\nanswers: {loss: 0.1}\n")
+    result = run("grade", "n.yaml", "s.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: s.yaml: layout: found the string 'rows', expected the "
+                             "layout its matrices are written in: out_in | in_out\n")

@@ -54,18 +54,20 @@ def load(path: str, id_column: str | None = None) -> Sheet:
     except UnicodeDecodeError as e:
         raise ProblemError(label, None, f"byte {e.start} is not UTF-8 text, expected an "
                                         "answer sheet") from None
-    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text):
+    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text, id_column):
         return Sheet(label, **table.read(label, text, id_column))
     return Sheet(label, **sheet.read(label, text, os.path.basename(path) if path != "-"
                                      else label))
 
 
-def _looks_like_csv(text: str) -> bool:
-    """Standard input has no name: a class CSV is told by its header (a name column first,
-    then a delimiter, and no YAML mapping)."""
-    first = text.lstrip().split("\n", 1)[0].strip().lower()
-    return first.startswith(table.NAME_COLUMNS) and any(d in first for d in
-                                                        table.DELIMITERS) and ":" not in first
+def _looks_like_csv(text: str, id_column: str | None) -> bool:
+    """Standard input has no name: a class CSV is told by its header, cells split by a
+    delimiter, one of them a name column (or a path), and no YAML mapping."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    cells = [c.strip().lower() for c in first.split(table.delimiter(first))]
+    names = (id_column.strip().lower(),) if id_column else table.NAME_COLUMNS
+    return len(cells) > 1 and ":" not in first and any(
+        c in names or c.split(".")[0] in table.SECTIONS for c in cells)
 
 
 def load_scheme(path: str) -> Scheme:

@@ -30,8 +30,7 @@ DELIMITERS = (",", ";", "\t")
 def read(label: str, text: str, id_column: str | None = None) -> dict:
     """The fields of a Sheet for a class CSV."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(DELIMITERS, key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter(first_line))
     try:
         numbered = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except csv.Error as e:
@@ -63,6 +62,11 @@ def read(label: str, text: str, id_column: str | None = None) -> dict:
                          np.flatnonzero(text_ != None)]  # noqa: E711 (elementwise)
     return {"students": students, "values": values, "decimals": written, "raw": raw,
             "lines": tuple(lines), "warnings": tuple(warnings), "table": True}
+
+
+def delimiter(header: str) -> str:
+    """The most common of `,`, `;` and tab in the header line (`,` when none is)."""
+    return max(DELIMITERS, key=header.count)
 
 
 def _columns(label: str, first: int, header: list, id_column) -> tuple:
