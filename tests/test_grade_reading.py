@@ -316,3 +316,11 @@ def test_a_layout_that_is_none_is_an_error(run, narrow):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("Error: s.yaml: layout: found the string 'rows', expected the "
                              "layout its matrices are written in: out_in | in_out\n")
+
+
+def test_a_row_in_the_other_layout_must_be_as_long_as_the_problems_column(run, narrow):
+    (narrow / "s.yaml").write_text("layout: in_out\nanswers:\n  gradients.W1.2: [1, 2, 3]\n")
+    result = run("grade", "n.yaml", "s.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: s.yaml: answers.gradients.W1.2: found a list of 3, "
+                             "expected a list of 2 numbers (a row, in the in_out layout)\n")

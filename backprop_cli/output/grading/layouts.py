@@ -75,12 +75,13 @@ def turned(sheet, key: str, place: str, problem, graph: dict, node_of) -> list:
     if len(rest) > 2:
         return [(key, place, values, written, raw)]  # no such path: target says so
     rows = _shape(problem, graph[node])[0]
-    if values.ndim == 1:  # a bare null: every entry blank
-        values = np.repeat(values[:, None], rows, axis=1)
-        written = np.repeat(written[:, None], rows, axis=1)
+    found = "a number" if values.ndim == 1 else f"a list of {values.shape[1]}"
+    if values.ndim == 1 and np.isnan(values).all():  # a bare null (or text): all blank
+        values, written = (np.repeat(a[:, None], rows, axis=1) for a in (values, written))
+        raw = None if raw is None else np.repeat(raw[:, None], rows, axis=1)
     elif values.shape[1:] != (rows,):
-        raise ProblemError(sheet.source, place, f"found a list of {values.shape[1]}, expected "
-                                                f"a list of {rows} numbers (a row, in the "
+        raise ProblemError(sheet.source, place, f"found {found}, expected a list of {rows} "
+                                                f"numbers (a row, in the "
                                                 f"{_other(problem.layout)} layout)")
     return [(f"{head}.{k}.{rest[0]}", place, values[:, k], written[:, k],
              None if raw is None else raw[:, k]) for k in range(rows)]
