@@ -86,6 +86,12 @@ def describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """n and its noun, singular for exactly one: counted(1, "field") is '1 field',
+    counted(3, "entry", "entries") '3 entries'. Every message and table counts this way."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def suggest(word, choices) -> str:
     """' (did you mean X?)' for the choice closest to `word`, or ''. Case, '_' and '-' are
     ignored first (MSE is mse, LeakyReLU is leaky_relu), then spelling (momentun)."""

@@ -112,11 +112,11 @@ add("shape", edit(BASE, "bias: [0.0, 0.1]", "bias: [[0.0, 0.1]]"),
 add("shape", edit(BASE, "y: [0.0, 1.0]", "y: [0.0, 1.0, 0.0]"),
     "y: shape (3,), expected (2,): layer 2 has 2 units")
 add("shape", edit(BATCH, "y: [[0.0, 1.0], [1.0, 0.0]]", "y: [[0.0, 1.0]]"),
-    "y: 1 rows, expected 2: x has 2 samples")
+    "y: 1 row, expected 2: x has 2 samples")
 add("shape", edit(BATCH, "y: [[0.0, 1.0], [1.0, 0.0]]", "y: [[0.0, 1.0], [1.0, 0.0, 0.5]]"),
     "y[1]: row 1 has 3 numbers, expected 2 like row 0")
 add("shape", edit(BATCH, "x: [[1.0, 2.0], [3.0, 4.0]]", "x: [[1.0, 2.0], [3.0]]"),
-    "x[1]: row 1 has 1 numbers, expected 2 like row 0", command="step")
+    "x[1]: row 1 has 1 number, expected 2 like row 0", command="step")
 add("shape", edit(BATCH, "x: [[1.0, 2.0], [3.0, 4.0]]", "x: [[1.0, 2.0], 3.0]"),
     "x: found a list of 2, expected a list of rows (lists of numbers)")
 add("shape", edit(BASE, "[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]", "[[0.1, 0.2], [], [0.5, 0.6]]"),

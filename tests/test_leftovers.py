@@ -286,3 +286,87 @@ def test_hides_values_is_about_nonzero_entries_only():
     assert hides_values([[1.0, 4e-5]], 4) and hides_values(-4e-5, 4)
     assert not hides_values([0.0, 1e-4, 1], 4)  # exact zeros and integers show as they are
     assert not hides_values([None, float("inf")], 4)
+
+
+# ------------------------------------------------------------------ grammar
+
+
+def test_counted_says_one_in_the_singular():
+    from backprop_cli.errors import counted
+
+    assert counted(1, "field") == "1 field" and counted(0, "field") == "0 fields"
+    assert counted(2, "class index", "class indices") == "2 class indices"
+    assert counted(1, "entry", "entries") == "1 entry"
+
+
+ONE_FEATURE = """\
+x: [1.0]
+y: 1
+loss: cross_entropy
+layers:
+  - {weights: [[0.1, 0.2], [0.3, 0.4]], bias: [0, 0], activation: softmax}
+"""
+ONE_UNIT = """\
+x: [1.0, 2.0]
+y: [1.0]
+loss: mse
+layers:
+  - {weights: [[0.1, 0.2]], bias: [0, 0], activation: sigmoid}
+"""
+ONE_SAMPLE = """\
+x: [[1.0, 2.0]]
+y: [0, 1]
+loss: cross_entropy
+layers:
+  - {weights: [[0.1, 0.2], [0.3, 0.4]], bias: [0, 0], activation: softmax}
+"""
+ONE_NUMBER = """\
+x: [1.0, 2.0]
+y: [1.0]
+loss: mse
+layers:
+  - {weights: [[0.1, 0.2], [0.3]], bias: [0], activation: sigmoid}
+"""
+
+
+@pytest.mark.parametrize("text, message", [
+    (ONE_FEATURE, "layers[0].weights (W1): shape (2, 2), expected (2, 1): x has 1 feature"),
+    (ONE_UNIT, "layers[0].bias (b1): shape (2,), expected (1,): layer 1 has 1 unit"),
+    (ONE_SAMPLE, "y: 2 class indices, expected 1: x has 1 sample"),
+    (ONE_NUMBER, "layers[0].weights[1] (W1): row 1 has 1 number, expected 2 like row 0"),
+], ids=["feature", "unit", "sample", "number"])
+def test_problem_errors_count_one_in_the_singular(run, tmp_path, text, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    result = run("solve", path)
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == f"Error: {path}: {message}\n"
+
+
+def test_new_counts_one_activation(run):
+    result = run("new", "--layers", "2,3,1", "--loss", "mse", "--activations", "sigmoid")
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == ("Error: Invalid value for --activations: found 1 activation, "
+                             "expected 2: one per layer after the input (see 'backprop new "
+                             "--help')\n")
+
+
+def test_new_counts_one_problem_written(run, tmp_path):
+    result = run("new", "--layers", "2,2", "--count", "1", "-o", tmp_path / "v")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (f"wrote 1 problem to {tmp_path / 'v'} (variant-000.yaml to "
+                             "variant-000.yaml)\n")
+
+
+def test_a_class_csv_line_of_one_field(run, tmp_path):
+    sheet = tmp_path / "class.csv"
+    sheet.write_text("student,loss,update.loss\nAda\n")
+    result = run("grade", "--example", "classic", sheet)
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == f"Error: {sheet}: line 2: found 1 field, expected 3 like the header\n"
+
+
+def test_one_sample_in_the_table_header(run):
+    result = run("solve", "--example", "classic")
+    assert "Loss                  cross_entropy, reduction mean, 1 sample, layout out_in\n" \
+        in result.stdout

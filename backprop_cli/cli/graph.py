@@ -10,7 +10,7 @@ import sys
 import click
 
 from backprop_cli.cli import common
-from backprop_cli.errors import ProblemError, UsageError
+from backprop_cli.errors import ProblemError, UsageError, counted
 
 FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
 FILE_NAMES = (".yaml", ".yml", ".json")
@@ -154,7 +154,7 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
         return
     names = generate.write_variants(output, docs, old)
     replaced = f", after removing the {len(old)} of an earlier run" if old else ""
-    click.echo(f"wrote {len(docs)} exercises to {output} ({names[0]} to {names[-1]})"
+    click.echo(f"wrote {counted(len(docs), 'exercise')} to {output} ({names[0]} to {names[-1]})"
                f"{replaced}", err=True)
 
 

@@ -12,7 +12,7 @@ from click.core import ParameterSource
 
 from backprop_cli.cli import common
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.errors import ProblemError, UsageError, WriteError
+from backprop_cli.errors import ProblemError, UsageError, WriteError, counted
 from backprop_cli.problem import atomic, documents, from_document, generate, load
 
 FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
@@ -50,8 +50,9 @@ def _activations(text: str | None, depth: int, loss: str) -> list[str]:
             raise click.BadParameter(f"found {name!r}, expected one of "
                                      + ", ".join(ACTIVATIONS), param_hint="--activations")
     if len(names) != depth:
-        raise click.BadParameter(f"found {len(names)} activations, expected {depth}: one per "
-                                 "layer after the input", param_hint="--activations")
+        raise click.BadParameter(f"found {counted(len(names), 'activation')}, expected "
+                                 f"{depth}: one per layer after the input",
+                                 param_hint="--activations")
     return names
 
 
@@ -140,8 +141,8 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
     old = generate.earlier_variants(output)
     if old and not replace:
         shown = old if len(old) <= 4 else [*old[:3], "...", old[-1]]
-        raise UsageError(f"-o {output}: the folder already holds {len(old)} variant "
-                         f"file{'s' if len(old) > 1 else ''} of an earlier run "
+        raise UsageError(f"-o {output}: the folder already holds "
+                         f"{counted(len(old), 'variant file')} of an earlier run "
                          f"({', '.join(shown)}): add --replace to remove them and write the "
                          "new run, or choose another folder")
     return old
@@ -208,9 +209,8 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     mix: --replace removes the earlier run's variant files first.
 
     The default title names the seed; --title TEXT is written as given (in every variant).
-    Seeds are numpy's, 0 to 2**32 - 1, the last variant's (S + N - 1) too. A one-output
-    network needs --loss bce (a sigmoid output) or mse: a softmax over one unit learns
-    nothing.
+    Seeds are numpy's, 0 to 2**32 - 1, the last variant's (S + N - 1) too. One output
+    needs --loss bce (a sigmoid output) or mse: a softmax over one unit learns nothing.
 
     \b
     Examples:
@@ -248,8 +248,8 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     acts = _activations(activations, len(sizes) - 1, loss)
     x = _numbers("--x", x_text) if x_text else None
     if x is not None and len(x) != sizes[0]:
-        raise click.BadParameter(f"found {len(x)} numbers, expected {sizes[0]} (the input "
-                                 "size)", param_hint="--x")
+        raise click.BadParameter(f"found {counted(len(x), 'number')}, expected {sizes[0]} "
+                                 "(the input size)", param_hint="--x")
     y = None
     if y_text:
         y = _numbers("--y", y_text)
@@ -271,7 +271,7 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     else:
         names = generate.write_variants(output, docs, old)
         replaced = f", after removing the {len(old)} of an earlier run" if old else ""
-        click.echo(f"wrote {len(docs)} problems to {output} ({names[0]} to {names[-1]})"
+        click.echo(f"wrote {counted(len(docs), 'problem')} to {output} ({names[0]} to {names[-1]})"
                    f"{replaced}", err=True)
 
 

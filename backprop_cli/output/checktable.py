@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.errors import counted
 from backprop_cli.output.sections import INDENT
 
 # Each header on one line, and wrapped onto two.
@@ -57,6 +58,7 @@ def _stacked(rows: list[list[str]]) -> Text:
     pad = " " * INDENT
     lines = []
     for name, checked, skipped, max_abs, max_rel, result in rows:
-        lines += [f" {name}   {result}", f"{pad}{checked} entries, {skipped} skipped (kink)",
+        lines += [f" {name}   {result}",
+                  f"{pad}{counted(int(checked), 'entry', 'entries')}, {skipped} skipped (kink)",
                   f"{pad}max abs error {max_abs}", f"{pad}max rel error {max_rel}"]
     return Text("\n".join(lines))

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.engine.model import count_parameters
+from backprop_cli.errors import counted
 from backprop_cli.output.cells import number
 from backprop_cli.output.checktable import check_body
 from backprop_cli.output.sections import Fitted, Row, Section, heading
@@ -46,7 +47,7 @@ def _header(problem: Problem) -> Table:
                  + ", ".join(s.activation for s in model.layers) + ")")
     samples = problem.x.shape[0]
     grid.add_row("Loss", f"{model.loss}, reduction {model.reduction}, "
-                 f"{samples} sample{'s' if samples != 1 else ''}, layout {problem.layout}")
+                 f"{counted(samples, 'sample')}, layout {problem.layout}")
     total = count_parameters(problem.params, model.parameter_names())
     trainable = count_parameters(problem.params, model.trainable_names())
     extra = "" if trainable == total else f" ({trainable} trainable)"
@@ -135,7 +136,7 @@ def solve_view(problem: Problem, doc: dict, decimals: int) -> Fitted:
 def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Fitted:
     losses = doc["losses"]
     n = doc["steps"]
-    title = f"{n} step{'s' if n != 1 else ''} with " + _optimizer_line(doc["optimizer"])
+    title = f"{counted(n, 'step')} with " + _optimizer_line(doc["optimizer"])
     rows = [Row(f"{i} (start)" if i == 0 else str(i), value)
             for i, value in enumerate(losses) if i % every == 0 or i == n]
     params = [Row(name + ("  (frozen)" if _frozen(problem, name) else ""), value)
@@ -159,7 +160,7 @@ def check_view(problem: Problem, result) -> Fitted:
     elif result.ok:
         verdict = "All analytic gradients agree with finite differences."
     else:
-        verdict = f"{failures} entr{'y' if failures == 1 else 'ies'} disagree."
+        verdict = f"{counted(failures, 'entry', 'entries')} disagree{'s' if failures == 1 else ''}."
     return Fitted(lambda width: [_header(problem), heading("Gradient check: " + rule),
                                  check_body(result.parameters, width),
                                  Text(verdict, style="bold")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.errors import ProblemError, describe, suggest
+from backprop_cli.errors import ProblemError, counted, describe, suggest
 from backprop_cli.problem import documents
 
 
@@ -84,9 +84,9 @@ def matrix(source, key, label, value) -> np.ndarray:
     width = len(value[0])
     for i, row in enumerate(value):
         if len(row) != width or not row:
-            fail(source, f"{key}[{i}]{label}", f"row {i} has {len(row)} numbers, expected "
-                                                f"{width} like row 0" if width else
-                                                "found an empty row, expected numbers")
+            fail(source, f"{key}[{i}]{label}",
+                 f"row {i} has {counted(len(row), 'number')}, expected {width} like row 0"
+                 if width else "found an empty row, expected numbers")
     _require_numbers(source, lambda i, j: f"{key}[{i}][{j}]{label}", value)
     return _to_array(source, place, value, lambda i, j: f"{key}[{i}][{j}]{label}")
 

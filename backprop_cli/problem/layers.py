@@ -10,7 +10,7 @@ import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.model import LayerSpec
-from backprop_cli.errors import describe
+from backprop_cli.errors import counted, describe
 from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
 
 LAYER_KEYS = ("weights", "bias", "activation", "slope", "alpha", "frozen")
@@ -51,7 +51,7 @@ def layer(source, i, layer, layout, inputs, why, depth):
         if b.shape != (units,):
             fail(source, f"{base}.bias (b{l})",
                  f"shape {shape_text(b.shape)}, expected {shape_text((units,))}: "
-                 f"layer {l} has {units} units")
+                 f"layer {l} has {counted(units, 'unit')}")
     param = None
     for key in ("slope", "alpha"):
         if key in layer:
@@ -86,30 +86,33 @@ def targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
     """(n, k) float targets; class indices become one-hot rows."""
     ce = loss == "cross_entropy"
     if not batched and not isinstance(raw, list) and not _is_index(raw):
-        expected = (f"a class index 0..{k - 1} or a target vector of {k} numbers" if ce
-                    else f"a target vector of {k} numbers")
+        target = f"a target vector of {counted(k, 'number')}"
+        expected = f"a class index 0..{k - 1} or {target}" if ce else target
         fail(source, "y", f"found {describe(raw)}, expected {expected}: {why}")
     flat = isinstance(raw, list) and bool(raw) and not isinstance(raw[0], list)
     if batched and flat and not ce and not all(map(_is_index, raw)):
-        fail(source, "y", f"found a list of {len(raw)} numbers, expected {n} target rows of "
-                           f"{k} numbers: x is a batch of {n} (a list of rows), so y is too")
+        fail(source, "y", f"found a list of {counted(len(raw), 'number')}, expected "
+                           f"{counted(n, 'target row')} of {counted(k, 'number')}: x is a "
+                           f"batch of {n} (a list of rows), so y is too")
     if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
-        fail(source, "y", f"found a list of rows, expected one target vector of {k} numbers: "
-                           "x is one sample (a batch writes x as a list of rows too)")
+        fail(source, "y", f"found a list of rows, expected one target vector of "
+                           f"{counted(k, 'number')}: x is one sample (a batch writes x as a "
+                           "list of rows too)")
     indices = (not batched and not isinstance(raw, list)) or (batched and flat)
     if indices:
         idx = raw if batched else [raw]
         if not ce:
-            fail(source, "y", f"found class indices, expected target vectors of {k} "
-                               f"numbers: class indices need loss cross_entropy")
+            fail(source, "y", f"found class indices, expected target vectors of "
+                               f"{counted(k, 'number')}: class indices need loss "
+                               "cross_entropy")
         if batched and len(idx) != n:
             hint = ""
             if k > 2 and len(idx) == k and all(map(_is_index, idx)) \
                     and sorted(idx) == [0] * (k - 1) + [1]:
                 hint = ("; this looks like one one-hot vector: a batch needs one per sample, "
                         "as a list of rows")
-            fail(source, "y", f"{len(idx)} class indices, expected {n}: x has {n} samples"
-                               + hint)
+            fail(source, "y", f"{counted(len(idx), 'class index', 'class indices')}, "
+                               f"expected {n}: x has {counted(n, 'sample')}" + hint)
         for j, c in enumerate(idx):
             where = f"y[{j}]" if batched else "y"
             if not _is_index(c) or not 0 <= c < k:
@@ -121,7 +124,8 @@ def targets(source, raw, loss, n, batched, k, why) -> np.ndarray:
     if batched:
         y = matrix(source, "y", "", raw)
         if y.shape[0] != n:
-            fail(source, "y", f"{y.shape[0]} rows, expected {n}: x has {n} samples")
+            fail(source, "y", f"{counted(y.shape[0], 'row')}, expected {n}: x has "
+                               f"{counted(n, 'sample')}")
     else:
         y = vector(source, "y", "", raw)[None, :]
     if y.shape[1] != k:

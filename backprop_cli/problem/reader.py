@@ -15,7 +15,7 @@ import numpy as np
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
 from backprop_cli.engine.model import Model
-from backprop_cli.errors import OptimizerError, ProblemError, describe
+from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
 from backprop_cli.problem import documents
 from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
@@ -101,8 +101,8 @@ class Problem:
             ("File", self.source),
             ("Network", " → ".join(map(str, sizes)) + "  ("
              + ", ".join(s.activation for s in self.model.layers) + ")"),
-            ("Loss", f"{self.model.loss}, reduction {self.model.reduction}, {n} "
-                     f"sample{'s' if n != 1 else ''}, layout {self.layout}"),
+            ("Loss", f"{self.model.loss}, reduction {self.model.reduction}, "
+                     f"{counted(n, 'sample')}, layout {self.layout}"),
             ("Optimizer", f"{self.optimizer} ({settings})"
              + (", with state" if self.state else "")),
         ]
@@ -166,14 +166,14 @@ def from_document(doc, source: str) -> Problem:
         fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
     specs, params = [], {}
-    inputs, why = x.shape[1], f"x has {x.shape[1]} features"
+    inputs, why = x.shape[1], f"x has {counted(x.shape[1], 'feature')}"
     for i, layer in enumerate(layers):
         spec, W, b = layer_checks.layer(source, i, layer, layout, inputs, why, len(layers))
         specs.append(spec)
         params[f"W{i + 1}"] = W
         if b is not None:
             params[f"b{i + 1}"] = b
-        inputs, why = W.shape[0], f"layer {i + 1} has {W.shape[0]} units"
+        inputs, why = W.shape[0], f"layer {i + 1} has {counted(W.shape[0], 'unit')}"
 
     out_activation = specs[-1].activation
     need = LOSSES[loss].output

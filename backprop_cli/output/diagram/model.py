@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.errors import counted
 from backprop_cli.output.fmt import fixed as number
 
 
@@ -86,7 +87,7 @@ def _subtitle(problem, sizes, fwd, grads, decimals: int) -> str:
     n = problem.x.shape[0]
     batch = problem.batched or n > 1
     if fwd is not None:
-        over = f" ({model.reduction} over {n} samples)" if batch else ""
+        over = f" ({model.reduction} over {counted(n, 'sample')})" if batch else ""
         parts.append(f"L = {number(fwd.loss, decimals)}{over}")
     if (fwd is not None or grads is not None) and batch:
         parts.append(f"neurons show sample 1 of {n}")

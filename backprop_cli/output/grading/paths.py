@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine.grading.marking import Item
-from backprop_cli.errors import PathError, ProblemError, UsageError
+from backprop_cli.errors import PathError, ProblemError, UsageError, counted
 from backprop_cli.output.grading import layouts
 from backprop_cli.output.grading.layouts import PER_SAMPLE
 from backprop_cli.output.report import get
@@ -86,8 +86,8 @@ def shape_words(shape: tuple) -> str:
     if not shape:
         return "a number"
     if len(shape) == 1:
-        return f"a list of {shape[0]} number{'s' if shape[0] != 1 else ''}"
-    return f"{shape[0]} rows of {shape[1]}" if len(shape) == 2 else f"shape {shape}"
+        return f"a list of {counted(shape[0], 'number')}"
+    return f"{counted(shape[0], 'row')} of {shape[1]}" if len(shape) == 2 else f"shape {shape}"
 
 
 def _fitted(source, answer, node, grid):

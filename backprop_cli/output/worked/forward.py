@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine.functions import LOSSES
+from backprop_cli.errors import counted
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
@@ -68,7 +69,7 @@ def loss(note: Notation) -> list[Block]:
                                     "y_{n,k}" if batch else "y_k")
     exact = {"cross_entropy": "log-sum-exp", "bce": "log-sigmoid"}.get(model.loss)
     out = [section("Step 2: Loss"),
-           par(f"{model.loss}, with K = {note.problem.y.shape[1]} outputs" + (
+           par(f"{model.loss}, with K = {counted(note.problem.y.shape[1], 'output')}" + (
                f"; computed exactly from the logits ({exact}), not from rounded outputs."
                if exact else "."))]
     if not batch:

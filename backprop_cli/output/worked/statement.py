@@ -4,6 +4,7 @@ parameters, optimizer)."""
 from __future__ import annotations
 
 from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.errors import counted
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, title
 from backprop_cli.output.worked.notation import Notation
@@ -43,7 +44,7 @@ def _network(note: Notation, sizes: list[int]) -> list[Block]:
     for spec in model.layers:
         extra = ACTIVATIONS[spec.activation].param
         acts.append(spec.activation + (f" ({extra} {tex.plain(spec.param)})" if extra else ""))
-    samples = f"{note.samples} sample{'s' if note.samples != 1 else ''}"
+    samples = counted(note.samples, "sample")
     batch_note = " One row per sample; the bias is added to every row." if note.batch else ""
     return [par("Network: ", Math(r" \to ".join(map(str, sizes))),
                 " units; activations: " + ", ".join(acts) + "."),
