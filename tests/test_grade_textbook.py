@@ -38,7 +38,41 @@ layers:
 optimizer: {name: sgd, lr: 0.5}
 """
 
+TANH_BCE = """
+x: [[0.3, -0.6], [1.2, 0.4], [-0.9, 0.7]]
+y: [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+loss: bce
+layers:
+  - {weights: [[0.5, -0.3], [0.2, 0.8], [-0.6, 0.4]], bias: [0.1, 0.0, -0.2],
+     activation: tanh}
+  - {weights: [[0.7, -0.5, 0.3], [-0.4, 0.6, 0.9]], bias: [0.05, -0.1], activation: sigmoid}
+optimizer: {name: sgd, lr: 0.5}
+"""
+
+INTEGER = """
+x: [2, -1, 3]
+y: [1, 0]
+loss: sse_half
+layers:
+  - {weights: [[1, 2, -1], [0, -1, 2], [3, 1, -2]], bias: [1, 0, -1], activation: relu}
+  - {weights: [[1, -1, 2], [-2, 1, 1]], bias: [0, 1], activation: sigmoid}
+optimizer: {name: sgd, lr: 1}
+"""
+
+UNIT = """
+x: [[1.0, 2.0], [-1.0, 0.5], [0.5, -1.5], [2.0, 1.0]]
+y: [[1.0], [0.0], [0.0], [1.0]]
+loss: bce
+layers:
+  - {weights: [[0.3, -0.2]], bias: [0.1], activation: sigmoid}
+optimizer: {name: sgd, lr: 0.5}
+"""
+
+# The slip catalogue's networks (every slip is made on each, test_grade_slips.py), and more
+# for marking (test_grade_trust.py): tanh + sigmoid with BCE on a batch, integers, one unit.
 NETWORKS = {"classic": CLASSIC.read_text(), "mazur": MAZUR, "batch": BATCH}
+MORE = {"tanh_bce": TANH_BCE, "integer": INTEGER, "unit": UNIT}
+ALL = {**NETWORKS, **MORE}
 
 
 def sig(a):
@@ -59,6 +93,7 @@ class Textbook:
         self.loss = doc["loss"]
         self.W = [np.array(layer["weights"], dtype=float) for layer in doc["layers"]]
         self.b = [np.array(layer["bias"], dtype=float) for layer in doc["layers"]]
+        self.chain = False  # ∂L/∂a_L at a fused output from ∂L/∂ŷ ⊙ f′, not as ŷ − y
         self.act = [layer["activation"] for layer in doc["layers"]]
         self.frozen = ["bias" in layer.get("frozen", []) for layer in doc["layers"]]
         self.lr = float(doc["optimizer"]["lr"])
@@ -137,19 +172,27 @@ class Textbook:
     def _output_gradients(self, a, h, slip, variant, factor, rnd):
         """(∂L/∂ŷ, ∂L/∂a_L) as the author takes them."""
         L, y, hL, n = self.L - 1, self.y, h[-1], self.N
-        sign = -1.0 if (slip, variant) == ("sign", "gradient") else 1.0
+        # the Err convention (Han & Kamber) works with the negated gradient throughout
+        sign = -1.0 if (slip, variant) in (("sign", "gradient"), ("err", "")) else 1.0
+        n = 1 if slip == "no-1/N" else n  # the gradient without its 1/N (the loss keeps it)
         dyhat = {"cross_entropy": -y / hL, "sse_half": hL - y,
                  "mse": 2 * (hL - y) / self.K,
                  "bce": (hL - y) / (hL * (1 - hL)) / self.K}[self.loss] / n
         dyhat = rnd(dyhat * factor * sign)
-        if self.loss not in ("cross_entropy", "bce"):
+        if self.loss not in ("cross_entropy", "bce") or self.chain and self.loss == "bce":
             return dyhat, rnd(dyhat * self.prime(L, a[L], hL, slip))
+        if self.chain:  # softmax's Jacobian applied to ∂L/∂ŷ (the slips: to their f′)
+            if slip == "derivative-missing":
+                return dyhat, dyhat
+            if slip == "derivative-as-h":
+                return dyhat, rnd(dyhat * hL)
+            return dyhat, rnd(hL * (dyhat - (dyhat * hL).sum(axis=1, keepdims=True)))
         if slip == "softmax-diagonal":  # through the chain, softmax's Jacobian as a diagonal
             return dyhat, rnd(dyhat * hL * (1 - hL))
         g = (hL - y) / n * factor * sign / (self.K if self.loss == "bce" else 1)
         if (slip, variant) == ("derivative-extra", "diagonal"):
             g = g * hL * (1 - hL)
-        elif (slip, variant) == ("derivative-extra", "jacobian"):
+        elif (slip, variant) == ("derivative-extra", "jacobian") and self.act[-1] == "softmax":
             g = hL * (g - (g * hL).sum(axis=1, keepdims=True))
         return dyhat, rnd(g)
 
@@ -166,7 +209,7 @@ class Textbook:
             if (slip, variant) == ("sign", "parameters"):
                 dW, db = -dW, -db
             out[f"gradients.W{l + 1}"], out[f"gradients.b{l + 1}"] = dW, db
-            step = -1.0 if (slip, variant) == ("sign", "update") else 1.0
+            step = -1.0 if (slip, variant) in (("sign", "update"), ("err", "")) else 1.0
             W_new[l] = rnd(self.W[l] - step * lr * dW)
             if not self.frozen[l] and slip != "bias-not-updated":
                 b_new[l] = rnd(self.b[l] - step * lr * db)
@@ -244,14 +287,14 @@ CANNOT = {
 }
 
 
-@pytest.mark.parametrize("network", NETWORKS)
+@pytest.mark.parametrize("network", ALL)
 def test_without_a_slip_the_textbook_gives_solves_numbers(run, tmp_path, network):
     problem = tmp_path / "p.yaml"
-    problem.write_text(NETWORKS[network])
+    problem.write_text(ALL[network])
     result = run("solve", problem, "--format", "json")
     doc = json.loads(result.stdout)
-    sheet = Textbook(NETWORKS[network]).sheet()
-    assert len(sheet) == 10 * Textbook(NETWORKS[network]).L + 2  # every quantity
+    sheet = Textbook(ALL[network]).sheet()
+    assert len(sheet) == 10 * Textbook(ALL[network]).L + 2  # every quantity
     for path, value in sheet.items():
         expected = doc
         for key in path.split("."):

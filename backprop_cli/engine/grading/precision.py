@@ -35,8 +35,10 @@ class Precision:
         return self.rtol is None and self.atol is None
 
     def tolerance(self, value):
-        """The distance from `value` still counted right (any shape; nan where value is)."""
+        """The distance from `value` still counted right (any shape; nan where value is
+        not finite: no number is right for an infinite one)."""
         value = np.abs(np.asarray(value, dtype=np.float64))
+        value = np.where(np.isfinite(value), value, np.nan)  # nothing is close to inf
         if not self.digits:
             return (self.atol or 0.0) + (self.rtol or 0.0) * value
         tol = np.zeros(value.shape)

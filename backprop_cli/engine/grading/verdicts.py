@@ -11,7 +11,8 @@ A number g is judged against a reference r (the exact value, or the person's own
 where slack is what the rounding of the person's written inputs can move the value (each
 input known to the finer of its written digits and the exercise's precision). It is
 
-    correct  within that of the exact value (rounded work included);
+    correct  within that (no slack) of the exact value; or carried, below, from written
+             numbers that are all right: the rounding of a chain of steps (marking.py);
     carried  else within that of the value the person's own earlier numbers give: credit,
              the error was marked where it was made;
     wrong    otherwise; diagnosed by the slips whose world gives it back, else
@@ -65,8 +66,7 @@ def judge(item, given, decimals, precision, exact, world, sheets: int):
     h = entries(world.hidden, item.node, flat, sheets) if precision.digits else 0.0
     e = np.ravel(exact[item.node])[flat]
     steady = np.where(np.isfinite(h), h, 0.0)  # garbage upstream must not hide a right number
-    s_ok = np.where(np.isfinite(s), s, 0.0) if precision.digits else 0.0
-    verdict = np.where(within(given, e, precision, decimals, s_ok, steady), CORRECT,
+    verdict = np.where(within(given, e, precision, decimals, 0.0, steady), CORRECT,
                        np.where(within(given, c, precision, decimals, s, h), CARRIED, WRONG))
     return np.where(np.isnan(given), MISSING, verdict), c
 
