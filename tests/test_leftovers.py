@@ -370,3 +370,48 @@ def test_one_sample_in_the_table_header(run):
     result = run("solve", "--example", "classic")
     assert "Loss                  cross_entropy, reduction mean, 1 sample, layout out_in\n" \
         in result.stdout
+
+
+# ------------------------------------------------------------------ help and docs
+
+FORMAT_WORDS = {"tables": "table", "Markdown": "markdown", "LaTeX": "latex", "JSON": "json",
+                "YAML": "yaml"}
+
+
+def test_grade_help_offers_only_the_formats_grade_has(run):
+    result = run("grade", "--help")
+    assert result.exit_code == 0
+    text = _one_line(result.stdout)
+    assert "--format [table|json|csv|gradescope|markdown]" in text
+    assert "Decimals shown in tables and Markdown (JSON is always full precision)." in text
+    assert "YAML are" not in text and "LaTeX" not in text
+
+
+@pytest.mark.parametrize("command", ["solve", "step", "grade", "graph"])
+def test_decimals_help_names_only_the_commands_formats(run, command):
+    options = {p.name: p for p in cli.get_command(None, command).params}
+    formats = set(options["fmt"].type.choices)
+    named = {FORMAT_WORDS[w] for w in re.findall(r"\w+", options["decimals"].help)
+             if w in FORMAT_WORDS}
+    assert named and named <= formats, (named, formats)
+
+
+def test_commands_md_lists_every_command_in_its_table():
+    from helpers import ROOT
+
+    from backprop_cli.cli import COMMANDS
+
+    text = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    table = text.split("| command | what it does |", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"^\| \[`(\w+)`\]", table, re.M))
+    assert listed == set(COMMANDS)
+
+
+def test_the_docs_index_lists_every_command():
+    from helpers import ROOT
+
+    from backprop_cli.cli import COMMANDS
+
+    text = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| [Commands]"))
+    assert set(re.findall(r"`(\w+)`", row)) == set(COMMANDS)

@@ -106,14 +106,30 @@ def problem_options(command):
     return command
 
 
+ROUNDED = {"table": "tables", "markdown": "Markdown", "latex": "LaTeX"}  # --decimals applies
+FULL = {"json": "JSON", "yaml": "YAML"}  # always every digit
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
+def decimals_help(formats) -> str:
+    """--decimals' help, naming only the command's own formats."""
+    rounded = [ROUNDED[f] for f in formats if f in ROUNDED]
+    full = [FULL[f] for f in formats if f in FULL]
+    verb = "is" if len(full) == 1 else "are"
+    return (f"Decimals shown in {_and(rounded)}"
+            + (f" ({_and(full)} {verb} always full precision)." if full else "."))
+
+
 def output_options(formats, default):
-    """The shared --format and --decimals options."""
+    """The shared --format and --decimals options, each naming the command's formats."""
 
     def decorate(command):
         command = click.option("--decimals", type=click.IntRange(0, 17),
                                default=DEFAULT_DECIMALS, show_default=True,
-                               help="Decimals shown in tables (JSON and YAML are always "
-                                    "full precision).")(command)
+                               help=decimals_help(formats))(command)
         command = click.option("--format", "fmt", type=click.Choice(formats), default=default,
                                show_default=default is not None,
                                help="Output format.")(command)
