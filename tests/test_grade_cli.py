@@ -133,15 +133,15 @@ def test_a_class(run, files):
         "Problem  p.yaml",
         " student   score   of   slips",
         "────────────────────────────────────────",
-        " Ada           4    4",
-        " Bob           2    4   updated-weights",
-        " Cy            2    4   factor-2",
+        " Ada           3    3",  # gradients.h1 is one question, answered by entry
+        " Bob           2    3   updated-weights",
+        " Cy          1.5    3   factor-2",
         "Slips, most common first: updated-weights: 1 student; factor-2: 1 student"]
     assert lines(run("grade", "p.yaml", "class.csv", "--format", "csv")) == [
         "student,file,score,max_score,slips,loss,gradients.h1.0,gradients.h1.1,update.loss",
-        "Ada,class.csv,4,4,,correct,correct,correct,correct",
-        "Bob,class.csv,2,4,updated-weights,correct,wrong,wrong,carried",
-        "Cy,class.csv,2,4,factor-2,wrong,missing,correct,correct"]
+        "Ada,class.csv,3,3,,correct,correct,correct,correct",
+        "Bob,class.csv,2,3,updated-weights,correct,wrong,wrong,carried",
+        "Cy,class.csv,1.5,3,factor-2,wrong,missing,correct,correct"]
     docs = json.loads(run("grade", "p.yaml", "class.csv", "--format", "json").stdout)
     assert [d["student"] for d in docs] == ["Ada", "Bob", "Cy"]
 
