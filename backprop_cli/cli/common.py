@@ -259,6 +259,26 @@ def emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
+# Streamed output (a class's results: tens of megabytes) is written as it is made, never
+# held whole. Standard output cannot be replaced all at once as -o files are (atomic.py),
+# so the callers do everything that can fail (reading, marking) before the first piece:
+# what is left is formatting, and an error cannot leave half a document behind.
+
+
+def emit_chunks(chunks) -> None:
+    """Text made piece by piece, each written as it comes."""
+    for chunk in chunks:
+        if chunk:
+            click.echo(chunk, nl=False)
+
+
+def emit_docs(docs) -> None:
+    """Documents as one JSON array, written one document at a time."""
+    from backprop_cli.problem import documents
+
+    documents.write_json_array(docs, sys.stdout)
+
+
 def print_views(views) -> None:
     """Views one after another, parted by a rule. Into a file or a pipe, lines carry no
     trailing spaces (Rich pads every cell to its column's width)."""

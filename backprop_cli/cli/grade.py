@@ -204,11 +204,12 @@ def _emit(graded, fmt: str, decimals: int) -> None:
 
     problem, results, marks, graph = (graded.problem, list(graded.results), graded.marks,
                                       graded.graph)
-    if fmt == "json":
-        docs = [grade_report.student_document(g) for g in results]
-        common.emit_doc(docs[0] if len(docs) == 1 else docs, "json")
+    if fmt == "json" and len(results) == 1:
+        common.emit_doc(grade_report.student_document(results[0]), "json")
+    elif fmt == "json":  # a class: streamed, student by student
+        common.emit_docs(grade_report.student_document(g) for g in results)
     elif fmt == "csv":
-        common.emit(grade_report.csv_text(results))
+        common.emit_chunks(grade_report.csv_chunks(results))
     elif fmt == "markdown":
         from backprop_cli.output.grading.feedback import feedback
 

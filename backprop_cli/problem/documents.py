@@ -247,6 +247,20 @@ def write(doc, kind: str, stream) -> None:
         yaml.dump(doc, stream, **_YAML_OPTIONS)
 
 
+def write_json_array(items, stream) -> None:
+    """A JSON array written item by item, byte for byte as write() writes the whole list:
+    a large array (a class's results) is never one string, nor one list, in memory."""
+    stream.write("[")
+    count = 0
+    for item in items:
+        # each item one level in: its lines indented once more (a JSON text has no raw
+        # newline inside a string, so every newline is the indentation's own)
+        text = json.dumps(item, **_JSON_OPTIONS).replace("\n", "\n  ")
+        stream.write(("\n  " if count == 0 else ",\n  ") + text)
+        count += 1
+    stream.write("\n]\n" if count else "]\n")
+
+
 def kind_by_name(path: str) -> str:
     """How a problem is written to `path`: "json" for a .json name, else "yaml"."""
     return "json" if path.lower().endswith(".json") else "yaml"

@@ -154,25 +154,35 @@ def student_document(g: Graded) -> dict:
 
 def csv_text(results: list) -> str:
     """One row per student: score, max_score, slips (;-separated) and each path's verdict
-    ('' where not asked). Built by column: a class of 1,000 has a hundred thousand cells."""
+    ('' where not asked)."""
+    return "".join(csv_chunks(results))
+
+
+def csv_chunks(results: list, block: int = 1000):
+    """csv_text in pieces, the header then BLOCK students at a time, to be written as they
+    come. Built by column: a class of 1,000 has a hundred thousand cells."""
     import csv
     import io
 
-    columns = []
-    if results:
-        marked = results[0].marked
-        index = [g.index for g in results]
-        for k in marked.shapes:
-            names = np.array(VERDICTS + ("",))[marked.marks.verdicts[k][index]]
-            columns.append((k, np.where(marked.batch.asked[k][index], names, "").tolist()))
+    marked = results[0].marked if results else None
+    keys = list(marked.shapes) if marked is not None else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "file", "score", "max_score", "slips", *(k for k, _ in columns)])
-    firsts = [[g.student, g.source, number(g.score), number(g.max_score), ";".join(g.slips)]
-              for g in results]
-    writer.writerows(first + list(rest) for first, rest in
-                     zip(firsts, zip(*(c for _, c in columns)) if columns else [()] * len(firsts)))
-    return out.getvalue()
+    writer.writerow(["student", "file", "score", "max_score", "slips", *keys])
+    for start in range(0, len(results), block):
+        some = results[start:start + block]
+        index = [g.index for g in some]
+        columns = [np.where(marked.batch.asked[k][index],
+                            np.array(VERDICTS + ("",))[marked.marks.verdicts[k][index]],
+                            "").tolist() for k in keys]
+        firsts = [[g.student, g.source, number(g.score), number(g.max_score),
+                   ";".join(g.slips)] for g in some]
+        writer.writerows(first + list(rest) for first, rest in
+                         zip(firsts, zip(*columns) if columns else [()] * len(firsts)))
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
 
 
 def summary_line(g: Graded) -> str:

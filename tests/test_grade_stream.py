@@ -1,0 +1,63 @@
+"""A class's results are written as they are made (JSON student by student, CSV a block of
+students at a time), byte for byte what the whole document would be."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from helpers import CLASSIC
+
+from backprop_cli.problem import documents
+
+CLASS = """student,loss,forward.h1.0,gradients.a3.2,update.loss
+Ada,0.8564,0.8227,-0.5753,0.0725
+Bob,0.8,0.82,0.5753,
+Cy,,0.8227,-0.5753,0.0725
+Dee,1.7128,0.9,-1.1506,0.07253
+"""
+
+
+@pytest.mark.parametrize("items", [[], [{}], [{"a": [1, [2.5, None]], "b": "x\ny\u2028é",
+                                              "c": {}, "d": []}],
+                                   [{"s": 1}, [], [[1, 2], [3]], "text", 0.1]])
+def test_a_json_array_item_by_item(items):
+    whole, streamed = io.StringIO(), io.StringIO()
+    documents.write(items, "json", whole)
+    documents.write_json_array(iter(items), streamed)
+    assert streamed.getvalue() == whole.getvalue()
+
+
+@pytest.fixture
+def marked(tmp_path):
+    from backprop_cli import problem as problems
+    from backprop_cli.output.grading.run import grade
+    from backprop_cli.problem import answers
+
+    (tmp_path / "class.csv").write_text(CLASS)
+    graded = grade(problems.load(str(CLASSIC)), [answers.load(str(tmp_path / "class.csv"))])
+    return list(graded.results)
+
+
+def test_csv_in_blocks(marked):
+    from backprop_cli.output.grading.report import csv_chunks, csv_text
+
+    whole = csv_text(marked)
+    assert whole.count("\n") == 5 and whole.startswith("student,file,score")
+    for block in (1, 2, 3, 4, 5):
+        chunks = list(csv_chunks(marked, block))
+        assert "".join(chunks) == whole
+        assert len([c for c in chunks if c]) == -(-4 // block)  # a piece per block
+
+
+def test_the_command_streams_what_the_documents_are(run, tmp_path, marked):
+    from backprop_cli.output.grading.report import csv_text, student_document
+
+    (tmp_path / "class.csv").write_text(CLASS)
+    got = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "json")
+    assert got.exit_code in (0, 1), got.stderr
+    assert got.stdout == documents.dump_json([student_document(g) for g in marked]) + "\n"
+    assert [d["student"] for d in json.loads(got.stdout)] == ["Ada", "Bob", "Cy", "Dee"]
+    got = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "csv")
+    assert got.stdout == csv_text(marked)
