@@ -415,3 +415,16 @@ def test_the_docs_index_lists_every_command():
     text = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("| [Commands]"))
     assert set(re.findall(r"`(\w+)`", row)) == set(COMMANDS)
+
+
+def test_worked_solutions_show_tiny_state_in_powers_of_ten(run):
+    result = run("solve", "--example", "classic", "--optimizer", "adam", "--format",
+                 "markdown")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (r"\mathrm{exp\_avg\_sq} &= \begin{bmatrix} 6.9420 \times 10^{-10} & 0 & "
+            r"6.9420 \times 10^{-10} \\ 1.9933 \times 10^{-9} & 0 & 1.9933 \times 10^{-9} \\ "
+            r"4.4614 \times 10^{-9} & 0 & 4.4614 \times 10^{-9} \end{bmatrix}") in lines
+    # b3's squared gradients all show at 4 decimals: fixed, as every other value
+    assert r"\mathrm{exp\_avg\_sq} &= \begin{bmatrix} 0.0001 \\ 0.0001 \\ 0.0003 \end{bmatrix}" \
+        in lines

@@ -86,10 +86,10 @@ class Notation:
         """A per-sample quantity (N, k): a column, a row, or one row per sample."""
         return self.matrix(arr.T if self.columns else arr, cell)
 
-    def bias(self, b) -> str:
+    def bias(self, b, cell=None) -> str:
         """A bias (k,): a column or a row, like the vectors it is added to."""
         b = np.asarray(b, dtype=float)
-        return self.matrix(b[:, None] if self.columns else b[None, :])
+        return self.matrix(b[:, None] if self.columns else b[None, :], cell)
 
     # ---------------------------------------------------------------- values
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from backprop_cli.output.fmt import elide
+from backprop_cli.output.fmt import elide, scientific
 from backprop_cli.output.fmt import fixed as number
 
 LIMIT = 88  # widest displayed row, in digit widths, before a chain continues on a new row
@@ -37,6 +37,15 @@ def plain(v) -> str:
         mantissa = mantissa[:-2] if mantissa.endswith(".0") else mantissa
         s = ("" if mantissa == "1" else mantissa + r" \times ") + f"10^{{{int(exp)}}}"
     return s
+
+
+def power(v, decimals: int) -> str:
+    """v in scientific form, m \times 10^{e} with `decimals` decimals in m (a zero is 0):
+    for state far below the decimals shown."""
+    if v == 0:
+        return "0"
+    mantissa, exp = scientific(v, decimals).split("e")
+    return rf"{mantissa} \times 10^{{{int(exp)}}}"
 
 
 def given(v, decimals: int) -> str:

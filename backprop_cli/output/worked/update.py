@@ -3,6 +3,7 @@ afterwards and the loss the new parameters give."""
 
 from __future__ import annotations
 
+from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section
@@ -56,13 +57,21 @@ def _new_value(note: Notation, name: str, new, plain_sgd: bool) -> Block:
 
 
 def _state(note: Notation, state: dict) -> list[Block]:
-    """The optimizer's state of each parameter after the update (step counts as integers)."""
+    """The optimizer's state of each parameter after the update (step counts as integers;
+    a value with entries below the decimals shown, as squared gradients are, in powers of
+    10)."""
     out = []
     for name, entries in state.items():
         show = note.matrix if name.startswith("W") else note.bias
         out.append(par("State of ", Math(f"{name[0]}_{{{name[1:]}}}"), " after the update:"))
-        cells = [str(v) if isinstance(v, int) else show(as_rows(v) if name[0] == "W" else v)
+        cells = [str(v) if isinstance(v, int) else
+                 show(as_rows(v) if name[0] == "W" else v, _power(note.decimals)
+                      if hides_values(v, note.decimals) else None)
                  for v in entries.values()]
         out.append(eq(*[(rf"\mathrm{{{key.replace('_', chr(92) + '_')}}}", "=", [cell])
                         for key, cell in zip(entries, cells)]))
     return out
+
+
+def _power(decimals: int):
+    return lambda v: tex.power(v, decimals)
