@@ -110,6 +110,12 @@ def test_standard_input_can_be_read_once(run, command):
     assert result.stderr == "Error: standard input (-) can be read once: name the other files\n"
 
 
+def test_graph_says_the_same_about_standard_input(run):
+    result = run("graph", "-", "-", input="expression: x * y\nvalues: {x: 1, y: 2}\n")
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == "Error: standard input (-) can be read once: name the other files\n"
+
+
 def test_grade_says_the_same_about_standard_input(run):
     result = run("grade", "-", "-", input="x: [1]\n")
     assert result.exit_code == INPUT_ERRORS

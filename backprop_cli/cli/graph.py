@@ -107,6 +107,7 @@ def _exercises(args: tuple[str, ...]) -> list:
         if _ASSIGNMENT.match(arg) and not _is_file(arg):
             raise UsageError(f"{arg}: found a value after an exercise file, expected NAME=VALUE "
                              "only after an expression (a file gives its own values)")
+    common.stdin_once(args)
     return [graph_exercise.load(arg) for arg in args]
 
 
