@@ -2,67 +2,75 @@
 in torch and in backprop, every quantity side by side: exact, close or different.
 
 torch runs on deep copies of the model, loss and optimizer (the caller's are untouched),
-in the model's own dtype; backprop runs from_torch's problem in float64.
+in the model's own dtype; backprop runs from_torch's problem in float64. What 'close'
+allows: in float64 torch.testing's tolerances; in a lower precision, the bound on what a
+correct run in that dtype can reach for a computation of that size (pytorch/bounds.py).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from backprop_cli.api.display import Shown
 from backprop_cli.api.functions import solve
+from backprop_cli.api.pytorch import bounds
 from backprop_cli.api.pytorch import model as torch_model
+from backprop_cli.api.pytorch import run as torch_run
 from backprop_cli.api.pytorch.bridge import from_torch
 from backprop_cli.api.solution import Solution
 
-# torch.testing.assert_close's default (rtol, atol) for the model's dtype
-TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5),
-              "float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5)}
+TOLERANCES = {"float64": (1e-7, 1e-7)}  # torch.testing.assert_close's (rtol, atol)
 VERDICTS = ("exact", "close", "different")
 
 
 @dataclass(frozen=True)
 class Row:
     """One quantity: its maths name, its --get path in solve's JSON, and the verdict with
-    the largest absolute and relative differences (relative to backprop's value)."""
+    the largest absolute and relative differences (relative to backprop's value) and the
+    largest ratio of a difference to what 'close' allows for its entry (close: <= 1)."""
 
     quantity: str
     path: str
     verdict: str
     max_abs: float
     max_rel: float
+    ratio: float = 0.0
 
 
-def verdict(torch_value, exact_value, rtol: float, atol: float) -> tuple[str, float, float]:
-    """(verdict, max |Δ|, max |Δ|/|backprop|): exact when every entry is equal, close
-    when every |torch − backprop| <= atol + rtol·|backprop| (torch.isclose's rule)."""
+def verdict(torch_value, exact_value, allowed) -> tuple[str, float, float, float]:
+    """(verdict, max |Δ|, max |Δ|/|backprop|, max |Δ|/allowed): exact when every entry is
+    equal, close when every |torch − backprop| <= allowed (a number, or one per entry)."""
     e = np.asarray(exact_value, dtype=np.float64)
     t = np.asarray(torch_value, dtype=np.float64)
     if t.size != e.size:
-        return "different", float("inf"), float("inf")
+        return "different", float("inf"), float("inf"), float("inf")
     t = t.reshape(e.shape)
+    allowed = np.broadcast_to(np.reshape(allowed, e.shape if np.size(allowed) > 1 else ()),
+                              e.shape)
     with np.errstate(all="ignore"):
         diff = np.where(t == e, 0.0, np.abs(t - e))
         rel = np.where(diff == 0, 0.0, diff / np.abs(e))
-        within = diff <= atol + rtol * np.abs(e)
+        ratio = np.where(diff == 0, 0.0, diff / allowed)
+        within = diff <= allowed
     big, worst = float(diff.max(initial=0.0)), float(rel.max(initial=0.0))
+    most = float(np.nan_to_num(ratio, nan=np.inf).max(initial=0.0))
     if np.array_equal(t, e):
-        return "exact", big, worst
-    return ("close" if bool(within.all()) else "different"), big, worst
+        return "exact", big, worst, most
+    return ("close" if bool(within.all()) else "different"), big, worst, most
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Comparison(Shown):
     """The table of every quantity torch and backprop both computed. True (bool) when
-    every one is exact or close; `rows` holds them, `solution` is backprop's."""
+    every one is exact or close; `rows` holds them, `solution` is backprop's. rtol and
+    atol are None where close means within the dtype's error bound."""
 
     rows: tuple[Row, ...]
     dtype: str  # the torch model's
-    rtol: float
-    atol: float
+    rtol: float | None
+    atol: float | None
     solution: Solution
 
     @property
@@ -83,6 +91,15 @@ class Comparison(Shown):
                 f"quantities, {n['exact']} exact, {n['close']} close, {n['different']} "
                 "different")
 
+    def rule(self) -> str:
+        """What close means, in one line."""
+        if self.rtol is None:
+            return (f"close: |torch − backprop| within the error bound of a correct "
+                    f"{self.dtype} run in every entry (of bound: the largest share of it "
+                    "used); rel: relative to |backprop|")
+        return (f"close: |torch − backprop| ≤ {self.atol:g} + {self.rtol:g}·|backprop| in "
+                "every entry; rel: relative to |backprop|")
+
     def view(self, decimals: int = 4):
         from rich import box
         from rich.console import Group
@@ -90,92 +107,16 @@ class Comparison(Shown):
         from rich.text import Text
 
         table = Table(box=box.SIMPLE_HEAD)
-        for name in ("quantity", "verdict", "max abs diff", "max rel diff"):
-            table.add_column(name, justify="right" if "diff" in name else "left",
+        names = ["quantity", "verdict", "max abs diff", "max rel diff"]
+        names += ["of bound"] if self.rtol is None else []
+        for name in names:
+            table.add_column(name, justify="left" if name in names[:2] else "right",
                              no_wrap=True)
         for row in self.rows:
-            table.add_row(row.quantity, row.verdict, f"{row.max_abs:.1e}",
-                          f"{row.max_rel:.1e}",
-                          style="bold" if row.verdict == "different" else None)
-        rule = (f"close: |torch − backprop| ≤ {self.atol:g} + {self.rtol:g}·|backprop| in "
-                "every entry; rel: relative to |backprop|")
-        return Group(Text(self.summary(), style="bold"), table, Text(rule))
-
-
-def _tensor(value, dtype):
-    import torch
-
-    if torch.is_tensor(value):
-        return value
-    value = np.asarray(value)
-    return torch.as_tensor(value, dtype=None if np.issubdtype(value.dtype, np.integer)
-                           else dtype)
-
-
-def _forward_hooks(layers, seen: dict) -> list:
-    def keep(name):
-        def hook(module, inputs, output):
-            if output.requires_grad:
-                output.retain_grad()
-            seen[name] = output
-        return hook
-
-    handles = []
-    for l, layer in enumerate(layers, 1):
-        handles.append(layer.linear.register_forward_hook(keep(f"a{l}")))
-        if layer.module is not None:
-            if hasattr(layer.module, "inplace"):
-                layer.module.inplace = False  # a copy: a_l must survive its activation
-            handles.append(layer.module.register_forward_hook(keep(f"h{l}")))
-    return handles
-
-
-def _output(loss: str, a):
-    """h_L where the torch loss brings the output activation (it never forms h_L)."""
-    import torch
-
-    return torch.softmax(a, dim=-1) if loss == "cross_entropy" else torch.sigmoid(a)
-
-
-def _torch_run(problem, model, x, y, loss_fn, optimizer) -> dict:
-    """Every quantity torch computes, by its --get path, as float64 arrays."""
-    import torch
-
-    model, loss_fn, optimizer = copy.deepcopy((model, loss_fn, optimizer))
-    layers = torch_model.read_layers(model, np.ndim(x))
-    parameters = torch_model.parameters(layers)
-    dtype = parameters["W1"].dtype
-    x, y = _tensor(x, dtype), _tensor(y, dtype)
-    seen: dict = {}
-    handles = _forward_hooks(layers, seen)
-    for p in parameters.values():
-        p.grad = None
-    loss = loss_fn(model(x), y)
-    for handle in handles:
-        handle.remove()
-    if loss.requires_grad:
-        loss.backward()
-    found, grads, L = {}, {}, len(layers)
-    for l, layer in enumerate(layers, 1):
-        a = seen[f"a{l}"]
-        brought = l == L and layer.activation != problem.model.layers[-1].activation
-        h = _output(problem.model.loss, a.detach()) if brought else seen.get(f"h{l}", a)
-        found[f"forward.a{l}"], found[f"forward.h{l}"] = a, h
-        grads[l] = {f"gradients.h{l}": None if brought else h.grad, f"gradients.a{l}": a.grad}
-    found["loss"] = loss
-    for l in range(L, 0, -1):  # the JSON's order: output to input, then the parameters
-        found.update(grads[l])
-    found.update({f"gradients.{n}": parameters[n].grad for l in range(L, 0, -1)
-                  for n in (f"W{l}", f"b{l}") if n in parameters})
-    if optimizer is not None:
-        optimizer.step()
-        found.update({f"update.parameters.{n}": p for n, p in parameters.items()})
-        for n in problem.model.trainable_names():
-            for key, value in optimizer.state.get(parameters[n], {}).items():
-                found[f"update.state.{n}.{key}"] = value
-        with torch.no_grad():
-            found["update.loss"] = loss_fn(model(x), y)
-    return {k: torch_model.array(v) for k, v in found.items() if v is not None}
+            cells = [row.quantity, row.verdict, f"{row.max_abs:.1e}", f"{row.max_rel:.1e}"]
+            cells += [f"{row.ratio:.1e}"] if self.rtol is None else []
+            table.add_row(*cells, style="bold" if row.verdict == "different" else None)
+        return Group(Text(self.summary(), style="bold"), table, Text(self.rule()))
 
 
 def _label(path: str) -> str:
@@ -193,7 +134,11 @@ def _label(path: str) -> str:
     return f"state {parts[2]}.{parts[3]}"
 
 
-def _exact(solution: Solution, path: str):
+def _exact(solution: Solution, path: str, engine: dict | None = None):
+    """backprop's value at a path, in the rank of x and the problem's layout; with
+    `engine` (arrays by path in the engine's shapes), that array shaped alike."""
+    if engine is not None:
+        return np.reshape(engine.get(path, 0.0), np.shape(_exact(solution, path)))
     parts = path.split(".")
     if path in ("loss", "update.loss"):
         return solution.loss if path == "loss" else solution.update.loss
@@ -212,14 +157,25 @@ def compare(model, x, y, loss_fn, optimizer=None, *, rtol: float | None = None,
     """Run one forward and backward pass (and one optimizer step, if an optimizer is
     given) in torch and in backprop, and compare every quantity both compute: each layer's
     a and h, the loss, every gradient torch keeps, the parameters, state and loss after
-    the step. rtol, atol: what 'close' allows (default: torch.testing's for the model's
-    dtype). The model, loss and optimizer given are not changed."""
-    problem = from_torch(model, x, y, loss_fn, optimizer)
+    the step. rtol, atol: what 'close' allows, |Δ| <= atol + rtol·|backprop| (default:
+    in float64 torch.testing's 1e-7 and 1e-7; in a lower precision, each entry's bound on
+    what a correct run in that dtype can reach). The model, loss and optimizer given are
+    not changed."""
+    torch_model.require_torch("bp.compare")
+    problem = from_torch(model, x, y, loss_fn, optimizer)  # what has no equivalent first
+    layers = torch_model.read_layers(model, np.ndim(x))
+    dtype, xt, yt = torch_run.inputs(layers, x, y, loss_fn)
+    if xt is not x or yt is not y:  # lists or arrays: read as torch computes with them
+        problem, x, y = from_torch(model, xt, yt, loss_fn, optimizer), xt, yt
     solution = solve(problem)
-    found = _torch_run(problem, model, x, y, loss_fn, optimizer)
-    dtype = str(next(iter(model.parameters())).dtype).removeprefix("torch.")
-    default = TOLERANCES.get(dtype, TOLERANCES["float32"])
-    rtol, atol = default[0] if rtol is None else rtol, default[1] if atol is None else atol
-    rows = tuple(Row(_label(path), path, *verdict(value, _exact(solution, path), rtol, atol))
+    found, logits = torch_run.run(problem, model, x, y, loss_fn, optimizer)
+    if rtol is None and atol is None and dtype in bounds.UNITS:
+        bound = bounds.allowed(problem, dtype, logits)
+        allowed = {path: _exact(solution, path, bound) for path in found}
+    else:
+        rtol, atol = TOLERANCES["float64"][0] if rtol is None else rtol, \
+            TOLERANCES["float64"][1] if atol is None else atol
+        allowed = {path: atol + rtol * np.abs(_exact(solution, path)) for path in found}
+    rows = tuple(Row(_label(path), path, *verdict(value, _exact(solution, path), allowed[path]))
                  for path, value in found.items())
     return Comparison(rows, dtype, rtol, atol, solution)

@@ -16,7 +16,7 @@ from backprop_cli.api.functions import load
 from backprop_cli.api.pytorch import losses as torch_losses
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import optim as torch_optim
-from backprop_cli.api.pytorch.model import SOURCE, array, fail
+from backprop_cli.api.pytorch.model import SOURCE, array, fail, require_torch
 from backprop_cli.problem import reader
 from backprop_cli.problem.reader import Problem
 
@@ -65,10 +65,13 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
     nn.BCELoss (after nn.Sigmoid), nn.BCEWithLogitsLoss, or bp.torch_loss(...); reduction
     mean or sum. optimizer: torch.optim SGD, Adagrad, RMSprop, Adam or AdamW with its
     settings and current state (None: sgd with lr 1.0, the problem file's default)."""
-    import torch.nn as nn
-
+    nn = require_torch("bp.from_torch").nn
+    try:  # the model first: a conv net is named for its first module, not for x's shape
+        rank = np.ndim(x)
+    except (TypeError, ValueError):  # ragged lists: _inputs names them
+        rank = 2
+    layers = torch_model.read_layers(model, rank)
     x = _inputs(x)
-    layers = torch_model.read_layers(model, x.ndim)
     outputs = layers[-1].linear.out_features
     targets, indices = _targets(y, type(loss_fn) is nn.CrossEntropyLoss)
     loss, reduction, output = torch_losses.read_loss(loss_fn, layers[-1], outputs, indices)
@@ -94,7 +97,7 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
 def to_torch(problem) -> TorchProblem:
     """The problem built in PyTorch (float64): from_torch of the result is the problem
     again, and torch's forward pass, gradients and step are backprop's."""
-    import torch
+    torch = require_torch("bp.to_torch")
 
     problem = load(problem)
     net = problem.model
@@ -123,4 +126,5 @@ def torch_loss(name: str, reduction: str = "mean"):
     """backprop's loss `name` (cross_entropy, mse, sse_half, bce) with `reduction` as a
     torch module: torch's own where one is equal (nn.CrossEntropyLoss takes logits), else a
     BackpropLoss (sse_half; mse and bce with reduction sum, torch's sum / outputs)."""
+    require_torch("bp.torch_loss")
     return torch_losses.loss_module(name, reduction)

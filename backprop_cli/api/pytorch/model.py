@@ -10,15 +10,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from backprop_cli.errors import ProblemError, describe
+from backprop_cli.errors import BackpropError, ProblemError, describe
 
 SOURCE = "<torch>"  # how errors and problems name what came from PyTorch
 KNOWN = ("nn.Linear, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Softplus "
          "(beta=1), nn.Softmax (dim=-1) or nn.Identity")
 
 
-def fail(place: str, message: str):
+def fail(place: str | None, message: str):
     raise ProblemError(SOURCE, place, message)
+
+
+def require_torch(what: str):
+    """torch, or a BackpropError saying how to install it (it is never a dependency)."""
+    try:
+        import torch
+    except ImportError:
+        raise BackpropError(f"{what} needs PyTorch, which is not installed: pip install "
+                            "torch (the CPU build is enough)") from None
+    return torch
 
 
 def shown(module) -> str:
@@ -92,8 +102,14 @@ def read_layers(model, x_rank: int) -> list[Layer]:
     import torch.nn as nn
 
     layers: list[Layer] = []
+    linears: dict[int, str] = {}  # id -> place: a Linear used twice is refused
     for place, module in flatten(model):
         if type(module) is nn.Linear:
+            if id(module) in linears:
+                fail(place, f"found {shown(module)} again (it is {linears[id(module)]}), "
+                            "expected each nn.Linear once: backprop gives every layer its "
+                            "own weights, so tied weights have no equivalent")
+            linears[id(module)] = place
             layers.append(Layer(place, module))
             continue
         found = activation(module, place, x_rank)
@@ -110,7 +126,24 @@ def read_layers(model, x_rank: int) -> list[Layer]:
                              param=param)
     if not layers:
         fail("model", f"found no nn.Linear, expected an nn.Sequential of {KNOWN}")
+    _own_tensors(layers)
     return layers
+
+
+def _own_tensors(layers: list[Layer]) -> None:
+    """Two layers whose parameters share memory (one Parameter given to both, or views of
+    one tensor) are tied: refused, as backprop would update them as two."""
+    owner: dict[int, str] = {}
+    for layer in layers:
+        for key in ("weight", "bias"):
+            p = getattr(layer.linear, key)
+            if p is None or not p.numel():
+                continue
+            where, memory = f"{layer.place}.{key}", p.untyped_storage().data_ptr()
+            if memory in owner:
+                fail(where, f"found the tensor of {owner[memory]} (tied weights), expected "
+                            "the layer's own: backprop gives every layer its own weights")
+            owner[memory] = where
 
 
 def array(value, place: str | None = None) -> np.ndarray:

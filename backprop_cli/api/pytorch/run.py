@@ -1,0 +1,169 @@
+"""The torch half of bp.compare: the inputs checked as torch would take them (with what to
+change where torch would refuse them), and one forward and backward pass and step of a
+deep copy of the model, every quantity collected by its --get path.
+
+torch is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from backprop_cli.api.pytorch import model as torch_model
+from backprop_cli.api.pytorch.losses import backprop_loss_class
+from backprop_cli.api.pytorch.model import fail
+
+
+def _name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def model_dtype(layers) -> str:
+    """The one dtype of the model's parameters ('float32', ...)."""
+    first = None
+    for layer in layers:
+        for key in ("weight", "bias"):
+            p = getattr(layer.linear, key)
+            if p is None:
+                continue
+            if first is None:
+                first = (f"{layer.place}.{key}", p.dtype)
+            elif p.dtype != first[1]:
+                fail(f"{layer.place}.{key}", f"found dtype {_name(p.dtype)}, expected "
+                                             f"{_name(first[1])} like {first[0]}: torch "
+                                             "computes a model in one dtype: model.to("
+                                             f"torch.{_name(first[1])})")
+    return _name(first[1])
+
+
+def _tensor(value, dtype):
+    import torch
+
+    if torch.is_tensor(value):
+        return value
+    value = np.asarray(value)
+    return torch.as_tensor(value, dtype=None if np.issubdtype(value.dtype, np.integer)
+                           else dtype)
+
+
+def _check_x(x, dtype: str) -> None:
+    if _name(x.dtype) != dtype:
+        fail("x", f"found dtype {_name(x.dtype)}, expected {dtype} like the model's "
+                  f"parameters (torch does not mix them): x.to(torch.{dtype})"
+                  + (f", or the model in {_name(x.dtype)}: model.to(torch.{_name(x.dtype)})"
+                     if x.is_floating_point() else ""))
+
+
+def _check_y(y, dtype: str, loss_fn) -> None:
+    """What torch's losses refuse: class indices not int64, integer or other-dtype
+    probabilities for BCE."""
+    import torch.nn as nn
+
+    kind, found = type(loss_fn), _name(y.dtype)
+    if kind is nn.CrossEntropyLoss:
+        if not y.is_floating_point() and found not in ("int64", "uint8"):
+            fail("y", f"found {found} class indices, expected int64, as "
+                      "nn.CrossEntropyLoss requires: y.long()")
+        return
+    bce = kind in (nn.BCELoss, nn.BCEWithLogitsLoss) or (
+        kind is backprop_loss_class() and loss_fn.name == "bce")
+    exact = kind is not nn.BCEWithLogitsLoss  # BCELoss: the dtype of the model's output
+    if bce and (not y.is_floating_point() or (exact and found != dtype)):
+        fail("y", f"found {found} targets, expected {dtype} probabilities, as "
+                  f"{torch_model.shown(loss_fn)} requires: y.to(torch.{dtype})")
+
+
+def inputs(layers, x, y, loss_fn):
+    """(dtype, x, y) as torch takes them: lists and arrays made tensors in the model's
+    dtype (class indices int64), tensors checked as torch would check them."""
+    dtype = model_dtype(layers)
+    import torch
+
+    x, y = _tensor(x, getattr(torch, dtype)), _tensor(y, getattr(torch, dtype))
+    _check_x(x, dtype)
+    _check_y(y, dtype, loss_fn)
+    return dtype, x, y
+
+
+def _forward_hooks(layers, seen: dict) -> list:
+    """Hooks that keep each a_l and h_l (an activation module used twice gives its h's in
+    the order of the calls)."""
+    names: dict = {}
+    for l, layer in enumerate(layers, 1):
+        names.setdefault(layer.linear, []).append(f"a{l}")
+        if layer.module is not None:
+            if hasattr(layer.module, "inplace"):
+                layer.module.inplace = False  # a copy: a_l must survive its activation
+            names.setdefault(layer.module, []).append(f"h{l}")
+
+    def keep(queue):
+        def hook(module, inputs, output):
+            if output.requires_grad:
+                output.retain_grad()
+            seen[queue.pop(0)] = output
+        return hook
+
+    return [module.register_forward_hook(keep(list(queue))) for module, queue in names.items()]
+
+
+def _output(loss: str, a):
+    """h_L where the torch loss brings the output activation (it never forms h_L)."""
+    import torch
+
+    return torch.softmax(a, dim=-1) if loss == "cross_entropy" else torch.sigmoid(a)
+
+
+def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, object, bool]:
+    """(every quantity of the forward and backward pass, the loss tensor, whether the
+    loss brings the output activation)."""
+    seen: dict = {}
+    handles = _forward_hooks(layers, seen)
+    for p in parameters.values():
+        p.grad = None
+    try:
+        loss = loss_fn(model(x), y)
+    finally:
+        for handle in handles:
+            handle.remove()
+    if loss.requires_grad:
+        loss.backward()
+    found, grads, L = {}, {}, len(layers)
+    brought = layers[-1].activation != problem.model.layers[-1].activation
+    for l in range(1, L + 1):
+        a = seen[f"a{l}"]
+        out = l == L and brought
+        h = _output(problem.model.loss, a.detach()) if out else seen.get(f"h{l}", a)
+        found[f"forward.a{l}"], found[f"forward.h{l}"] = a, h
+        grads[l] = {f"gradients.h{l}": None if out else h.grad, f"gradients.a{l}": a.grad}
+    found["loss"] = loss
+    for l in range(L, 0, -1):  # the JSON's order: output to input, then the parameters
+        found.update(grads[l])
+    found.update({f"gradients.{n}": parameters[n].grad for l in range(L, 0, -1)
+                  for n in (f"W{l}", f"b{l}") if n in parameters})
+    return found, loss, brought
+
+
+def run(problem, model, x, y, loss_fn, optimizer) -> tuple[dict, bool]:
+    """(every quantity torch computes, by its --get path, as float64 arrays; whether the
+    torch loss takes logits). The model, loss and optimizer are deep copies."""
+    import torch
+
+    model, loss_fn, optimizer = copy.deepcopy((model, loss_fn, optimizer))
+    layers = torch_model.read_layers(model, np.ndim(x))
+    parameters = torch_model.parameters(layers)
+    try:
+        found, loss, brought = _passes(problem, layers, parameters, model, x, y, loss_fn)
+        if optimizer is not None:
+            optimizer.step()
+            found.update({f"update.parameters.{n}": p for n, p in parameters.items()})
+            for n in problem.model.trainable_names():
+                for key, value in optimizer.state.get(parameters[n], {}).items():
+                    found[f"update.state.{n}.{key}"] = value
+            with torch.no_grad():
+                found["update.loss"] = loss_fn(model(x), y)
+    except (RuntimeError, TypeError, ValueError) as e:  # what the checks did not foresee
+        fail(None, "torch could not run the model on these inputs: "
+                   + (str(e).splitlines() or [type(e).__name__])[0])
+    return {k: torch_model.array(v) for k, v in found.items() if v is not None}, brought
