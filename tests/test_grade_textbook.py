@@ -175,9 +175,9 @@ class Textbook:
         # the Err convention (Han & Kamber) works with the negated gradient throughout
         sign = -1.0 if (slip, variant) in (("sign", "gradient"), ("err", "")) else 1.0
         n = 1 if slip == "no-1/N" else n  # the gradient without its 1/N (the loss keeps it)
-        dyhat = {"cross_entropy": -y / hL, "sse_half": hL - y,
-                 "mse": 2 * (hL - y) / self.K,
-                 "bce": (hL - y) / (hL * (1 - hL)) / self.K}[self.loss] / n
+        dyhat = {"cross_entropy": lambda: -y / hL, "sse_half": lambda: hL - y,
+                 "mse": lambda: 2 * (hL - y) / self.K,
+                 "bce": lambda: (hL - y) / (hL * (1 - hL)) / self.K}[self.loss]() / n
         dyhat = rnd(dyhat * factor * sign)
         if self.loss not in ("cross_entropy", "bce") or self.chain and self.loss == "bce":
             return dyhat, rnd(dyhat * self.prime(L, a[L], hL, slip))

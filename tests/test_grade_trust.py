@@ -252,3 +252,15 @@ def test_derivative_slips_are_found_at_a_fused_output_worked_by_the_chain_rule(
         return
     assert answer["verdict"] == "wrong"
     assert slip in answer["slips"], answer
+
+
+@pytest.mark.parametrize("network", FOUR)
+def test_a_sheet_of_zeros_is_not_carried_through_the_gradients(run, tmp_path, network):
+    """0 times anything is 0: zeros after a wrong zero are not credited as carried."""
+    exact = Textbook(ALL[network]).sheet()
+    sheet = {k: (0.0 * np.asarray(v)).tolist() for k, v in exact.items()
+             if k.startswith("gradients.")}
+    doc = grade_doc(run, problem_file(tmp_path, network), sheet_text(sheet), tmp_path)
+    for path, answer in doc["answers"].items():
+        right = all(abs(t) <= tolerance(t) for t in np.ravel(exact[path]))
+        assert answer["verdict"] == ("correct" if right else "wrong"), (path, answer)

@@ -68,12 +68,28 @@ def _sheets(answers) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
-def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None,
-          atol: float | None = None, lr: float | None = None, optimizer=None) -> Grades:
+def _precision(text, rtol, atol):
+    from backprop_cli.engine.grading.precision import parse
+
+    if text is None:
+        return None
+    if rtol is not None or atol is not None:
+        raise UsageError("precision and rtol/atol are two ways to say one thing: give one")
+    try:
+        return parse(text)
+    except ValueError as e:
+        raise UsageError(f"precision: {e}") from None
+
+
+def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = None,
+          rtol: float | None = None, atol: float | None = None, lr: float | None = None,
+          optimizer=None) -> Grades:
     """Mark answer sheets against a problem, as `backprop grade` does. answers: a sheet's
     path or a list of them (YAML or JSON sheets, class CSVs: read from files, since the
     decimals written decide the tolerance); expect: paths that were asked for; scheme: a
-    marking scheme's path; rtol, atol: a tolerance instead of the decimals written."""
+    marking scheme's path; precision: the exercise's, as `--precision` takes it ("4dp",
+    "3sf", "3sf or 4dp"; else the problem's grading section, else 3sf or 4dp); rtol, atol:
+    a plain tolerance instead."""
     from backprop_cli.output.grading.run import grade as run
     from backprop_cli.problem import answers as sheets_of
 
@@ -84,5 +100,6 @@ def grade(problem, answers, *, expect=(), scheme=None, rtol: float | None = None
                                  for p in e.split(",") if p.strip()))
     plan = sheets_of.load_scheme(os.fspath(scheme)) if scheme is not None else None
     with blamed_on(problem):
-        graded = run(problem, sheets, expect, plan, rtol, atol)
+        graded = run(problem, sheets, expect, plan, rtol, atol,
+                     precision=_precision(precision, rtol, atol))
     return Grades(problem, graded.results, graded.marks, graded.graph)

@@ -57,7 +57,7 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
     exact = exact_of(ctx, solution, graph)
     prec = precision if isinstance(precision, dict) else \
         {it.key: precision or DEFAULT_PRECISION for it in items}
-    answers = _answers(graph, items, given, decimals, prec, sheets)
+    answers = _answers(graph, items, given, decimals, prec, sheets, exact)
     sinks = {"loss'": _sheets_giving(items, given, "loss'")}
     world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
     codes, own = {}, {}
@@ -96,7 +96,10 @@ def _rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
         verdicts[k] = v.path_verdict(codes[k])
 
 
-def _answers(graph, items, given, decimals, prec, sheets) -> Answers:
+def _answers(graph, items, given, decimals, prec, sheets, exact) -> Answers:
+    """What each sheet wrote, per node. A wrong answer of zeros is no work to follow:
+    what comes after it is judged as if it were blank (else a sheet of zeros would be
+    carried through every gradient after its first, since 0 times anything is 0)."""
     shapes = {n.name: n.shape for n in graph}
     mask, value, unc = {}, {}, {}
     for it in items:
@@ -106,7 +109,9 @@ def _answers(graph, items, given, decimals, prec, sheets) -> Answers:
             value[it.node] = np.zeros((sheets, size))
             unc[it.node] = np.zeros((sheets, size))
         flat, g = it.flat.ravel(), given[it.key]
-        written = ~np.isnan(g)
+        e = np.ravel(exact[it.node])[flat]
+        nothing = (g == 0).all(axis=1) & ~(np.abs(e) <= prec[it.key].tolerance(e)).all()
+        written = ~np.isnan(g) & ~nothing[:, None]
         mask[it.node][:, flat] = written
         value[it.node][:, flat] = np.where(written, g, 0.0)
         known = v.known_to(prec[it.key], g, decimals[it.key])
