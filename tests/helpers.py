@@ -1,5 +1,6 @@
-"""What the tests share: where things are, the classic exercise, defined once, and a way to
-run the command on a pseudo-terminal."""
+"""What the tests share: where things are, the classic exercise, defined once, a way to
+run the command on a pseudo-terminal, and the comparison of printed output with what a page
+shows."""
 
 import os
 import pty
@@ -36,6 +37,36 @@ def on_a_terminal(stream, *args, env=None):
     finally:
         os.close(master)
     return result, b"".join(chunks).decode(errors="replace")
+
+
+# A number standing alone, not a digit of a name (W3, a1.0); a full stop after it is not its.
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)")
+REL = 1e-14  # a few dozen ulps: what another BLAS kernel's order of summation can change
+
+
+def as_shown(printed: str, expected: str, rel: float = REL) -> str:
+    """`printed` with each number spelt as `expected` spells it where they agree within
+    `rel`, matched in order (the last bits of a matrix product depend on the BLAS kernel).
+    Compare the result with `expected` exactly: what still differs is text or a wrong
+    number."""
+    want = [(m.group(), float(m.group())) for m in NUMBER.finditer(expected)]
+    start = 0
+
+    def spell(m):
+        nonlocal start
+        value = float(m.group())
+        for k in range(start, len(want)):  # the next one, or a later one after an ellipsis
+            if abs(value - want[k][1]) <= rel * max(abs(value), abs(want[k][1])):
+                start = k + 1
+                return want[k][0]
+        return m.group()
+
+    return NUMBER.sub(spell, printed)
+
+
+def same_output(printed: str, expected: str, rel: float = REL) -> bool:
+    """Printed text is what a page shows: numbers within `rel`, everything else exactly."""
+    return as_shown(printed, expected, rel) == expected
 
 
 HEAVY = {"rich", "matplotlib", "torch"}  # what the fast paths must not import

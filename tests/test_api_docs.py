@@ -1,5 +1,7 @@
 """docs/api.md is true: its ```pycon examples run, in order, as doctests (from the
-repository's root), and every function of the API has one.
+repository's root), and every function of the API has one. Numbers are compared as the other
+pages' examples are (helpers.as_shown: within rel 1e-14, so another BLAS kernel's last bits
+pass), the rest as doctest does.
 
 The torch examples need torch: CI installs it (.ci/run), and there (CI set) a missing
 torch fails this test instead of skipping it."""
@@ -9,7 +11,7 @@ import os
 import re
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, as_shown
 
 import backprop_cli.api as api
 
@@ -19,6 +21,11 @@ PYCON = re.compile(r"^```pycon\n(.*?)^```$", re.M | re.S)
 
 def _examples() -> list[str]:
     return PYCON.findall(PAGE.read_text(encoding="utf-8"))
+
+
+class NumbersAsShown(doctest.OutputChecker):
+    def check_output(self, want, got, optionflags):
+        return super().check_output(want, as_shown(got, want), optionflags)
 
 
 def test_every_function_has_an_example():
@@ -41,7 +48,8 @@ def test_the_examples_run_as_shown(monkeypatch):
     monkeypatch.chdir(ROOT)
     text = "\n".join(_examples())
     test = doctest.DocTestParser().get_doctest(text, {}, "docs/api.md", str(PAGE), 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner = doctest.DocTestRunner(NumbersAsShown(),
+                                   optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     failures = []
     runner.run(test, out=failures.append)
     assert runner.failures == 0, "\n".join(failures)

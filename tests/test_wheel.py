@@ -64,7 +64,7 @@ def test_every_command_runs_from_the_wheel(installed, tmp_path):
     assert _run(installed, "--version").stdout.startswith("backprop, version")
     solved = _run(installed, "solve", "--example", "classic", "--get", "update.loss")
     assert solved.returncode == 0, solved.stderr
-    assert float(solved.stdout) == pytest.approx(0.0725333007370964, rel=1e-15)
+    assert float(solved.stdout) == pytest.approx(0.0725333007370964, rel=1e-14)  # any BLAS
     table = _run(installed, "solve", CLASSIC)
     assert "Step 4 · Update with sgd" in table.stdout
     stepped = _run(installed, "step", CLASSIC, "--steps", "2", "--format", "json")
@@ -73,7 +73,7 @@ def test_every_command_runs_from_the_wheel(installed, tmp_path):
                "--x", "1,0,1", "--y", "2")
     assert new.returncode == 0 and "layers:" in new.stdout
     chained = _run(installed, "solve", "-", "--get", "loss", input=new.stdout)
-    assert float(chained.stdout) == pytest.approx(0.8563785642771483, rel=1e-15)
+    assert float(chained.stdout) == pytest.approx(0.8563785642771483, rel=1e-14)
     checked = _run(installed, "check", "--example", "batch_mse")
     assert checked.returncode == 0, checked.stderr
     for fmt in ("markdown", "latex", "csv", "yaml"):
