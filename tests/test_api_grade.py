@@ -14,7 +14,7 @@ answers:
   loss: 0.8564
   sums.h1: 2.575
   gradients.b3.0: 0.2369
-  update.loss: 0.07
+  update.loss: 0.0725
 """
 BOB = """student: bob
 answers:
