@@ -50,6 +50,18 @@ class Precision:
                 tol = np.maximum(tol, 0.5 * 10.0 ** np.clip(exponent - self.sf + 1, -400, 400))
         return np.where(np.isnan(value), np.nan, tol)
 
+    def words(self) -> str:
+        """As a sheet tells a student: '3 significant figures or 4 decimal places (the
+        coarser for each number)'."""
+        if not self.digits:
+            return f"within {self.atol or 0:g} + {self.rtol or 0:g}·|value|"
+        parts = [f"{self.sf} significant figure{'s' * (self.sf != 1)}"
+                 if self.sf is not None else "",
+                 f"{self.dp} decimal place{'s' * (self.dp != 1)}" if self.dp is not None
+                 else ""]
+        both = " (the coarser for each number)" if all(parts) else ""
+        return " or ".join(p for p in parts if p) + both
+
     def __str__(self) -> str:
         if not self.digits:
             return f"rtol {self.rtol or 0:g}, atol {self.atol or 0:g}"

@@ -247,7 +247,10 @@ def sheet_text(problem, doc: dict, expect=()) -> str:
     from backprop_cli.problem import documents
 
     name = " ".join((problem.title or problem.source).split())
-    return (f"# Answer sheet: {name}\n# Write each answer with the decimals you worked "
-            "with (the marking follows them);\n# leave null where you have no answer. "
-            f"Mark it with: backprop grade PROBLEM THIS-FILE\n"
-            + documents.dump_yaml(sheet_document(doc, expect)))
+    grading = problem.grading
+    lines = [f"# Answer sheet: {name}",
+             f"# Answer to {grading.precision.words()}, or more digits;"]
+    lines += [f"#   {path}: to {p.words()}" for path, p in grading.precisions.items()]
+    lines += ["# leave null where you have no answer. Mark it with: "
+              "backprop grade PROBLEM THIS-FILE"]
+    return "\n".join(lines) + "\n" + documents.dump_yaml(sheet_document(doc, expect))
