@@ -1,17 +1,23 @@
-"""The diagram's geometry (output/diagram/layout.py), computed and checked without
-matplotlib: every test here blocks its import."""
+"""The diagrams' geometry (output/diagram/layout.py for networks, graph_layout.py for
+computational graphs), computed and checked without matplotlib: every test here blocks its
+import."""
 
 import subprocess
 import sys
 
+import graph_pictures
 import numpy as np
 import pytest
 from helpers import CLASSIC, ROOT
 
 from backprop_cli import engine, problem
+from backprop_cli.engine.graph import evaluate
 from backprop_cli.output import diagram
+from backprop_cli.output.diagram import graph_layout
 from backprop_cli.output.diagram.layout import HEAD, LINE, RB, R, arrange, shown, text_width
 from backprop_cli.output.diagram.model import Column, Network, network
+from backprop_cli.output.fmt import fixed
+from backprop_cli.problem.expression import parse
 
 
 @pytest.fixture(autouse=True)
@@ -174,3 +180,74 @@ def test_names_and_title_have_their_rows():
     lowest = min(s.note[1] - 2 * LINE for p in lay.columns for s in p.slots)
     assert lay.activation_y < lay.name_y < lowest
     assert 0 < lay.subtitle_y < lay.title_y < 1
+
+
+# ------------------------------------------------------------------ computational graphs
+
+
+def graph_problems(lay) -> list[str]:
+    """Everything wrong with a graph picture's layout: see graph_pictures.problems."""
+    texts = [(*t.box, f"{t.kind} {t.text}") for t in lay.texts]
+    gates = [(*c.gate.box, f"gate {c.gate.text}") for c in lay.circles]
+    circles = [(*c.centre, c.radius) for c in lay.circles]
+    found = graph_pictures.problems(texts + gates, lay.arrows, (lay.width, lay.height), 0.004)
+    found += graph_pictures.problems(texts, [], (lay.width, lay.height), 0.004, circles)
+    for (x, y), r in ((c.centre, c.radius) for c in lay.circles):
+        if not (r <= x <= lay.width - r and r <= y <= lay.height - r):
+            found.append(f"the circle at {(x, y)} leaves the canvas")
+    for c in lay.circles:  # each gate inside its circle
+        x0, y0, x1, y1 = c.gate.box
+        if max(np.hypot(x - c.centre[0], y - c.centre[1])
+               for x in (x0, x1) for y in (y0, y1)) > c.radius:
+            found.append(f"the gate {c.gate.text!r} leaves its circle")
+    return found
+
+
+@pytest.mark.parametrize("name", list(graph_pictures.GRAPHS))
+def test_graph_labels_meet_nothing(name):
+    """No two texts meet, no line passes through a text, no text comes into a circle,
+    everything is inside the picture: on today's code the micrograd example wrote
+    -4.0000 over 2.0000 and long names were cut at the left edge."""
+    g = graph_pictures.graph(name)
+    lay = graph_layout.arrange(g, 4)
+    assert graph_problems(lay) == []
+    assert lay.scale == 1.0 and lay.width <= graph_layout.MAX_INCHES
+
+
+@pytest.mark.parametrize("name", ["micrograd", "every operation", "long constants"])
+def test_graph_labels_are_those_of_the_edges_beside_their_lines(name):
+    g = graph_pictures.graph(name)
+    lay = graph_layout.arrange(g, 4)
+    nodes = {n.name: n for n in g.nodes}
+    edges = {(e.input, e.node): e.product for e in g.edges}
+    kinds = {kind: sorted(t.text for t in lay.texts if t.kind == kind)
+             for kind in ("value", "gradient", "input", "node", "output")}
+    assert kinds["value"] == sorted([fixed(nodes[a].value, 4) for a, _ in edges]
+                                    + [fixed(g.value, 4)])
+    assert kinds["gradient"] == sorted([fixed(p, 4) for p in edges.values()] + ["1.0000"])
+    assert kinds["input"] == sorted(n.name for n in g.nodes if n.op == "input")
+    assert kinds["node"] == sorted(n.name for n in g.nodes if n.op != "input")
+    assert kinds["output"] == [g.output]
+    assert len(lay.arrows) == len(edges) + 1
+    points = graph_pictures.samples(lay.arrows, 0.004)
+    for t in lay.texts:
+        if t.kind in ("value", "gradient"):  # beside a line: its box within 0.02 in of one
+            x0, y0, x1, y1 = t.box
+            gaps = np.hypot(np.maximum(np.maximum(x0 - points[:, 0], points[:, 0] - x1), 0),
+                            np.maximum(np.maximum(y0 - points[:, 1], points[:, 1] - y1), 0))
+            assert gaps.min() < 0.02, t
+
+
+def test_a_graph_too_large_for_the_page_is_shrunk_as_a_whole():
+    text = "; ".join(f"s{i} = sigmoid(s{i - 1} * w{i} + 0.5)" for i in range(1, 40))
+    values = {"s0": 0.5, **{f"w{i}": 0.1 * i for i in range(1, 40)}}
+    g = evaluate(parse(text, "t"), values)
+    lay = graph_layout.arrange(g, 4)
+    assert lay.width == pytest.approx(graph_layout.MAX_INCHES) and lay.scale < 0.5
+    assert {t.points for t in lay.texts if t.kind == "value"} == {8.0 * lay.scale}
+    assert graph_problems(lay) == []
+
+
+def test_text_widths_hold_wide_letters():
+    assert text_width("W", 10) > text_width("x", 10) > text_width("", 10) == 0
+    assert text_width("mmmm", 72) == pytest.approx(4.0)  # DejaVu Sans m is 0.97 em

@@ -1,5 +1,5 @@
 """`backprop draw` and the loss curve of `plots.plot_losses`: valid SVG/PNG/PDF files holding
-the labels and numbers an exercise shows."""
+the labels and numbers an exercise shows; the texts of `backprop graph --draw` as rendered."""
 
 import os
 import struct
@@ -8,6 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graph_pictures
+import numpy as np
 import pytest
 import yaml
 
@@ -285,3 +287,75 @@ def test_step_plot_writes_the_loss_curve(run, tmp_path):
     bad = run("step", "--example", "classic", "--plot", tmp_path / "losses.bmp")
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: ")
     assert not (tmp_path / "losses.bmp").exists()
+
+
+# ------------------------------------------------------------------ backprop graph --draw
+
+
+def rendered(fig):
+    """(text boxes, lines, circles, canvas) of a figure as Agg renders it, in pixels: each
+    text's extent as the renderer measures it, each arrow's line and head."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Circle, FancyArrowPatch
+
+    with pictures.style():
+        FigureCanvasAgg(fig)
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        boxes = [(*t.get_window_extent(renderer).extents, t.get_text()) for t in ax.texts]
+        lines = [poly for p in ax.patches if isinstance(p, FancyArrowPatch)
+                 for poly in p.get_transform().transform_path(p.get_path())
+                 .to_polygons(closed_only=False)]
+        circles = []
+        for p in ax.patches:
+            if isinstance(p, Circle):
+                outline = p.get_transform().transform_path(p.get_path()).vertices
+                centre = outline.mean(axis=0)
+                circles.append((*centre, np.hypot(*(outline - centre).T).min()))
+    return boxes, lines, circles, (fig.bbox.width, fig.bbox.height)
+
+
+@pytest.fixture
+def drawn_figures(monkeypatch):
+    """The figures `backprop graph --draw` saves, kept as they are saved."""
+    figures = []
+    save = pictures.save
+
+    def keep(fig, path):
+        figures.append(fig)
+        save(fig, path)
+
+    monkeypatch.setattr(pictures, "save", keep)
+    return figures
+
+
+@pytest.mark.parametrize("name", ["classic", "micrograd", "long names", "every operation"])
+def test_graph_pictures_as_rendered_keep_texts_apart(run, tmp_path, drawn_figures, name):
+    """The texts as Agg measures them: no two meet, no line passes through one (a line
+    through its own label struck it through), none leaves the picture (long names were
+    cut), none but a gate comes into a circle."""
+    text, values = graph_pictures.GRAPHS[name]
+    args = [f"{k}={v}" for k, v in values.items()]
+    result = run("graph", "--draw", tmp_path / "g.png", "--get", "value", "--", text, *args)
+    assert result.exit_code == 0, result.stderr
+    boxes, lines, circles, canvas = rendered(drawn_figures[0])
+    assert len(boxes) > 3 * len(circles)
+    assert graph_pictures.problems(boxes, lines, canvas, 0.5) == []
+    outside = [b for b in boxes if not any(b[0] < x < b[2] and b[1] < y < b[3]
+                                           for x, y, _ in circles)]  # no gates
+    assert graph_pictures.problems(outside, [], canvas, 0.5, circles) == []
+
+
+@pytest.mark.parametrize("name", list(graph_pictures.GRAPHS))
+def test_graph_layout_boxes_hold_the_rendered_texts(name):
+    """The layout's estimates of the texts' extents hold what Agg draws."""
+    from backprop_cli.output.diagram import graph_figure, graph_layout
+
+    lay = graph_layout.arrange(graph_pictures.graph(name), 4)
+    fig = graph_figure.figure(lay)
+    boxes, _, _, _ = rendered(fig)
+    planned = [*lay.texts, *(c.gate for c in lay.circles)]
+    assert [b[4] for b in boxes] == [t.text for t in planned]
+    for (x0, y0, x1, y1, _), t in zip(boxes, planned):
+        px = [v * fig.dpi for v in t.box]
+        assert px[0] <= x0 and px[1] <= y0 and x1 <= px[2] and y1 <= px[3], t

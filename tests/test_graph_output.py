@@ -125,13 +125,18 @@ def test_draw_without_matplotlib(run, tmp_path, monkeypatch):
 
 def test_gate_labels_and_layout():
     from backprop_cli.engine.graph import evaluate
-    from backprop_cli.output.diagram.graph_figure import gate, layout
+    from backprop_cli.output.diagram.graph_layout import arrange, gate
+    from backprop_cli.output.diagram.graph_order import order
     from backprop_cli.problem.expression import parse
 
     graph = evaluate(parse("f = 1 / (1 + exp(-(w*x))) + (x - 2) ** 2", "t"),
                      {"w": 2.0, "x": -1.0})
     labels = {n.name: gate(n) for n in graph.nodes if n.op != "input"}
     assert list(labels.values()) == ["×", "−x", "exp", "+1", "1÷", "−2", "^2", "+"]
-    where, routes = layout(graph)
-    assert where["w"][0] < where["n1"][0] < where["n2"][0] < where["f"][0]
+    column, _, routes = order(graph)
+    assert column["w"] < column["n1"] < column["n2"] < column["f"]
     assert len(routes[("x", "n6")]) == 2  # x sits just left of its uses
+    lay = arrange(graph, 4)
+    where = {t.text: t.centre for t in lay.texts if t.kind in ("input", "output")}
+    assert where["w"][0] < min(c.centre[0] for c in lay.circles)
+    assert where["f"][0] > max(c.centre[0] for c in lay.circles)
