@@ -68,20 +68,26 @@ def _verdict(r) -> str:
     return r.verdict
 
 
+def slip_lines(slips: tuple) -> list:
+    """What the diagnosis tells the person, a paragraph a slip (feedback and Gradescope)."""
+    out = []
+    for slip in slips:
+        if slip == "arithmetic":
+            out += ["**The slip:** none of the known ones gives this back, and the answers "
+                    "that use it are consistent with it: most likely a slip in the numbers; "
+                    "check the rule below.", ""]
+        else:
+            out += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
+    return out or ["**The slip:** none of the known ones; check the rule below.", ""]
+
+
 def _wrong(problem, r, s: int, marks, graph: dict, decimals: int) -> list:
     shown = max(decimals, min(10, _finest(r.decimals) + 1))  # a formula stays readable
     node = graph[marks.nodes[r.path]]
     out = [f"## `{r.path}`: wrong", "",
            f"You wrote {written(r.given, r.decimals)}; the right value is "
            f"{written(r.expected, shown)}.".replace("\n", "; "), ""]
-    for slip in r.slips:
-        if slip == "arithmetic":
-            out += ["**The slip:** an arithmetic slip — the rule is right (the answers that "
-                    "use this one are consistent with it), the numbers are not.", ""]
-        else:
-            out += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
-    if not r.slips:
-        out += ["**The slip:** none of the known ones; check the rule below.", ""]
+    out += slip_lines(r.slips)
     values = {name: marks.values[name][s] for name in marks.inputs[node.name]}
     result = np.asarray(marks.centers[node.name][s])
     out += ["**The right formula, with your numbers:**", "",

@@ -12,8 +12,8 @@ visible.
 
 from __future__ import annotations
 
-from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import UsageError
+from backprop_cli.output.grading.feedback import slip_lines
 from backprop_cli.output.grading.formulas import formula
 from backprop_cli.output.grading.report import number, summary_line
 from backprop_cli.output.grading.tables import written
@@ -91,14 +91,7 @@ def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool)
         return (f"Right for your own earlier numbers: it follows from{origin}, where the "
                 "mistake is marked.")
     lines = [f"**Wrong.** You wrote {_inline(r.given, r.decimals)}.{right}", ""]
-    for slip in r.slips:
-        if slip == "arithmetic":
-            lines += ["**The slip:** an arithmetic slip: the rule is right (the answers that "
-                      "use this one are consistent with it), the numbers are not.", ""]
-        else:
-            lines += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
-    if not r.slips:
-        lines += ["**The slip:** none of the known ones; check the rule below.", ""]
+    lines += slip_lines(r.slips)
     node = graph[marks.nodes[r.path]]
     values = {name: marks.values[name][s] for name in marks.inputs[node.name]}
     tex = formula(problem, node, values, marks.centers[node.name][s], decimals)

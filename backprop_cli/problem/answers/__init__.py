@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass, field
 
 from backprop_cli.errors import ProblemError, describe
-from backprop_cli.problem import documents
+from backprop_cli.problem import documents, grading
 from backprop_cli.problem.answers import sheet, table
 from backprop_cli.problem.answers.numbers import decimals
-from backprop_cli.problem.checks import check_keys, fail, is_num
+from backprop_cli.problem.checks import check_keys, fail
+from backprop_cli.problem.grading import Scheme
 
 __all__ = ["Scheme", "Sheet", "decimals", "load", "load_scheme"]
 
@@ -35,13 +36,6 @@ class Sheet:
     layout: str | None = None  # the weight layout the sheet declares
     lines: tuple | None = None  # (S,) a class CSV's line of each student
     warnings: tuple = ()  # notes for the person grading: unreadable cells, columns left out
-
-
-@dataclass(frozen=True)
-class Scheme:
-    source: str
-    points: dict  # path -> points
-    default: float  # points of an answered path the scheme does not list
 
 
 def load(path: str, id_column: str | None = None) -> Sheet:
@@ -71,20 +65,10 @@ def _looks_like_csv(text: str, id_column: str | None) -> bool:
 
 
 def load_scheme(path: str) -> Scheme:
-    """`points: {PATH: points}` and optionally `default: points` for the paths not listed."""
+    """`points: {PATH: points}` and optionally `default: points` for the quantities no
+    listed path holds: a grading section's points, on their own."""
     label, doc = documents.load(path)
     if not isinstance(doc, dict):
         fail(label, None, f"found {describe(doc)} at the top, expected a mapping with points")
     check_keys(label, "", doc, ("points", "default"))
-    points = doc.get("points")
-    if not isinstance(points, dict) or not points:
-        fail(label, "points", f"found {describe(points)}, expected a mapping of paths to "
-                              "points, like loss: 2")
-    default = doc.get("default", 1)
-    for key, value in [*points.items(), ("default", default)]:
-        place = "default" if key == "default" and value is default else f"points.{key}"
-        if not isinstance(key, str):
-            fail(label, "points", f"found the key {documents.shown_key(key)}, expected a path")
-        if not is_num(value) or not 0 <= value < float("inf"):
-            fail(label, place, f"found {describe(value)}, expected a number of points >= 0")
-    return Scheme(label, {k: float(v) for k, v in points.items()}, float(default))
+    return grading.scheme(label, doc)
