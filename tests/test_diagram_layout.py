@@ -251,3 +251,12 @@ def test_a_graph_too_large_for_the_page_is_shrunk_as_a_whole():
 def test_text_widths_hold_wide_letters():
     assert text_width("W", 10) > text_width("x", 10) > text_width("", 10) == 0
     assert text_width("mmmm", 72) == pytest.approx(4.0)  # DejaVu Sans m is 0.97 em
+
+
+def test_a_long_gate_is_smaller_type_in_a_larger_circle():
+    lay = graph_layout.arrange(graph_pictures.graph("long constants"), 4)
+    gates = {c.gate.text: c for c in lay.circles}
+    assert gates["+"].gate.points == 10.0 and gates["+"].radius == graph_layout.R
+    long = gates["×3.14159265358979"]
+    assert long.gate.points == 7.0 and long.radius > graph_layout.R
+    assert all(7.0 <= c.gate.points <= 10.0 for c in lay.circles)

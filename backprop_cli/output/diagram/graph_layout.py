@@ -19,9 +19,8 @@ import math
 from dataclasses import dataclass
 
 from backprop_cli.engine.graph import Graph, Node
-from backprop_cli.engine.graph_ops import show
 from backprop_cli.output.diagram import graph_space as space
-from backprop_cli.output.diagram.graph_order import order
+from backprop_cli.output.diagram.graph_order import gate, order
 from backprop_cli.output.diagram.layout import text_width
 from backprop_cli.output.fmt import fixed
 
@@ -29,6 +28,7 @@ Point = tuple[float, float]
 Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 LABEL_PT, NAME_PT, GATE_PT, NODE_PT = 8.0, 11.0, 10.0, 8.0  # font sizes
+GATE_MIN_PT, GATE_WIDTH = 7.0, 0.36  # a longer gate is smaller, down to GATE_MIN_PT
 R = 0.24  # the radius of an operation's circle, when its gate is short
 PAD = 0.025  # the clearance around every text
 HEIGHT = 1.2  # a line of text's box, in em (matplotlib's box of a line is about 1.17)
@@ -43,8 +43,6 @@ GROW, ROWS_GROW = 1.25, 1.1
 MAX_INCHES = 40.0
 MANY = 200  # nodes
 MARGIN = 0.15
-_SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "neg": "−x", "sqrt": "√",
-            "sigmoid": "σ", "abs": "|x|"}
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,11 @@ class GraphLayout:
     scale: float  # 1, or less where the picture was shrunk to MAX_INCHES (fonts too)
 
 
-def gate(node: Node) -> str:
-    """The label of an operation's circle, a constant folded in: +, ×2, ^2, 1÷, σ."""
-    symbol = _SYMBOLS.get(node.op, node.op)
-    constants = [show(a) for a in node.inputs if not isinstance(a, str)]
-    if not constants:
-        return symbol
-    if isinstance(node.inputs[0], str) or node.op in ("+", "*"):
-        return f"{symbol}{constants[0]}"
-    return f"{constants[0]}{symbol}"  # 1 ÷ x, 1 − x
+def gate_points(node: Node) -> float:
+    """The gate's font size: GATE_PT, smaller for a long one (a constant folded in), so
+    that it fits a circle of radius R where it can."""
+    return max(GATE_MIN_PT, min(GATE_PT, GATE_PT * GATE_WIDTH
+                                / text_width(gate(node), GATE_PT)))
 
 
 def text(string: str, kind: str, centre: Point, points: float) -> Text:
@@ -127,7 +121,7 @@ class _Grid:
 
     def __init__(self, graph: Graph, column: dict, rank: dict, labels: dict, widen: list):
         self.graph, self.column, self.labels, self.widen = graph, column, labels, widen
-        self.radius = {n.name: max(R, math.hypot(*half(gate(n), GATE_PT)) + 0.03)
+        self.radius = {n.name: max(R, math.hypot(*half(gate(n), gate_points(n))) + 0.03)
                        for n in graph.nodes if n.op != "input"}
         self.label_w = max(text_width(t, LABEL_PT) for pair in labels.values() for t in pair)
         rmax = [0.0] * (len(widen) - 2)
@@ -213,7 +207,7 @@ class _Grid:
                 self.space.add_box(texts[-1].box)
             else:
                 r = self.radius[n.name]
-                circles.append(Circle((x, y), r, text(gate(n), "gate", (x, y), GATE_PT)))
+                circles.append(Circle((x, y), r, text(gate(n), "gate", (x, y), gate_points(n))))
                 self.space.add_circle((x, y), r)
         lines = {}
         for (a, b), route in routes.items():
