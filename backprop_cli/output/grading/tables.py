@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.errors import counted
 from backprop_cli.output.cells import GAP, fit
 from backprop_cli.output.cells import width as breadth
 from backprop_cli.output.fmt import fixed
@@ -239,10 +240,10 @@ def _stacked(answers: list, width: int, fits: str) -> Text | None:
 
 def class_view(problem, results: list) -> Fitted:
     files = list(dict.fromkeys(g.source for g in results))
-    head = _head([("Answers", ", ".join(files) + f" ({len(results)} students)"),
+    head = _head([("Answers", ", ".join(files) + f" ({counted(len(results), 'student')})"),
                   ("Problem", problem.title or problem.source)])
     counts = slip_counts(results)
-    lines = [f"{slip}: {n} student{'s' if n != 1 else ''}" for slip, n in counts]
+    lines = [f"{slip}: {counted(n, 'student')}" for slip, n in counts]
     summary = Text("Slips, most common first: " + ("; ".join(lines) if lines else "none"))
     return Fitted(lambda width: [head, _class(results, width), summary])
 
