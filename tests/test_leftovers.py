@@ -52,6 +52,14 @@ def test_an_example_is_named_in_step_errors_too(run):
     assert result.stderr.startswith("Error: example classic: --lr: ")
 
 
+def test_a_mistyped_example_gets_a_suggestion(run):
+    result = run("solve", "--example", "clasic")
+    assert result.exit_code == INPUT_ERRORS
+    assert result.stderr == ("Error: --example clasic: no such example, expected one of "
+                             "batch_classes, batch_mse, classic, frozen_bias, in_out, "
+                             "textbook_321 (did you mean classic?)\n")
+
+
 # ------------------------------------------------------------------ --optimizer
 
 

@@ -12,7 +12,7 @@ import sys
 import click
 
 from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
-from backprop_cli.errors import EXIT_STATUS, BackpropError, NumericalError, UsageError
+from backprop_cli.errors import EXIT_STATUS, BackpropError, NumericalError, UsageError, suggest
 
 DEFAULT_DECIMALS = 4
 INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -188,9 +188,10 @@ def example_names() -> list[str]:
 
 
 def example_path(name: str) -> str:
-    if name not in example_names():
+    names = example_names()
+    if name not in names:
         raise UsageError(f"--example {name}: no such example, expected one of "
-                         + ", ".join(example_names()))
+                         + ", ".join(names) + suggest(name, names))
     return os.path.join(EXAMPLES, f"{name}.yaml")
 
 
