@@ -298,6 +298,10 @@ def test_bad_arguments(run, args, message):
                               "expected another name: rename it (like in_)"),
     (["None * x", "x=1"], "expression: column 1: found 'None', a reserved word in Python, "
                           "expected another name: rename it (like None_)"),
+    (["1if x else 2", "x=1"],  # Python's parser warns here: no warning line is printed
+     "expression: column 1: found the conditional expression '1if x else 2', expected "
+     "numbers, input names, + - * / **, parentheses or the functions exp, log, sqrt, "
+     "sigmoid, tanh, relu, abs, max, min"),
     (["x ^ 2", "x=1"], "expression: column 3: found the operator '^', expected ** for a "
                        "power (x**2)"),
     (["s = x^2; f = s * y", "x=1", "y=2"],

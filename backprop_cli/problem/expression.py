@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import warnings
 
 from backprop_cli.engine.graph import Apply, Const, Program, Ref, Step
 from backprop_cli.engine.graph_ops import FUNCTIONS
@@ -86,7 +87,9 @@ class _Parser:
 
     def parse_tree(self) -> ast.Module:
         try:
-            module = ast.parse("\n".join(self.lines), mode="exec")
+            with warnings.catch_warnings():  # "1if x else 2": Python warns, we refuse
+                warnings.simplefilter("ignore", SyntaxWarning)
+                module = ast.parse("\n".join(self.lines), mode="exec")
         except SyntaxError as e:
             self.syntax_error(e)
         except (RecursionError, MemoryError):  # the parser's own stack ran out
