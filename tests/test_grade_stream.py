@@ -61,3 +61,15 @@ def test_the_command_streams_what_the_documents_are(run, tmp_path, marked):
     assert [d["student"] for d in json.loads(got.stdout)] == ["Ada", "Bob", "Cy", "Dee"]
     got = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "csv")
     assert got.stdout == csv_text(marked)
+
+
+def test_marked_a_block_of_sheets_at_a_time(run, tmp_path, monkeypatch):
+    """The perturbations of a class's inputs are computed a block of sheets at a time (for
+    memory): the same marks, to the last bit, as all at once."""
+    from backprop_cli.engine.grading import worlds
+
+    (tmp_path / "class.csv").write_text(CLASS)
+    whole = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "json").stdout
+    monkeypatch.setattr(worlds, "BLOCK", 50)  # every rule with inputs: a sheet at a time
+    assert run("grade", CLASSIC, tmp_path / "class.csv", "--format", "json").stdout == whole
+    assert '"own"' in whole  # own values (full precision) are compared too

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EPS = 1e-6  # relative finite-difference step where an input carries no uncertainty
+BLOCK = 2**20  # entries of perturbed inputs a block of sheets holds at once (8 MB)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ def propagate(rule, ins, sheets: int, shape: tuple):
         return _elementwise(rule, ins, sheets, shape)
     sizes = [own[0].size for own, _, _ in ins]
     count = sum(sizes)
+    if sheets > 1 and sheets * (count + 1) * count > BLOCK:
+        return _in_blocks(rule, ins, sheets, shape, max(1, BLOCK // ((count + 1) * count)))
     stacked, steps, start = [], [], 1
     for (own, unc, _), size in zip(ins, sizes):
         x = np.repeat(np.asarray(own)[:, None], count + 1, axis=1)
@@ -162,6 +165,15 @@ def propagate(rule, ins, sheets: int, shape: tuple):
     slack = _weighted(slope, [unc for _, unc, _ in ins], sheets)
     hidden = _weighted(slope, [weight for _, _, weight in ins], sheets)
     return center, slack.reshape(center.shape), hidden.reshape(center.shape)
+
+
+def _in_blocks(rule, ins, sheets: int, shape: tuple, block: int):
+    """propagate() a block of sheets at a time: the same numbers (each sheet is computed
+    alone), without every perturbation of a class's inputs in memory at once (the loss
+    after the update perturbs each of the parameters, for each sheet)."""
+    parts = [propagate(rule, [tuple(np.asarray(a)[i:i + block] for a in inp) for inp in ins],
+                       min(block, sheets - i), shape) for i in range(0, sheets, block)]
+    return tuple(np.concatenate(p) for p in zip(*parts))
 
 
 def _elementwise(rule, ins, sheets: int, shape: tuple):
