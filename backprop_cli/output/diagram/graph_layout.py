@@ -8,9 +8,10 @@ passes between circles. Every text has a box: its extent estimated from its char
 inputs' names left of their points, the output's right of its arrow, each gate in its
 circle); then each node's name goes beside its circle and each edge's value above its line
 and gradient below, each where its box meets no other box, no circle and no line. When a
-label finds no such place, the columns and rows are spread wider and the placement starts
-again. A picture beyond MAX_INCHES is then scaled down as a whole, fonts too, so what did
-not meet still does not.
+label finds no such place, the columns it spans (and a little, the rows) are spread wider
+and the placement starts again. A column of inputs only has no circles to keep apart: each
+input sits level with the mean of its uses. A picture beyond MAX_INCHES is then scaled
+down as a whole, fonts too, so what did not meet still does not.
 """
 
 from __future__ import annotations
@@ -79,8 +80,7 @@ def gate_points(node: Node) -> float:
 
 
 def text(string: str, kind: str, centre: Point, points: float) -> Text:
-    hw = text_width(string, points) / 2 + PAD
-    hh = HEIGHT * points / 72 / 2 + PAD
+    hw, hh = half(string, points)
     return Text(string, kind, centre, points,
                 (centre[0] - hw, centre[1] - hh, centre[0] + hw, centre[1] + hh))
 
@@ -171,7 +171,7 @@ class _Grid:
         """(circles, lines, texts), or None when a label found no free place (unless this
         is the last attempt: then each takes the place where it meets the least)."""
         self.last = last
-        circles, texts, lines = self.fixed(routes)
+        circles, texts, lines = self.settled(routes)
         for line in lines.values():
             for p, q in zip(line, line[1:]):
                 self.space.add_segment(p, q)
@@ -196,8 +196,9 @@ class _Grid:
             texts += found or []
         return None if self.crowded and not last else (circles, list(lines.values()), texts)
 
-    def fixed(self, routes: dict) -> tuple[list, list, dict]:
-        """The circles, the names of the inputs and of the output, and the lines."""
+    def settled(self, routes: dict) -> tuple[list, list, dict]:
+        """What has its place from the grid: the circles, the names of the inputs and of
+        the output, and the lines."""
         circles, texts = [], []
         for n in self.graph.nodes:
             x, y = self.where[n.name]
