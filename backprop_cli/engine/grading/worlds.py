@@ -51,18 +51,13 @@ class World:
     weight: dict = field(default_factory=dict)  # hidden steps behind it: 0 where written
     base: World | None = None  # the world this one differs from, for what it did not redo
     rows: object = None  # the base's sheets this one holds (None: all)
-    taken: dict = field(default_factory=dict)  # (part, name) -> the base's, at rows
 
     def get(self, part: str, name: str):
         table = getattr(self, part)
         if name in table:
             return table[name]
         value = getattr(self.base, part)[name]
-        if self.rows is None:
-            return value
-        if (part, name) not in self.taken:  # read by several quantities: taken once
-            self.taken[part, name] = value[self.rows]
-        return self.taken[part, name]
+        return value if self.rows is None else value[self.rows]
 
 
 def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
