@@ -86,7 +86,7 @@ def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = N
           optimizer=None) -> Grades:
     """Mark answer sheets against a problem, as `backprop grade` does. answers: a sheet's
     path or a list of them (YAML or JSON sheets, class CSVs: read from files, since the
-    decimals written decide the tolerance); expect: paths that were asked for; scheme: a
+    digits written bound the tolerance); expect: paths that were asked for; scheme: a
     marking scheme's path; precision: the exercise's, as `--precision` takes it ("4dp",
     "3sf", "3sf or 4dp"; else the problem's grading section, else 3sf or 4dp); rtol, atol:
     a plain tolerance instead."""

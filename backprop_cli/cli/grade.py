@@ -52,9 +52,10 @@ def _paths(values: tuple) -> tuple:
                    "significant figures, like 4dp, 3sf or '3sf or 4dp' (else the "
                    "problem's grading section, else 3sf or 4dp, the coarser).")
 @click.option("--rtol", type=click.FloatRange(min=0),
-              help="Relative tolerance, instead of the decimals written.")
+              help="Relative tolerance: right within RTOL·|value| (+ ATOL), instead of a "
+                   "precision.")
 @click.option("--atol", type=click.FloatRange(min=0),
-              help="Absolute tolerance, instead of the decimals written.")
+              help="Absolute tolerance, instead of a precision.")
 @click.option("--id-column", metavar="NAME",
               help="The CSV column that names the students (else student, name, id or "
                    "file, in any case).")
@@ -74,10 +75,12 @@ def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, precisi
           atol, id_column, layout, reveal, visibility, stdout_visibility):
     """Mark ANSWERS (YAML or JSON sheets, or class CSVs) against PROBLEM.
 
-    Each answer is a path of solve's JSON document (as --get takes it) and a value, with
-    the decimals worked to: a number is right within half a unit of its last decimal,
-    of the exact value (correct) or of what the person's own earlier answers give
-    (carried: credit). Each wrong answer is diagnosed by the known slips it matches.
+    Each answer is a path of solve's JSON document (as --get takes it) and a value. A
+    number is right within the exercise's precision (3 significant figures or 4 decimals
+    by default) and the digits it is written with, of the exact value (correct) or of what
+    the person's own earlier answers give (carried: credit). A quantity is one question,
+    its point shared by its entries. Each wrong answer is diagnosed by the known slips it
+    matches.
     An answer that is no number is unreadable: a warning names it, the others are
     marked, and the exit status is 1.
 
