@@ -6,7 +6,7 @@ that `solve --format sheet` writes (Gradescope's results.json: gradescope.py).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -39,6 +39,16 @@ class Marked:
     expected: dict  # key -> solve's value
     shapes: dict  # key -> the answer's shape
     weights: dict  # key -> (S, m) each entry's points (points.share)
+    earned: dict = field(default_factory=dict, compare=False)  # key -> (got, most), by sheet
+
+    def scored(self, k: str) -> tuple:
+        """((S,) points earned, (S,) points possible) of path k, for the whole class at once:
+        a row is read from them (points.earned is row by row, so the sums are the same)."""
+        if k not in self.earned:
+            w = self.weights[k]
+            self.earned[k] = (points.earned(w, self.marks.entries[k] <= CARRIED),
+                              points.earned(w, np.ones(w.shape, bool)))
+        return self.earned[k]
 
     def rows(self, s: int, keys: tuple) -> tuple:
         batch, marks = self.batch, self.marks
@@ -53,8 +63,7 @@ class Marked:
             blank = bool(np.isnan(values[0]))
             own = _nulled(marks.own[k][s].reshape(self.shapes[k])) \
                 if code in (CARRIED, WRONG) else None
-            w = self.weights[k][s]
-            got = float(points.earned(w[None], marks.entries[k][s][None] <= CARRIED)[0])
+            got, most = self.scored(k)
             given = None if blank else _as_written(values, decimals, shape)
             if k in batch.raw and (batch.raw[k][s] != None).any():  # noqa: E711
                 given = _with_text(values, decimals, batch.raw[k][s], shape, k in
@@ -62,8 +71,7 @@ class Marked:
             out.append(Row(k, given,
                            None if blank else decimals.reshape(shape).tolist(),
                            self.expected[k], own, VERDICTS[code], marks.slips[k][s],
-                           marks.sources[k][s], got,
-                           float(points.earned(w[None], np.ones((1, w.size), bool))[0])))
+                           marks.sources[k][s], float(got[s]), float(most[s])))
         return tuple(out)
 
 
