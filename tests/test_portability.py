@@ -24,9 +24,11 @@ from helpers import ROOT
 
 # AVX2 + FMA, AVX-512, SSE4.2 (no FMA): three different sets of last bits on x86-64.
 CORE_TYPES = ["Haswell", "SkylakeX", "Nehalem"]
-# The examples that print full-precision numbers: every documentation page's console and
-# Python examples, the README's table, the command line's --get, CSV, JSON and tables.
-TESTS = ["tests/test_docs.py", "tests/test_api_docs.py", "tests/test_cli.py"]
+# The tests that check printed numbers: every documentation page's console and Python
+# examples, the README's table, the command line's --get, CSV, JSON and tables, the Python
+# API's records and grade's JSON.
+TESTS = ["tests/test_docs.py", "tests/test_api_docs.py", "tests/test_cli.py",
+         "tests/test_api.py", "tests/test_grade_cli.py"]
 # What runs on a CPU that lacks the kernel's matrix-matrix instructions (SkylakeX without
 # AVX-512): the pages' console examples, single samples, whose products are matrix-vector
 # ones (the Python API's page and the command line's tests have batches too).
