@@ -1,4 +1,4 @@
-"""The diagrams' geometry (output/diagram/layout.py for networks, graph_layout.py for
+"""The diagrams' geometry (output/diagram/layout.py for networks, graph/layout.py for
 computational graphs), computed and checked without matplotlib: every test here blocks its
 import."""
 
@@ -13,7 +13,7 @@ from helpers import CLASSIC, ROOT
 from backprop_cli import engine, problem
 from backprop_cli.engine.graph import evaluate
 from backprop_cli.output import diagram
-from backprop_cli.output.diagram import graph_layout
+from backprop_cli.output.diagram.graph import layout as graph_layout
 from backprop_cli.output.diagram.layout import HEAD, LINE, RB, R, arrange, shown, text_width
 from backprop_cli.output.diagram.model import Column, Network, network
 from backprop_cli.output.fmt import fixed

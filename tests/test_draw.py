@@ -349,7 +349,8 @@ def test_graph_pictures_as_rendered_keep_texts_apart(run, tmp_path, drawn_figure
 @pytest.mark.parametrize("name", list(graph_pictures.GRAPHS))
 def test_graph_layout_boxes_hold_the_rendered_texts(name):
     """The layout's estimates of the texts' extents hold what Agg draws."""
-    from backprop_cli.output.diagram import graph_figure, graph_layout
+    from backprop_cli.output.diagram.graph import figure as graph_figure
+    from backprop_cli.output.diagram.graph import layout as graph_layout
 
     lay = graph_layout.arrange(graph_pictures.graph(name), 4)
     fig = graph_figure.figure(lay)

@@ -125,8 +125,8 @@ def test_draw_without_matplotlib(run, tmp_path, monkeypatch):
 
 def test_gate_labels_and_layout():
     from backprop_cli.engine.graph import evaluate
-    from backprop_cli.output.diagram.graph_layout import arrange, gate
-    from backprop_cli.output.diagram.graph_order import order
+    from backprop_cli.output.diagram.graph.layout import arrange, gate
+    from backprop_cli.output.diagram.graph.order import order
     from backprop_cli.problem.expression import parse
 
     graph = evaluate(parse("f = 1 / (1 + exp(-(w*x))) + (x - 2) ** 2", "t"),

@@ -60,7 +60,7 @@ def graph(ctx, args, decimals, fmt, path, draw):
         g = evaluate(ex.program, ex.values)
         results.append((ex, g, graph_tables.document(ex, g)))
     if draw is not None:
-        from backprop_cli.output.diagram import graph_figure
+        from backprop_cli.output.diagram.graph import figure as graph_figure
 
         graph_figure.draw(results[0][1], draw, decimals)
     docs = [doc for _, _, doc in results]

@@ -5,8 +5,7 @@
     model     what a network diagram shows (Network, Column) and its builder
     layout    where everything of the diagram goes: pure geometry, no matplotlib
     figure    the diagram drawn from its layout
-    graph_order, graph_space, graph_layout, graph_figure
-              the same for a computational graph (`backprop graph --draw`): its columns
+    graph/    the same for a computational graph (`backprop graph --draw`): its columns
               and rows, the plane geometry of placing labels, where everything goes (no
               matplotlib), the picture drawn from that
 

@@ -3,7 +3,7 @@ one circle per operation, the output on the right; each edge carries its forward
 above (green) and, below (red), the gradient that flows back along it (upstream times
 local). Where a value is used twice its edges' gradients add up to the input's ∂f/∂.
 
-graph_layout.py places everything, in inches; this module draws it as placed. Matplotlib
+layout.py places everything, in inches; this module draws it as placed. Matplotlib
 (the plot extra) is imported only inside these functions; pictures.save writes the file
 (Agg canvas, the shared style, atomically).
 """
@@ -11,7 +11,7 @@ graph_layout.py places everything, in inches; this module draws it as placed. Ma
 from __future__ import annotations
 
 from backprop_cli.engine.graph import Graph
-from backprop_cli.output.diagram.graph_layout import GraphLayout, arrange
+from backprop_cli.output.diagram.graph.layout import GraphLayout, arrange
 
 COLOURS = {"value": "#1a7f37", "gradient": "#c62828", "input": "#222222",
            "output": "#222222", "gate": "#222222", "node": "#555555"}

@@ -1,5 +1,5 @@
 """Where everything of a computational graph's picture goes: pure geometry in inches, with
-no matplotlib (graph_figure.py draws a GraphLayout as is), as layout.py is for networks.
+no matplotlib (figure.py draws a GraphLayout as is), as layout.py is for networks.
 
 Operations sit in columns by longest path from the inputs, each input just left of its
 first use; an edge that spans columns bends through a waypoint in each column, so that it
@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass
 
 from backprop_cli.engine.graph import Graph, Node
-from backprop_cli.output.diagram import graph_space as space
-from backprop_cli.output.diagram.graph_order import gate, order
+from backprop_cli.output.diagram.graph import space
+from backprop_cli.output.diagram.graph.order import gate, order
 from backprop_cli.output.diagram.layout import text_width
 from backprop_cli.output.fmt import fixed
 
