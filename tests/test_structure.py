@@ -128,3 +128,13 @@ def test_json_and_get_never_import_rich_or_matplotlib(args):
     code = ("from backprop_cli.cli import cli\n"
             f"cli.main({args!r}, prog_name='backprop', standalone_mode=False)")
     assert not HEAVY & modules_after(code)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_grade_to_csv_and_json_never_imports_rich_or_matplotlib(tmp_path, fmt):
+    key = tmp_path / "key.yaml"
+    key.write_text("answers: {loss: 0.8564, gradients.b3: [0.2369, 0.3384, 0.4247]}\n")
+    args = ["grade", str(CLASSIC), str(key), "--format", fmt]
+    code = ("from backprop_cli.cli import cli\n"
+            f"cli.main({args!r}, prog_name='backprop', standalone_mode=False)")
+    assert not HEAVY & modules_after(code)

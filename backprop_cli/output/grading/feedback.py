@@ -9,8 +9,7 @@ import numpy as np
 
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.output.grading.formulas import formula
-from backprop_cli.output.grading.report import number
-from backprop_cli.output.grading.tables import written
+from backprop_cli.output.grading.report import number, written
 
 QUANTITY = {"forward": "the forward pass", "sums": "a sum", "gradients": "a gradient",
             "update": "the update", "loss": "the loss"}

@@ -15,8 +15,7 @@ from __future__ import annotations
 from backprop_cli.errors import UsageError
 from backprop_cli.output.grading.feedback import slip_lines
 from backprop_cli.output.grading.formulas import formula
-from backprop_cli.output.grading.report import number, summary_line
-from backprop_cli.output.grading.tables import written
+from backprop_cli.output.grading.report import number, summary_line, written
 
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 PASSED = ("correct", "carried")

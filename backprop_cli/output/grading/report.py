@@ -14,6 +14,7 @@ import numpy as np
 from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import PathError, UsageError
+from backprop_cli.output.fmt import fixed
 from backprop_cli.output.grading import points
 from backprop_cli.output.report import get
 
@@ -191,6 +192,33 @@ def csv_chunks(results: list, block: int = 1000):
         out.seek(0)
         out.truncate()
     yield out.getvalue()
+
+
+def texts(value, decimals):
+    """The numbers as the sheet wrote them (its decimals), as text, nested like value: an
+    unreadable answer is its own text."""
+    if isinstance(value, list):
+        each = decimals if isinstance(decimals, list) else [decimals] * len(value)
+        return [texts(v, d) for v, d in zip(value, each)]
+    if value is None or isinstance(value, str):
+        return "null" if value is None else value
+    if isinstance(value, int) or not 0 <= decimals <= 17 or abs(value) >= 1e15:
+        return repr(value) if not isinstance(value, int) else str(value)
+    return fixed(value, decimals)
+
+
+def written(value, decimals) -> str:
+    """A number as the sheet wrote it, or as exact values are shown, in one string: a list
+    in brackets, a matrix a row a line (the Markdown feedback and Gradescope's tests)."""
+    return _joined(texts(value, decimals))
+
+
+def _joined(text) -> str:
+    if not isinstance(text, list):
+        return text
+    if text and isinstance(text[0], list):
+        return "\n".join(_joined(row) for row in text)
+    return "[" + ", ".join(text) + "]"
 
 
 def summary_line(g: Graded) -> str:

@@ -21,8 +21,7 @@ from rich.text import Text
 from backprop_cli.errors import counted
 from backprop_cli.output.cells import GAP, fit
 from backprop_cli.output.cells import width as breadth
-from backprop_cli.output.fmt import fixed
-from backprop_cli.output.grading.report import number, slip_counts, summary_line
+from backprop_cli.output.grading.report import number, slip_counts, summary_line, texts
 from backprop_cli.output.sections import INDENT, Fitted
 
 NATURAL = 10**6  # room enough for any value: its natural layout
@@ -34,33 +33,6 @@ def views(problem, results: list, decimals: int) -> list:
     if len(results) == 1:
         return [student_view(problem, results[0], decimals)]
     return [class_view(problem, results)]
-
-
-def texts(value, decimals):
-    """The numbers as the sheet wrote them (its decimals), as text, nested like value: an
-    unreadable answer is its own text."""
-    if isinstance(value, list):
-        each = decimals if isinstance(decimals, list) else [decimals] * len(value)
-        return [texts(v, d) for v, d in zip(value, each)]
-    if value is None or isinstance(value, str):
-        return "null" if value is None else value
-    if isinstance(value, int) or not 0 <= decimals <= 17 or abs(value) >= 1e15:
-        return repr(value) if not isinstance(value, int) else str(value)
-    return fixed(value, decimals)
-
-
-def written(value, decimals) -> str:
-    """A number as the sheet wrote it, or as exact values are shown, in one string: a list
-    in brackets, a matrix a row a line (the Markdown feedback and Gradescope's tests)."""
-    return _joined(texts(value, decimals))
-
-
-def _joined(text) -> str:
-    if not isinstance(text, list):
-        return text
-    if text and isinstance(text[0], list):
-        return "\n".join(_joined(row) for row in text)
-    return "[" + ", ".join(text) + "]"
 
 
 def _finest(decimals) -> int:
