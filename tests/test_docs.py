@@ -304,11 +304,10 @@ def _rows(table: str):
     carry its label."""
     label = None
     for line in table.splitlines():
-        m = re.match(r" (\S.*?)\s{2,}(?:\[([^\]]*)\])?\s*(\S+)?$", line)
         if re.fullmatch(r" {3,}\[[^\]]*\]", line):  # a matrix's next row
             yield label, line.strip(" []").split()
-        elif m:
-            label = m.group(1).removesuffix("  new").strip()
+        elif m := re.match(r" (\S.*?)\s{2,}(?:\[([^\]]*)\])?\s*(\S+)?$", line):
+            label = m.group(1).removesuffix("  new")  # an update's "W1  new"
             yield label, (m.group(2) or "").split() + ([m.group(3)] if m.group(3) else [])
 
 
