@@ -502,6 +502,52 @@ def test_a_bfloat16_network_with_one_weight_off_by_1e_2_compares_false(name, mon
     assert not bp.compare(*args)
 
 
+@pytest.mark.parametrize("optimizer", [momentum, lambda p: torch.optim.Adagrad(p, lr=0.1)])
+def test_a_bfloat16_output_rounded_to_1_gives_no_bce_gradient_bound(optimizer):
+    """h = σ(12) = 0.999994 is 1 in bfloat16, where torch's (h − y)/max(h(1 − h), 1e-12)
+    jumps (to 0 for y = 1; the exact ∂L/∂h is −1): the dtype cannot tell that gradient, nor
+    the step it drives, and the model compares true."""
+    model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid()).to(torch.bfloat16)
+    with torch.no_grad():
+        model[0].weight.fill_(12.0)
+        model[0].bias.fill_(0.0)
+    x, y = torch.ones(1, 1, dtype=torch.bfloat16), torch.ones(1, 1, dtype=torch.bfloat16)
+    check = bp.compare(model, x, y, nn.BCELoss(), optimizer(model.parameters()))
+    assert check, str(check)
+    row = next(r for r in check.rows if r.path == "gradients.h1")
+    assert row.max_rel == 1.0 and row.verdict == "close"  # torch's 0 against −1
+
+
+def test_a_probability_below_float32s_range_is_within_the_bound():
+    """softmax(100, −100) has e^−200 ≈ 1e-87, which float32 rounds to 0 (underflow)."""
+    model = nn.Sequential(nn.Linear(1, 2))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[100.0], [-100.0]]))
+        model[0].bias.zero_()
+    check = bp.compare(model, torch.ones(1, 1), torch.tensor([0]), CE, sgd(model))
+    assert check, str(check)
+    assert next(r for r in check.rows if r.path == "forward.h1").max_abs > 0
+
+
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam"])
+def test_a_gradient_without_a_bound_leaves_the_step_without_one(name):
+    """Adagrad's g/√(Σg²) is nan at g = ±inf: that is no bound, not a bound from the
+    finite points alone."""
+    from backprop_cli.api.pytorch import bounds
+
+    model = nn.Sequential(lin())
+    opt = OPTIMIZERS[name](model.parameters(), lr=0.1)
+    problem = bp.from_torch(model, X, Y, MSE, opt)
+    grads = bp.solve(problem).gradients
+    grads = {n: np.asarray(grads[n]) for n in problem.params}
+    unbounded = {n: np.full_like(g, np.inf) for n, g in grads.items()}
+    new, Ep, Es = bounds.update(problem, grads, unbounded, bounds.Precision(2.0 ** -8))
+    assert all(np.isinf(e).all() or np.isnan(e).all() for e in Ep.values()), Ep
+    finite = {n: np.zeros_like(g) for n, g in grads.items()}
+    new, Ep, Es = bounds.update(problem, grads, finite, bounds.Precision(2.0 ** -8))
+    assert all(np.isfinite(e).all() for e in Ep.values())
+
+
 def test_float64_keeps_torch_testings_tolerances(monkeypatch):
     t = Torch(json.loads((GOLDEN / "engine" / "classic.json").read_text())["problem"])
     check = bp.compare(*t.args())
@@ -522,6 +568,8 @@ def test_float64_keeps_torch_testings_tolerances(monkeypatch):
     ([float("nan")], [1.0], 1e-7, ("different", float("nan"), float("nan"), float("inf"))),
     ([1.5, 2.5], [1.0, 2.0], [0.25, 1.0], ("different", 0.5, 0.5, 2.0)),  # one per entry
     ([[1.5], [2.5]], [1.0, 2.0], [[1.0], [1.0]], ("close", 0.5, 0.5, 0.5)),
+    ([1.0], [2.0], float("inf"), ("close", 1.0, 0.5, 0.0)),  # a bound the dtype cannot give
+    ([1e12], [float("inf")], float("inf"), ("close", float("inf"), float("nan"), 1.0)),
 ])
 def test_the_verdicts(torch_value, exact, allowed, expected):
     found = verdict(torch_value, exact, allowed)

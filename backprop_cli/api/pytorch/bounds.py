@@ -27,15 +27,19 @@ from backprop_cli.engine import network, optimizers
 from backprop_cli.engine.functions import ACTIVATIONS
 
 UNITS = {"float32": 2.0 ** -24, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
+# underflow: half the smallest subnormal, what rounding may add to any result
+FLOORS = {"float32": 2.0 ** -150, "float16": 2.0 ** -25, "bfloat16": 2.0 ** -134}
 ACCUMULATE = 2.0 ** -24  # float32: where torch sums float16 and bfloat16 (and float32)
 C = 8  # an elementwise function or a short formula: within C·u of its value
 # where the optimizer step is taken in each gradient's interval g + t·E(g): its ends and
 # points toward g at every half binade (Adam's step turns where g' is near sqrt(v))
+SQUARES = ("sum", "square_avg", "exp_avg_sq", "max_exp_avg_sq")
 SAMPLES = np.concatenate([s * 2.0 ** -np.arange(0, 40, 0.5) for s in (1.0, -1.0)])
 
 
 class Precision(NamedTuple):
     u: float  # the dtype's unit roundoff
+    eta: float = 0.0  # its underflow: fl(x) = x(1 + δ) + η, |δ| <= u, |η| <= eta
     v: float = ACCUMULATE
 
     def gamma(self, n: int) -> float:
@@ -44,8 +48,12 @@ class Precision(NamedTuple):
         return nv / (1.0 - nv) if nv < 1.0 else np.inf
 
     def sum(self, n: int) -> float:
-        """A sum of n terms, accumulated and rounded to the dtype."""
+        """A sum of n terms, accumulated and rounded to the dtype: relative to Σ|terms|."""
         return self.gamma(n) + self.u
+
+    def floor(self, n: int = 1) -> float:
+        """What underflow may add to a sum of n products (in float32) or a result."""
+        return n * FLOORS["float32"] + C * self.eta
 
 
 def _slopes(activation: str, p) -> tuple[float, float, float]:
@@ -70,8 +78,8 @@ def _rows(v):
 def activation(spec, h, Ea, pr: Precision):
     """E(h) from E(a): softmax's Jacobian, else the largest slope."""
     if spec.activation == "softmax":
-        return h * (Ea + _rows(h * Ea)) + (pr.sum(h.shape[-1]) + C * pr.u) * h
-    return _slopes(spec.activation, spec.param)[0] * Ea + C * pr.u * np.abs(h)
+        return h * (Ea + _rows(h * Ea)) + (pr.sum(h.shape[-1]) + C * pr.u) * h + pr.floor()
+    return _slopes(spec.activation, spec.param)[0] * Ea + C * pr.u * np.abs(h) + pr.floor()
 
 
 def activation_backward(spec, a, h, saved, dh, da, Edh, Ea, Eh, pr: Precision):
@@ -79,12 +87,14 @@ def activation_backward(spec, a, h, saved, dh, da, Edh, Ea, Eh, pr: Precision):
     if spec.activation == "softmax":  # da = s ⊙ (dh − Σ s dh)
         c = _rows(h * dh)
         Ec = _rows(h * Edh + np.abs(dh) * Eh) + pr.sum(h.shape[-1]) * _rows(np.abs(h * dh))
-        return Eh * np.abs(dh - c) + (h + Eh) * (Edh + Ec) + C * pr.u * np.abs(da)
+        return Eh * np.abs(dh - c) + (h + Eh) * (Edh + Ec) + C * pr.u * np.abs(da) \
+            + pr.floor(h.shape[-1])
     slope = np.abs(ACTIVATIONS[spec.activation].backward(a, h, saved, np.ones_like(a),
                                                           spec.param))
     _, curve, jump = _slopes(spec.activation, spec.param)
-    Ef = curve * Ea + jump * (np.abs(a) <= Ea) + C * pr.u * (slope + 2 * np.abs(h))
-    return slope * Edh + np.abs(dh) * Ef + Edh * Ef + pr.u * np.abs(da)
+    Ef = curve * Ea + jump * (np.abs(a) <= Ea) + C * pr.u * (slope + 2 * np.abs(h)) \
+        + pr.floor()
+    return slope * Edh + np.abs(dh) * Ef + Edh * Ef + pr.u * np.abs(da) + pr.floor()
 
 
 def forward(model, params: dict, errors: dict, x, y, pr: Precision):
@@ -97,7 +107,7 @@ def forward(model, params: dict, errors: dict, x, y, pr: Precision):
         size, products = np.abs(h) @ np.abs(W).T, np.abs(h) @ EW.T + E @ (np.abs(W) + EW).T
         if spec.bias:
             size, products = size + np.abs(params[f"b{l}"]), products + errors[f"b{l}"]
-        Ea.append(pr.sum(W.shape[1] + 1) * size + products)
+        Ea.append(pr.sum(W.shape[1] + 1) * size + products + pr.floor(W.shape[1] + 1))
         Eh.append(activation(spec, fwd.h[l], Ea[-1], pr))
     return fwd, Ea, Eh
 
@@ -122,14 +132,16 @@ def loss(model, fwd, Ea, Eh, y, dz, pr: Precision, logits: bool):
             Edz = rounded * scale / K
         else:  # on h: mse, sse_half or bce, each entry's term >= 0
             curve = {"mse": 2.0 / K, "sse_half": 1.0}.get(model.loss)
-            if curve is None:  # bce: 1/h² or 1/(1 − h)² at the interval's worst end
+            if curve is None:  # bce: 1/h² or 1/(1 − h)² at the interval's worst end; where
+                # h may round to 0 or 1, torch's (h − y)/max(h(1 − h), 1e-12) jumps: no bound
                 low, high = np.maximum(h - Ez, 0.0), 1.0 - np.minimum(h + Ez, 1.0)
                 curve = (_over(np.abs(y), low ** 2) + _over(np.abs(1 - y), high ** 2)) / K
+                curve = np.where((low == 0) | (high == 0), np.inf, curve)
             EL = first + 0.5 * np.sum(curve * Ez ** 2) * scale \
                 + (pr.sum(N * K + 2) + C * pr.u) * abs(fwd.loss)
             Edz = curve * Ez * scale
-        Edz = Edz + C * pr.u * np.abs(dz)
-    return float(EL), Edz
+        Edz = Edz + C * pr.u * np.abs(dz) + pr.floor()
+    return float(EL + pr.floor(N * K + 4)), Edz
 
 
 def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool) -> dict:
@@ -146,12 +158,13 @@ def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool
         da, h, Eh_in, W = grads.a[l - 1], fwd.h[l - 1], Eh[l - 1], params[f"W{l}"]
         out[f"a{l}"] = Eda
         out[f"W{l}"] = pr.sum(N) * (np.abs(da).T @ np.abs(h)) + Eda.T @ (np.abs(h) + Eh_in) \
-            + np.abs(da).T @ Eh_in
+            + np.abs(da).T @ Eh_in + pr.floor(N)
         if model.layers[l - 1].bias:
-            out[f"b{l}"] = pr.sum(N) * np.abs(da).sum(axis=0) + Eda.sum(axis=0)
+            out[f"b{l}"] = pr.sum(N) * np.abs(da).sum(axis=0) + Eda.sum(axis=0) + pr.floor(N)
         if l == 1:
             break
-        Edh = pr.sum(W.shape[0]) * (np.abs(da) @ np.abs(W)) + Eda @ np.abs(W)
+        Edh = pr.sum(W.shape[0]) * (np.abs(da) @ np.abs(W)) + Eda @ np.abs(W) \
+            + pr.floor(W.shape[0])
         out[f"h{l - 1}"] = Edh
         Eda = activation_backward(model.layers[l - 2], fwd.a[l - 2], fwd.h[l - 1],
                                   fwd.saved[l - 2], grads.h[l - 2], grads.a[l - 2], Edh,
@@ -159,10 +172,36 @@ def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool
     return out
 
 
+def _inputs(problem, names, grads: dict, Egrads: dict, pr: Precision):
+    """Every (parameters, gradients, state) the step is taken at: each gradient across
+    [g − E'(g), g + E'(g)], E'(g) = E(g) + C·u·|g| (at its ends, at points toward g every
+    half binade, and at 0 where the interval holds it), the state off by ±C·u (relative:
+    the roundings of torch's running averages) and, with weight decay, the parameters by
+    ±u (its rounding of p·wd or p·(1 − lr·wd))."""
+    params = {n: problem.params[n] for n in names}
+    state = {n: problem.state[n] for n in names if n in problem.state}
+    spread = {n: Egrads[n] + C * pr.u * np.abs(grads[n]) + pr.floor() for n in names}
+    decay = problem.hyper.get("weight_decay", 0) != 0
+    for t in [*SAMPLES, None]:
+        g = {n: grads[n] + t * spread[n] if t is not None else
+             np.where(np.abs(grads[n]) <= spread[n], 0.0, grads[n]) for n in names}
+        for s_sign, p_sign in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+            yield ({n: p * (1 + p_sign * pr.u) if decay else p for n, p in params.items()},
+                   g, {n: {k: _off(k, v, s_sign, pr) for k, v in entry.items()}
+                       for n, entry in state.items()})
+
+
+def _off(key: str, value, sign: int, pr: Precision):
+    """A state value off by its roundings (squared-gradient sums stay >= 0, as torch's)."""
+    if key == "step":
+        return value
+    off = np.multiply(value, 1 + sign * C * pr.u) + sign * pr.floor()
+    return np.maximum(off, 0.0) if key in SQUARES else off
+
+
 def update(problem, grads: dict, Egrads: dict, pr: Precision) -> tuple[dict, dict, dict]:
     """(every parameter after the step, E of each, E of the optimizer state): the step
-    taken at points across [g − E(g), g + E(g)] (it is elementwise), plus its own
-    roundings."""
+    (elementwise) taken at every point _inputs gives, plus its own roundings."""
     names = problem.model.trainable_names()
     params = {n: problem.params[n] for n in names}
     state = {n: problem.state[n] for n in names if n in problem.state}
@@ -171,29 +210,29 @@ def update(problem, grads: dict, Egrads: dict, pr: Precision) -> tuple[dict, dic
     spread = {n: np.zeros_like(p) for n, p in params.items()}
     spread_state = {n: {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in s.items()}
                     for n, s in base_state.items()}
-    with np.errstate(all="ignore"):
-        for t in [*SAMPLES, None]:  # None: g' = 0, where the interval holds it
-            g = {n: grads[n] + t * Egrads[n] if t is not None else
-                 np.where(np.abs(grads[n]) <= Egrads[n], 0.0, grads[n]) for n in names}
-            new, new_state = optimizers.step(*rule, params, g, state)
+    with np.errstate(all="ignore"):  # inf and nan steps are no bound: kept as such
+        for at in _inputs(problem, names, grads, Egrads, pr):
+            new, new_state = optimizers.step(*rule, *at)
             for n in names:
-                spread[n] = np.fmax(spread[n], np.abs(new[n] - base[n]))
+                spread[n] = np.maximum(spread[n], np.abs(new[n] - base[n]))  # nan: no bound
                 for k, v in new_state.get(n, {}).items():
-                    spread_state[n][k] = np.fmax(spread_state[n][k],
-                                                 np.abs(np.subtract(v, base_state[n][k])))
-        Ep = {n: np.zeros_like(p) for n, p in problem.params.items()}  # frozen: exact
-        for n in names:
-            Ep[n] = spread[n] + pr.u * np.abs(base[n]) + C * pr.u * np.abs(base[n] - params[n])
-        Es = {n: {k: 0.0 if k == "step" else spread_state[n][k] + C * pr.u * (
-            np.abs(v) + np.abs(state.get(n, {}).get(k, 0.0))) for k, v in s.items()}
-            for n, s in base_state.items()}
+                    spread_state[n][k] = np.maximum(spread_state[n][k],
+                                                    np.abs(np.subtract(v, base_state[n][k])))
+    Ep = {n: np.zeros_like(p) for n, p in problem.params.items()}  # frozen: exact
+    for n in names:
+        Ep[n] = spread[n] + pr.u * np.abs(base[n]) + C * pr.u * np.abs(base[n] - params[n]) \
+            + pr.floor()
+    Es = {n: {k: 0.0 if k == "step" else spread_state[n][k] + pr.floor() + C * pr.u * (
+        np.abs(v) + np.abs(state.get(n, {}).get(k, 0.0))) for k, v in s.items()}
+        for n, s in base_state.items()}
     return {**problem.params, **base}, Ep, Es
 
 
 def allowed(problem, dtype: str, logits: bool) -> dict:
     """The bound of every quantity by its --get path, in the engine's shapes ((N, k) per
     sample, (out, in) weights); logits: the torch loss takes a_L (and forms h_L itself)."""
-    pr, model, x, y = Precision(UNITS[dtype]), problem.model, problem.x, problem.y
+    pr, model, x, y = Precision(UNITS[dtype], FLOORS[dtype]), problem.model, problem.x, \
+        problem.y
     exact = {n: np.zeros_like(p) for n, p in problem.params.items()}
     with np.errstate(all="ignore"):
         fwd, Ea, Eh = forward(model, problem.params, exact, x, y, pr)
