@@ -143,8 +143,7 @@ def _answer_table(answers: list, width: int, inline: bool, fits: str) -> Table |
     words = _longest_word(a.diagnosis for a in answers)
     path_w = max([cell_len("path")] + [cell_len(a.path) for a in answers]
                  + ([] if inline else [words + 2]))
-    verdict_w = max(cell_len(a.verdict) for a in answers)
-    verdict_w = max(verdict_w, cell_len("verdict"))
+    verdict_w = max([cell_len("verdict")] + [cell_len(a.verdict) for a in answers])
     diag_min = max(words, cell_len("diagnosis")) if inline else 0
     names = ("path", "given", "expected", "verdict") + (("diagnosis",) if inline else ())
     gaps = 3 * len(names) - 1  # a space either side of each column, one more between
