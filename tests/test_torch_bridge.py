@@ -365,7 +365,8 @@ def test_compare_in_float32_is_close_within_the_dtypes_error_bound():
     assert check.counts()["close"] > 0 and all(row.ratio <= 1 for row in check.rows)
     text = str(check)
     assert "PyTorch (float32) against backprop (float64)" in text
-    assert "within the error bound of a correct float32 run" in text and "of bound" in text
+    assert "≤ the error bound of a correct float32 run, entry by entry" in text
+    assert "of bound" in text
     strict = bp.compare(*t.args(), rtol=0.0, atol=0.0)  # given tolerances replace the bound
     assert not strict and strict.counts()["different"] == check.counts()["close"]
     assert (strict.rtol, strict.atol) == (0.0, 0.0) and "different" in strict._repr_html_()
@@ -476,9 +477,11 @@ def test_correct_low_precision_networks_compare_true(name, dtype):
     assert max(row.ratio for row in check.rows) <= 1
 
 
+@pytest.mark.parametrize("dtype", LOW, ids=str)
 @pytest.mark.parametrize("path, logits, exclude", variants(ALL))
-def test_the_golden_problems_in_float32_compare_true(path, logits, exclude):
-    t = Torch(json.loads(path.read_text())["problem"], logits, exclude, dtype=torch.float32)
+def test_the_golden_problems_in_float32_and_bfloat16_compare_true(path, logits, exclude,
+                                                                   dtype):
+    t = Torch(json.loads(path.read_text())["problem"], logits, exclude, dtype=dtype)
     check = bp.compare(*t.args())
     assert check, str(check)
 

@@ -97,9 +97,9 @@ class Comparison(Shown):
     def rule(self) -> str:
         """What close means, in one line."""
         if self.rtol is None:
-            return (f"close: |torch − backprop| within the error bound of a correct "
-                    f"{self.dtype} run in every entry (of bound: the largest share of it "
-                    "used); rel: relative to |backprop|")
+            return (f"close: |torch − backprop| ≤ the error bound of a correct {self.dtype} "
+                    "run, entry by entry; of bound: the largest |torch − backprop| / bound; "
+                    "rel: relative to |backprop|")
         return (f"close: |torch − backprop| ≤ {self.atol:g} + {self.rtol:g}·|backprop| in "
                 "every entry; rel: relative to |backprop|")
 

@@ -60,11 +60,12 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
 
     model: an nn.Sequential of nn.Linear (with or without bias) and activation modules
     (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus with beta=1, Softmax(dim=-1),
-    Identity); a parameter with requires_grad=False, or one the optimizer does not hold,
-    is frozen. loss_fn: nn.CrossEntropyLoss (the model ends in logits), nn.MSELoss,
-    nn.BCELoss (after nn.Sigmoid), nn.BCEWithLogitsLoss, or bp.torch_loss(...); reduction
-    mean or sum. optimizer: torch.optim SGD, Adagrad, RMSprop, Adam or AdamW with its
-    settings and current state (None: sgd with lr 1.0, the problem file's default)."""
+    Identity), each Linear its own (tied weights are refused); a parameter with
+    requires_grad=False, or one the optimizer does not hold, is frozen. loss_fn:
+    nn.CrossEntropyLoss (the model ends in logits), nn.MSELoss, nn.BCELoss (after
+    nn.Sigmoid), nn.BCEWithLogitsLoss, or bp.torch_loss(...); reduction mean or sum.
+    optimizer: torch.optim SGD, Adagrad, RMSprop, Adam or AdamW with its settings and
+    current state (None: sgd with lr 1.0, the problem file's default)."""
     nn = require_torch("bp.from_torch").nn
     try:  # the model first: a conv net is named for its first module, not for x's shape
         rank = np.ndim(x)
