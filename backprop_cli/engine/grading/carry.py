@@ -11,42 +11,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.engine.grading.verdicts import CARRIED, CORRECT, MISSING, WRONG
+from backprop_cli.engine.grading.verdicts import CARRIED, MISSING, WRONG
 
 
-def first_answered(node: str, children: dict, answered) -> set:
-    """The answered nodes downstream of `node`, through unanswered ones."""
-    found, todo, seen = set(), list(children.get(node, ())), set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n in answered:
-            found.add(n)
-        else:
-            todo += children.get(n, ())
-    return found
-
-
-def arithmetic(verdicts: dict, found: dict, items_of: dict, children: dict) -> dict:
+def arithmetic(verdicts: dict, found: dict, items_of: dict, children: dict,
+               order: list) -> dict:
     """found with `arithmetic` for each wrong answer no slip explains when every answer
-    that uses it (first along each path) is correct, carried, or wrong by a known slip."""
-    codes = {k: c.tolist() for k, c in verdicts.items()}
+    that uses it (the first answered along each path down the graph) is correct, carried,
+    missing, or wrong by a known slip. Vectorised over the sheets: what is answered differs
+    from sheet to sheet, so each path's reach is a boolean per sheet."""
+    sheets = len(next(iter(verdicts.values()))) if verdicts else 0
+    slipped = {k: np.array([bool(d) for d in v], dtype=bool) for k, v in found.items()}
+    answered = {n: np.any([verdicts[k] != MISSING for k in ks], axis=0)
+                for n, ks in items_of.items()}
+    good = {n: np.all([(verdicts[k] != WRONG) | slipped[k] for k in ks], axis=0)
+            for n, ks in items_of.items()}
+    parents: dict = {}
+    for n, cs in children.items():
+        for c in cs:
+            parents.setdefault(c, []).append(n)
     out = {k: list(v) for k, v in found.items()}
     for node, keys in items_of.items():
-        for k in keys:
-            for s in np.flatnonzero(verdicts[k] == WRONG):
-                if found[k][s]:
-                    continue
-                answered = {n for n, ks in items_of.items()
-                            if any(codes[j][s] != MISSING for j in ks)}
-                after = [(codes[j][s], found[j][s]) for m in
-                         first_answered(node, children, answered) for j in items_of[m]]
-                ok = all(c in (CORRECT, CARRIED, MISSING) or (c == WRONG and bool(d))
-                         for c, d in after)
-                out[k][s] = ("arithmetic",) if ok else ()
+        todo = {k: (verdicts[k] == WRONG) & ~slipped[k] for k in keys}
+        if not any(t.any() for t in todo.values()):
+            continue
+        ok = _consistent_after(node, answered, good, children, parents, order, sheets)
+        for k, t in todo.items():
+            for s in np.flatnonzero(t):
+                out[k][s] = ("arithmetic",) if ok[s] else ()
     return out
+
+
+def _consistent_after(node, answered, good, children, parents, order, sheets):
+    """(S,) whether the first answered quantities downstream of node are all good."""
+    reach, after, ok = {}, order[order.index(node) + 1:], np.ones(sheets, dtype=bool)
+    direct = set(children.get(node, ()))
+    for m in after:
+        r = np.full(sheets, m in direct)
+        for p in parents.get(m, ()):
+            if p in reach:  # through p when p is not answered (it stops the search)
+                r = r | (reach[p] & ~answered[p] if p in answered else reach[p])
+        reach[m] = r
+        if m in answered:
+            ok &= ~(r & answered[m]) | good[m]
+    return ok
 
 
 def _or(table: dict, label, value) -> None:

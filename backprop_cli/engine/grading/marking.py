@@ -77,7 +77,7 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
         items_of.setdefault(it.node, []).append(it.key)
     full = {name: np.reshape(m, (sheets, -1)).all(axis=1) for name, m in answers.mask.items()}
     full = {n.name: full.get(n.name, np.zeros(sheets, dtype=bool)) for n in graph}
-    found = carry.arithmetic(verdicts, found, items_of, children)
+    found = carry.arithmetic(verdicts, found, items_of, children, [n.name for n in graph])
     order = {name: i for i, name in enumerate(catalogue.SLIPS)}
     slips, sources = carry.carried(graph, inputs, items_of, verdicts, found, full,
                                    [it.key for it in items], order)
