@@ -555,7 +555,7 @@ def test_float64_keeps_torch_testings_tolerances(monkeypatch):
     t = Torch(json.loads((GOLDEN / "engine" / "classic.json").read_text())["problem"])
     check = bp.compare(*t.args())
     assert (check.rtol, check.atol) == (1e-7, 1e-7) and "of bound" not in str(check)
-    assert all(row.max_rel < 1e-14 for row in check.rows if row.max_abs > 1e-300)
+    assert max(row.ratio for row in check.rows) < 1e-6  # it agrees far closer than that
     one_weight_off(monkeypatch, 1e-3)
     assert not bp.compare(*t.args())
 
