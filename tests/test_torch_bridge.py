@@ -617,6 +617,15 @@ def tied_parameter():
     return nn.Sequential(first, nn.Tanh(), second), X, Y, MSE, None
 
 
+def views_of_one_buffer(overlap):
+    """Two layers' weights as views of one flat tensor (as some wrappers keep them)."""
+    first, second = lin(), lin()
+    flat = torch.zeros(18 - 9 * overlap, dtype=torch.float64)
+    first.weight = nn.Parameter(flat[:9].view(3, 3))
+    second.weight = nn.Parameter(flat[9 - 9 * overlap:].view(3, 3))
+    return nn.Sequential(first, nn.Tanh(), second), X, Y, MSE, None
+
+
 def conv_net():
     model = nn.Sequential(nn.Conv2d(1, 4, 3, dtype=torch.float64), nn.ReLU(), nn.Flatten(),
                           lin(144, 3))
@@ -653,6 +662,8 @@ UNSUPPORTED = [
      "model[0])", lambda: (nn.Sequential(tied := lin(), nn.Sequential(tied)), X, Y, MSE, None)),
     ("model[2].weight: found the tensor of model[0].weight (tied weights), expected the "
      "layer's own", tied_parameter),
+    ("model[2].weight: found the tensor of model[0].weight (tied weights)",
+     lambda: views_of_one_buffer(overlap=True)),
     ("model[0]: found nn.Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1)), which backprop "
      "has no equivalent for", conv_net),
     ("loss_fn: found nn.HuberLoss, which backprop has no equivalent for; expected "
@@ -778,6 +789,11 @@ def test_without_torch_every_bridge_function_says_how_to_install_it(monkeypatch)
             call()
         assert str(info.value) == f"{name} needs PyTorch, which is not installed: pip " \
                                   "install torch (the CPU build is enough)"
+
+
+def test_parameters_side_by_side_in_one_buffer_are_not_tied():
+    model, x, y, loss_fn, _ = views_of_one_buffer(overlap=False)
+    assert bp.from_torch(model, x, y, loss_fn).params["W2"].shape == (3, 3)
 
 
 def test_an_activation_module_used_twice_is_two_layers_activations():

@@ -133,17 +133,19 @@ def read_layers(model, x_rank: int) -> list[Layer]:
 def _own_tensors(layers: list[Layer]) -> None:
     """Two layers whose parameters share memory (one Parameter given to both, or views of
     one tensor) are tied: refused, as backprop would update them as two."""
-    owner: dict[int, str] = {}
+    seen: list[tuple[int, int, str]] = []  # the memory each parameter spans
     for layer in layers:
         for key in ("weight", "bias"):
             p = getattr(layer.linear, key)
             if p is None or not p.numel():
                 continue
-            where, memory = f"{layer.place}.{key}", p.untyped_storage().data_ptr()
-            if memory in owner:
-                fail(where, f"found the tensor of {owner[memory]} (tied weights), expected "
-                            "the layer's own: backprop gives every layer its own weights")
-            owner[memory] = where
+            where, start = f"{layer.place}.{key}", p.data_ptr()
+            end = start + p.numel() * p.element_size()
+            for first, last, other in seen:
+                if start < last and first < end:
+                    fail(where, f"found the tensor of {other} (tied weights), expected the "
+                                "layer's own: backprop gives every layer its own weights")
+            seen.append((start, end, where))
 
 
 def array(value, place: str | None = None) -> np.ndarray:
