@@ -45,10 +45,28 @@ class Precision:
         if self.dp is not None:
             tol = tol + 0.5 * 10.0 ** -self.dp
         if self.sf is not None:
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):
                 exponent = np.floor(np.log10(value))  # -inf at 0: a zero is worked exactly
-                tol = np.maximum(tol, 0.5 * 10.0 ** np.clip(exponent - self.sf + 1, -400, 400))
+            # clipped to ±400 (fmax/fmin take nan there as -400: it is nan below)
+            exponent = np.fmin(np.fmax(exponent - (self.sf - 1), -400.0), 400.0)
+            tol = np.maximum(tol, _HALF_POWERS[(exponent + 400.0).astype(np.intp)])
         return np.where(np.isnan(value), np.nan, tol)
+
+    def written(self, value, decimals):
+        """min(tolerance(value), written_half(decimals)): how close a number written with
+        `decimals` decimals must be to `value` (nan where value is not finite). The
+        exercise's tolerance, at least half a unit of its dp-th decimal, is looked up only
+        where the written digits are coarser than that (a class's answers mostly are not)."""
+        half = written_half(decimals)
+        value = np.asarray(value, dtype=np.float64)
+        shape = np.broadcast_shapes(value.shape, half.shape)
+        half = np.broadcast_to(half, shape)
+        out = np.where(np.isfinite(value), half, np.nan)
+        coarse = half > (0.5 * 10.0 ** -self.dp if self.dp is not None else 0.0)
+        if coarse.any():
+            out[coarse] = np.minimum(self.tolerance(np.broadcast_to(value, shape)[coarse]),
+                                     half[coarse])
+        return out
 
     def words(self) -> str:
         """As a sheet tells a student: '3 significant figures or 4 decimal places (the
@@ -89,6 +107,12 @@ def parse(text: str) -> Precision:
     return Precision(dp=dp, sf=sf)
 
 
+# 0.5·10^k for k = -400 ... 400, looked up: a class's tolerances are millions of them
+with np.errstate(over="ignore"):  # 0.5·10^400 is inf, as a clipped exponent gives it
+    _HALF_POWERS = 0.5 * 10.0 ** np.arange(-400.0, 401.0)
+
+
 def written_half(decimals):
     """Half a unit of the last written decimal: 0.5·10^-k for k decimals (1e3 has -3)."""
-    return 0.5 * 10.0 ** -np.clip(np.asarray(decimals, dtype=np.float64), -300, 300)
+    k = np.clip(np.asarray(decimals), -300, 300).astype(np.intp)
+    return np.take(_HALF_POWERS, 400 - k)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.engine.grading.precision import written_half
-
 VERDICTS = ("correct", "carried", "wrong", "missing", "unreadable")
 # unreadable: what was written is no number; it is marked as blank, then labelled so (0 points)
 CORRECT, CARRIED, WRONG, MISSING, UNREADABLE = range(5)
@@ -39,16 +37,17 @@ FLOOR = 1e-9
 def known_to(precision, given, decimals):
     """How well a written number is known, as an input of later ones: the finer of its
     digits and the exercise's precision (writing 2 for 2.0123 does not make it vaguer)."""
-    tol = precision.tolerance(given)
-    return np.minimum(tol, written_half(decimals)) if precision.digits else tol
+    return precision.written(given, decimals) if precision.digits else \
+        precision.tolerance(given)
 
 
 def within(given, ref, precision, decimals, slack, hidden):
     """(S, m) whether each entry of each sheet's answer is within tolerance of ref."""
     with np.errstate(all="ignore"):  # a person's 1e308 may overflow: it is just wrong
-        tol = precision.tolerance(ref)
         if precision.digits:
-            tol = np.minimum(tol, written_half(decimals)) * (1.0 + hidden)
+            tol = precision.written(ref, decimals) * (1.0 + hidden)
+        else:
+            tol = precision.tolerance(ref)
         tol = tol + slack + FLOOR * (np.abs(ref) + tol)
         return np.abs(given - ref) <= tol
 

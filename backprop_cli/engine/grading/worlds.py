@@ -195,4 +195,7 @@ def _elementwise(rule, ins, sheets: int, shape: tuple):
 def _weighted(slope, weights, sheets: int):
     """Σ_p |∂value/∂input_p| w_p, where a zero weight counts nothing (not even a nan slope)."""
     w = np.concatenate([np.reshape(v, (sheets, -1)) for v in weights], axis=1)[..., None]
-    return np.where(w > 0, slope * w, 0.0).sum(axis=1)
+    total = (slope * w).sum(axis=1)  # a zero weight times a finite slope is 0 already
+    if np.isnan(total).any():  # a nan slope (or weight) somewhere: leave out the unweighted
+        total = np.where(w > 0, slope * w, 0.0).sum(axis=1)
+    return total
