@@ -573,6 +573,8 @@ def test_float64_keeps_torch_testings_tolerances(monkeypatch):
     ([[1.5], [2.5]], [1.0, 2.0], [[1.0], [1.0]], ("close", 0.5, 0.5, 0.5)),
     ([1.0], [2.0], float("inf"), ("close", 1.0, 0.5, 0.0)),  # a bound the dtype cannot give
     ([1e12], [float("inf")], float("inf"), ("close", float("inf"), float("nan"), 1.0)),
+    ([float("nan")], [1.0], float("inf"), ("different", float("nan"), float("nan"),
+                                           float("inf"))),
 ])
 def test_the_verdicts(torch_value, exact, allowed, expected):
     found = verdict(torch_value, exact, allowed)

@@ -56,9 +56,10 @@ def verdict(torch_value, exact_value, allowed) -> tuple[str, float, float, float
         # infinite difference
         ratio = np.where(diff == 0, 0.0, np.where(np.isinf(allowed), np.isinf(diff) * 1.0,
                                                   diff / allowed))
+        ratio[np.isnan(diff)] = np.inf  # torch's nan is within no bound
         within = diff <= allowed
     big, worst = float(diff.max(initial=0.0)), float(rel.max(initial=0.0))
-    most = float(np.nan_to_num(ratio, nan=np.inf).max(initial=0.0))
+    most = float(np.nan_to_num(ratio, nan=np.inf, posinf=np.inf).max(initial=0.0))
     if np.array_equal(t, e):
         return "exact", big, worst, most
     return ("close" if bool(within.all()) else "different"), big, worst, most
