@@ -23,10 +23,17 @@ Dee,1.7128,0.9,-1.1506,0.07253
                                               "c": {}, "d": []}],
                                    [{"s": 1}, [], [[1, 2], [3]], "text", 0.1]])
 def test_a_json_array_item_by_item(items):
-    whole, streamed = io.StringIO(), io.StringIO()
-    documents.write(items, "json", whole)
+    """One compact item a line, the whole still one JSON array."""
+    streamed = io.StringIO()
     documents.write_json_array(iter(items), streamed)
-    assert streamed.getvalue() == whole.getvalue()
+    text = streamed.getvalue()
+    assert json.loads(text) == items
+    lines = text.split("\n")
+    assert lines[0] == "[" if items else text == "[]\n"
+    if items:
+        assert lines[-2:] == ["]", ""] and len(lines) == len(items) + 3
+        assert [json.loads(line.removesuffix(",")) for line in lines[1:-2]] == items
+        assert all(line.endswith(",") for line in lines[1:-3])
 
 
 @pytest.fixture
@@ -57,7 +64,8 @@ def test_the_command_streams_what_the_documents_are(run, tmp_path, marked):
     (tmp_path / "class.csv").write_text(CLASS)
     got = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "json")
     assert got.exit_code in (0, 1), got.stderr
-    assert got.stdout == documents.dump_json([student_document(g) for g in marked]) + "\n"
+    docs = [student_document(g) for g in marked]
+    assert got.stdout == "[\n" + ",\n".join(map(documents.dump_compact_json, docs)) + "\n]\n"
     assert [d["student"] for d in json.loads(got.stdout)] == ["Ada", "Bob", "Cy", "Dee"]
     got = run("grade", CLASSIC, tmp_path / "class.csv", "--format", "csv")
     assert got.stdout == csv_text(marked)
@@ -73,3 +81,21 @@ def test_marked_a_block_of_sheets_at_a_time(run, tmp_path, monkeypatch):
     monkeypatch.setattr(worlds, "BLOCK", 50)  # every rule with inputs: a sheet at a time
     assert run("grade", CLASSIC, tmp_path / "class.csv", "--format", "json").stdout == whole
     assert '"own"' in whole  # own values (full precision) are compared too
+
+
+@pytest.mark.parametrize("block", [1, 3])
+def test_a_class_marked_and_shown_in_blocks(run, tmp_path, monkeypatch, block):
+    """A class is marked BLOCK sheets at a time, and its rows built BLOCK at a time: the
+    same output, to the last bit, as all at once (here 4 students: blocks of 1, and of 3
+    and 1)."""
+    from backprop_cli.output.grading import rows
+    from backprop_cli.output.grading import run as grade_run
+
+    (tmp_path / "class.csv").write_text(CLASS)
+    args = ("grade", CLASSIC, tmp_path / "class.csv", "--format")
+    whole = {fmt: run(*args, fmt).stdout for fmt in ("json", "csv", "markdown")}
+    monkeypatch.setattr(grade_run, "BLOCK", block)
+    monkeypatch.setattr(rows, "BLOCK", block)
+    for fmt, text in whole.items():
+        assert run(*args, fmt).stdout == text, fmt
+    assert '"own"' in whole["json"] and ",wrong," in whole["csv"]

@@ -248,17 +248,14 @@ def write(doc, kind: str, stream) -> None:
 
 
 def write_json_array(items, stream) -> None:
-    """A JSON array written item by item, byte for byte as write() writes the whole list:
-    a large array (a class's results) is never one string, nor one list, in memory."""
-    stream.write("[")
+    """A JSON array written item by item, one compact item a line (`[`, the items parted by
+    `,` and a newline, `]`): a large array (a class's results) is never one string, nor one
+    list, in memory, and its encoding is json's C one (indenting is done in Python)."""
     count = 0
     for item in items:
-        # each item one level in: its lines indented once more (a JSON text has no raw
-        # newline inside a string, so every newline is the indentation's own)
-        text = json.dumps(item, **_JSON_OPTIONS).replace("\n", "\n  ")
-        stream.write(("\n  " if count == 0 else ",\n  ") + text)
+        stream.write(("[\n" if count == 0 else ",\n") + dump_compact_json(item))
         count += 1
-    stream.write("\n]\n" if count else "]\n")
+    stream.write("\n]\n" if count else "[]\n")
 
 
 def kind_by_name(path: str) -> str:

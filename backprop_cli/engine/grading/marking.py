@@ -87,6 +87,25 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
                  inputs, {it.key: it.node for it in items})
 
 
+def joined(parts: list) -> Marks:
+    """The Marks of blocks of sheets marked one after another, as one (sheets are marked
+    independently: the same marks as all at once)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+
+    def stacked(name: str) -> dict:
+        return {k: np.concatenate([getattr(p, name)[k] for p in parts])
+                for k in getattr(first, name)}
+
+    def listed(name: str) -> dict:
+        return {k: [x for p in parts for x in getattr(p, name)[k]] for k in getattr(first, name)}
+
+    return Marks(stacked("verdicts"), stacked("entries"), first.exact, stacked("own"),
+                 listed("slips"), listed("sources"), stacked("values"), stacked("centers"),
+                 first.inputs, first.nodes)
+
+
 def _rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
     """Right for the person's own numbers when every number they wrote before it is right:
     the rounding of a long chain of written steps, correct work, not an error carried."""

@@ -6,74 +6,17 @@ that `solve --format sheet` writes (Gradescope's results.json: gradescope.py).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
+from backprop_cli.engine.grading.verdicts import VERDICTS, WRONG
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import PathError, UsageError
 from backprop_cli.output.fmt import fixed
 from backprop_cli.output.grading import points
+from backprop_cli.output.grading.rows import Marked
 from backprop_cli.output.report import get
-
-
-class Row(NamedTuple):  # a tuple: a class of 1,000 has a hundred thousand of them
-    path: str
-    given: object  # as written: a number or nested lists; None when blank
-    decimals: object  # the decimals of each number written, nested like given
-    expected: object  # solve's value
-    own: object  # what the person's own earlier numbers give (carried and wrong)
-    verdict: str
-    slips: tuple
-    sources: tuple  # the wrong answers a carried one follows from
-    points: float
-    max_points: float
-
-
-@dataclass(frozen=True)
-class Marked:
-    """Every row of every sheet, by path: what each student's rows are read from."""
-    batch: object
-    marks: object
-    expected: dict  # key -> solve's value
-    shapes: dict  # key -> the answer's shape
-    weights: dict  # key -> (S, m) each entry's points (points.share)
-    earned: dict = field(default_factory=dict, compare=False)  # key -> (got, most), by sheet
-
-    def scored(self, k: str) -> tuple:
-        """((S,) points earned, (S,) points possible) of path k, for the whole class at once:
-        a row is read from them (points.earned is row by row, so the sums are the same)."""
-        if k not in self.earned:
-            w = self.weights[k]
-            self.earned[k] = (points.earned(w, self.marks.entries[k] <= CARRIED),
-                              points.earned(w, np.ones(w.shape, bool)))
-        return self.earned[k]
-
-    def rows(self, s: int, keys: tuple) -> tuple:
-        batch, marks = self.batch, self.marks
-        out = []
-        for k in keys:
-            code = int(marks.verdicts[k][s])
-            values, decimals, shape = batch.given[k][s], batch.decimals[k][s], self.shapes[k]
-            if k in batch.transposed and batch.transposed[k][s]:  # shown as it was written
-                shape = shape[::-1]
-                values, decimals = (np.reshape(a, shape[::-1]).T.ravel()
-                                    for a in (values, decimals))
-            blank = bool(np.isnan(values[0]))
-            own = _nulled(marks.own[k][s].reshape(self.shapes[k])) \
-                if code in (CARRIED, WRONG) else None
-            got, most = self.scored(k)
-            given = None if blank else _as_written(values, decimals, shape)
-            if k in batch.raw and (batch.raw[k][s] != None).any():  # noqa: E711
-                given = _with_text(values, decimals, batch.raw[k][s], shape, k in
-                                   batch.transposed and batch.transposed[k][s])
-            out.append(Row(k, given,
-                           None if blank else decimals.reshape(shape).tolist(),
-                           self.expected[k], own, VERDICTS[code], marks.slips[k][s],
-                           marks.sources[k][s], float(got[s]), float(most[s])))
-        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -111,31 +54,6 @@ def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
                           tuple(sorted(found, key=order.get)),
                           asked_keys[int(np.ravel(which)[s])], marked, s))
     return out
-
-
-def _nulled(value: np.ndarray):
-    """As lists, with null where a person's numbers lead to no finite value (JSON has no
-    nan or inf)."""
-    return np.where(np.isfinite(value), value, None).tolist()
-
-
-def _with_text(values, decimals, text, shape: tuple, flipped: bool):
-    """The numbers as written with the text of the unreadable ones in their place (the text
-    alone when the whole answer was one)."""
-    if flipped:
-        text = np.reshape(text, shape[::-1]).T.ravel()
-    if len(set(text.tolist())) == 1:
-        return text[0]
-    shown = np.array(_as_written(values, decimals, shape), dtype=object)
-    return np.where(np.reshape(text, shape) != None, np.reshape(text, shape),  # noqa: E711
-                    shown).tolist()
-
-
-def _as_written(values, decimals, shape: tuple):
-    """The numbers as the sheet wrote them: whole numbers written without decimals as ints."""
-    flat = [int(v) if d <= 0 and float(v).is_integer() and abs(v) < 2 ** 53 else float(v)
-            for v, d in zip(values.tolist(), decimals.tolist())]
-    return np.array(flat, dtype=object).reshape(shape).tolist() if shape else flat[0]
 
 
 def number(value: float):

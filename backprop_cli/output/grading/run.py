@@ -14,6 +14,8 @@ import numpy as np
 
 from backprop_cli.problem.reader import Problem
 
+BLOCK = 2000  # sheets marked at once: a class's worlds never all in memory
+
 
 @dataclass(frozen=True)
 class Graded:
@@ -34,7 +36,6 @@ def grade(problem: Problem, sheets: list, expect: tuple = (), scheme=None,
     tolerance.py. Raises NumericalError when the exact solution overflows."""
     from backprop_cli import engine
     from backprop_cli.engine.grading.graph import Context, nodes
-    from backprop_cli.engine.grading.marking import mark
     from backprop_cli.output import report
     from backprop_cli.output.grading import paths as grade_paths
     from backprop_cli.output.grading import report as grade_report
@@ -53,12 +54,24 @@ def grade(problem: Problem, sheets: list, expect: tuple = (), scheme=None,
              for k, g in batch.given.items()}  # marked as blank, labelled after
     precisions = tolerance.for_paths(problem, [it.key for it in batch.items], rtol, atol,
                                      precision)
-    marks = mark(ctx, sol, batch.items, given, batch.decimals, batch.transposed, precisions)
+    marks = _marked(ctx, sol, batch, given, precisions)
     count = _labelled(marks, unread)
     warnings = tuple(w for s in sheets for w in s.warnings) + batch.notes + \
         _named_twice(sheets)
     return Graded(problem, tuple(grade_report.graded(batch, marks, doc, scheme)), marks,
                   graph, warnings, count)
+
+
+def _marked(ctx, sol, batch, given: dict, precisions):
+    """Every sheet marked, BLOCK sheets at a time (each sheet is marked on its own, so the
+    same marks as all at once): the worlds of a large class are never all in memory."""
+    from backprop_cli.engine.grading.marking import joined, mark
+
+    sheets = len(batch.students)
+    blocks = [slice(i, i + BLOCK) for i in range(0, sheets, BLOCK)] if given else [slice(None)]
+    return joined([mark(ctx, sol, batch.items, *({k: a[b] for k, a in t.items()} for t in
+                                                  (given, batch.decimals, batch.transposed)),
+                        precisions) for b in blocks])
 
 
 def _labelled(marks, unread: dict) -> int:
