@@ -1,5 +1,5 @@
-"""A class's results are written as they are made (JSON student by student, CSV a block of
-students at a time), byte for byte what the whole document would be."""
+"""A class's results are written as they are made (JSON a compact student document a line,
+CSV a block of students at a time), what the documents are, byte for byte."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ Dee,1.7128,0.9,-1.1506,0.07253
 def test_a_json_array_item_by_item(items):
     """One compact item a line, the whole still one JSON array."""
     streamed = io.StringIO()
-    documents.write_json_array(iter(items), streamed)
+    documents.write_json_lines(map(documents.dump_compact_json, items), streamed)
     text = streamed.getvalue()
     assert json.loads(text) == items
     lines = text.split("\n")
@@ -99,3 +99,37 @@ def test_a_class_marked_and_shown_in_blocks(run, tmp_path, monkeypatch, block):
     for fmt, text in whole.items():
         assert run(*args, fmt).stdout == text, fmt
     assert '"own"' in whole["json"] and ",wrong," in whole["csv"]
+
+
+def test_several_sheets_json_lines_are_their_documents(run, tmp_path, solve_json):
+    """A class's JSON lines are built a block at a time, path by path (report.json_lines):
+    each line is json's own encoding of the student's document, for lists and matrices,
+    a matrix written transposed, unreadable text, whole numbers, blanks and nan-free own
+    values alike."""
+    from backprop_cli import problem as problems
+    from backprop_cli.output.grading.report import json_lines, student_document
+    from backprop_cli.output.grading.run import grade
+    from backprop_cli.problem import answers
+
+    source = CLASSIC.parent / "frozen_bias.yaml"  # W1 is 2 x 3: written transposed, told
+    doc = solve_json(source)
+    dW1 = doc["gradients"]["W1"]
+    sheets = {
+        "a.yaml": {"gradients.W1": [list(c) for c in zip(*dW1)], "loss": 1,
+                   "forward.h1": [2, "abc"],
+                   "update.parameters.W1": doc["update"]["parameters"]["W1"]},
+        "b.yaml": {"gradients.W1": dW1, "loss": doc["loss"], "forward.h1": None},
+        "c.yaml": {"gradients.W1": [[0, 0, 0], [0, 0, 0]], "loss": "x",
+                   "forward.h1": [round(v, 2) for v in doc["forward"]["h1"]]},
+    }
+    for name, given in sheets.items():
+        (tmp_path / name).write_text(json.dumps({"student": name[0], "answers": given}))
+    paths = [str(tmp_path / name) for name in sheets]
+    graded = grade(problems.load(str(source)), [answers.load(p) for p in paths])
+    results = list(graded.results)
+    lines = list(json_lines(results))
+    assert lines == [documents.dump_compact_json(student_document(g)) for g in results]
+    assert '"abc"' in lines[0] and "transposed-gradient" in lines[0] and '"loss":{"given":1,' \
+        in lines[0]
+    got = run("grade", source, *paths, "--format", "json")
+    assert got.stdout == "[\n" + ",\n".join(lines) + "\n]\n"

@@ -273,11 +273,12 @@ def emit_chunks(chunks) -> None:
             click.echo(chunk, nl=False)
 
 
-def emit_docs(docs) -> None:
-    """Documents as one JSON array, written one document at a time."""
+def emit_json_lines(texts) -> None:
+    """Compact JSON documents as one JSON array, a document a line, each written as it
+    comes."""
     from backprop_cli.problem import documents
 
-    documents.write_json_array(docs, sys.stdout)
+    documents.write_json_lines(texts, sys.stdout)
 
 
 def print_views(views) -> None:

@@ -209,8 +209,8 @@ def _emit(graded, fmt: str, decimals: int) -> None:
                                       graded.graph)
     if fmt == "json" and len(results) == 1:
         common.emit_doc(grade_report.student_document(results[0]), "json")
-    elif fmt == "json":  # a class: streamed, student by student
-        common.emit_docs(grade_report.student_document(g) for g in results)
+    elif fmt == "json":  # a class: streamed, a compact student document a line
+        common.emit_json_lines(grade_report.json_lines(results))
     elif fmt == "csv":
         common.emit_chunks(grade_report.csv_chunks(results))
     elif fmt == "markdown":

@@ -247,13 +247,13 @@ def write(doc, kind: str, stream) -> None:
         yaml.dump(doc, stream, **_YAML_OPTIONS)
 
 
-def write_json_array(items, stream) -> None:
-    """A JSON array written item by item, one compact item a line (`[`, the items parted by
-    `,` and a newline, `]`): a large array (a class's results) is never one string, nor one
-    list, in memory, and its encoding is json's C one (indenting is done in Python)."""
+def write_json_lines(texts, stream) -> None:
+    """A JSON array of items already encoded (dump_compact_json), written one a line as
+    they come (`[`, the items parted by `,` and a newline, `]`): a large array (a class's
+    results) is never one string, nor one list, in memory."""
     count = 0
-    for item in items:
-        stream.write(("[\n" if count == 0 else ",\n") + dump_compact_json(item))
+    for text in texts:
+        stream.write(("[\n" if count == 0 else ",\n") + text)
         count += 1
     stream.write("\n]\n" if count else "[]\n")
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.engine.grading.verdicts import VERDICTS, WRONG
+from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
 from backprop_cli.engine.slips import SLIPS
 from backprop_cli.errors import PathError, UsageError
 from backprop_cli.output.fmt import fixed
-from backprop_cli.output.grading import points
+from backprop_cli.output.grading import points, rows
 from backprop_cli.output.grading.rows import Marked
 from backprop_cli.output.report import get
 
@@ -77,6 +77,59 @@ def student_document(g: Graded) -> dict:
         answers[r.path] = entry
     return {"student": g.student, "file": g.source, "score": number(g.score),
             "max_score": number(g.max_score), "answers": answers, "slips": list(g.slips)}
+
+
+def json_lines(results: list):
+    """dump_compact_json(student_document(g)) of each student, the same text built a block
+    of students at a time: each path's parts encoded for the block at once (a class of
+    10,000 has a million answers, most of them numbers that json would encode one by one)."""
+    from backprop_cli.problem.documents import dump_compact_json as dumps
+
+    for start in range(0, len(results), rows.BLOCK):
+        some = results[start:start + rows.BLOCK]
+        marked, first = some[0].marked, some[0].index
+        if any(g.marked is not marked or g.index != first + j for j, g in enumerate(some)):
+            yield from (dumps(student_document(g)) for g in some)  # not a block of a class
+            continue
+        texts = {k: _answer_texts(marked, k, slice(first, first + len(some)))
+                 for k in dict.fromkeys(k for g in some for k in g.keys)}
+        for j, g in enumerate(some):
+            answers = ",".join(texts[k][j] for k in g.keys)
+            yield (f'{{"student":{dumps(g.student)},"file":{dumps(g.source)},"score":'
+                   f'{dumps(number(g.score))},"max_score":{dumps(number(g.max_score))},'
+                   f'"answers":{{{answers}}},"slips":{dumps(list(g.slips))}}}')
+
+
+def _answer_texts(marked, k: str, block: slice) -> list:
+    """'"PATH":{...}' of each sheet's answer to path k, as student_document's entry."""
+    from backprop_cli.problem.documents import dump_compact_json as dumps
+
+    given, _, own, codes, got, most = marked.columns(k, block)
+    slips, sources = marked.marks.slips[k][block], marked.marks.sources[k][block]
+    shown = {t: dumps(list(t)) for t in set(slips) | set(sources)}
+    points = {v: dumps(number(v)) for v in set(got) | set(most)}
+    verdicts = [f',"expected":{dumps(marked.expected[k])},"verdict":{dumps(v)},"slips":'
+                for v in VERDICTS]
+    head = dumps(k) + ':{"given":'
+    numbers = marked.shapes[k] == () and k not in marked.batch.raw  # no lists, no text
+    given, own = _values_texts(given, numbers), _values_texts(own, numbers)
+    out = []
+    for j, code in enumerate(codes):
+        mine = ',"own":' + own[j] if code in (CARRIED, WRONG) and own[j] != "null" else ""
+        mine += ',"from":' + shown[sources[j]] if sources[j] else ""
+        out.append(head + given[j] + verdicts[code] + shown[slips[j]] + mine + ',"points":'
+                   + points[got[j]] + ',"max_points":' + points[most[j]] + "}")
+    return out
+
+
+def _values_texts(values: list, numbers: bool) -> list:
+    """The JSON text of each value: numbers and nulls alone (no commas in them) from one
+    encoding of the list, split; lists and text one by one."""
+    from backprop_cli.problem.documents import dump_compact_json as dumps
+
+    if not numbers:
+        return [dumps(v) for v in values]
+    return dumps(values)[1:-1].split(",") if values else []
 
 
 def csv_text(results: list) -> str:

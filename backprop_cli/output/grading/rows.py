@@ -15,7 +15,7 @@ import numpy as np
 from backprop_cli.engine.grading.verdicts import CARRIED, VERDICTS, WRONG
 from backprop_cli.output.grading import points
 
-BLOCK = 1000  # sheets whose rows are built at once
+BLOCK = 500  # sheets whose rows are built at once
 
 
 class Row(NamedTuple):  # a tuple: a class of 1,000 has a hundred thousand of them
@@ -62,7 +62,7 @@ class Marked:
         out = []
         for k in keys:
             if k not in self.block:
-                self.block[k] = self._columns(k, slice(b * BLOCK, (b + 1) * BLOCK))
+                self.block[k] = self.columns(k, slice(b * BLOCK, (b + 1) * BLOCK))
             given, decimals, own, codes, got, most = self.block[k]
             code = codes[j]
             out.append(Row(k, given[j], decimals[j], self.expected[k],
@@ -70,7 +70,7 @@ class Marked:
                            self.marks.slips[k][s], self.marks.sources[k][s], got[j], most[j]))
         return tuple(out)
 
-    def _columns(self, k: str, rows: slice) -> tuple:
+    def columns(self, k: str, rows: slice) -> tuple:
         """(given, decimals, own, verdict codes, points, max points) of path k for some
         sheets, as lists: the numbers as written (None where blank), what their own numbers
         give (null where not finite)."""
