@@ -147,6 +147,7 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
     explain."""
     found = {it.key: [()] * answers.sheets for it in items}
     wrong = [it for it in items if (verdicts[it.key] == v.WRONG).any()]
+    groups = _by_node(items, given, decimals, prec)
     for slip in catalogue.SLIPS.values():
         for variant in slip.variants(ctx):
             rules = {n.name: _rule(ctx, variant, n) for n in graph}
@@ -161,17 +162,29 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
             world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
                              rows, sinks)  # the loss after the update only where it is wrong
             held: dict = {}  # node -> (rows,) every written entry of it given back
-            for it in items:
-                if it.node not in reach:
-                    continue
-                g = given[it.key][rows]
-                hit = v.matches(it, g, decimals[it.key][rows], prec[it.key], world, len(rows))
-                ok = (hit | np.isnan(g)).all(axis=1)
-                held[it.node] = held.get(it.node, True) & ok
+            asked = {it.node for it in mine}
+            for it, g, d, p in groups:
+                if it.node in asked:
+                    g = g[rows]
+                    hit = v.matches(it, g, d[rows], p, world, len(rows))
+                    held[it.node] = held.get(it.node, True) & (hit | np.isnan(g)).all(axis=1)
             for it in mine:
                 for s in rows[held[it.node] & (verdicts[it.key][rows] == v.WRONG)]:
                     found[it.key][s] += (slip.id,) if slip.id not in found[it.key][s] else ()
     return found
+
+
+def _by_node(items, given, decimals, prec) -> list:
+    """[(item, given, decimals, precision)]: the answers to one node at one precision as one
+    (their entries side by side), so a world is checked once per node, not once per path
+    (a class CSV has a path per entry)."""
+    groups: dict = {}
+    for it in items:
+        groups.setdefault((it.node, prec[it.key]), []).append(it)
+    return [(Item("", node, np.concatenate([it.flat.ravel() for it in some])),
+             np.concatenate([given[it.key] for it in some], axis=1),
+             np.concatenate([decimals[it.key] for it in some], axis=1), p)
+            for (node, p), some in groups.items()]
 
 
 def _sheets_giving(items, given: dict, node: str):
