@@ -18,6 +18,7 @@ finite difference.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,9 +37,30 @@ class Answers:
     half: dict
 
     def take(self, rows) -> Answers:
-        """The answers of some sheets only."""
-        return Answers(len(rows), *({k: a[rows] for k, a in t.items()}
-                                    for t in (self.mask, self.value, self.half)))
+        """The answers of some sheets only (each node's taken when a world reads it)."""
+        return Answers(len(rows), *(_Rows(t, rows) for t in (self.mask, self.value, self.half)))
+
+
+class _Rows(Mapping):
+    """table's arrays, some rows of them, each taken on first use: a diagnosis world redoes
+    a few of the nodes a class answered."""
+
+    def __init__(self, table: dict, rows):
+        self.table, self.rows, self.taken = table, rows, {}
+
+    def __getitem__(self, name):
+        if name not in self.taken:
+            self.taken[name] = self.table[name][self.rows]
+        return self.taken[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self.table
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
 
 
 @dataclass

@@ -42,17 +42,20 @@ def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
     weights, maxima = points.share(batch, marks, scheme)
     marked = Marked(batch, marks, {k: get(doc, k) for k in keys}, shapes, weights)
     scores = points.scores(batch, weights, marks).tolist()
-    asked = np.array([batch.asked[k] for k in keys]).T  # (S, K)
+    asked = np.array([batch.asked[k] for k in keys], dtype=bool).T.reshape(
+        len(batch.students), len(keys))  # (S, K)
     wrong = np.array([marks.verdicts[k] == WRONG for k in keys]).T
     order = {name: i for i, name in enumerate(SLIPS)}
-    patterns, which = np.unique(asked, axis=0, return_inverse=True)  # sheets asked alike
-    asked_keys = [tuple(k for k, a in zip(keys, p) if a) for p in patterns]
+    patterns: dict = {}  # sheets asked alike share their tuple of paths
+    for row in asked:
+        if row.tobytes() not in patterns:
+            patterns[row.tobytes()] = tuple(k for k, a in zip(keys, row) if a)
     out = []
     for s, student in enumerate(batch.students):
         found = {x for j in np.flatnonzero(wrong[s]) for x in marks.slips[keys[j]][s]}
         out.append(Graded(student, batch.sources[s], scores[s], float(maxima[s]),
                           tuple(sorted(found, key=order.get)),
-                          asked_keys[int(np.ravel(which)[s])], marked, s))
+                          patterns[asked[s].tobytes()], marked, s))
     return out
 
 
