@@ -97,7 +97,7 @@ def json_lines(results: list):
         texts = {k: _answer_texts(marked, k, slice(first, first + len(some)))
                  for k in dict.fromkeys(k for g in some for k in g.keys)}
         for j, g in enumerate(some):
-            answers = ",".join(texts[k][j] for k in g.keys)
+            answers = ",".join([texts[k][j] for k in g.keys])
             yield (f'{{"student":{dumps(g.student)},"file":{dumps(g.source)},"score":'
                    f'{dumps(number(g.score))},"max_score":{dumps(number(g.max_score))},'
                    f'"answers":{{{answers}}},"slips":{dumps(list(g.slips))}}}')
@@ -116,13 +116,12 @@ def _answer_texts(marked, k: str, block: slice) -> list:
     head = dumps(k) + ':{"given":'
     numbers = marked.shapes[k] == () and k not in marked.batch.raw  # no lists, no text
     given, own = _values_texts(given, numbers), _values_texts(own, numbers)
-    out = []
-    for j, code in enumerate(codes):
-        mine = ',"own":' + own[j] if code in (CARRIED, WRONG) and own[j] != "null" else ""
-        mine += ',"from":' + shown[sources[j]] if sources[j] else ""
-        out.append(head + given[j] + verdicts[code] + shown[slips[j]] + mine + ',"points":'
-                   + points[got[j]] + ',"max_points":' + points[most[j]] + "}")
-    return out
+    own = [',"own":' + o if c in (CARRIED, WRONG) and o != "null" else ""
+           for c, o in zip(codes, own)]
+    came = [',"from":' + shown[t] if t else "" for t in sources]
+    return [f'{head}{g}{verdicts[c]}{shown[t]}{o}{f},"points":{points[a]},'
+            f'"max_points":{points[b]}}}'
+            for g, c, t, o, f, a, b in zip(given, codes, slips, own, came, got, most)]
 
 
 def _values_texts(values: list, numbers: bool) -> list:
