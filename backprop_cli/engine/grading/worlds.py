@@ -88,7 +88,9 @@ def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
     rule changes, and those downstream of them, are computed again; `rows` are the base's
     sheets that `answers` holds. sinks: {node: the sheets that need it}, for quantities no
     other one reads (the loss after the update): computed for those sheets only, nan
-    elsewhere."""
+    elsewhere; with a base world, also nan where neither its rule nor its inputs differ
+    from the base's (it would be the base's: the caller asks a world for what the base did
+    not give)."""
     world, redone = World(base=base, rows=rows), set()
     with np.errstate(all="ignore"):  # a person's numbers may take a log of 0: not an error
         for node in graph:
@@ -98,7 +100,10 @@ def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
             ins = [(world.get("own", i), world.get("unc", i), world.get("weight", i))
                    for i in rule.inputs]
             if sinks is not None and node.name in sinks:
-                c, s, h = _some(rule, ins, sinks[node.name], answers.sheets, node.shape)
+                some = sinks[node.name]
+                if base is not None and not slipped:
+                    some = some[_moved(world, rule.inputs, answers.sheets)[some]]
+                c, s, h = _some(rule, ins, some, answers.sheets, node.shape)
             else:
                 c, s, h = propagate(rule, ins, answers.sheets, node.shape)
             if rule.alt is not None:
@@ -107,6 +112,21 @@ def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
             if node.name not in answers.mask or not answers.mask[node.name].all():
                 redone.add(node.name)
     return world
+
+
+def _moved(world: World, names, sheets: int) -> np.ndarray:
+    """(S,) the sheets where some of these nodes' own value, uncertainty or hidden weight is
+    not the base world's (nan counts as moved)."""
+    out = np.zeros(sheets, dtype=bool)
+    for name in names:
+        if name not in world.own:  # not redone: the base's
+            continue
+        for part in ("own", "unc", "weight"):
+            theirs = getattr(world.base, part)[name]
+            theirs = theirs if world.rows is None else theirs[world.rows]
+            out |= (np.reshape(getattr(world, part)[name], (sheets, -1)) !=
+                    np.reshape(theirs, (sheets, -1))).any(axis=1)
+    return out
 
 
 def reads(rule) -> tuple:
