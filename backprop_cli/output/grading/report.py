@@ -115,13 +115,14 @@ def _answer_texts(marked, k: str, block: slice) -> list:
                 for v in VERDICTS]
     head = dumps(k) + ':{"given":'
     numbers = marked.shapes[k] == () and k not in marked.batch.raw  # no lists, no text
-    given, own = _values_texts(given, numbers), _values_texts(own, numbers)
-    own = [',"own":' + o if c in (CARRIED, WRONG) and o != "null" else ""
-           for c, o in zip(codes, own)]
+    given, shown_own = _values_texts(given, numbers), [""] * len(codes)
+    mine = [j for j, c in enumerate(codes) if c in (CARRIED, WRONG)]  # own shown there
+    for j, o in zip(mine, _values_texts([own[j] for j in mine], numbers)):
+        shown_own[j] = ',"own":' + o if o != "null" else ""
     came = [',"from":' + shown[t] if t else "" for t in sources]
     return [f'{head}{g}{verdicts[c]}{shown[t]}{o}{f},"points":{points[a]},'
             f'"max_points":{points[b]}}}'
-            for g, c, t, o, f, a, b in zip(given, codes, slips, own, came, got, most)]
+            for g, c, t, o, f, a, b in zip(given, codes, slips, shown_own, came, got, most)]
 
 
 def _values_texts(values: list, numbers: bool) -> list:
