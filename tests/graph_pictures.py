@@ -4,8 +4,8 @@ package): boxes that must not meet, lines that must not pass through them."""
 
 import numpy as np
 
-from backprop_cli.engine.graph import evaluate
-from backprop_cli.problem.expression import parse
+from backprop_cli.engine.graph.program import evaluate
+from backprop_cli.problem.graph.expression import parse
 
 # micrograd's README example (a = -4, b = 2: g = 24.7041, dg/da = 138.8338, dg/db = 645.5773),
 # its in-place updates written as named steps

@@ -11,13 +11,13 @@ import pytest
 from helpers import CLASSIC, ROOT
 
 from backprop_cli import engine, problem
-from backprop_cli.engine.graph import evaluate
+from backprop_cli.engine.graph.program import evaluate
 from backprop_cli.output import diagram
 from backprop_cli.output.diagram.graph import layout as graph_layout
 from backprop_cli.output.diagram.layout import HEAD, LINE, RB, R, arrange, shown, text_width
 from backprop_cli.output.diagram.model import Column, Network, network
 from backprop_cli.output.fmt import fixed
-from backprop_cli.problem.expression import parse
+from backprop_cli.problem.graph.expression import parse
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ import math
 import pytest
 from helpers import GOLDEN
 
-from backprop_cli.engine.graph import evaluate
-from backprop_cli.engine.graph_ops import OPERATIONS
-from backprop_cli.problem.expression import parse
+from backprop_cli.engine.graph.ops import OPERATIONS
+from backprop_cli.engine.graph.program import evaluate
+from backprop_cli.problem.graph.expression import parse
 
 FIXTURES = GOLDEN / "graph"
 GROUPS = ("published", "kinks", "random")

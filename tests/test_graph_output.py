@@ -124,10 +124,10 @@ def test_draw_without_matplotlib(run, tmp_path, monkeypatch):
 
 
 def test_gate_labels_and_layout():
-    from backprop_cli.engine.graph import evaluate
+    from backprop_cli.engine.graph.program import evaluate
     from backprop_cli.output.diagram.graph.layout import arrange, gate
     from backprop_cli.output.diagram.graph.order import order
-    from backprop_cli.problem.expression import parse
+    from backprop_cli.problem.graph.expression import parse
 
     graph = evaluate(parse("f = 1 / (1 + exp(-(w*x))) + (x - 2) ** 2", "t"),
                      {"w": 2.0, "x": -1.0})

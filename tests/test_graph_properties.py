@@ -7,9 +7,9 @@ import math
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.engine.graph import evaluate
+from backprop_cli.engine.graph.program import evaluate
 from backprop_cli.errors import ProblemError
-from backprop_cli.problem.expression import parse
+from backprop_cli.problem.graph.expression import parse
 
 NAMES = ("x", "y", "z")
 KINK_MARGIN = 1e-3

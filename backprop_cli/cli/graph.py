@@ -49,8 +49,9 @@ def graph(ctx, args, decimals, fmt, path, draw):
       backprop graph "(x + y) * z" x=-2 y=5 z=-4 --draw graph.svg
       backprop graph variants/*.yaml --format csv     # an answer key
     """
-    from backprop_cli.engine.graph import evaluate
-    from backprop_cli.output import graph_tables, report
+    from backprop_cli.engine.graph.program import evaluate
+    from backprop_cli.output import report
+    from backprop_cli.output.graph import tables as graph_tables
 
     common.get_or_format(ctx, path)
     exercises = _exercises(args)
@@ -69,7 +70,7 @@ def graph(ctx, args, decimals, fmt, path, draw):
     elif fmt == "csv":
         common.emit(graph_tables.csv_table([ex.source for ex in exercises], docs))
     elif fmt in ("markdown", "latex"):
-        from backprop_cli.output import graph_worked
+        from backprop_cli.output.graph import worked as graph_worked
 
         render = graph_worked.markdown if fmt == "markdown" else graph_worked.latex
         common.emit(render([(ex, g) for ex, g, _ in results], decimals, draw))
@@ -93,7 +94,7 @@ def _is_file(arg: str) -> bool:
 
 def _exercises(args: tuple[str, ...]) -> list:
     """An expression with its values, or exercise files, or standard input."""
-    from backprop_cli.problem import graph_exercise
+    from backprop_cli.problem.graph import exercise as graph_exercise
 
     if not args:
         if sys.stdin.isatty():
@@ -163,8 +164,8 @@ def _variants(expression: str, seed: int, count: int | None, low: float, high: f
               decimals: int | None, title: str | None) -> list[dict]:
     """One exercise document per seed (seed + i for variant i); values where the
     expression has no finite answer are drawn again, up to DRAWS times."""
-    from backprop_cli.problem import graph_exercise
-    from backprop_cli.problem.expression import parse
+    from backprop_cli.problem.graph import exercise as graph_exercise
+    from backprop_cli.problem.graph.expression import parse
 
     program = parse(expression, "--graph")
     docs = []
@@ -183,7 +184,7 @@ def _variants(expression: str, seed: int, count: int | None, low: float, high: f
 
 
 def _defined(program, values: dict) -> bool:
-    from backprop_cli.engine.graph import evaluate
+    from backprop_cli.engine.graph.program import evaluate
 
     try:
         evaluate(program, {name: float(v) for name, v in values.items()})

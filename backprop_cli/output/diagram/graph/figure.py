@@ -10,7 +10,7 @@ layout.py places everything, in inches; this module draws it as placed. Matplotl
 
 from __future__ import annotations
 
-from backprop_cli.engine.graph import Graph
+from backprop_cli.engine.graph.program import Graph
 from backprop_cli.output.diagram.graph.layout import GraphLayout, arrange
 
 COLOURS = {"value": "#1a7f37", "gradient": "#c62828", "input": "#222222",

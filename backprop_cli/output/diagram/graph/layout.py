@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from backprop_cli.engine.graph import Graph, Node
+from backprop_cli.engine.graph.program import Graph, Node
 from backprop_cli.output.diagram.graph import space
 from backprop_cli.output.diagram.graph.order import gate, order
 from backprop_cli.output.diagram.layout import text_width

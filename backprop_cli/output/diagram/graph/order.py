@@ -6,8 +6,8 @@ operation's circle says."""
 
 from __future__ import annotations
 
-from backprop_cli.engine.graph import Graph, Node
-from backprop_cli.engine.graph_ops import show
+from backprop_cli.engine.graph.ops import show
+from backprop_cli.engine.graph.program import Graph, Node
 
 SWEEPS = 4  # passes that order each column by the mean position of its neighbours
 _SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "neg": "−x", "sqrt": "√",

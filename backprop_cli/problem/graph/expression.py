@@ -1,7 +1,7 @@
 """The expressions of `backprop graph`, read with Python's ast module and never evaluated.
 
 Allowed: numbers, input names, + - * / and ** (with a constant exponent), unary minus,
-parentheses, the functions of engine.graph_ops.FUNCTIONS, and named steps, one per line
+parentheses, the functions of engine.graph.ops.FUNCTIONS, and named steps, one per line
 or separated by `;` (`s = sigmoid(y); f = (x + s) / (sigmoid(x) + (x + y)**2)`, an
 optional `let` in front). Anything else is refused with the token and where it is: the
 text is checked character by character and for depth before Python's parser sees it,
@@ -14,10 +14,10 @@ import ast
 import keyword
 import warnings
 
-from backprop_cli.engine.graph import Apply, Const, Program, Ref, Step
-from backprop_cli.engine.graph_ops import FUNCTIONS
+from backprop_cli.engine.graph.ops import FUNCTIONS
+from backprop_cli.engine.graph.program import Apply, Const, Program, Ref, Step
 from backprop_cli.errors import ProblemError
-from backprop_cli.problem import graph_text as text_rules
+from backprop_cli.problem.graph import text as text_rules
 
 MAX_DEPTH = 100  # nested operations; a named step starts again from 0
 MAX_NODES = 10_000

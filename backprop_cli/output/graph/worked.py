@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from backprop_cli.engine.graph import Graph, Node
+from backprop_cli.engine.graph.program import Graph, Node
 from backprop_cli.output.fmt import fixed
 from backprop_cli.output.worked import pages
 from backprop_cli.output.worked.tex import Math, given, plain
-from backprop_cli.problem.graph_exercise import Exercise
+from backprop_cli.problem.graph.exercise import Exercise
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi",

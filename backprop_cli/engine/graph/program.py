@@ -1,7 +1,7 @@
 """Scalar computational graphs: the forward pass node by node, then the backward pass
 edge by edge, as lectures fill the two tables.
 
-A Program (built from text by backprop_cli.problem.expression) is a list of named steps
+A Program (built from text by backprop_cli.problem.graph.expression) is a list of named steps
 over the inputs; `evaluate` turns it into nodes: one per input, one per operation. An
 operation whose arguments are all constants is folded into a constant (`x / (2 * 3)` has
 one node); a constant argument of an operation stays in its inputs as a number. The
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from backprop_cli.engine.graph_ops import BIGGEST, OPERATIONS, DomainError
+from backprop_cli.engine.graph.ops import BIGGEST, OPERATIONS, DomainError
 from backprop_cli.errors import ProblemError
 
 # ------------------------------------------------------------------ the program
@@ -32,7 +32,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Apply:
-    op: str  # a key of graph_ops.OPERATIONS
+    op: str  # a key of ops.OPERATIONS
     args: tuple
     place: str  # where the expression writes it ("column 7"), for messages
 
@@ -64,7 +64,7 @@ class Program:
 @dataclass(frozen=True)
 class Node:
     name: str
-    op: str  # "input", or a key of graph_ops.OPERATIONS
+    op: str  # "input", or a key of ops.OPERATIONS
     inputs: tuple  # node names, and numbers for constant arguments
     value: float
     local: tuple[tuple[str, float], ...]  # (input, ∂node/∂input), each input once

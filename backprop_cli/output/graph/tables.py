@@ -4,10 +4,10 @@ tables of the forward and backward passes. Rich is imported only when tables are
 
 from __future__ import annotations
 
-from backprop_cli.engine.graph import Graph
-from backprop_cli.engine.graph_ops import formula
+from backprop_cli.engine.graph.ops import formula
+from backprop_cli.engine.graph.program import Graph
 from backprop_cli.output.fmt import fixed
-from backprop_cli.problem.graph_exercise import Exercise
+from backprop_cli.problem.graph.exercise import Exercise
 
 
 def document(ex: Exercise, graph: Graph) -> dict:

@@ -16,12 +16,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from backprop_cli.engine.graph import Program
+from backprop_cli.engine.graph.program import Program
 from backprop_cli.errors import ProblemError, describe
 from backprop_cli.problem import documents
 from backprop_cli.problem.checks import check_keys, fail, is_num, suggest
-from backprop_cli.problem.expression import parse
-from backprop_cli.problem.graph_text import MINUS, ascii_minus
+from backprop_cli.problem.graph.expression import parse
+from backprop_cli.problem.graph.text import MINUS, ascii_minus
 
 KEYS = ("title", "expression", "values", "inputs")
 COMMAND_LINE = "expression"  # how messages name an expression given as an argument
