@@ -2,13 +2,13 @@
 
 A number g is judged against a reference r (the exact value, or the person's own) with
 
-    tol = p(r)                        the exercise's precision (precision.py), and with
-          ∧ ½·10^-k (1 + hidden)      decimals or significant figures also the digits g is
-                                      written with (k decimals), each widened by the
-                                      rounding of steps not written down (hidden)
+    tol = min(p(r), ½·10^-k)    p: the exercise's precision (precision.py); with decimal
+                                places or significant figures also half a unit of the
+                                last of the k decimals g is written with
     |g − r| ≤ tol·(1 + hidden) + slack
 
-where slack is what the rounding of the person's written inputs can move the value (each
+where hidden counts the rounding of steps not written down (decimals and significant
+figures only), and slack is what the rounding of the person's written inputs can move the value (each
 input known to the finer of its written digits and the exercise's precision). It is
 
     correct  within that (no slack) of the exact value; or carried, below, from written
