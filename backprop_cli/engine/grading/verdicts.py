@@ -8,8 +8,9 @@ A number g is judged against a reference r (the exact value, or the person's own
     |g − r| ≤ tol·(1 + hidden) + slack
 
 where hidden counts the rounding of steps not written down (decimals and significant
-figures only), and slack is what the rounding of the person's written inputs can move the value (each
-input known to the finer of its written digits and the exercise's precision). It is
+figures only), and slack is what the rounding of the person's written inputs can move the
+value (each input known to the finer of its written digits and the exercise's precision).
+It is
 
     correct  within that (no slack) of the exact value; or carried, below, from written
              numbers that are all right: the rounding of a chain of steps (marking.py);
