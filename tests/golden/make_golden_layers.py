@@ -347,6 +347,12 @@ def dense(units, activation="identity", **keys):
     return {"kind": "dense", "units": units, "activation": activation, **keys}
 
 
+def dense_nb(units, activation="identity", **keys):
+    """Before a train-mode batch norm: a bias there has a zero gradient (Σ over the batch of
+    ∂L/∂a vanishes), so its computed value is rounding noise, and Adam would amplify it."""
+    return dense(units, activation, bias=False, **keys)
+
+
 def bn(activation=None, affine=True, running=False, **keys):
     return {"kind": "batchnorm", "activation": activation, "affine": affine,
             "running": running, **keys}
@@ -371,7 +377,9 @@ def draw_layer(rng, spec, width, n):
 
     if kind == "dense":
         units = spec.pop("units")
-        layer = {"weights": w(units, width), "bias": w(units)}
+        layer = {"weights": w(units, width)}
+        if spec.pop("bias", True):
+            layer["bias"] = w(units)
     else:
         layer = {"kind": kind}
     if kind in ("batchnorm", "layernorm") and spec.pop("affine", True):
@@ -442,7 +450,7 @@ TORCH_BN = dict(eps=1e-5, momentum=0.1, mode="train", variance="biased")
 # name: (seed, batch, inputs, layers, loss, y, optimizer, options)
 FIXTURES = {
     "bn_train_affine": (
-        301, 4, 3, [dense(4), bn(**TORCH_BN), dense(3, "softmax")],
+        301, 4, 3, [dense_nb(4), bn(**TORCH_BN), dense(3, "softmax")],
         "cross_entropy", "index", sgd(0.5), {}),
     "bn_train_no_affine_defaults": (
         302, 5, 3, [bn(affine=False), dense(2, "sigmoid")], "bce", "binary", sgd(1.0), {}),
@@ -454,16 +462,16 @@ FIXTURES = {
                                          variance="unbiased"), dense(2)],
         "mse", "real", sgd(0.1), {}),
     "bn_unbiased_relu_makemore": (
-        305, 5, 3, [dense(4), bn("relu", variance="unbiased"), dense(3, "softmax")],
+        305, 5, 3, [dense_nb(4), bn("relu", variance="unbiased"), dense(3, "softmax")],
         "cross_entropy", "index", sgd(0.1), {}),
     "bn_eval_running": (
         306, 3, 3, [bn("relu", running=True, eps=1e-5, momentum=0.1, mode="eval"),
                     dense(3, "softmax")], "cross_entropy", "onehot", sgd(0.5), {}),
     "bn_momentum_eps_keras": (
-        307, 4, 3, [dense(3), bn("tanh", running=True, eps=1e-3, momentum=0.3),
+        307, 4, 3, [dense_nb(3), bn("tanh", running=True, eps=1e-3, momentum=0.3),
                     dense(2, "sigmoid")], "bce", "unit", sgd(0.5), {}),
     "bn_relu_mlp_softmax": (
-        308, 4, 3, [dense(4), bn("relu", **TORCH_BN), dense(4), bn("relu", **TORCH_BN),
+        308, 4, 3, [dense_nb(4), bn("relu", **TORCH_BN), dense_nb(4), bn("relu", **TORCH_BN),
                     dense(3, "softmax")], "cross_entropy", "index", sgd(0.5), {}),
     "bn_upstream_cs231n": (
         309, 4, 3, [bn(**TORCH_BN)], "upstream", "upstream", sgd(0.1), {}),
@@ -494,7 +502,7 @@ FIXTURES = {
         319, 4, 3, [dense(3, "tanh"), dense(3, "tanh"), dense(3, residual=1),
                     dense(3, "softmax")], "cross_entropy", "index", sgd(0.5), {}),
     "l2_lambda_half": (
-        320, 4, 3, [dense(4), bn("relu"), dense(3, "softmax")], "cross_entropy", "index",
+        320, 4, 3, [dense_nb(4), bn("relu"), dense(3, "softmax")], "cross_entropy", "index",
         sgd(0.5), {"l2": {"lambda": 0.1, "form": "lambda/2"}}),
     "l2_lambda_half_m_deeplearning_ai": (
         321, 4, 3, [dense(3, "relu"), drop(keep=0.75), dense(1, "sigmoid")], "bce", "binary",
@@ -509,14 +517,14 @@ FIXTURES = {
         324, 2, 3, [dense(3, "sigmoid"), dense(2)], "mse", "real", sgd(0.5),
         {"l2": {"lambda": 0.3}}),
     "mixed_adam_bn_dropout": (
-        325, 4, 4, [dense(5), bn("relu", **TORCH_BN), drop(p=0.2), dense(3, "softmax")],
+        325, 4, 4, [dense_nb(5), bn("relu", **TORCH_BN), drop(p=0.2), dense(3, "softmax")],
         "cross_entropy", "index", adam(0.01), {}),
     "mixed_adam_ln_residual_l2": (
         326, 3, 4, [dense(4, "tanh"), ln(eps=1e-5), dense(4, "relu", residual=2),
                     dense(2, "sigmoid")], "bce", "unit", adam(0.05, betas=[0.8, 0.99]),
         {"l2": {"lambda": 0.1, "form": "lambda/2m"}}),
     "mixed_adam_issue_example": (
-        327, 4, 3, [dense(4), bn("relu", running=True, **TORCH_BN),
+        327, 4, 3, [dense_nb(4), bn("relu", running=True, **TORCH_BN),
                     drop(p=0.25, scale="inverted"), ln("tanh", eps=1e-5),
                     dense(4, "softmax", residual=4)], "cross_entropy", "index", adam(0.1),
         {"l2": {"lambda": 0.1, "form": "lambda/2"}}),
