@@ -55,8 +55,11 @@ def _square(W) -> bool:
 
 def _transformed(rule: Rule, transform) -> Rule:
     alt = None if rule.alt is None else (rule.alt[0], _transformed(rule.alt[1], transform))
+    # the transforms are a transpose, a scale or a sign: |T(s)| is their spread's
+    spread = None if rule.spread is None else \
+        (lambda v, w: np.abs(transform(rule.spread(v, w))))
     return Rule(rule.inputs, lambda *v: transform(rule.f(*v)),
-                rule.elementwise and transform is not swap, alt)
+                rule.elementwise and transform is not swap, alt, spread)
 
 
 def _changed(transform) -> Factory:

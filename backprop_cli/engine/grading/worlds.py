@@ -3,7 +3,9 @@
 Quantities are taken in graph order. Each is computed by its rule from the own values of
 its inputs (their written numbers where they wrote them, else what the world computed for
 them): that is its `center`, the value their own earlier numbers give. Two uncertainties
-ride along, as first-order sums of |∂value/∂input| found by finite differences:
+ride along, as first-order sums of |∂value/∂input|: from the derivative where a rule writes
+it out (its `spread`: products, sums, the loss after the update of a smooth network), else
+by finite differences, a step of each input's own uncertainty:
 
     slack   from the precision of the inputs: each written number is known to half a
             unit of its last decimal, each unwritten one to its own slack;
@@ -179,6 +181,10 @@ def propagate(rule, ins, sheets: int, shape: tuple):
         value = np.broadcast_to(rule.f(), (sheets,) + shape)
         zero = np.zeros((sheets,) + shape)
         return value, zero, zero
+    if rule.spread is not None:
+        found = _spread(rule, ins, sheets, shape)
+        if found is not None:
+            return found
     if rule.elementwise and all(np.shape(own)[1:] == shape for own, _, _ in ins):
         return _elementwise(rule, ins, sheets, shape)
     sizes = [own[0].size for own, _, _ in ins]
@@ -202,6 +208,19 @@ def propagate(rule, ins, sheets: int, shape: tuple):
     slack = _weighted(slope, [unc for _, unc, _ in ins], sheets)
     hidden = _weighted(slope, [weight for _, _, weight in ins], sheets)
     return center, slack.reshape(center.shape), hidden.reshape(center.shape)
+
+
+def _spread(rule, ins, sheets: int, shape: tuple):
+    """propagate() of a rule linear in each input, from its derivative: one evaluation, no
+    perturbations. None where a weight meets an infinite slope (0·inf): finite differences
+    then leave out what a zero weight multiplies, as they do everywhere."""
+    owns = [np.asarray(own) for own, _, _ in ins]
+    slack = rule.spread(owns, [unc for _, unc, _ in ins])
+    hidden = rule.spread(owns, [weight for _, _, weight in ins])
+    if np.isnan(slack).any() or np.isnan(hidden).any():
+        return None
+    center = np.broadcast_to(rule.f(*owns), (sheets,) + shape)
+    return center, np.broadcast_to(slack, center.shape), np.broadcast_to(hidden, center.shape)
 
 
 def _in_blocks(rule, ins, sheets: int, shape: tuple, block: int):
