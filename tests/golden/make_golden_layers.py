@@ -283,7 +283,9 @@ def expected(prob):
     for l in range(len(net.layers), 0, -1):
         for q in ("W", "b", "gamma", "beta"):
             if f"{q}{l}" in net.params:
-                grads[f"{q}{l}"] = net.params[f"{q}{l}"].grad.tolist()
+                g = net.params[f"{q}{l}"].grad
+                assert g.abs().max() > 1e-9, f"{q}{l}'s gradient is rounding noise"
+                grads[f"{q}{l}"] = g.tolist()
     out = {"forward": {k: v.tolist() for k, v in acts.items()},
            "intermediates": {k: v.tolist() if torch.is_tensor(v) else v
                              for k, v in inter.items()},
@@ -324,19 +326,23 @@ def source(prob):
                          "(no torch function normalises so)")
         else:
             parts.append(f"F.batch_norm(training={mode == 'train'})")
-    if bns:
+    if any(b.get("mode", "train") == "train" for b in bns):
         parts.append("running stats by F.batch_norm's in-place momentum update")
     if "layernorm" in kinds:
         parts.append("F.layer_norm")
-    if "dropout" in kinds:
-        parts.append("dropout as x * mask / keep (inverted) or x * mask (none), eval identity")
+    drops = [layer for layer in prob["layers"] if kind_of(layer) == "dropout"]
+    for how in sorted({"eval" if d.get("mode", "train") == "eval" else d.get("scale", "inverted")
+                       for d in drops}):
+        parts.append({"inverted": "dropout as x * mask / keep", "none": "dropout as x * mask",
+                      "eval": "eval-mode dropout as the identity"}[how])
     parts.append({"cross_entropy": "F.cross_entropy", "mse": "F.mse_loss",
                   "bce": "F.binary_cross_entropy_with_logits",
                   "upstream": "L = (y * h_L).sum()"}[prob["loss"]])
     if "l2" in prob:
         parts.append("L2 penalty added to the loss before backward")
-    parts.append("intermediates and their gradients from a hand-written pass (retain_grad), "
-                 "checked against it")
+    if kinds & {"batchnorm", "layernorm"}:
+        parts.append("mean/var/xhat and their gradients from a hand-written pass "
+                     "(retain_grad), checked against it")
     name = prob["optimizer"]["name"]
     parts.append(f"torch.optim.{OPTIMIZERS[name].__name__}(foreach=False)")
     return "; ".join(parts)
