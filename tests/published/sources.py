@@ -15,7 +15,8 @@ T = np.transpose
 # ------------------------------------------------------------ deeplearning.ai, course 2 week 1
 
 DLAI = ("deeplearning.ai Deep Learning Specialization, course 2 (Improving Deep Neural "
-        "Networks), week 1, assignment 'Regularization': testCases.py / public_tests.py")
+        "Networks, https://www.coursera.org/learn/deep-neural-network), week 1, assignment "
+        "'Regularization': testCases.py / public_tests.py")
 
 
 def _dlai_net():
@@ -164,9 +165,10 @@ def dlai_cost():
 
 # ------------------------------------------------------------ Stanford CS231n
 
-CS231N_A2 = ("Stanford CS231n, assignment 2, FullyConnectedNets.ipynb, 'TwoLayerNet' cell "
-             "(cs231n/classifiers/fc_net.py)")
-CS231N_A1 = "Stanford CS231n, assignment 1, two_layer_net.ipynb (cs231n/classifiers/neural_net.py)"
+CS231N_A2 = ("Stanford CS231n (https://cs231n.github.io), assignment 2, FullyConnectedNets.ipynb,"
+             " 'TwoLayerNet' cell (cs231n/classifiers/fc_net.py)")
+CS231N_A1 = ("Stanford CS231n (https://cs231n.github.io), assignment 1, two_layer_net.ipynb "
+             "(cs231n/classifiers/neural_net.py)")
 
 
 def cs231n_a2_problem(reg):
@@ -209,7 +211,8 @@ CS231N_A1_SCORES = [[-0.81233741, -1.27654624, -0.70335995],
 
 # ------------------------------------------------------------ CMU 10-414/714 dlsys, hw2
 
-DLSYS = "CMU 10-414/714 Deep Learning Systems, hw2, tests/hw2/test_nn_and_optim.py"
+DLSYS = ("CMU 10-414/714 Deep Learning Systems, hw2, https://github.com/dlsyscourse/hw2 "
+         "tests/hw2/test_nn_and_optim.py")
 
 
 def get_tensor(*shape, entropy=1):
