@@ -9,6 +9,8 @@ student.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from backprop_cli.engine.grading.verdicts import CARRIED, MISSING, WRONG
@@ -21,7 +23,7 @@ def arithmetic(verdicts: dict, found: dict, items_of: dict, children: dict,
     missing, or wrong by a known slip. Vectorised over the sheets: what is answered differs
     from sheet to sheet, so each path's reach is a boolean per sheet."""
     sheets = len(next(iter(verdicts.values()))) if verdicts else 0
-    slipped = {k: np.array([bool(d) for d in v], dtype=bool) for k, v in found.items()}
+    slipped = {k: np.fromiter(map(bool, v), bool, len(v)) for k, v in found.items()}
     answered = {n: np.any([verdicts[k] != MISSING for k in ks], axis=0)
                 for n, ks in items_of.items()}
     good = {n: np.all([(verdicts[k] != WRONG) | slipped[k] for k in ks], axis=0)
@@ -77,8 +79,10 @@ def carried(graph, inputs: dict, items_of: dict, verdicts: dict, diagnosis: dict
             wrong = verdicts[k] == WRONG
             if wrong.any():
                 _or(mine, ("from", k), wrong)
-                for slip in {x for s in np.flatnonzero(wrong) for x in diagnosis[k][s]}:
-                    _or(mine, ("slip", slip), np.array([slip in d for d in diagnosis[k]]))
+                named = [diagnosis[k][s] for s in np.flatnonzero(wrong)]
+                for slip in set().union(*named):
+                    _or(mine, ("slip", slip), np.fromiter(map(tuple.__contains__, diagnosis[k],
+                                                              repeat(slip)), bool, sheets))
             carry = verdicts[k] == CARRIED
             if carry.any() and incoming:
                 held[k] = {label: value & carry for label, value in incoming.items()}

@@ -9,6 +9,7 @@ vectorised over the sheets: a class of a thousand costs about what one sheet doe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from backprop_cli.engine.grading import verdicts as v
 from backprop_cli.engine.grading.graph import Context, nodes
 from backprop_cli.engine.grading.graph import exact_values as exact_of
 from backprop_cli.engine.grading.precision import DEFAULT as DEFAULT_PRECISION
+from backprop_cli.engine.grading.precision import written_half
 from backprop_cli.engine.grading.rules import DEFAULT
 from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
 from backprop_cli.engine.model import Solution
@@ -65,6 +67,7 @@ def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
         codes[it.key], own[it.key] = v.judge(it, given[it.key], decimals[it.key],
                                              prec[it.key], exact, world, sheets)
     verdicts = {k: v.path_verdict(c) for k, c in codes.items()}
+    world.slack.clear(), world.hidden.clear()  # judged: the diagnosis reads own, unc, weight
     found = _diagnose(ctx, graph, items, given, decimals, prec, verdicts, world, answers)
     _transposed(items, transposed or {}, verdicts, codes, found)
     inputs = {n.name: reads(DEFAULT[n.kind](ctx, n)) for n in graph}
@@ -99,7 +102,8 @@ def joined(parts: list) -> Marks:
                 for k in getattr(first, name)}
 
     def listed(name: str) -> dict:
-        return {k: [x for p in parts for x in getattr(p, name)[k]] for k in getattr(first, name)}
+        return {k: list(chain.from_iterable(getattr(p, name)[k] for p in parts))
+                for k in getattr(first, name)}
 
     return Marks(stacked("verdicts"), stacked("entries"), first.exact, stacked("own"),
                  listed("slips"), listed("sources"), stacked("values"), stacked("centers"),
@@ -110,7 +114,7 @@ def _rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
     """Right for the person's own numbers when every number they wrote before it is right:
     the rounding of a long chain of written steps, correct work, not an error carried."""
     for k, found in sources.items():
-        clean = np.array([not f for f in found])
+        clean = ~np.fromiter(map(bool, found), bool, len(found))
         codes[k][(codes[k] == v.CARRIED) & clean[:, None]] = v.CORRECT
         verdicts[k] = v.path_verdict(codes[k])
 
@@ -144,29 +148,31 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
     """{key: [S tuples of slip ids]} for the wrong answers: the slips whose world gives
     back every entry the sheet wrote of that quantity (a quantity is one question, however
     it was written). Each world is computed for the sheets with a wrong answer it could
-    explain."""
+    explain: one its slip changes, directly or through numbers the sheet did not write."""
     found = {it.key: [()] * answers.sheets for it in items}
     wrong = [it for it in items if (verdicts[it.key] == v.WRONG).any()]
     groups = _by_node(items, given, decimals, prec)
+    full = {name: np.reshape(m, (answers.sheets, -1)).all(axis=1)
+            for name, m in answers.mask.items()}
     for slip in catalogue.SLIPS.values():
         for variant in slip.variants(ctx):
             rules = {n.name: _rule(ctx, variant, n) for n in graph}
-            reach = _downstream(graph, rules)
+            reach = _downstream(graph, rules, full, answers.sheets)
             mine = [it for it in wrong if it.node in reach]
-            rows = np.flatnonzero(np.any([verdicts[it.key] == v.WRONG for it in mine], axis=0)) \
-                if mine else ()
+            can = {it.key: (verdicts[it.key] == v.WRONG) & reach[it.node] for it in mine}
+            rows = np.flatnonzero(np.any(list(can.values()), axis=0)) if mine else ()
             if not len(rows):
                 continue
-            after = [verdicts[it.key][rows] == v.WRONG for it in mine if it.node == "loss'"]
+            after = [can[it.key][rows] for it in mine if it.node == "loss'"]
             sinks = {"loss'": np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)}
             world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
                              rows, sinks)  # the loss after the update only where it is wrong
             held: dict = {}  # node -> (rows,) every written entry of it given back
             asked = {it.node for it in mine}
-            for it, g, d, p in groups:
+            for it, g, d, p, half in groups:
                 if it.node in asked:
                     g = g[rows]
-                    hit = v.matches(it, g, d[rows], p, world, len(rows))
+                    hit = v.matches(it, g, d[rows], p, world, len(rows), half[rows])
                     held[it.node] = held.get(it.node, True) & (hit | np.isnan(g)).all(axis=1)
             for it in mine:
                 for s in rows[held[it.node] & (verdicts[it.key][rows] == v.WRONG)]:
@@ -175,16 +181,19 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
 
 
 def _by_node(items, given, decimals, prec) -> list:
-    """[(item, given, decimals, precision)]: the answers to one node at one precision as one
-    (their entries side by side), so a world is checked once per node, not once per path
-    (a class CSV has a path per entry)."""
+    """[(item, given, decimals, precision, half-units)]: the answers to one node at one
+    precision as one (their entries side by side), so a world is checked once per node,
+    not once per path (a class CSV has a path per entry)."""
     groups: dict = {}
     for it in items:
         groups.setdefault((it.node, prec[it.key]), []).append(it)
-    return [(Item("", node, np.concatenate([it.flat.ravel() for it in some])),
-             np.concatenate([given[it.key] for it in some], axis=1),
-             np.concatenate([decimals[it.key] for it in some], axis=1), p)
-            for (node, p), some in groups.items()]
+    out = []
+    for (node, p), some in groups.items():
+        d = np.concatenate([decimals[it.key] for it in some], axis=1)
+        out.append((Item("", node, np.concatenate([it.flat.ravel() for it in some])),
+                    np.concatenate([given[it.key] for it in some], axis=1), d, p,
+                    written_half(d)))
+    return out
 
 
 def _sheets_giving(items, given: dict, node: str):
@@ -202,13 +211,19 @@ def _rule(ctx, variant, node):
     return (DEFAULT[node.kind](ctx, node), False) if rule is None else (rule, True)
 
 
-def _downstream(graph, rules: dict) -> set:
-    """The nodes a world's slipped rules change, directly or through their inputs."""
-    reach = set()
+def _downstream(graph, rules: dict, full: dict, sheets: int) -> dict:
+    """{node: (S,) the sheets where a world's slipped rules can change it}: every sheet at
+    a slipped node; downstream, the sheets that did not write all of an input it changes
+    (a written number is the same in every world)."""
+    reach: dict = {}
     for node in graph:
         rule, slipped = rules[node.name]
-        if slipped or not reach.isdisjoint(reads(rule)):
-            reach.add(node.name)
+        changed = [reach[i] & ~full[i] if i in full else reach[i]
+                   for i in reads(rule) if i in reach]
+        if slipped:
+            reach[node.name] = np.ones(sheets, dtype=bool)
+        elif changed:
+            reach[node.name] = np.any(changed, axis=0)
     return reach
 
 

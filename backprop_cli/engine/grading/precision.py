@@ -52,12 +52,13 @@ class Precision:
             tol = np.maximum(tol, _HALF_POWERS[(exponent + 400.0).astype(np.intp)])
         return np.where(np.isnan(value), np.nan, tol)
 
-    def written(self, value, decimals):
+    def written(self, value, decimals, half=None):
         """min(tolerance(value), written_half(decimals)): how close a number written with
         `decimals` decimals must be to `value` (nan where value is not finite). The
         exercise's tolerance, at least half a unit of its dp-th decimal, is looked up only
-        where the written digits are coarser than that (a class's answers mostly are not)."""
-        half = written_half(decimals)
+        where the written digits are coarser than that (a class's answers mostly are not).
+        half: written_half(decimals), where the caller has it already."""
+        half = written_half(decimals) if half is None else half
         value = np.asarray(value, dtype=np.float64)
         shape = np.broadcast_shapes(value.shape, half.shape)
         half = np.broadcast_to(half, shape)

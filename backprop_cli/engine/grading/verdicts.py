@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.engine.grading.precision import written_half
+
 VERDICTS = ("correct", "carried", "wrong", "missing", "unreadable")
 # unreadable: what was written is no number; it is marked as blank, then labelled so (0 points)
 CORRECT, CARRIED, WRONG, MISSING, UNREADABLE = range(5)
@@ -42,11 +44,12 @@ def known_to(precision, given, decimals):
         precision.tolerance(given)
 
 
-def within(given, ref, precision, decimals, slack, hidden):
-    """(S, m) whether each entry of each sheet's answer is within tolerance of ref."""
+def within(given, ref, precision, decimals, slack, hidden, half=None):
+    """(S, m) whether each entry of each sheet's answer is within tolerance of ref (half:
+    the written digits' half-units, where the caller has them)."""
     with np.errstate(all="ignore"):  # a person's 1e308 may overflow: it is just wrong
         if precision.digits:
-            tol = precision.written(ref, decimals) * (1.0 + hidden)
+            tol = precision.written(ref, decimals, half) * (1.0 + hidden)
         else:
             tol = precision.tolerance(ref)
         tol = tol + slack + FLOOR * (np.abs(ref) + tol)
@@ -66,8 +69,10 @@ def judge(item, given, decimals, precision, exact, world, sheets: int):
     h = entries(world.hidden, item.node, flat, sheets) if precision.digits else 0.0
     e = np.ravel(exact[item.node])[flat]
     steady = np.where(np.isfinite(h), h, 0.0)  # garbage upstream must not hide a right number
-    verdict = np.where(within(given, e, precision, decimals, 0.0, steady), CORRECT,
-                       np.where(within(given, c, precision, decimals, s, h), CARRIED, WRONG))
+    half = written_half(decimals)
+    verdict = np.where(within(given, e, precision, decimals, 0.0, steady, half), CORRECT,
+                       np.where(within(given, c, precision, decimals, s, h, half), CARRIED,
+                                WRONG))
     return np.where(np.isnan(given), MISSING, verdict), c
 
 
@@ -80,11 +85,11 @@ def path_verdict(codes):
     return np.where(blank, MISSING, worst)
 
 
-def matches(item, given, decimals, precision, world, sheets: int):
+def matches(item, given, decimals, precision, world, sheets: int, half=None):
     """(S, m) whether a world gives back each entry of each sheet's answer."""
     flat = item.flat.ravel()
     if item.node not in world.center:  # not redone: the slip changes nothing here
         return np.zeros(given.shape, dtype=bool)
     h = entries(world.hidden, item.node, flat, sheets) if precision.digits else 0.0
     return within(given, entries(world.center, item.node, flat, sheets), precision, decimals,
-                  entries(world.slack, item.node, flat, sheets), h)
+                  entries(world.slack, item.node, flat, sheets), h, half)

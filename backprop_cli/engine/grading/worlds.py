@@ -75,13 +75,20 @@ class World:
     weight: dict = field(default_factory=dict)  # hidden steps behind it: 0 where written
     base: World | None = None  # the world this one differs from, for what it did not redo
     rows: object = None  # the base's sheets this one holds (None: all)
+    taken: dict = field(default_factory=dict)  # the base's rows, taken once (read often)
 
     def get(self, part: str, name: str):
         table = getattr(self, part)
-        if name in table:
-            return table[name]
+        return table[name] if name in table else self.based(part, name)
+
+    def based(self, part: str, name: str):
+        """The base world's value at this world's sheets."""
         value = getattr(self.base, part)[name]
-        return value if self.rows is None else value[self.rows]
+        if self.rows is None:
+            return value
+        if (part, name) not in self.taken:
+            self.taken[part, name] = value[self.rows]
+        return self.taken[part, name]
 
 
 def evaluate(graph, rule_for, answers: Answers, base: World | None = None,
@@ -124,8 +131,7 @@ def _moved(world: World, names, sheets: int) -> np.ndarray:
         if name not in world.own:  # not redone: the base's
             continue
         for part in ("own", "unc", "weight"):
-            theirs = getattr(world.base, part)[name]
-            theirs = theirs if world.rows is None else theirs[world.rows]
+            theirs = world.based(part, name)
             out |= (np.reshape(getattr(world, part)[name], (sheets, -1)) !=
                     np.reshape(theirs, (sheets, -1))).any(axis=1)
     return out

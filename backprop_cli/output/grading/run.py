@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_cli.problem.reader import Problem
 
-BLOCK = 2000  # sheets marked at once: a class's worlds never all in memory
+BLOCK = 5000  # sheets marked at once: a class's worlds never all in memory
 
 
 @dataclass(frozen=True)

@@ -131,9 +131,7 @@ def _column(cells) -> tuple:
         return _column_by_cell(texts)
     if np.isinf(values).any():
         return _column_by_cell(texts)
-    if "e" in text or "E" in text:  # 1.5e-3: the exponent counts too
-        written = np.array([numbers.decimals(t) if t else 0 for t in texts], dtype=np.int64)
-    elif spaced:
+    if spaced:
         dot = np.fromiter(map(str.find, texts, itertools.repeat(".")), np.int64, len(texts))
         size = np.fromiter(map(len, texts), np.int64, len(texts))
         written = np.where(dot >= 0, size - dot - 1, 0)
@@ -143,6 +141,9 @@ def _column(cells) -> tuple:
         cell = np.searchsorted(ends, dots)
         written = np.zeros(len(texts), np.int64)
         written[cell] = ends[cell] - dots - 1
+    if "e" in text or "E" in text:  # 1.5e-3: the exponent counts too, in the cells it is in
+        for i in [i for i, t in enumerate(texts) if "e" in t or "E" in t]:
+            written[i] = numbers.decimals(texts[i])
     return values, written, None
 
 
