@@ -133,3 +133,81 @@ def test_several_sheets_json_lines_are_their_documents(run, tmp_path, solve_json
         in lines[0]
     got = run("grade", source, *paths, "--format", "json")
     assert got.stdout == "[\n" + ",\n".join(lines) + "\n]\n"
+
+
+def _random_class(doc: dict, students: int, seed: int) -> str:
+    """A class CSV of every number of solve's document, as people write them: mostly right
+    to 4 decimals, some to 2 or in full, some wrong (scaled, the sign flipped, off), some
+    blank (the benchmark's class, smaller)."""
+    import random
+
+    def leaves(value, path=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in ("title", "rounded", "optimizer", "parameters", "trainable"):
+                    yield from leaves(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                yield from leaves(v, f"{path}.{i}")
+        elif isinstance(value, float):
+            yield path, value
+
+    found = list(leaves(doc))
+    rng = random.Random(seed)
+
+    def cell(exact):
+        u = rng.random()
+        return (f"{exact:.4f}" if u < .6 else f"{exact:.2f}" if u < .72 else repr(exact)
+                if u < .78 else f"{exact * rng.choice((.5, 2.0, 1.1)):.4f}" if u < .86 else
+                f"{-exact:.4f}" if u < .92 else f"{exact + rng.uniform(-1, 1):.3f}"
+                if u < .97 else "")
+    lines = [",".join(["student"] + [p for p, _ in found])]
+    lines += [",".join([f"s{s}"] + [cell(v) for _, v in found]) for s in range(students)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("name", ["classic.yaml", "batch_classes.yaml", "batch_mse.yaml"])
+def test_each_world_only_for_the_sheets_its_slip_can_change(run, tmp_path, monkeypatch,
+                                                           solve_json, name):
+    """A slip's world is computed only for the sheets with a wrong answer it can change
+    (through numbers they did not write): the same marks, to the last bit, as a world for
+    every sheet with a wrong answer downstream of the slip."""
+    import numpy as np
+
+    from backprop_cli.engine.grading import marking
+
+    source = CLASSIC.parent / name
+    (tmp_path / "class.csv").write_text(_random_class(solve_json(source), 40, seed=3))
+    args = ("grade", source, tmp_path / "class.csv", "--format", "json")
+    pruned = run(*args).stdout
+    narrow = marking._downstream
+
+    def every_sheet(graph, rules, full, sheets):
+        return {n: np.ones(sheets, dtype=bool) for n in narrow(graph, rules, full, sheets)}
+
+    monkeypatch.setattr(marking, "_downstream", every_sheet)
+    assert run(*args).stdout == pruned
+    assert '"slips":["' in pruned.replace(" ", "")  # some slips were found
+
+
+@pytest.mark.parametrize("slip,shown", [("derivative-with-a", "gradients.W1"),
+                                        ("transposed-weights", "gradients.b1"),
+                                        ("derivative-with-a", "update.parameters.W1")])
+def test_a_slip_seen_only_downstream_of_numbers_not_written(run, tmp_path, slip, shown):
+    """A slip made in a step the sheet does not show is still named where it shows: the
+    world is computed for that sheet because its slip reaches the answer through numbers
+    the sheet did not write (a world for the sheets that wrote them would miss it)."""
+    from test_grade_textbook import NETWORKS, Textbook, sheet_text
+
+    made = Textbook(NETWORKS["classic"]).sheet(slip)
+    right = Textbook(NETWORKS["classic"]).sheet()
+    kept = {p: v for p, v in made.items()
+            if p == shown or p.startswith("forward") or p == "loss"}
+    assert kept[shown] != right[shown]  # the slip shows there
+    (tmp_path / "t.yaml").write_text(sheet_text(kept))
+    (tmp_path / "u.yaml").write_text(sheet_text(right, student="u"))  # writes every step
+    got = json.loads(run("grade", CLASSIC, tmp_path / "t.yaml", tmp_path / "u.yaml",
+                         "--format", "json").stdout)
+    mine = next(g for g in got if g["student"] == "t")
+    assert mine["answers"][shown]["verdict"] == "wrong"
+    assert mine["answers"][shown]["slips"] == [slip]
