@@ -85,9 +85,9 @@ def test_marked_a_block_of_sheets_at_a_time(run, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("block", [1, 3])
 def test_a_class_marked_and_shown_in_blocks(run, tmp_path, monkeypatch, block):
-    """A class is marked BLOCK sheets at a time, and its rows built BLOCK at a time: the
-    same output, to the last bit, as all at once (here 4 students: blocks of 1, and of 3
-    and 1)."""
+    """A class is marked in equal blocks of at most BLOCK sheets, and its rows built BLOCK
+    at a time: the same output, to the last bit, as all at once (here 4 students: blocks
+    of 1; or marked 2 and 2, rows built 3 and 1)."""
     from backprop_cli.output.grading import rows
     from backprop_cli.output.grading import run as grade_run
 

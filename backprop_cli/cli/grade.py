@@ -143,9 +143,7 @@ def _check_layout(layout) -> None:
 
 def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
     """--visibility's values (and --stdout-visibility's), checked; the options only
-    Gradescope's format takes."""
-    from backprop_cli.output.grading.gradescope import visibility as parsed
-
+    Gradescope's format takes (its module imported only for it)."""
     if fmt != "gradescope":
         given = [name for name, value in (("--reveal", reveal), ("--visibility", visibility),
                                           ("--stdout-visibility", stdout)) if value]
@@ -153,6 +151,8 @@ def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
             raise UsageError(f"{given[0]} is for Gradescope's results.json: add --format "
                              "gradescope")
         return {}
+    from backprop_cli.output.grading.gradescope import visibility as parsed
+
     if len(sheet_paths) != 1:
         raise UsageError(f"--format gradescope writes one student's results.json, found "
                          f"{len(sheet_paths)} sheets: give one")

@@ -25,6 +25,11 @@ from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
 from backprop_cli.engine.model import Solution
 
 
+# A world for more than this share of a block's sheets is computed for all of them: the
+# copies of their rows would cost more memory and time than the sheets it leaves out.
+WHOLE = 0.75
+
+
 @dataclass(frozen=True)
 class Item:
     """One answered path: the node it answers and, in the answer's shape, the flat indices
@@ -163,20 +168,25 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
             rows = np.flatnonzero(np.any(list(can.values()), axis=0)) if mine else ()
             if not len(rows):
                 continue
+            whole = len(rows) > WHOLE * answers.sheets  # then every sheet: no copies of rows
+            rows = np.arange(answers.sheets) if whole else rows
             after = [can[it.key][rows] for it in mine if it.node == "loss'"]
             sinks = {"loss'": np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)}
-            world = evaluate(graph, lambda n, r=rules: r[n.name], answers.take(rows), base,
-                             rows, sinks)  # the loss after the update only where it is wrong
+            world = evaluate(graph, lambda n, r=rules: r[n.name],
+                             answers if whole else answers.take(rows), base,
+                             None if whole else rows, sinks)  # loss' only where it is wrong
             held: dict = {}  # node -> (rows,) every written entry of it given back
             asked = {it.node for it in mine}
             for it, g, d, p, half in groups:
                 if it.node in asked:
-                    g = g[rows]
-                    hit = v.matches(it, g, d[rows], p, world, len(rows), half[rows])
+                    if not whole:
+                        g, d, half = g[rows], d[rows], half[rows]
+                    hit = v.matches(it, g, d, p, world, len(rows), half)
                     held[it.node] = held.get(it.node, True) & (hit | np.isnan(g)).all(axis=1)
             for it in mine:
                 for s in rows[held[it.node] & (verdicts[it.key][rows] == v.WRONG)]:
                     found[it.key][s] += (slip.id,) if slip.id not in found[it.key][s] else ()
+            del world  # before the next is made: one world in memory at a time
     return found
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_cli.problem.reader import Problem
 
-BLOCK = 5000  # sheets marked at once: a class's worlds never all in memory
+BLOCK = 10000  # sheets marked at once, at most: a class's worlds never all in memory
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ def _marked(ctx, sol, batch, given: dict, precisions):
     from backprop_cli.engine.grading.marking import joined, mark
 
     sheets = len(batch.students)
-    blocks = [slice(i, i + BLOCK) for i in range(0, sheets, BLOCK)] if given else [slice(None)]
+    size = -(-sheets // -(-sheets // BLOCK)) if sheets else 1  # equal blocks of <= BLOCK
+    blocks = [slice(i, i + size) for i in range(0, sheets, size)] if given else [slice(None)]
     return joined([mark(ctx, sol, batch.items, *({k: a[b] for k, a in t.items()} for t in
                                                   (given, batch.decimals, batch.transposed)),
                         precisions) for b in blocks])
