@@ -24,7 +24,6 @@ from backprop_cli.engine.grading.rules import DEFAULT
 from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
 from backprop_cli.engine.model import Solution
 
-
 # A world for more than this share of a block's sheets is computed for all of them: the
 # copies of their rows would cost more memory and time than the sheets it leaves out.
 WHOLE = 0.75
