@@ -211,3 +211,18 @@ def test_a_slip_seen_only_downstream_of_numbers_not_written(run, tmp_path, slip,
     mine = next(g for g in got if g["student"] == "t")
     assert mine["answers"][shown]["verdict"] == "wrong"
     assert mine["answers"][shown]["slips"] == [slip]
+
+
+def test_a_world_for_every_sheet_or_for_some_gives_the_same_marks(run, tmp_path, monkeypatch,
+                                                                 solve_json):
+    """A world for most of a block's sheets is computed for all of them (marking.WHOLE):
+    the same marks, to the last bit, as one computed for just the sheets it can change."""
+    from backprop_cli.engine.grading import marking
+
+    (tmp_path / "class.csv").write_text(_random_class(solve_json(CLASSIC), 30, seed=4))
+    args = ("grade", CLASSIC, tmp_path / "class.csv", "--format", "json")
+    got = {}
+    for share in (0.0, 2.0):  # every world for every sheet; none
+        monkeypatch.setattr(marking, "WHOLE", share)
+        got[share] = run(*args).stdout
+    assert got[0.0] == got[2.0] and '"own"' in got[0.0]
