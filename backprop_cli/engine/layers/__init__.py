@@ -1,0 +1,38 @@
+"""Layer kinds beyond dense: one module per kind, its forward beside its backward.
+
+Every kind maps a layer's input x (N, n) to its output (N, n), before the activation the
+network applies after every kind. A kind's functions:
+
+    forward(x, p, spec) -> (out, cache)
+        p {"gamma": (n,), "beta": (n,)}: the parameters present (a kind without affine
+        parameters, or a norm layer with affine=False, gets {}: gamma 1, beta 0, frozen);
+        spec the kind's frozen settings; cache the intermediates a person computes, under
+        the names the kind's module documents.
+    backward(dout, cache, p, spec) -> (dx, dp, inter)
+        dout = ∂L/∂out (N, n); dx = ∂L/∂x (N, n); dp the gradients of the parameters in p;
+        inter the gradients of the cache's named intermediates, by the same names.
+    running(cache, spec, N) -> {"running_mean": (n,), "running_var": (n,)}
+        the running statistics after a forward pass of batch size N (batch norm only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # as a problem file spells it: `kind: batchnorm`
+    params: tuple[str, ...]  # the parameters it may own; layer l's are named gamma{l}, ...
+    forward: Callable
+    backward: Callable
+    running: Callable | None  # None: the kind keeps no running statistics
+
+
+# The kind modules build their KIND from Kind above, so they are imported after it.
+from backprop_cli.engine.layers import batchnorm, dropout, layernorm  # noqa: E402
+
+KINDS = {kind.name: kind for kind in (batchnorm.KIND, layernorm.KIND, dropout.KIND)}
+
+__all__ = ["KINDS", "Kind"]
