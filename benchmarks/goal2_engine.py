@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from dataclasses import replace
 
 import netgen
 from measure import Row, Settings, alternate, progress
@@ -54,8 +55,7 @@ def ours_runner(doc: dict):
     def run(n: int):
         params = {k: v.copy() for k, v in prob.params.items()}  # a loop may work in place
         clock = StepClock()
-        result = train(prob.model, params, prob.x, prob.y, prob.optimizer, prob.hyper,
-                       dict(prob.state), n, clock)
+        result = train(replace(prob.inputs, params=params, state=dict(prob.state)), n, clock)
         if len(clock.marks) != n + 1:
             raise RuntimeError(f"{name} no longer calls progress once per step: "
                                "benchmarks/goal2_engine.py needs another way to time a step")

@@ -13,7 +13,7 @@ import pytest
 
 from backprop_cli.engine import slips
 from backprop_cli.engine.grading import worlds
-from backprop_cli.engine.grading.graph import Context, nodes
+from backprop_cli.engine.grading.graph import nodes
 from backprop_cli.engine.grading.rules import DEFAULT
 from backprop_cli.problem.documents import parse_text
 from backprop_cli.problem.reader import from_document
@@ -36,7 +36,7 @@ def _context(acts, loss="cross_entropy", batch=2, bias=True, reduction="mean"):
         lines.append(f"  - {{weights: {W}{b}, activation: {act}}}")
     lines.append("optimizer: {name: sgd, lr: 0.5}")
     p = from_document(parse_text("t.yaml", "\n".join(lines) + "\n"), "t.yaml")
-    return Context(p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state)
+    return p.inputs
 
 
 def _inputs(rng, rule, graph, ctx, unc_scale):

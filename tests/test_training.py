@@ -3,6 +3,7 @@ engine's functions and solve's update), it never writes into the caller's arrays
 overflow is named the same way by solve and step."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def test_train_equals_the_plain_loop_and_leaves_its_inputs_alone(path):
     state_before = json.dumps({k: {q: np.asarray(v).tolist() for q, v in e.items()}
                                for k, e in p.state.items()})
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 4)
-    same(engine.train(*args), plain_loop(*args))
+    same(engine.train(p.inputs, 4), plain_loop(*args))
     for k in before:
         assert np.array_equal(before[k], p.params[k]), k
     assert state_before == json.dumps({k: {q: np.asarray(v).tolist() for q, v in e.items()}
@@ -68,14 +69,13 @@ def test_train_equals_the_plain_loop_and_leaves_its_inputs_alone(path):
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_one_step_is_solves_update_and_steps_chain(path):
     p = _problem(path)
-    args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper)
-    sol = engine.solve(*args, p.state)
-    one = engine.train(*args, p.state, 1)
+    sol = engine.solve(p.inputs)
+    one = engine.train(p.inputs, 1)
     assert one.losses == (sol.forward.loss, sol.update.loss)
     for k in sol.update.params:
         assert np.array_equal(one.params[k], sol.update.params[k]), k
-    chained = engine.train(p.model, one.params, p.x, p.y, p.optimizer, p.hyper, one.state, 2)
-    whole = engine.train(*args, p.state, 3)
+    chained = engine.train(replace(p.inputs, params=one.params, state=one.state), 2)
+    whole = engine.train(p.inputs, 3)
     same(chained, engine.Training(whole.losses[1:], whole.params, whole.state))
 
 
@@ -92,7 +92,7 @@ def test_every_optimizer_bit_for_bit(name, seed, example):
         given["weight_decay"] = float(rng.choice([0.0, 0.01]))
     hyper = hyperparameters(name, given)
     args = (p.model, p.params, p.x, p.y, name, hyper, {}, 3)
-    same(engine.train(*args), plain_loop(*args))
+    same(engine.train(engine.Inputs(*args[:7]), 3), plain_loop(*args))
 
 
 REGRESSION = {"x": [1e154], "y": [0.0], "loss": "sse_half",
@@ -127,10 +127,10 @@ def test_overflow_is_named_with_its_step(name, lr, doc, one_step, three_steps, i
     hyper = hyperparameters(name, {"lr": lr})
     for steps, culprit in ((1, one_step), (3, three_steps)):
         with pytest.raises(engine.NumericalError) as info:
-            engine.train(p.model, p.params, p.x, p.y, name, hyper, {}, steps)
+            engine.train(engine.Inputs(p.model, p.params, p.x, p.y, name, hyper, {}), steps)
         assert info.value.message == culprit
     with pytest.raises(engine.NumericalError) as info:
-        engine.solve(p.model, p.params, p.x, p.y, name, hyper, {})
+        engine.solve(engine.Inputs(p.model, p.params, p.x, p.y, name, hyper, {}))
     assert info.value.message == in_solve
 
 
@@ -141,7 +141,7 @@ def test_a_false_alarm_carries_on():
            "optimizer": {"name": "sgd", "lr": 0.0}}
     p = from_document(doc, "p.yaml")
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 2)
-    same(engine.train(*args), plain_loop(*args))
+    same(engine.train(engine.Inputs(*args[:7]), args[7]), plain_loop(*args))
 
 
 def _wide(x_scale, w1_scale, w2_scale, lr, frozen=(), n=64, width=80):
@@ -163,7 +163,7 @@ def test_finite_values_whose_norms_overflow_carry_on():
     # the cheap watch cannot prove the step finite; the checked redo clears it
     p = _wide(1e160, 1.0, 1.0, 1e-300)
     args = (p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, 3)
-    same(engine.train(*args), plain_loop(*args))
+    same(engine.train(engine.Inputs(*args[:7]), args[7]), plain_loop(*args))
 
 
 GRAD = "the gradient of W1 is not finite in float64"
@@ -182,11 +182,11 @@ def test_large_arrays_that_overflow_are_named_like_solve(x, w2, lr, frozen, in_s
                                                          in_steps):
     p = _wide(x, 1e-200, w2, lr, frozen)
     with pytest.raises(engine.NumericalError) as solved:
-        engine.solve(p.model, p.params, p.x, p.y, "sgd", p.hyper, {})
+        engine.solve(engine.Inputs(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}))
     assert solved.value.message == in_solve
     for steps, culprit in zip((1, 2), in_steps):
         with pytest.raises(engine.NumericalError) as info:
-            engine.train(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}, steps)
+            engine.train(engine.Inputs(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}), steps)
         assert info.value.message == culprit
 
 
@@ -207,10 +207,10 @@ def test_an_overflowing_gradient_of_h_is_named_though_every_parameter_gradient_i
                     "bias": [100.0, 0.0], "activation": "softmax"}],
         "optimizer": {"name": "sgd", "lr": 0.1}}, "dead.yaml")
     with pytest.raises(engine.NumericalError) as solved:
-        engine.solve(p.model, p.params, p.x, p.y, "sgd", p.hyper, {})
+        engine.solve(engine.Inputs(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}))
     assert solved.value.message == "the gradient of h1 is not finite in float64"
     with pytest.raises(engine.NumericalError) as info:
-        engine.train(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}, 2)
+        engine.train(engine.Inputs(p.model, p.params, p.x, p.y, "sgd", p.hyper, {}), 2)
     assert info.value.message == "the gradient of h1 is not finite in float64 in step 1"
 
 
@@ -223,7 +223,7 @@ def test_an_activation_steeper_than_1_is_watched(steps):
         {"weights": [[1.0]], "activation": "identity"}]}
     p = from_document(doc, "p")
     with pytest.raises(engine.NumericalError) as info:
-        engine.train(p.model, p.params, p.x, p.y, p.optimizer, p.hyper, p.state, steps)
+        engine.train(p.inputs, steps)
     assert info.value.message == "h1 is not finite in float64 in step 1"
 
 

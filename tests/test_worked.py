@@ -28,8 +28,7 @@ TOKEN = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def solved(problem):
-    sol = engine.solve(problem.model, problem.params, problem.x, problem.y, problem.optimizer,
-                       problem.hyper, problem.state)
+    sol = engine.solve(problem.inputs)
     return report.solve_document(problem, sol)
 
 

@@ -118,8 +118,7 @@ def solve(problem, *, lr: float | None = None, optimizer=None,
         round = _whole(round, "round", 0, 15, "a whole number of decimals from 0 to 15")
         rounding = round_half_away(round)
     with blamed_on(problem):
-        sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                           problem.optimizer, problem.hyper, problem.state, rounding)
+        sol = engine.solve(problem.inputs, rounding)
         return Solution.of(problem, sol, round)
 
 
@@ -130,8 +129,7 @@ def step(problem, steps: int = 1, *, lr: float | None = None,
     problem = overridden(problem, optimizer, lr)
     steps = _whole(steps, "steps", 1, float("inf"), "a whole number of steps >= 1")
     with blamed_on(problem):
-        run = engine.train(problem.model, problem.params, problem.x, problem.y,
-                           problem.optimizer, problem.hyper, problem.state, steps)
+        run = engine.train(problem.inputs, steps)
     updated = reader.from_document(updated_document(problem, run.params, run.state),
                                    problem.source)
     return updated, StepReport.of(problem, run)

@@ -37,8 +37,7 @@ def check(problems, examples, fmt, step_size, rtol, atol):
     for source in common.sources("check", problems, examples):
         prob = common.load(source)
         with common.blamed_on(prob):
-            checked.append((prob, gradcheck.check(prob.model, prob.params, prob.x, prob.y,
-                                                  step_size, atol, rtol)))
+            checked.append((prob, gradcheck.check(prob.inputs, step_size, atol, rtol)))
     if fmt == "json":
         docs = [_document(prob, result) for prob, result in checked]
         common.emit_doc(docs[0] if len(docs) == 1 else docs, "json")

@@ -82,8 +82,7 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
     for source in names:
         problem = common.load(source, optimizer, lr)
         with common.blamed_on(problem):
-            sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                               problem.optimizer, problem.hyper, problem.state, rounding)
+            sol = engine.solve(problem.inputs, rounding)
             results.append((problem, report.solve_document(problem, sol, round_to)))
     docs = [doc for _, doc in results]
     if paths:  # each problem's values in the order asked, one a line

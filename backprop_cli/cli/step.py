@@ -98,8 +98,7 @@ def step(problems, examples, lr, optimizer, steps, decimals, fmt, every, output,
     from backprop_cli.output.progress import progress
 
     with common.blamed_on(prob), progress(steps, quiet, after) as tick:
-        run = engine.train(prob.model, prob.params, prob.x, prob.y, prob.optimizer,
-                           prob.hyper, prob.state, steps, tick)
+        run = engine.train(prob.inputs, steps, tick)
     if plot is not None:
         from backprop_cli.output import diagram
 

@@ -76,7 +76,10 @@ def _input_scale(name: str, fwd) -> np.ndarray | float:
     return np.maximum(1.0, np.abs(h).max(axis=0))[None, :]  # broadcasts over W's rows
 
 
-def check(model, params, x, y, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
+def check(inputs, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
+    """Every parameter's gradient against central differences of the loss (inputs: an
+    engine Inputs; its optimizer is not used)."""
+    model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
     base = engine.forward(model, params, x, y)
     grads = engine.backward(model, params, base, y)
     pattern = _kink_pattern(model, base)

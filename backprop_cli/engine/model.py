@@ -9,13 +9,13 @@ problem package transposes for files written in_out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
-from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,38 @@ class Model:
             if spec.bias and "bias" not in spec.frozen:
                 names.append(f"b{l}")
         return names
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the engine computes from: the network, its parameters (by name, out_in
+    layout), a batch x (N, n_0) with its targets y (N, n_L), and the optimizer's name,
+    settings (every one, defaults filled in) and state (by parameter name)."""
+    model: Model
+    params: dict
+    x: np.ndarray
+    y: np.ndarray
+    optimizer: str
+    hyper: dict
+    state: dict = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        return len(self.model.layers)
+
+    @property
+    def fused(self) -> bool:
+        """∂L/∂a_L comes from ŷ and y directly (softmax + cross-entropy, sigmoid + BCE)."""
+        return LOSSES[self.model.loss].grad_a is not None
+
+    @property
+    def scale(self) -> float:
+        """The loss's factor per sample: 1/N for a mean, 1 for a sum."""
+        return 1.0 if self.model.reduction == "sum" else 1.0 / self.x.shape[0]
+
+    def units(self, l: int) -> int:
+        """n_l: the width of h_l (h_0 = x)."""
+        return self.x.shape[1] if l == 0 else self.params[f"W{l}"].shape[0]
 
 
 @dataclass(frozen=True)

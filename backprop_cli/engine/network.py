@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES
-from backprop_cli.engine.model import Forward, Gradients, Model, Solution, Update
+from backprop_cli.engine.model import Forward, Gradients, Inputs, Model, Solution, Update
 from backprop_cli.engine.watch import Checked
 
 
@@ -166,9 +166,10 @@ def update_unguarded(model, params, grads, optimizer, hyper, state, watch, round
     return {**params, **new}, new_state
 
 
-def solve(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict,
-          rounding=None) -> Solution:
+def solve(inputs: Inputs, rounding=None) -> Solution:
     """Everything `solve` reports: forward, gradients, one update and the loss after it."""
+    model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
+    optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
     fwd = forward(model, params, x, y, rounding=rounding)
     grads = backward(model, params, fwd, y, rounding=rounding)
     when = "after the update"

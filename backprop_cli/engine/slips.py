@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
-from backprop_cli.engine.grading.graph import Context, Node, Rule
+from backprop_cli.engine.grading.graph import Node, Rule
 from backprop_cli.engine.grading.rules import (
     DEFAULT,
     constant,
@@ -24,8 +24,9 @@ from backprop_cli.engine.grading.rules import (
     step,
     swap,
 )
+from backprop_cli.engine.model import Inputs
 
-Factory = Callable[[Context, Node], "Rule | None"]
+Factory = Callable[[Inputs, Node], "Rule | None"]
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ class Variant:
 class Slip:
     id: str
     text: str
-    variants: Callable[[Context], list]  # ctx -> [Variant]; [] for arithmetic
+    variants: Callable[[Inputs], list]  # ctx -> [Variant]; [] for arithmetic
 
 
-def _spec(ctx: Context, l: int):
+def _spec(ctx: Inputs, l: int):
     return ctx.model.layers[l - 1]
 
 
-def _trainable(ctx: Context, name: str) -> bool:
+def _trainable(ctx: Inputs, name: str) -> bool:
     return name in ctx.model.trainable_names()
 
 

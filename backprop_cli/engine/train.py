@@ -15,17 +15,18 @@ import math
 import numpy as np
 
 from backprop_cli.engine import optimizers
-from backprop_cli.engine.model import Model, Training
+from backprop_cli.engine.model import Inputs, Training
 from backprop_cli.engine.network import backward_unguarded, forward_unguarded, update_unguarded
 from backprop_cli.engine.watch import Cheap, Checked
 from backprop_cli.engine.workspace import Workspace
 
 
-def train(model: Model, params: dict, x, y, optimizer: str, hyper: dict, state: dict,
-          steps: int, progress=None) -> Training:
+def train(inputs: Inputs, steps: int, progress=None) -> Training:
     """`steps` updates; progress(i) is called after step i when given. The given params
     and state are never written into. Raises NumericalError naming the first quantity that
     leaves float64's range, and the step it happened in."""
+    model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
+    optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
     lr = hyper["lr"] if optimizers.is_plain_sgd(optimizer, hyper) else None
     ws = Workspace(model, params, x.shape[0], flat=lr is not None)
     params = ws.start(params)

@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
-from backprop_cli.engine.model import Model
+from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
 from backprop_cli.problem import documents
 from backprop_cli.problem import grading as grading_checks
@@ -45,6 +45,12 @@ class Problem:
     hyper: dict  # every setting, defaults filled in
     state: dict  # optimizer state by parameter name, out_in layout
     grading: Grading = Grading()  # how answers are marked: precision, points
+
+    @property
+    def inputs(self) -> Inputs:
+        """What the engine computes from."""
+        return Inputs(self.model, self.params, self.x, self.y, self.optimizer, self.hyper,
+                      self.state)
 
     def with_optimizer(self, name: str | None = None, lr: float | None = None) -> Problem:
         """Command-line overrides; another optimizer starts from its defaults, no state."""

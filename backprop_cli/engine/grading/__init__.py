@@ -1,6 +1,6 @@
 """Marking a person's own answers (`backprop grade`): numpy only, like the rest of the engine.
 
-    graph     the quantities of one model as a dependency graph (Node, Rule, Context)
+    graph     the quantities of one model as a dependency graph (Node, Rule)
     rules     how each kind of quantity is computed from its inputs, any leading dimensions
     worlds    every quantity recomputed from a person's own answers, with the uncertainty
               their written precision leaves (finite differences, vectorised over sheets)

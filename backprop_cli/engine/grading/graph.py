@@ -18,36 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine import optimizers
-from backprop_cli.engine.functions import LOSSES
-from backprop_cli.engine.model import Model, Solution, count_parameters
-
-
-@dataclass(frozen=True)
-class Context:
-    """The problem, as the engine reads it: what the rules compute with."""
-    model: Model
-    params: dict
-    x: np.ndarray
-    y: np.ndarray
-    optimizer: str
-    hyper: dict
-    state: dict
-
-    @property
-    def depth(self) -> int:
-        return len(self.model.layers)
-
-    @property
-    def fused(self) -> bool:
-        """∂L/∂a_L comes from ŷ and y directly (softmax + cross-entropy, sigmoid + BCE)."""
-        return LOSSES[self.model.loss].grad_a is not None
-
-    @property
-    def scale(self) -> float:
-        return 1.0 if self.model.reduction == "sum" else 1.0 / self.x.shape[0]
-
-    def units(self, l: int) -> int:
-        return self.x.shape[1] if l == 0 else self.params[f"W{l}"].shape[0]
+from backprop_cli.engine.model import Inputs, Solution, count_parameters
 
 
 @dataclass(frozen=True)
@@ -78,7 +49,7 @@ class Rule:
     spread: Callable | None = None
 
 
-def nodes(ctx: Context) -> tuple[Node, ...]:
+def nodes(ctx: Inputs) -> tuple[Node, ...]:
     """Every quantity, forward first, then backward with each layer's update right after its
     gradients (so a rule may read the updated weights of the layer above), then the rest."""
     L, N = ctx.depth, ctx.x.shape[0]
@@ -108,7 +79,7 @@ def nodes(ctx: Context) -> tuple[Node, ...]:
     return tuple(out)
 
 
-def _updates(ctx: Context, l: int) -> list[Node]:
+def _updates(ctx: Inputs, l: int) -> list[Node]:
     out = []
     for name in (f"W{l}", f"b{l}"):
         if name not in ctx.params:
@@ -123,7 +94,7 @@ def _updates(ctx: Context, l: int) -> list[Node]:
     return out
 
 
-def constants(ctx: Context) -> dict:
+def constants(ctx: Inputs) -> dict:
     """Numbers a sheet may state that nothing computes: the settings and the counts."""
     out = {"parameters": float(count_parameters(ctx.params, ctx.model.parameter_names())),
            "trainable": float(count_parameters(ctx.params, ctx.model.trainable_names()))}
@@ -133,7 +104,7 @@ def constants(ctx: Context) -> dict:
     return out
 
 
-def exact_values(ctx: Context, sol: Solution, graph) -> dict:
+def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
     """Every node's exact value, from the engine's own solution."""
     fwd, grads, upd = sol.forward, sol.gradients, sol.update
     out = {}

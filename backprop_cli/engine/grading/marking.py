@@ -16,13 +16,13 @@ import numpy as np
 from backprop_cli.engine import slips as catalogue
 from backprop_cli.engine.grading import carry
 from backprop_cli.engine.grading import verdicts as v
-from backprop_cli.engine.grading.graph import Context, nodes
 from backprop_cli.engine.grading.graph import exact_values as exact_of
+from backprop_cli.engine.grading.graph import nodes
 from backprop_cli.engine.grading.precision import DEFAULT as DEFAULT_PRECISION
 from backprop_cli.engine.grading.precision import written_half
 from backprop_cli.engine.grading.rules import DEFAULT
 from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
-from backprop_cli.engine.model import Solution
+from backprop_cli.engine.model import Inputs, Solution
 
 # A world for more than this share of a block's sheets is computed for all of them: the
 # copies of their rows would cost more memory and time than the sheets it leaves out.
@@ -52,7 +52,7 @@ class Marks:
     nodes: dict  # key -> the node it answers
 
 
-def mark(ctx: Context, solution: Solution, items, given: dict, decimals: dict,
+def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
          transposed: dict | None = None, precision=None) -> Marks:
     """given[key]: (S, m) the numbers written (nan: blank); decimals[key]: (S, m) their
     decimals; transposed[key]: (S,) true where a matrix was written transposed (its

@@ -17,7 +17,8 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.engine.grading.graph import Context, Node, Rule, constants
+from backprop_cli.engine.grading.graph import Node, Rule, constants
+from backprop_cli.engine.model import Inputs
 
 
 def swap(m):
@@ -31,16 +32,16 @@ def linear(h, W, b):
     return a if b is None else a + np.expand_dims(b, -2)  # b's leading axes before the rows
 
 
-def bias(ctx: Context, l: int):
+def bias(ctx: Inputs, l: int):
     return ctx.params.get(f"b{l}")
 
 
-def activation(ctx: Context, l: int, a):
+def activation(ctx: Inputs, l: int, a):
     spec = ctx.model.layers[l - 1]
     return ACTIVATIONS[spec.activation].forward(a, spec.param)[0]
 
 
-def derivative(ctx: Context, l: int, a, h, dh):
+def derivative(ctx: Inputs, l: int, a, h, dh):
     """∂L/∂a_l = ∂L/∂h_l ⊙ f'(a_l), f' written as textbooks write it."""
     spec = ctx.model.layers[l - 1]
     if spec.activation == "sigmoid":  # the engine's rule with s(-a) read as 1 - h
@@ -55,7 +56,7 @@ def _xlogy(y, h):
     return np.where(y != 0, y * np.log(np.where(y != 0, h, 1.0)), 0.0)
 
 
-def per_sample_loss(ctx: Context, h):
+def per_sample_loss(ctx: Inputs, h):
     """Each sample's loss from the prediction ŷ: (..., N)."""
     y, loss = ctx.y, ctx.model.loss
     if loss == "cross_entropy":
@@ -65,22 +66,22 @@ def per_sample_loss(ctx: Context, h):
     return LOSSES[loss].value(None, h, y)
 
 
-def reduce_samples(ctx: Context, per_sample):
+def reduce_samples(ctx: Inputs, per_sample):
     total = per_sample.sum(axis=-1)
     return total if ctx.model.reduction == "sum" else total / ctx.x.shape[0]
 
 
-def output_gradient(ctx: Context, h):
+def output_gradient(ctx: Inputs, h):
     """∂L/∂ŷ of the reduced loss."""
     return LOSSES[ctx.model.loss].grad_h(None, h, ctx.y) * ctx.scale
 
 
-def fused_gradient(ctx: Context, h):
+def fused_gradient(ctx: Inputs, h):
     """∂L/∂a_L = (ŷ - y) times the batch factor, where the loss has that shortcut."""
     return LOSSES[ctx.model.loss].grad_a(None, h, ctx.y) * ctx.scale
 
 
-def step(ctx: Context, name: str, g, hyper: dict | None = None):
+def step(ctx: Inputs, name: str, g, hyper: dict | None = None):
     """(new parameter, new state) of torch.optim's rule, from the gradient g."""
     return optimizers.RULES[ctx.optimizer](ctx.params[name], g, ctx.state.get(name, {}),
                                            ctx.hyper if hyper is None else hyper)
@@ -90,7 +91,7 @@ def gradient_of(node: Node) -> str:
     return f"d{node.param}"
 
 
-def _pointwise(ctx: Context, l: int) -> bool:
+def _pointwise(ctx: Inputs, l: int) -> bool:
     """Layer l's activation acts entry by entry (softmax mixes a row)."""
     return ctx.model.layers[l - 1].activation != "softmax"
 
@@ -173,7 +174,7 @@ def _state(ctx, node):
     return Rule((gradient_of(node),), lambda g: step(ctx, node.param, g)[1][node.key], True)
 
 
-def after_update(ctx: Context) -> tuple:
+def after_update(ctx: Inputs) -> tuple:
     """The inputs of the loss after the update: every parameter after it, and the hidden
     steps of the forward pass that computes it."""
     names = [f"{n}'" for n in ctx.model.parameter_names()]

@@ -35,17 +35,15 @@ def grade(problem: Problem, sheets: list, expect: tuple = (), scheme=None,
     problem's grading points), rtol/atol or precision (a Precision, else the problem's):
     tolerance.py. Raises NumericalError when the exact solution overflows."""
     from backprop_cli import engine
-    from backprop_cli.engine.grading.graph import Context, nodes
+    from backprop_cli.engine.grading.graph import nodes
     from backprop_cli.output import report
     from backprop_cli.output.grading import paths as grade_paths
     from backprop_cli.output.grading import report as grade_report
     from backprop_cli.output.grading import tolerance
 
-    sol = engine.solve(problem.model, problem.params, problem.x, problem.y,
-                       problem.optimizer, problem.hyper, problem.state)
+    sol = engine.solve(problem.inputs)
     doc = report.solve_document(problem, sol)
-    ctx = Context(problem.model, problem.params, problem.x, problem.y, problem.optimizer,
-                  problem.hyper, problem.state)
+    ctx = problem.inputs
     graph = {n.name: n for n in nodes(ctx)}
     scheme = scheme if scheme is not None else problem.grading.scheme
     batch = grade_paths.batch(problem, doc, graph, sheets, expect, scheme, layout)
