@@ -314,6 +314,30 @@ def test_dlsys_published(name):
         close(ours[key], published, what=key, **_tolerance(case, key))
 
 
+def _needle_tensor(*shape, entropy=1):
+    """dlsys hw2's get_tensor: its inputs regenerate from numpy's legacy generator."""
+    np.random.seed(int(np.prod(shape)) * len(shape) * entropy)
+    return np.random.randint(0, 100, size=shape) / 20
+
+
+def test_dlsys_running_statistics():
+    """dlsys hw2 batchnorm_running_mean(4, 3) / batchnorm_running_var(4, 3): ten train-mode
+    batches (get_tensor(4, 3, entropy=i)), momentum 0.1 on the new batch. The running mean
+    is the published [2.020656, 1.69489, 1.498846]. The running variance is not needle's
+    published [1.412775, 1.386191, 1.096604]: needle averages the biased batch variance,
+    torch (and this engine) the unbiased one (tests/published/README.md)."""
+    spec = BatchNormSpec()
+    for i in range(10):
+        x = _needle_tensor(4, 3, entropy=i)
+        _, cache = KINDS["batchnorm"].forward(x, {}, spec)
+        new = KINDS["batchnorm"].running(cache, spec, 4)
+        spec = BatchNormSpec(running_mean=new["running_mean"], running_var=new["running_var"])
+    close(spec.running_mean, [2.020656, 1.69489, 1.498846], rtol=1e-5, atol=1e-5)
+    needle = np.array([1.412775, 1.386191, 1.096604])
+    assert np.all(np.abs(spec.running_var - needle) > 0.2)
+    close(spec.running_var, [1.767, 1.732, 1.346], rtol=0, atol=1e-3)
+
+
 def test_deeplearning_ai_dropout_forward():
     """deeplearning.ai course 2, week 1, "Regularization", forward_propagation_with_dropout
     (keep_prob 0.7; testCases.py / public_tests.py, the printed cache): our dropout of
