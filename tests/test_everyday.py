@@ -6,6 +6,7 @@ import pytest
 from helpers import CLASSIC, on_a_terminal, same_output
 
 import backprop_cli.engine
+from backprop_cli.api import commands
 from backprop_cli.cli import common
 
 
@@ -40,10 +41,10 @@ def test_every_command_with_example_lists_them(run, command):
 def test_examples_are_called_by_their_name_not_their_install_path(run):
     table = run("solve", "--example", "classic")
     assert "File                  example classic" in table.stdout
-    assert common.EXAMPLES not in table.stdout
+    assert commands.EXAMPLES not in table.stdout
     worked = run("solve", "--example", "classic", "--format", "markdown")
     assert "Problem file: example classic." in worked.stdout
-    assert common.EXAMPLES not in worked.stdout
+    assert commands.EXAMPLES not in worked.stdout
 
 
 def test_several_gets_print_one_value_a_line(run):

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - CI installs torch
                 allow_module_level=True)
 
 import backprop_cli as bp
-from backprop_cli.api.compare import verdict
+from backprop_cli.api.comparison import verdict
 from backprop_cli.errors import ProblemError, UsageError
 
 ENGINE = sorted((GOLDEN / "engine").glob("*.json"))
@@ -448,7 +448,7 @@ LOW = [torch.float32, torch.bfloat16]
 def one_weight_off(monkeypatch, delta):
     """backprop reads the model with its first weight off by delta (in float64): the two
     sides compute different networks."""
-    module = sys.modules["backprop_cli.api.compare"]
+    module = sys.modules["backprop_cli.api.comparison"]
     read = module.from_torch
 
     def off(model, x, y, loss_fn, optimizer=None, **kw):

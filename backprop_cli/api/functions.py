@@ -6,7 +6,6 @@ the place and what was expected, word for word as `backprop` prints it after `Er
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -14,15 +13,15 @@ from dataclasses import replace
 import numpy as np
 
 from backprop_cli import engine
+from backprop_cli.api.commands import EXAMPLES, blamed_on, example_names, solution
 from backprop_cli.api.solution import Solution, StepReport
 from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
-from backprop_cli.errors import NumericalError, UsageError, describe, suggest
+from backprop_cli.errors import UsageError, describe, suggest
 from backprop_cli.problem import documents, reader
 from backprop_cli.problem import state as state_checks
 from backprop_cli.problem.reader import Problem
 from backprop_cli.problem.writer import updated_document
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(reader.__file__)), "examples")
 TEXT, MAPPING = "<text>", "<dict>"  # the source named in errors about text and mappings
 
 
@@ -57,7 +56,7 @@ def _plain(value):
 
 def examples() -> list[str]:
     """The names of the bundled example problems."""
-    return sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
+    return example_names()
 
 
 def example(name: str) -> Problem:
@@ -88,16 +87,6 @@ def overridden(problem, optimizer=None, lr: float | None = None) -> Problem:
     return problem.with_optimizer(optimizer, lr)
 
 
-@contextlib.contextmanager
-def blamed_on(problem: Problem):
-    """Numerical errors name the problem's source, as the command line's do."""
-    try:
-        yield
-    except NumericalError as e:
-        e.source = problem.source
-        raise
-
-
 def _whole(value, name: str, low: int, high: float, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) \
             or not low <= value <= high:
@@ -111,14 +100,10 @@ def solve(problem, *, lr: float | None = None, optimizer=None,
     a Problem or anything load() reads; lr and optimizer override the file's; round=K
     carries every value rounded to K decimals (half away from zero) into the next step."""
     problem = overridden(problem, optimizer, lr)
-    rounding = None
     if round is not None:
-        from backprop_cli.engine.rounding import round_half_away
-
         round = _whole(round, "round", 0, 15, "a whole number of decimals from 0 to 15")
-        rounding = round_half_away(round)
+    sol = solution(problem, round)
     with blamed_on(problem):
-        sol = engine.solve(problem.inputs, rounding)
         return Solution.of(problem, sol, round)
 
 

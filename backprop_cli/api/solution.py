@@ -164,14 +164,11 @@ class Solution(Shown):
         """The network diagram (as `backprop draw`; needs matplotlib, the plot extra):
         shown inline by a notebook, .save(path) for a file. values: each neuron's a and h
         and the weights; gradients: each neuron's ∂L/∂a (of the problem as given)."""
-        from backprop_cli import engine
+        from backprop_cli.api.commands import network
         from backprop_cli.output import diagram
 
         diagram.require_matplotlib()
-        p = self.problem
-        fwd = engine.forward(p.model, p.params, p.x, p.y) if values or gradients else None
-        grads = engine.backward(p.model, p.params, fwd, p.y) if gradients else None
-        net = diagram.network(p, fwd if values else None, grads, decimals, biases)
+        net = network(self.problem, values, gradients, decimals, biases)
         return picture(diagram.network_figure(net, decimals))
 
 

@@ -11,13 +11,16 @@ import sys
 
 import click
 
-from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
-from backprop_cli.errors import EXIT_STATUS, BackpropError, NumericalError, UsageError, suggest
+from backprop_cli.api.commands import (
+    OPTIMIZERS,
+    blamed_on,  # noqa: F401 (until every command calls api/)
+    example_names,
+    example_path,
+)
+from backprop_cli.errors import EXIT_STATUS, BackpropError, UsageError
 
 DEFAULT_DECIMALS = 4
 INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "problem", "examples")
 
 
 # ------------------------------------------------------------------------ errors
@@ -83,16 +86,6 @@ def standalone(main) -> None:
     sys.exit(status if isinstance(status, int) else 0)
 
 
-@contextlib.contextmanager
-def blamed_on(problem):
-    """Numerical errors name the problem's file."""
-    try:
-        yield
-    except NumericalError as e:
-        e.source = problem.source
-        raise
-
-
 # ------------------------------------------------------------------------ options
 
 
@@ -142,10 +135,10 @@ def _list_examples(ctx, param, value):
     """--example list: the bundled examples, one a line with its title, then exit."""
     if "list" not in value:
         return value
-    from backprop_cli.problem import load as load_problem
+    from backprop_cli.api.commands import read
 
     for name in example_names():
-        click.echo(f"{name:<15} {load_problem(example_path(name)).title or ''}".rstrip())
+        click.echo(f"{name:<15} {read(example_path(name)).title or ''}".rstrip())
     ctx.exit(0)
 
 
@@ -183,18 +176,6 @@ def given(ctx: click.Context, name: str) -> bool:
 # ------------------------------------------------------------------------ problems
 
 
-def example_names() -> list[str]:
-    return sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
-
-
-def example_path(name: str) -> str:
-    names = example_names()
-    if name not in names:
-        raise UsageError(f"--example {name}: no such example, expected one of "
-                         + ", ".join(names) + suggest(name, names))
-    return os.path.join(EXAMPLES, f"{name}.yaml")
-
-
 def sources(command: str, paths, examples=(), single: bool = False) -> tuple[str, ...]:
     """The problems named on the command line (files, then bundled examples), or standard
     input. single: the command takes exactly one."""
@@ -224,36 +205,26 @@ def stdin_is_terminal() -> bool:
 
 
 def load(path: str, optimizer: str | None = None, lr: float | None = None):
-    """A problem with the command line's overrides; a bundled example is called by its name
-    (`example classic`), not by where it is installed."""
-    from dataclasses import replace
+    """A problem with the command line's overrides (api.commands.read)."""
+    from backprop_cli.api.commands import read
 
-    from backprop_cli.problem import load as load_problem
-
-    problem = load_problem(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    if path != "-" and folder == EXAMPLES and name.endswith(".yaml"):
-        problem = replace(problem, source=f"example {name[:-5]}")  # before any override's error
-    return problem.with_optimizer(optimizer, lr)
+    return read(path, optimizer, lr)
 
 
 def picture_target(path: str) -> str:
-    """The picture format of `path` ("svg", "png", "pdf"), checked with the plot extra
-    before any work is done."""
-    from backprop_cli.output import diagram
+    """The picture format of `path`, checked with the plot extra before any work."""
+    from backprop_cli.api.commands import picture_format
 
-    kind = diagram.picture_format(path)
-    diagram.require_matplotlib()
-    return kind
+    return picture_format(path)
 
 
 # ------------------------------------------------------------------------ output
 
 
 def emit_doc(doc, kind: str) -> None:
-    from backprop_cli.problem import documents
+    from backprop_cli.api.writing import write_document
 
-    documents.write(doc, kind, sys.stdout)
+    write_document(doc, kind, sys.stdout)
 
 
 def emit(text: str) -> None:
@@ -276,15 +247,16 @@ def emit_chunks(chunks) -> None:
 def emit_json_lines(texts) -> None:
     """Compact JSON documents as one JSON array, a document a line, each written as it
     comes."""
-    from backprop_cli.problem import documents
+    from backprop_cli.api.writing import write_json_lines
 
-    documents.write_json_lines(texts, sys.stdout)
+    write_json_lines(texts, sys.stdout)
 
 
 def print_views(views) -> None:
     """Views one after another, parted by a rule. Into a file or a pipe, lines carry no
     trailing spaces (Rich pads every cell to its column's width)."""
-    from backprop_cli.output.console import make_console, plain
+    from backprop_cli.api.writing import console as make_console
+    from backprop_cli.api.writing import plain
 
     console = make_console()
     for i, view in enumerate(views):

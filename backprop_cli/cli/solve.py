@@ -67,52 +67,18 @@ def solve(ctx, problems, examples, lr, optimizer, decimals, fmt, paths, round_to
       backprop solve problems/classic.yaml --format sheet > blank.yaml
       backprop solve --example classic --format markdown
     """
-    from backprop_cli import engine
-    from backprop_cli.output import report
+    from backprop_cli.api import commands
 
     names = common.sources("solve", problems, examples)
     expect = tuple(p.strip() for e in expect for p in e.split(",") if p.strip())
     _check_usage(ctx, fmt, paths, diagram, len(names), expect)
-    rounding = None
-    if round_to is not None:
-        from backprop_cli.engine.rounding import round_half_away
-
-        rounding = round_half_away(round_to)
-    results = []
-    for source in names:
-        problem = common.load(source, optimizer, lr)
-        with common.blamed_on(problem):
-            sol = engine.solve(problem.inputs, rounding)
-            results.append((problem, report.solve_document(problem, sol, round_to)))
-    docs = [doc for _, doc in results]
+    results = commands.solve_documents(names, optimizer, lr, round_to)
     if paths:  # each problem's values in the order asked, one a line
-        common.emit("\n".join(report.format_value(report.get(doc, path))
-                              for doc in docs for path in paths))
-    elif fmt == "sheet":  # the blank answer sheet that `backprop grade` marks
-        from backprop_cli.output.grading.report import sheet_text
-
-        common.emit(sheet_text(results[0][0], docs[0], expect))
-    elif fmt == "csv":
-        common.emit(report.csv_table([p.source for p, _ in results], docs))
-    elif fmt in ("markdown", "latex"):
-        from backprop_cli.output import worked
-
-        render = worked.markdown_all if fmt == "markdown" else worked.latex_all
-        if diagram is not None:
-            _draw_diagram(results[0][0], diagram, decimals)
-        common.emit(render(results, decimals, diagram))
+        common.emit(commands.values([doc for _, doc in results], paths))
     elif fmt in ("json", "yaml"):
+        docs = [doc for _, doc in results]
         common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
+    elif fmt == "table":
+        common.print_views(commands.solve_views(results, decimals))
     else:
-        from backprop_cli.output.tables import solve_view
-
-        common.print_views(solve_view(problem, doc, decimals) for problem, doc in results)
-
-
-def _draw_diagram(problem, path: str, decimals: int) -> None:
-    from backprop_cli import engine
-    from backprop_cli.output import diagram
-
-    with common.blamed_on(problem):
-        fwd = engine.forward(problem.model, problem.params, problem.x, problem.y)
-    diagram.draw_network(diagram.network(problem, fwd, None, decimals), path, decimals)
+        common.emit(commands.solve_text(results, fmt, decimals, diagram, expect))
