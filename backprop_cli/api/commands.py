@@ -86,8 +86,9 @@ def solve_documents(paths, optimizer=None, lr=None, round_to=None) -> list[tuple
     results = []
     for path in paths:
         problem = read(path, optimizer, lr)
-        results.append((problem, report.solve_document(problem, solution(problem, round_to),
-                                                       round_to)))
+        sol = solution(problem, round_to)
+        with blamed_on(problem):  # the document's sums may overflow too
+            results.append((problem, report.solve_document(problem, sol, round_to)))
     return results
 
 
@@ -162,3 +163,51 @@ def draw_diagram(problem, path: str, decimals: int = 4, values: bool = False,
 
     net = network(problem, values, gradients, decimals, biases)
     diagram.draw_network(net, path, decimals)
+
+
+# ------------------------------------------------------------------------ step
+
+
+def train(problem, steps: int = 1, tick=None):
+    """`steps` updates of `problem` (engine.train); tick(i): called after each step."""
+    from backprop_cli import engine
+
+    with blamed_on(problem):
+        return engine.train(problem.inputs, steps, tick)
+
+
+def progress(steps: int, quiet: bool, after: float):
+    """A progress callback for train(): a bar on a terminal's stderr once the run has
+    taken longer than `after` seconds (None: no bar)."""
+    from backprop_cli.output.progress import progress as bar
+
+    return bar(steps, quiet, after)
+
+
+def updated_document(problem, run) -> dict:
+    """The problem file after the run: its parameters and optimizer state updated."""
+    from backprop_cli.problem.writer import updated_document as updated
+
+    return updated(problem, run.params, run.state)
+
+
+def step_document(problem, run) -> dict:
+    """The report of `step --format json`: the losses, the parameters and state after."""
+    from backprop_cli.output import report
+
+    return report.step_document(problem, run)
+
+
+def step_views(problem, doc: dict, decimals: int, every: int):
+    """The terminal's table of a step report: the loss every `every` steps."""
+    from backprop_cli.output.tables import step_view
+
+    return [step_view(problem, doc, decimals, every)]
+
+
+def plot_losses(problem, run, path: str) -> None:
+    """The loss per step drawn to `path`, titled with the optimizer and its lr."""
+    from backprop_cli.output import diagram
+
+    diagram.plot_losses(list(run.losses), path, f"{problem.optimizer}, lr = "
+                                                f"{problem.hyper['lr']!r}")

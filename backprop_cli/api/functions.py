@@ -12,15 +12,20 @@ from dataclasses import replace
 
 import numpy as np
 
-from backprop_cli import engine
-from backprop_cli.api.commands import EXAMPLES, blamed_on, example_names, solution
+from backprop_cli.api.commands import (
+    EXAMPLES,
+    blamed_on,
+    example_names,
+    solution,
+    train,
+    updated_document,
+)
 from backprop_cli.api.solution import Solution, StepReport
 from backprop_cli.engine.optimizers import DEFAULTS as OPTIMIZERS
 from backprop_cli.errors import UsageError, describe, suggest
 from backprop_cli.problem import documents, reader
 from backprop_cli.problem import state as state_checks
 from backprop_cli.problem.reader import Problem
-from backprop_cli.problem.writer import updated_document
 
 TEXT, MAPPING = "<text>", "<dict>"  # the source named in errors about text and mappings
 
@@ -113,8 +118,6 @@ def step(problem, steps: int = 1, *, lr: float | None = None,
     read back) and the report of `step --format json`."""
     problem = overridden(problem, optimizer, lr)
     steps = _whole(steps, "steps", 1, float("inf"), "a whole number of steps >= 1")
-    with blamed_on(problem):
-        run = engine.train(problem.inputs, steps)
-    updated = reader.from_document(updated_document(problem, run.params, run.state),
-                                   problem.source)
+    run = train(problem, steps)
+    updated = reader.from_document(updated_document(problem, run), problem.source)
     return updated, StepReport.of(problem, run)

@@ -83,7 +83,7 @@ def step(problems, examples, lr, optimizer, steps, decimals, fmt, every, output,
       backprop step p.yaml -o p.yaml            # update the file in place
       backprop step p.yaml --optimizer adam --lr 0.05 --steps 500 --plot losses.png
     """
-    from backprop_cli import engine
+    from backprop_cli.api import commands
 
     # Every usage check before the work: a long run must not end in a refusal.
     to = route(output, fmt, sys.stdout.isatty())
@@ -95,15 +95,10 @@ def step(problems, examples, lr, optimizer, steps, decimals, fmt, every, output,
         common.picture_target(plot)
     after = progress_delay()
     prob = common.load(source, optimizer, lr)
-    from backprop_cli.output.progress import progress
-
-    with common.blamed_on(prob), progress(steps, quiet, after) as tick:
-        run = engine.train(prob.inputs, steps, tick)
+    with commands.progress(steps, quiet, after) as tick:
+        run = commands.train(prob, steps, tick)
     if plot is not None:
-        from backprop_cli.output import diagram
-
-        title = f"{prob.optimizer}, lr = {prob.hyper['lr']!r}"
-        diagram.plot_losses(list(run.losses), plot, title)
+        commands.plot_losses(prob, run, plot)
     _write_problem(prob, run, to.problem)
     _show(prob, run, to, decimals, every or max(1, math.ceil(steps / TABLE_ROWS)))
     if output is None and fmt is None and to.tables:  # a terminal: the update is shown only
@@ -112,27 +107,24 @@ def step(problems, examples, lr, optimizer, steps, decimals, fmt, every, output,
 
 
 def _write_problem(prob, run, target: str | None) -> None:
-    from backprop_cli.problem import documents
-    from backprop_cli.problem.writer import updated_document
+    from backprop_cli.api import commands, writing
 
     if target is None:
         return
-    doc = updated_document(prob, run.params, run.state)
+    doc = commands.updated_document(prob, run)
     if target == "-":
         common.emit_doc(doc, "yaml")
     else:
-        documents.write_file(target, doc, "json" if target.lower().endswith(".json") else "yaml")
+        writing.write_file(target, doc, "json" if target.lower().endswith(".json") else "yaml")
 
 
 def _show(prob, run, to: Route, decimals: int, every: int) -> None:
-    from backprop_cli.output import report
+    from backprop_cli.api import commands
 
     if to.report is None and not to.tables:
         return
-    doc = report.step_document(prob, run)
+    doc = commands.step_document(prob, run)
     if to.report is not None:
         common.emit_doc(doc, to.report)
     if to.tables:
-        from backprop_cli.output.tables import step_view
-
-        common.print_views([step_view(prob, doc, decimals, every)])
+        common.print_views(commands.step_views(prob, doc, decimals, every))
