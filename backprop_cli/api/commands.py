@@ -159,9 +159,14 @@ def network(problem, values: bool = False, gradients: bool = False, decimals: in
 def draw_diagram(problem, path: str, decimals: int = 4, values: bool = False,
                  gradients: bool = False, biases: bool = True) -> None:
     """`draw`'s work: the network diagram written to `path` (atomically)."""
+    draw_network(network(problem, values, gradients, decimals, biases), path, decimals)
+
+
+def draw_network(net, path: str, decimals: int = 4) -> None:
+    """A network diagram's model drawn to `path` (atomically; matplotlib's warnings, such
+    as a glyph the font lacks, are the caller's to show)."""
     from backprop_cli.output import diagram
 
-    net = network(problem, values, gradients, decimals, biases)
     diagram.draw_network(net, path, decimals)
 
 

@@ -40,21 +40,14 @@ def draw(problems, examples, output, biases, values, gradients, decimals):
       backprop draw --example textbook_321 --biases hidden -o net.pdf
       backprop new --layers 4,12,12,3 | backprop draw - -o wide.png
     """
-    from backprop_cli import engine
-    from backprop_cli.output import diagram
+    from backprop_cli.api import commands
 
     common.picture_target(output)
     source = common.sources("draw", problems, examples, single=True)[0]
     prob = common.load(source)
-    fwd = grads = None
-    if values or gradients:
-        with common.blamed_on(prob):
-            fwd = engine.forward(prob.model, prob.params, prob.x, prob.y)
-            if gradients:
-                grads = engine.backward(prob.model, prob.params, fwd, prob.y)
-    net = diagram.network(prob, fwd if values else None, grads, decimals, biases == "shown")
+    net = commands.network(prob, values, gradients, decimals, biases == "shown")
     with warnings.catch_warnings(record=True) as caught:  # e.g. a glyph the font lacks
         warnings.simplefilter("always")
-        diagram.draw_network(net, output, decimals)
+        commands.draw_network(net, output, decimals)
     for message in dict.fromkeys(str(w.message) for w in caught):  # each once, no traceback
         click.echo(f"Warning: {message}", err=True)
