@@ -39,7 +39,7 @@ def test_a_json_array_item_by_item(items):
 @pytest.fixture
 def marked(tmp_path):
     from backprop_cli import problem as problems
-    from backprop_cli.output.grading.run import grade
+    from backprop_cli.api.marking import grade
     from backprop_cli.problem import answers
 
     (tmp_path / "class.csv").write_text(CLASS)
@@ -88,8 +88,8 @@ def test_a_class_marked_and_shown_in_blocks(run, tmp_path, monkeypatch, block):
     """A class is marked in equal blocks of at most BLOCK sheets, and its rows built BLOCK
     at a time: the same output, to the last bit, as all at once (here 4 students: blocks
     of 1; or marked 2 and 2, rows built 3 and 1)."""
+    from backprop_cli.api import marking as grade_run
     from backprop_cli.output.grading import rows
-    from backprop_cli.output.grading import run as grade_run
 
     (tmp_path / "class.csv").write_text(CLASS)
     args = ("grade", CLASSIC, tmp_path / "class.csv", "--format")
@@ -107,8 +107,8 @@ def test_several_sheets_json_lines_are_their_documents(run, tmp_path, solve_json
     a matrix written transposed, unreadable text, whole numbers, blanks and nan-free own
     values alike."""
     from backprop_cli import problem as problems
+    from backprop_cli.api.marking import grade
     from backprop_cli.output.grading.report import json_lines, student_document
-    from backprop_cli.output.grading.run import grade
     from backprop_cli.problem import answers
 
     source = CLASSIC.parent / "frozen_bias.yaml"  # W1 is 2 x 3: written transposed, told

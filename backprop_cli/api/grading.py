@@ -2,7 +2,9 @@
 the command does, and returns the marks as a record: the JSON, the CSV, the feedback and
 the tables of the command's formats.
 
-A thin wrapper: output.grade_run.grade is what the command runs too.
+The command's flow lives here once: reading the sheets and the scheme, the precision,
+marking (marking.grade) and the documents of each format. `backprop grade` (cli/grade.py)
+parses its options, calls these and prints; grade() below returns the same as a record.
 """
 
 from __future__ import annotations
@@ -68,17 +70,46 @@ def _sheets(answers) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
-def _precision(text, rtol, atol):
+def parse_precision(text, rtol, atol, dashes: str = ""):
+    """A Precision parsed from `text` ('4dp', '3sf or 4dp'), or None; dashes: '--' to
+    name the command line's options in errors."""
     from backprop_cli.engine.grading.precision import parse
 
     if text is None:
         return None
     if rtol is not None or atol is not None:
-        raise UsageError("precision and rtol/atol are two ways to say one thing: give one")
+        raise UsageError(f"{dashes}precision and {dashes}rtol/{dashes}atol are two ways to "
+                         "say one thing: give one")
     try:
         return parse(text)
     except ValueError as e:
-        raise UsageError(f"precision: {e}") from None
+        raise UsageError(f"{dashes}precision: {e}") from None
+
+
+def check_layout(layout) -> None:
+    """--layout is one of the weight layouts."""
+    from backprop_cli.problem.reader import LAYOUTS
+
+    if layout is not None and layout not in LAYOUTS:
+        raise UsageError(f"--layout {layout}: expected {' or '.join(LAYOUTS)}")
+
+
+def paths(values) -> tuple:
+    """Paths given comma-separated or repeated, each once, in order."""
+    return tuple(dict.fromkeys(p.strip() for v in values for p in v.split(",") if p.strip()))
+
+
+def mark(problem: Problem, sheets, expect: tuple = (), scheme=None, rtol=None, atol=None,
+         layout=None, precision=None, id_column=None):
+    """`grade`'s work: the scheme's file and the sheets' files (id_column: the class CSVs'
+    column of names) read, and marked against `problem` (marking.grade)."""
+    from backprop_cli.api.marking import grade as run
+    from backprop_cli.problem import answers
+
+    plan = answers.load_scheme(os.fspath(scheme)) if scheme is not None else None
+    loaded = [answers.load(path, id_column) for path in sheets]
+    with blamed_on(problem):
+        return run(problem, loaded, expect, plan, rtol, atol, layout, precision)
 
 
 def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = None,
@@ -90,16 +121,60 @@ def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = N
     marking scheme's path; precision: the exercise's, as `--precision` takes it ("4dp",
     "3sf", "3sf or 4dp"; else the problem's grading section, else 3sf or 4dp); rtol, atol:
     a plain tolerance instead."""
-    from backprop_cli.output.grading.run import grade as run
-    from backprop_cli.problem import answers as sheets_of
-
     problem = overridden(problem, optimizer, lr)
-    sheets = [sheets_of.load(path) for path in _sheets(answers)]
-    expect = tuple(dict.fromkeys(p.strip() for e in ([expect] if isinstance(expect, str)
-                                                     else expect)
-                                 for p in e.split(",") if p.strip()))
-    plan = sheets_of.load_scheme(os.fspath(scheme)) if scheme is not None else None
-    with blamed_on(problem):
-        graded = run(problem, sheets, expect, plan, rtol, atol,
-                     precision=_precision(precision, rtol, atol))
+    sheets = _sheets(answers)
+    expect = paths([expect] if isinstance(expect, str) else expect)
+    graded = mark(problem, sheets, expect, scheme, rtol, atol,
+                  precision=parse_precision(precision, rtol, atol))
     return Grades(problem, graded.results, graded.marks, graded.graph)
+
+
+
+
+# ------------------------------------------------------------------------ the documents
+
+
+def visibility(values, option: str = "--visibility") -> dict:
+    """Gradescope's visibility settings ([PATH=]WHEN), checked."""
+    from backprop_cli.output.grading.gradescope import visibility as parsed
+
+    return parsed(values, option)
+
+
+def gradescope_document(graded, decimals: int, reveal: bool, shown: dict, stdout) -> dict:
+    """One student's results.json for Gradescope."""
+    from backprop_cli.output.grading import gradescope
+
+    return gradescope.document(graded.problem, graded.results[0], graded.marks,
+                               graded.graph, decimals, reveal, shown, stdout)
+
+
+def gradescope_unread(message: str, shown: dict, stdout) -> dict:
+    """The results.json of a submission that could not be read: 0 and the reason."""
+    from backprop_cli.output.grading import gradescope
+
+    return gradescope.unread(message, shown, stdout)
+
+
+def rendered(graded, fmt: str, decimals: int) -> tuple[str, object]:
+    """The marks in `fmt`, as (how it is written, what): ("document", a JSON document),
+    ("json lines", compact documents, a class's), ("chunks", CSV text piece by piece),
+    ("text", Markdown) or ("views", the terminal's tables). Classes are made piece by
+    piece, to be written as they come."""
+    from backprop_cli.output.grading import report
+
+    results = list(graded.results)
+    if fmt == "json" and len(results) == 1:
+        return "document", report.student_document(results[0])
+    if fmt == "json":
+        return "json lines", report.json_lines(results)
+    if fmt == "csv":
+        return "chunks", report.csv_chunks(results)
+    if fmt == "markdown":
+        from backprop_cli.output.grading.feedback import feedback
+
+        return "text", feedback(graded.problem, results, graded.marks, graded.graph,
+                                decimals)
+    from backprop_cli.output.grading.tables import views
+
+    return "views", views(graded.problem, results, decimals)

@@ -32,10 +32,6 @@ def _files(files: tuple, examples: tuple) -> tuple[str, tuple]:
     return problem, tuple(sheets)
 
 
-def _paths(values: tuple) -> tuple:
-    return tuple(dict.fromkeys(p.strip() for v in values for p in v.split(",") if p.strip()))
-
-
 @click.command()
 @click.argument("files", nargs=-1, metavar="PROBLEM ANSWERS...")
 @common.example_option
@@ -93,11 +89,13 @@ def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, precisi
       backprop grade p.yaml submission.yaml --format gradescope > results.json
       backprop solve problems/classic.yaml --format sheet > blank.yaml
     """
+    from backprop_cli.api import grading
+
     problem_path, sheet_paths = _files(files, examples)
     shown = _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout_visibility)
-    _check_layout(layout)
-    run = _Run(problem_path, sheet_paths, lr, optimizer, _paths(expect), scheme, rtol, atol,
-               id_column, layout, _precision(precision, rtol, atol))
+    grading.check_layout(layout)
+    run = _Run(problem_path, sheet_paths, lr, optimizer, grading.paths(expect), scheme, rtol,
+               atol, id_column, layout, grading.parse_precision(precision, rtol, atol, "--"))
     if fmt == "gradescope":
         return _gradescope(run, decimals, reveal, shown, stdout_visibility)
     graded = _grade(run)
@@ -120,30 +118,11 @@ class _Run(NamedTuple):
     precision: object = None  # a Precision, from --precision
 
 
-def _precision(text, rtol, atol):
-    from backprop_cli.engine.grading.precision import parse
-
-    if text is None:
-        return None
-    if rtol is not None or atol is not None:
-        raise UsageError("--precision and --rtol/--atol are two ways to say one thing: "
-                         "give one")
-    try:
-        return parse(text)
-    except ValueError as e:
-        raise UsageError(f"--precision: {e}") from None
-
-
-def _check_layout(layout) -> None:
-    from backprop_cli.problem.reader import LAYOUTS
-
-    if layout is not None and layout not in LAYOUTS:
-        raise UsageError(f"--layout {layout}: expected {' or '.join(LAYOUTS)}")
-
-
 def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
     """--visibility's values (and --stdout-visibility's), checked; the options only
     Gradescope's format takes (its module imported only for it)."""
+    from backprop_cli.api import grading
+
     if fmt != "gradescope":
         given = [name for name, value in (("--reveal", reveal), ("--visibility", visibility),
                                           ("--stdout-visibility", stdout)) if value]
@@ -151,73 +130,59 @@ def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
             raise UsageError(f"{given[0]} is for Gradescope's results.json: add --format "
                              "gradescope")
         return {}
-    from backprop_cli.output.grading.gradescope import visibility as parsed
-
     if len(sheet_paths) != 1:
         raise UsageError(f"--format gradescope writes one student's results.json, found "
                          f"{len(sheet_paths)} sheets: give one")
     if stdout is not None:
-        parsed((stdout,), "--stdout-visibility")
-    return parsed(visibility)
+        grading.visibility((stdout,), "--stdout-visibility")
+    return grading.visibility(visibility)
 
 
-def _grade(run: _Run, problem=None, sheets=None):
-    from backprop_cli.output.grading.run import grade
-    from backprop_cli.problem import answers
+def _grade(run: _Run, problem=None):
+    from backprop_cli.api import grading
 
     problem = problem or common.load(run.problem, run.optimizer, run.lr)
-    scheme = answers.load_scheme(run.scheme) if run.scheme is not None else None
-    if sheets is None:
-        sheets = [answers.load(path, run.id_column) for path in run.sheets]
-    with common.blamed_on(problem):
-        return grade(problem, sheets, run.expect, scheme, run.rtol, run.atol, run.layout,
-                     run.precision)
+    return grading.mark(problem, run.sheets, run.expect, run.scheme, run.rtol, run.atol,
+                        run.layout, run.precision, run.id_column)
 
 
 def _gradescope(run: _Run, decimals: int, reveal: bool, shown: dict, stdout) -> int:
     """results.json, always, when the problem and the options are sound: a submission that
     cannot be read gets a score of 0 and the reason (exit status 0: the autograder has its
     file; the warning goes to its log)."""
-    from backprop_cli.output.grading import gradescope
-    from backprop_cli.problem import answers
+    from backprop_cli.api import grading
 
     problem = common.load(run.problem, run.optimizer, run.lr)  # the instructor's errors
     label = "<stdin>" if run.sheets[0] == "-" else run.sheets[0]
     try:
-        graded = _grade(run, problem, [answers.load(run.sheets[0], run.id_column)])
+        graded = _grade(run, problem)
     except ProblemError as e:
         if e.source != label or e.source == run.scheme:  # not the submission's
             raise
         common.warn((str(e),))
         told = ProblemError(os.path.basename(e.source), e.place, e.message)
-        common.emit_doc(gradescope.unread(str(told), shown, stdout), "json")
+        common.emit_doc(grading.gradescope_unread(str(told), shown, stdout), "json")
         return 0
     if len(graded.results) != 1:
         raise UsageError(f"--format gradescope writes one student's results.json, "
                          f"found {len(graded.results)} students: give one sheet")
     common.warn(graded.warnings)
-    g = graded.results[0]
-    common.emit_doc(gradescope.document(graded.problem, g, graded.marks, graded.graph,
-                                        decimals, reveal, shown, stdout), "json")
+    common.emit_doc(grading.gradescope_document(graded, decimals, reveal, shown, stdout),
+                    "json")
     return 0
 
 
 def _emit(graded, fmt: str, decimals: int) -> None:
-    from backprop_cli.output.grading import report as grade_report
+    from backprop_cli.api import grading
 
-    problem, results, marks, graph = (graded.problem, list(graded.results), graded.marks,
-                                      graded.graph)
-    if fmt == "json" and len(results) == 1:
-        common.emit_doc(grade_report.student_document(results[0]), "json")
-    elif fmt == "json":  # a class: streamed, a compact student document a line
-        common.emit_json_lines(grade_report.json_lines(results))
-    elif fmt == "csv":
-        common.emit_chunks(grade_report.csv_chunks(results))
-    elif fmt == "markdown":
-        from backprop_cli.output.grading.feedback import feedback
-
-        common.emit(feedback(problem, results, marks, graph, decimals))
+    how, what = grading.rendered(graded, fmt, decimals)
+    if how == "document":
+        common.emit_doc(what, "json")
+    elif how == "json lines":  # a class: streamed, a compact student document a line
+        common.emit_json_lines(what)
+    elif how == "chunks":
+        common.emit_chunks(what)
+    elif how == "text":
+        common.emit(what)
     else:
-        from backprop_cli.output.grading.tables import views
-
-        common.print_views(views(problem, results, decimals))
+        common.print_views(what)

@@ -1,5 +1,6 @@
-"""Grading, start to finish, for the command line and the Python API alike: the exact
-solution once, the quantities' dependencies, each sheet's paths checked and marked.
+"""Grading, start to finish, for the command line and the Python API alike (grading.py
+calls it): the exact solution once, the quantities' dependencies, each sheet's paths
+checked and marked.
 
 An answer with an unreadable number is marked as blank, then labelled `unreadable` (no
 points, no slips); the notes for the person grading (unreadable numbers, columns left
