@@ -53,17 +53,6 @@ FLOW = {
     "cli": {"cli", "api", ""},
     "": {"cli", "api", ""},  # the package's __getattr__ imports the API when it is used
 }
-# Commands whose flow is not yet in api/: they may still reach past it.
-NOT_YET_THIN = {"graph.py", "new.py"}
-
-
-def _flow(path) -> set:
-    part = _part(path)
-    if part == "cli" and path.name in NOT_YET_THIN:
-        return FLOW[part] | {"output", "problem", "engine"}
-    return FLOW[part]
-
-
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_follow_the_flow(path):
     part = _part(path)
@@ -71,7 +60,7 @@ def test_imports_follow_the_flow(path):
         if top == "backprop_cli":
             inner = full.split(".")
             target = inner[1] if len(inner) > 1 and (PACKAGE / inner[1]).is_dir() else ""
-            assert target in _flow(path), f"{path.name} ({part}) imports {full}"
+            assert target in FLOW[part], f"{path.name} ({part}) imports {full}"
         elif top not in STDLIB and top != "__future__":
             assert top in ALLOWED[part], f"{path.name} ({part}) imports {top}"
 

@@ -11,12 +11,7 @@ import sys
 
 import click
 
-from backprop_cli.api.commands import (
-    OPTIMIZERS,
-    blamed_on,  # noqa: F401 (until every command calls api/)
-    example_names,
-    example_path,
-)
+from backprop_cli.api.commands import OPTIMIZERS, example_names, example_path
 from backprop_cli.errors import EXIT_STATUS, BackpropError, UsageError
 
 DEFAULT_DECIMALS = 4

@@ -10,13 +10,11 @@ import sys
 import click
 
 from backprop_cli.cli import common
-from backprop_cli.errors import ProblemError, UsageError, counted
+from backprop_cli.errors import UsageError, counted
 
 FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
 FILE_NAMES = (".yaml", ".yml", ".json")
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=")
-LOW, HIGH = -5, 5  # the default range of drawn values
-DRAWS = 100  # draws per variant before giving up on values where the expression is defined
 
 
 @click.command()
@@ -49,43 +47,23 @@ def graph(ctx, args, decimals, fmt, path, draw):
       backprop graph "(x + y) * z" x=-2 y=5 z=-4 --draw graph.svg
       backprop graph variants/*.yaml --format csv     # an answer key
     """
-    from backprop_cli.engine.graph.program import evaluate
-    from backprop_cli.output import report
-    from backprop_cli.output.graph import tables as graph_tables
+    from backprop_cli.api import graphs
 
     common.get_or_format(ctx, path)
     exercises = _exercises(args)
     _check_usage(fmt, draw, len(exercises))
-    results = []
-    for ex in exercises:
-        g = evaluate(ex.program, ex.values)
-        results.append((ex, g, graph_tables.document(ex, g)))
+    results = graphs.evaluated(exercises)
     if draw is not None:
-        from backprop_cli.output.diagram.graph import figure as graph_figure
-
-        graph_figure.draw(results[0][1], draw, decimals)
+        graphs.draw(results[0][1], draw, decimals)
     docs = [doc for _, _, doc in results]
     if path is not None:
-        common.emit("\n".join(_shown(report.get(doc, path)) for doc in docs))
-    elif fmt == "csv":
-        common.emit(graph_tables.csv_table([ex.source for ex in exercises], docs))
-    elif fmt in ("markdown", "latex"):
-        from backprop_cli.output.graph import worked as graph_worked
-
-        render = graph_worked.markdown if fmt == "markdown" else graph_worked.latex
-        common.emit(render([(ex, g) for ex, g, _ in results], decimals, draw))
+        common.emit(graphs.values(docs, path))
     elif fmt in ("json", "yaml"):
         common.emit_doc(docs[0] if len(docs) == 1 else docs, fmt)
+    elif fmt == "table":
+        common.print_views(graphs.views(results, decimals))
     else:
-        common.print_views(graph_tables.view(ex, g, decimals) for ex, g, _ in results)
-
-
-def _shown(value) -> str:
-    """A --get value: a string plainly (names, the expression, the title: all printable
-    text, checked on the way in), the rest as solve prints it."""
-    from backprop_cli.output import report
-
-    return value if isinstance(value, str) else report.format_value(value)
+        common.emit(graphs.text(results, fmt, decimals, draw))
 
 
 def _is_file(arg: str) -> bool:
@@ -94,7 +72,7 @@ def _is_file(arg: str) -> bool:
 
 def _exercises(args: tuple[str, ...]) -> list:
     """An expression with its values, or exercise files, or standard input."""
-    from backprop_cli.problem.graph import exercise as graph_exercise
+    from backprop_cli.api import graphs
 
     if not args:
         if sys.stdin.isatty():
@@ -103,13 +81,13 @@ def _exercises(args: tuple[str, ...]) -> list:
                              "or pipe one in")
         args = ("-",)
     if not _is_file(args[0]):
-        return [graph_exercise.from_arguments(args[0], args[1:])]
+        return [graphs.from_arguments(args[0], args[1:])]
     for arg in args:
         if _ASSIGNMENT.match(arg) and not _is_file(arg):
             raise UsageError(f"{arg}: found a value after an exercise file, expected NAME=VALUE "
                              "only after an expression (a file gives its own values)")
     common.stdin_once(args)
-    return [graph_exercise.load(arg) for arg in args]
+    return [graphs.load(arg) for arg in args]
 
 
 def _check_usage(fmt: str, draw: str | None, count: int) -> None:
@@ -131,8 +109,8 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
     """`backprop new --graph EXPRESSION`: exercise files with seeded values, written by the
     rules of network variants (-o, --count, --replace). others: the options of `new`
     that make networks, refused here when given."""
+    from backprop_cli.api import generating, graphs
     from backprop_cli.cli.new import check_output
-    from backprop_cli.problem import documents, generate
 
     if expression is None:
         raise UsageError("--low and --high go with --graph EXPRESSION")
@@ -141,53 +119,21 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
              if value not in (None, False) and name != "--replace"]
     if given:
         raise UsageError(f"{given[0]} does not go with --graph")
-    low, high = (LOW if low is None else low), (HIGH if high is None else high)
+    low, high = (graphs.LOW if low is None else low), (graphs.HIGH if high is None else high)
     if low > high:
         raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
     if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
         raise UsageError("--low and --high are whole numbers unless --decimals is given")
     old = check_output(output, count, replace)
-    docs = _variants(expression, seed, count, low, high, decimals, title)
+    docs = graphs.variants(expression, seed, count, low, high, decimals, title)
     if count is None:
         if output in (None, "-"):
-            common.emit(documents.dump_yaml(docs[0]))
+            common.emit(generating.yaml_text(docs[0]))
         else:
-            documents.write_file(output, docs[0], documents.kind_by_name(output))
+            generating.write_by_name(output, docs[0])
         return
-    names = generate.write_variants(output, docs, old)
+    names = generating.write_variants(output, docs, old)
     replaced = f", after removing the {len(old)} of an earlier run" if old else ""
     click.echo(f"wrote {counted(len(docs), 'exercise')} to {output} ({names[0]} to {names[-1]})"
                f"{replaced}", err=True)
 
-
-def _variants(expression: str, seed: int, count: int | None, low: float, high: float,
-              decimals: int | None, title: str | None) -> list[dict]:
-    """One exercise document per seed (seed + i for variant i); values where the
-    expression has no finite answer are drawn again, up to DRAWS times."""
-    from backprop_cli.problem.graph import exercise as graph_exercise
-    from backprop_cli.problem.graph.expression import parse
-
-    program = parse(expression, "--graph")
-    docs = []
-    for i in range(count or 1):
-        s = seed + i
-        draws = graph_exercise.draws(program, s, low, high, decimals)
-        values = next((v for v, _ in zip(draws, range(DRAWS)) if _defined(program, v)), None)
-        if values is None:
-            raise UsageError(f"--graph: found no values in [{low:g}, {high:g}] where the "
-                             f"expression is defined in {DRAWS} draws (seed {s}), expected "
-                             "another --low and --high")
-        default = "Seeded exercise" if count is None else f"Variant {i}"
-        docs.append(graph_exercise.variant_document(
-            f"{default} (seed {s})" if title is None else title, expression, values))
-    return docs
-
-
-def _defined(program, values: dict) -> bool:
-    from backprop_cli.engine.graph.program import evaluate
-
-    try:
-        evaluate(program, {name: float(v) for name, v in values.items()})
-    except ProblemError:
-        return False
-    return True

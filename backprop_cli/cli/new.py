@@ -10,10 +10,10 @@ import re
 import click
 from click.core import ParameterSource
 
+from backprop_cli.api import generating
+from backprop_cli.api.generating import ACTIVATIONS, LOSSES
 from backprop_cli.cli import common
-from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.errors import ProblemError, UsageError, WriteError, counted
-from backprop_cli.problem import atomic, documents, from_document, generate, load
+from backprop_cli.errors import UsageError, WriteError, counted
 
 FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
 DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "x_text", "y_text",
@@ -43,7 +43,7 @@ def _sizes(text: str) -> list[int]:
 
 def _activations(text: str | None, depth: int, loss: str) -> list[str]:
     if text is None:
-        return generate.default_activations(depth, loss)
+        return generating.default_activations(depth, loss)
     names = [t.strip() for t in text.split(",")]
     for name in names:
         if name not in ACTIVATIONS:
@@ -98,14 +98,14 @@ def _check_drawing(layers: str, sizes: list[int], loss: str, y) -> None:
 
 def check_seeds(seed: int, count: int | None) -> None:
     """numpy's seeds are 0 to 2**32 - 1: the first and the last (seed + count - 1)."""
-    if not 0 <= seed <= generate.SEED_MAX:
+    if not 0 <= seed <= generating.SEED_MAX:
         raise UsageError(f"--seed {seed}: expected a whole number from 0 to "
-                         f"{generate.SEED_MAX} (2**32 - 1, numpy's seeds)")
+                         f"{generating.SEED_MAX} (2**32 - 1, numpy's seeds)")
     last = seed + (count or 1) - 1
-    if last > generate.SEED_MAX:
+    if last > generating.SEED_MAX:
         raise UsageError(f"--seed {seed} --count {count}: the last variant's seed would be "
-                         f"{last}, expected at most {generate.SEED_MAX} (2**32 - 1, numpy's "
-                         f"seeds): use --seed {generate.SEED_MAX - count + 1} or lower")
+                         f"{last}, expected at most {generating.SEED_MAX} (2**32 - 1, numpy's "
+                         f"seeds): use --seed {generating.SEED_MAX - count + 1} or lower")
 
 
 def check_replacing(output: str | None, count: int | None, force: bool) -> None:
@@ -113,7 +113,7 @@ def check_replacing(output: str | None, count: int | None, force: bool) -> None:
     if force and (count is not None or output in (None, "-")):
         raise UsageError("--force goes with -o FILE: it replaces an existing file (with "
                          "--count, --replace removes an earlier run's variant files)")
-    if count is None and output not in (None, "-") and atomic.replaces(output) and not force:
+    if count is None and output not in (None, "-") and generating.replaces(output) and not force:
         raise UsageError(f"-o {output}: the file already exists: add --force to replace it, "
                          "or choose another name")
 
@@ -138,7 +138,7 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
     if os.path.lexists(output) and not os.path.isdir(output):
         raise UsageError(f"--count writes a folder of files: -o names a folder, found the "
                          f"existing file {output}")
-    old = generate.earlier_variants(output)
+    old = generating.earlier_variants(output)
     if old and not replace:
         shown = old if len(old) <= 4 else [*old[:3], "...", old[-1]]
         raise UsageError(f"-o {output}: the folder already holds "
@@ -163,7 +163,7 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
                    "to 4294967295 (2**32 - 1), the last variant's seed too.")
 @click.option("--decimals", type=click.IntRange(0, 17), metavar="D",
               help="Round every drawn number to D decimals (Python's round).")
-@click.option("--init", type=click.Choice(generate.INITS), default="uniform",
+@click.option("--init", type=click.Choice(generating.INITS), default="uniform",
               show_default=True,
               help="uniform [0, 1) as printed exercises use; normal; xavier (Glorot uniform) "
                    "and he (Kaiming normal) with zero biases.")
@@ -256,20 +256,11 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
         y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
     _check_drawing(layers, sizes, loss, y)
     old = check_output(output, count, replace)
-    docs = []
-    for i in range(count or 1):
-        default = "Seeded problem" if count is None else f"Variant {i}"
-        doc = generate.problem(sizes, acts, loss, seed + i, decimals, init, x, y,
-                               f"{default} (seed {seed + i})" if title is None else title)
-        try:
-            from_document(doc, "backprop new")  # the same rules as any problem file
-        except ProblemError as e:
-            raise UsageError(f"backprop new: {e.place}: {e.message}") from None
-        docs.append(doc)
+    docs = generating.problems(sizes, acts, loss, seed, count, decimals, init, x, y, title)
     if count is None:
         _write_one(output, docs[0])
     else:
-        names = generate.write_variants(output, docs, old)
+        names = generating.write_variants(output, docs, old)
         replaced = f", after removing the {len(old)} of an earlier run" if old else ""
         click.echo(f"wrote {counted(len(docs), 'problem')} to {output} ({names[0]} to {names[-1]})"
                    f"{replaced}", err=True)
@@ -277,24 +268,18 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
 
 def _write_one(output: str | None, doc) -> None:
     if output in (None, "-"):
-        common.emit(documents.dump_yaml(doc))
+        common.emit(generating.yaml_text(doc))
     else:
-        documents.write_file(output, doc, documents.kind_by_name(output))
+        generating.write_by_name(output, doc)
 
 
 def _list_examples() -> None:
     for name in common.example_names():
-        click.echo(f"{name:<15} {load(common.example_path(name)).title or ''}".rstrip())
+        click.echo(f"{name:<15} {common.load(common.example_path(name)).title or ''}".rstrip())
 
 
 def _example(name: str, output: str | None) -> None:
     """The bundled file as it is; into a .json name as JSON."""
-    path = common.example_path(name)
-    if output not in (None, "-") and documents.kind_by_name(output) == "json":
-        documents.write_file(output, documents.load(path)[1], "json")
-        return
-    text = documents.read(path)[1].decode("utf-8")
-    if output in (None, "-"):
+    text = generating.example_text(common.example_path(name), output)
+    if text is not None:
         common.emit(text)
-    else:
-        documents.write_atomic(output, text)

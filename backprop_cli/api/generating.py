@@ -1,0 +1,65 @@
+"""`new`'s flow: problem files with seeded random weights (checked by the rules of any
+problem file), variant folders, the bundled examples as they are, and where they go."""
+
+from __future__ import annotations
+
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.errors import ProblemError, UsageError
+from backprop_cli.problem import atomic, documents, generate
+from backprop_cli.problem.generate import INITS, SEED_MAX, default_activations, earlier_variants
+
+__all__ = ["ACTIVATIONS", "INITS", "LOSSES", "SEED_MAX", "default_activations",
+           "earlier_variants"]
+
+
+def problems(sizes: list[int], activations: list[str], loss: str, seed: int,
+             count: int | None, decimals: int | None, init: str, x, y,
+             title: str | None) -> list[dict]:
+    """One problem document per seed (seed + i for variant i), each read back by the rules
+    of any problem file."""
+    from backprop_cli.problem import from_document
+
+    docs = []
+    for i in range(count or 1):
+        default = "Seeded problem" if count is None else f"Variant {i}"
+        doc = generate.problem(sizes, activations, loss, seed + i, decimals, init, x, y,
+                               f"{default} (seed {seed + i})" if title is None else title)
+        try:
+            from_document(doc, "backprop new")  # the same rules as any problem file
+        except ProblemError as e:
+            raise UsageError(f"backprop new: {e.place}: {e.message}") from None
+        docs.append(doc)
+    return docs
+
+
+def replaces(path: str) -> bool:
+    """Whether writing `path` would replace an existing file."""
+    return atomic.replaces(path)
+
+
+def write_variants(folder: str, docs: list, old: list[str]) -> list[str]:
+    """The variant files written into `folder` (an earlier run's, `old`, removed first):
+    their names."""
+    return generate.write_variants(folder, docs, old)
+
+
+def yaml_text(doc) -> str:
+    return documents.dump_yaml(doc)
+
+
+def write_by_name(path: str, doc) -> None:
+    """A document written to `path` atomically: JSON for a .json name, else YAML."""
+    documents.write_file(path, doc, documents.kind_by_name(path))
+
+
+def example_text(path: str, output: str | None) -> str | None:
+    """A bundled example as it is: written to `output` (as JSON for a .json name), or its
+    text returned for standard output (output None or '-')."""
+    if output not in (None, "-") and documents.kind_by_name(output) == "json":
+        documents.write_file(output, documents.load(path)[1], "json")
+        return None
+    text = documents.read(path)[1].decode("utf-8")
+    if output in (None, "-"):
+        return text
+    documents.write_atomic(output, text)
+    return None
