@@ -4,6 +4,7 @@ importing only what its place allows; small modules and functions; one error pat
 imports for the fast paths."""
 
 import ast
+import subprocess
 import sys
 
 import pytest
@@ -158,3 +159,26 @@ def test_grade_to_csv_and_json_never_imports_rich_or_matplotlib(tmp_path, fmt):
     code = ("from backprop_cli.cli import cli\n"
             f"cli.main({args!r}, prog_name='backprop', standalone_mode=False)")
     assert not HEAVY & modules_after(code)
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=True).stdout
+
+
+def test_the_command_line_loads_only_the_api_it_calls():
+    """api/__init__ imports its names when used: a command loads api.commands, not the
+    PyTorch bridge, compare or grading."""
+    loaded = set(_run("from backprop_cli.cli import cli\n"
+                      f"cli.main(['solve', {str(CLASSIC)!r}, '--get', 'loss'], "
+                      "prog_name='backprop', standalone_mode=False)\n"
+                      "import sys\nprint(' '.join(sys.modules))").split()[1:])
+    assert "backprop_cli.api.commands" in loaded
+    assert not {"backprop_cli.api.comparison", "backprop_cli.api.pytorch",
+                "backprop_cli.api.grading"} & loaded
+
+
+def test_bp_compare_is_the_function_once_its_module_is_imported():
+    assert _run("import backprop_cli.api.comparison\nimport backprop_cli as bp\n"
+                "print(bp.compare.__module__, callable(bp.compare))").split() == \
+        ["backprop_cli.api.comparison", "True"]

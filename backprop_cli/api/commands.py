@@ -38,6 +38,13 @@ def example_path(name: str, label: str = "--example") -> str:
     return os.path.join(EXAMPLES, f"{name}.yaml")
 
 
+def example_lines() -> list[str]:
+    """The bundled examples, one a line with its title (`--example list`, `new
+    --list-examples`)."""
+    return [f"{name:<15} {read(example_path(name)).title or ''}".rstrip()
+            for name in example_names()]
+
+
 def read(path: str, optimizer: str | None = None, lr: float | None = None):
     """A problem file ('-': standard input) with the --optimizer and --lr overrides; a
     bundled example is called by its name (`example classic`), not by where it is."""

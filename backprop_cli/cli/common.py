@@ -130,10 +130,10 @@ def _list_examples(ctx, param, value):
     """--example list: the bundled examples, one a line with its title, then exit."""
     if "list" not in value:
         return value
-    from backprop_cli.api.commands import read
+    from backprop_cli.api.commands import example_lines
 
-    for name in example_names():
-        click.echo(f"{name:<15} {read(example_path(name)).title or ''}".rstrip())
+    for line in example_lines():
+        click.echo(line)
     ctx.exit(0)
 
 

@@ -274,8 +274,10 @@ def _write_one(output: str | None, doc) -> None:
 
 
 def _list_examples() -> None:
-    for name in common.example_names():
-        click.echo(f"{name:<15} {common.load(common.example_path(name)).title or ''}".rstrip())
+    from backprop_cli.api.commands import example_lines
+
+    for line in example_lines():
+        click.echo(line)
 
 
 def _example(name: str, output: str | None) -> None:
