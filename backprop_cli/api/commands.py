@@ -29,11 +29,11 @@ def example_names() -> list[str]:
     return sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".yaml"))
 
 
-def example_path(name: str, label: str = "--example") -> str:
+def example_path(name: str) -> str:
     """Where the bundled example `name` is; UsageError naming the others when none is."""
     names = example_names()
     if name not in names:
-        raise UsageError(f"{label} {name}: no such example, expected one of "
+        raise UsageError(f"--example {name}: no such example, expected one of "
                          + ", ".join(names) + suggest(name, names))
     return os.path.join(EXAMPLES, f"{name}.yaml")
 
