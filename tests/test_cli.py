@@ -291,20 +291,20 @@ COMMON_MISTAKES = [
      "y: found 3, expected a class index, an integer 0..2: layer 3 has 3 units"),
     ("loss: cross_entropy", "loss: crossentropy",
      "loss: found the string 'crossentropy', expected a loss: cross_entropy | mse | sse_half | "
-     "bce (did you mean cross_entropy?)"),
+     "bce | upstream (did you mean cross_entropy?)"),
     ("loss: cross_entropy", "loss: bce",
      "layers[2].activation (h3): found softmax, expected sigmoid: bce needs a sigmoid output"),
     ("loss: cross_entropy\n", "",
      "loss: missing, expected it at the top level"),
     ("    activation: sigmoid\n", "    activaton: sigmoid\n",
-     "layers[0].activaton: unknown key 'activaton', expected one of weights, bias, activation, "
-     "slope, alpha, frozen (did you mean activation?)"),
+     "layers[0].activaton: unknown key 'activaton', expected one of kind, weights, bias, "
+     "activation, slope, alpha, frozen, residual (did you mean activation?)"),
     ("{name: sgd, lr: 1.0}", "{name: sgd, lr: 1.0, momentun: 0.9}",
      "optimizer.momentun: unknown key 'momentun' for sgd, expected one of lr, momentum, "
      "dampening, weight_decay, nesterov, maximize (did you mean momentum?)"),
     ("loss: cross_entropy", "loss: MSE",
      "loss: found the string 'MSE', expected a loss: cross_entropy | mse | sse_half | bce "
-     "(did you mean mse?)"),
+     "| upstream (did you mean mse?)"),
     ("{name: sgd, lr: 1.0}", "{name: sgdd}",
      "optimizer.name: found the string 'sgdd', expected an optimizer: sgd | adagrad | rmsprop | "
      "adam | adamw (did you mean sgd?)"),

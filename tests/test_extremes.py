@@ -88,6 +88,8 @@ def loss_value(loss, a, h, y) -> D:
         return sum(t * softplus(-v) + (1 - t) * softplus(v) for t, v in zip(y, a)) / k
     if loss == "mse":
         return sum((p - t) ** 2 for p, t in zip(h, y)) / k
+    if loss == "upstream":  # y is the upstream gradient: L = Σ y ŷ
+        return sum(t * p for p, t in zip(h, y))
     return sum((p - t) ** 2 for p, t in zip(h, y)) / 2
 
 
@@ -100,6 +102,8 @@ def loss_grad_h(loss, a, h, y) -> list:
                 / k for v, t in zip(a, y)]
     if loss == "mse":
         return [2 * (p - t) / k for p, t in zip(h, y)]
+    if loss == "upstream":
+        return list(y)
     return [p - t for p, t in zip(h, y)]
 
 
@@ -120,7 +124,8 @@ def reference(doc) -> dict:
         ys = [[D(v) for v in row] for row in doc["y"]]
         layers = doc["layers"]
         n = len(xs)
-        scale = D(1) if doc.get("reduction") == "sum" else D(1) / n
+        default = "sum" if doc["loss"] == "upstream" else "mean"  # as the reader's
+        scale = D(1) if doc.get("reduction", default) == "sum" else D(1) / n
         W = [[[D(v) for v in r] for r in layer["weights"]] for layer in layers]
         b = [[D(v) for v in layer["bias"]] if "bias" in layer else None for layer in layers]
         acts = [layer["activation"] for layer in layers]
@@ -225,6 +230,7 @@ TARGETS = {  # two samples, four outputs
     "bce": [[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.7, 0.0]],
     "mse": [[0.5, -0.5, 0.25, 2.0], [1.5, 0.5, -1.25, 0.75]],
     "sse_half": [[0.5, -0.5, 0.25, 2.0], [1.5, 0.5, -1.25, 0.75]],
+    "upstream": [[0.5, -0.5, 0.25, 2.0], [1.5, 0.5, -1.25, 0.75]],
 }
 
 
@@ -232,7 +238,7 @@ def output_cases():
     for loss in LOSSES:
         outputs = [LOSSES[loss].output] if LOSSES[loss].output else list(ACTIVATIONS)
         for out in outputs:
-            for reduction in ("mean", "sum"):
+            for reduction in ("sum",) if loss == "upstream" else ("mean", "sum"):
                 yield pytest.param(loss, out, reduction, id=f"{loss}-{out}-{reduction}")
 
 
@@ -252,7 +258,7 @@ W2 = [[0.00113, 0.00071, 0.0137, 0.0219], [-0.00089, 0.00037, -0.0241, 0.0153],
       [0.00047, -0.00093, 0.0311, -0.0107], [0.00029, 0.00017, -0.0053, 0.0419]]
 B2 = [0.1, -0.1, 0.2, 0.05]
 OUTPUT_FOR = {"cross_entropy": "softmax", "bce": "sigmoid", "mse": "identity",
-              "sse_half": "tanh"}
+              "sse_half": "tanh", "upstream": "sigmoid"}
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))

@@ -109,7 +109,9 @@ def valid_problems(draw):
     doc = {"title": draw(title),
            "x": x if batch else x[0], "y": y, "loss": loss, "layers": layers}
     if draw(st.booleans()):
-        doc["reduction"] = draw(st.sampled_from(["mean", "sum"]))
+        # upstream's y is ∂L/∂ŷ: its loss is a sum, the only reduction it takes
+        doc["reduction"] = "sum" if loss == "upstream" else draw(st.sampled_from(["mean",
+                                                                                   "sum"]))
     if layout == "in_out" or draw(st.booleans()):
         doc["layout"] = layout
     name = draw(st.sampled_from(OPTIMIZERS))

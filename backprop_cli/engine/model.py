@@ -2,9 +2,12 @@
 LayerSpec) and frozen result records. Arrays are float64, one row per sample:
     h[0] = x            (N, n_0)
     a[l] = h[l-1] W_l^T + b_l     W_l (n_l, n_{l-1}), b_l (n_l,)   (torch.nn.Linear)
+           (+ h[k] with `residual: k`)
+         = kind_l(h[l-1])         another kind (layers/: batch norm, layer norm, dropout),
+                                  n_l = n_{l-1}, parameters gamma_l, beta_l (n_l,)
     h[l] = f_l(a[l])    (N, n_l)
-Parameters live in a dict {"W1": ..., "b1": ..., ...}, always in this out_in layout; the
-problem package transposes for files written in_out.
+Parameters live in a dict {"W1": ..., "b1": ..., "gamma2": ..., ...}, always in this
+out_in layout; the problem package transposes for files written in_out.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from typing import NamedTuple
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.layers import KINDS
+from backprop_cli.errors import BackpropError
+
+DENSE = "dense"
+FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
 
 
 @dataclass(frozen=True)
@@ -23,23 +31,49 @@ class LayerSpec:
     activation: str
     param: float | None = None  # leaky_relu's slope / elu's alpha
     bias: bool = True
-    frozen: frozenset = frozenset()  # subset of {"weights", "bias"}
+    frozen: frozenset = frozenset()  # subset of {"weights", "bias", "gamma", "beta"}
+    kind: str = DENSE  # or a key of layers.KINDS
+    settings: object = None  # the kind's frozen settings (layers/: BatchNormSpec, ...)
+    residual: int | None = None  # dense only: h_k added to a_l (k = 0: x)
 
     def __post_init__(self):
         if self.param is None:  # the activation's default slope/alpha
             object.__setattr__(self, "param", ACTIVATIONS[self.activation].default)
 
+    def names(self, l: int) -> list[str]:
+        """Layer l's parameters: W{l}, b{l} (dense), gamma{l}, beta{l} (affine norms)."""
+        if self.kind == DENSE:
+            return [f"W{l}"] + ([f"b{l}"] if self.bias else [])
+        if not getattr(self.settings, "affine", True):
+            return []
+        return [f"{p}{l}" for p in KINDS[self.kind].params]
+
+    def trainable(self, l: int) -> list[str]:
+        frozen = {f"{FROZEN_KEYS[k]}{l}" for k in self.frozen}
+        return [name for name in self.names(l) if name not in frozen]
+
 
 class Step(NamedTuple):
     """What computing layer l needs, looked up once per model rather than once per step."""
 
-    W: str  # "W{l}"
+    W: str | None  # "W{l}"; None for another kind
     b: str | None  # "b{l}", None without a bias
     forward: object  # the activation's (a, p) -> (h, saved)
     backward: object  # its (a, h, saved, dh, p) -> da
     param: float | None
     contracts: bool  # |f'| <= 1: a finite dh gives a finite da
     grows: bool  # a finite a can give an infinite h (|f(a)| / |a| > 1: a steep leaky_relu)
+    kind: object = None  # layers.Kind of a layer that is not dense
+    settings: object = None  # its settings
+    params: dict = {}  # its parameters' short names -> names: {"gamma": "gamma2", ...}
+    residual: int | None = None  # dense: a_l gets h_k
+
+
+class Penalty(NamedTuple):
+    """An L2 term in the loss: penalty.FORMS[form] with λ, on every dense weight."""
+
+    form: str
+    lam: float
 
 
 @dataclass(frozen=True)
@@ -47,37 +81,54 @@ class Model:
     layers: tuple[LayerSpec, ...]
     loss: str
     reduction: str = "mean"
+    penalty: Penalty | None = None
 
     @cached_property
     def steps(self) -> tuple[Step, ...]:
         steps = []
         for l, spec in enumerate(self.layers, 1):
             act = ACTIVATIONS[spec.activation]
-            steps.append(Step(f"W{l}", f"b{l}" if spec.bias else None, act.forward,
+            dense = spec.kind == DENSE
+            kind = None if dense else KINDS[spec.kind]
+            steps.append(Step(f"W{l}" if dense else None,
+                              f"b{l}" if dense and spec.bias else None, act.forward,
                               act.backward, spec.param, act.slope(spec.param) <= 1.0,
-                              act.gain(spec.param) > 1.0))
+                              act.gain(spec.param) > 1.0, kind, spec.settings,
+                              {} if dense else {n[:-len(str(l))]: n for n in spec.names(l)},
+                              spec.residual))
         return tuple(steps)
 
     @cached_property
     def trainable(self) -> frozenset:
         return frozenset(self.trainable_names())
 
+    @cached_property
+    def plain(self) -> bool:
+        """Dense layers only, no residual, no penalty: what the training loop's cheap
+        watch proves finite by its bounds (watch.py)."""
+        return self.penalty is None and all(
+            spec.kind == DENSE and spec.residual is None for spec in self.layers)
+
+    @cached_property
+    def extended(self) -> bool:
+        """A layer-kinds exercise: another kind, a residual, a penalty or `loss: upstream`.
+        Its solution shows ∂L/∂x; the worked solutions, grading, diagrams and the PyTorch
+        bridge take dense networks only so far (docs/layers.md)."""
+        return not self.plain or self.loss == "upstream"
+
     def parameter_names(self) -> list[str]:
-        names = []
-        for l, spec in enumerate(self.layers, 1):
-            names.append(f"W{l}")
-            if spec.bias:
-                names.append(f"b{l}")
-        return names
+        return [n for l, spec in enumerate(self.layers, 1) for n in spec.names(l)]
 
     def trainable_names(self) -> list[str]:
-        names = []
+        return [n for l, spec in enumerate(self.layers, 1) for n in spec.trainable(l)]
+
+    def widths(self, params: dict, n_in: int) -> list[int]:
+        """n_1 ... n_L: a dense layer's W rows, another kind keeps its input's width."""
+        out, n = [], n_in
         for l, spec in enumerate(self.layers, 1):
-            if "weights" not in spec.frozen:
-                names.append(f"W{l}")
-            if spec.bias and "bias" not in spec.frozen:
-                names.append(f"b{l}")
-        return names
+            n = params[f"W{l}"].shape[0] if spec.kind == DENSE else n
+            out.append(n)
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,7 +160,7 @@ class Inputs:
 
     def units(self, l: int) -> int:
         """n_l: the width of h_l (h_0 = x)."""
-        return self.x.shape[1] if l == 0 else self.params[f"W{l}"].shape[0]
+        return self.x.shape[1] if l == 0 else self.model.widths(self.params, self.x.shape[1])[l - 1]
 
 
 @dataclass(frozen=True)
@@ -117,14 +168,18 @@ class Forward:
     a: tuple[np.ndarray, ...]  # a[l-1] is a_l, (N, n_l)
     h: tuple[np.ndarray, ...]  # h[0] is x, h[l] is h_l
     saved: tuple  # saved[l-1]: what layer l's activation keeps for backward (or None)
-    loss: float
+    loss: float  # the whole objective: the data loss plus the penalty
+    caches: tuple = ()  # caches[l-1]: a kind's named intermediates (None for dense)
+    parts: tuple = ()  # with an L2 penalty: (the data loss, the penalty), loss their sum
 
 
 @dataclass(frozen=True)
 class Gradients:
     a: tuple[np.ndarray, ...]  # dL/da_l, index l-1
     h: tuple  # dL/dh_l, index l-1; h_L's may hold inf where h saturated (None in training)
-    params: dict  # dL/dW_l, dL/db_l by name
+    params: dict  # dL/dW_l, dL/db_l, dL/dgamma_l, dL/dbeta_l by name
+    x: np.ndarray | None = None  # dL/dx (N, n_0); None in training
+    inter: tuple = ()  # inter[l-1]: the gradients of a kind's named intermediates
 
 
 @dataclass(frozen=True)
@@ -134,6 +189,8 @@ class Update:
     params: dict  # every parameter after the update (frozen ones unchanged)
     state: dict  # optimizer state after the update, by parameter name
     loss: float  # the loss the updated parameters give
+    running: dict = field(default_factory=dict)  # batch norm's running_mean{l}, running_var{l}
+    parts: tuple = ()  # with an L2 penalty: (the data loss, the penalty)
 
 
 @dataclass(frozen=True)
@@ -148,6 +205,22 @@ class Training:
     losses: tuple[float, ...]  # before each step and after the last: steps + 1 values
     params: dict
     state: dict
+    running: dict = field(default_factory=dict)  # batch norm's running statistics after
+
+
+def dense_only(model: Model, what: str) -> None:
+    """Raise BackpropError for a layer-kinds exercise (Model.extended) where `what` takes
+    dense networks only so far, naming what the problem has."""
+    if not model.extended:
+        return
+    kinds = [f"a {s.kind} layer (layers[{i}])" for i, s in enumerate(model.layers)
+             if s.kind != DENSE]
+    skips = [f"a residual connection (layers[{i}])" for i, s in enumerate(model.layers)
+             if s.residual is not None]
+    found = (kinds + skips + (["an L2 penalty (l2)"] if model.penalty else [])
+             + (["loss: upstream"] if model.loss == "upstream" else []))[0]
+    raise BackpropError(f"{what} takes dense networks only so far, expected no {found}: "
+                        "solve's tables and JSON, step and check take every layer kind")
 
 
 def count_parameters(params: dict, names) -> int:

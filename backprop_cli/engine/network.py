@@ -10,12 +10,16 @@ functions and examines the step's results once it is over; its buffers are works
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES
 from backprop_cli.engine.model import Forward, Gradients, Inputs, Model, Solution, Update
+from backprop_cli.engine.penalty import FORMS
 from backprop_cli.engine.watch import Checked
+from backprop_cli.errors import BackpropError
 
 
 def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
@@ -28,15 +32,23 @@ def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str 
 
 def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> Forward:
     """forward() for callers already inside np.errstate(all="ignore") (the training loop)."""
-    a_s, h_s, saved_s = [], [x], []
+    a_s, h_s, saved_s, caches = [], [x], [], []
     h = x
     for l, step in enumerate(model.steps, 1):
-        a = np.matmul(h, params[step.W].T, out=None if ws is None else ws.a[l - 1])
-        if step.b is not None:
-            a += params[step.b]
+        cache = None
+        if step.kind is None:  # dense
+            a = np.matmul(h, params[step.W].T, out=None if ws is None else ws.a[l - 1])
+            if step.b is not None:
+                a += params[step.b]
+            if step.residual is not None:
+                a += h_s[step.residual]
+        else:
+            p = {short: params[name] for short, name in step.params.items()}
+            a, cache = step.kind.forward(h, p, step.settings)
         if rounding is not None:
             a = rounding(a)
         if watch is not None:
+            _watch_cache(watch, l, cache)
             watch(f"a{l}", a)
         h, saved = step.forward(a, step.param)
         if rounding is not None:
@@ -46,12 +58,31 @@ def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> For
         a_s.append(a)
         h_s.append(h)
         saved_s.append(saved)
+        caches.append(cache)
     loss = reduce_loss(LOSSES[model.loss].value(a, h, y, saved), model.reduction)
+    parts = ()
+    if model.penalty is not None:
+        penalty = _penalty(model, params, x.shape[0])
+        if rounding is not None:
+            loss, penalty = rounding(loss), rounding(penalty)
+        parts, loss = (loss, penalty), loss + penalty
     if rounding is not None:
         loss = rounding(loss)
     if watch is not None:
         watch("the loss", loss)
-    return Forward(tuple(a_s), tuple(h_s), tuple(saved_s), loss)
+    return Forward(tuple(a_s), tuple(h_s), tuple(saved_s), loss, tuple(caches), parts)
+
+
+def _penalty(model: Model, params: dict, N: int) -> float:
+    """The L2 term: penalty.FORMS's form of λ over every dense weight."""
+    weights = [params[step.W] for step in model.steps if step.W is not None]
+    return FORMS[model.penalty.form].value(weights, model.penalty.lam, N)
+
+
+def _watch_cache(watch, l: int, cache) -> None:
+    for name, value in (cache or {}).items():
+        if isinstance(value, np.ndarray):
+            watch(f"{name}{l}", value)
 
 
 def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
@@ -89,25 +120,60 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
         if ws is not None:  # where the watch looks
             np.copyto(ws.da_out, da)
             da = ws.da_out
+    skips: dict = {}  # k -> the sum of ∂L/∂a_l of the layers that add h_k (residual)
+    inter: list = [None] * L
+    dx = None
     for l in range(L, 0, -1):
         if watch is not None:
             watch(f"the gradient of a{l}", da)
         da_s[l - 1] = da
-        w, b = model.steps[l - 1].W, model.steps[l - 1].b
-        grads[w] = r(np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w]))
-        if b is not None:
-            grads[b] = r(_sum_rows(da, None if ws is None else ws.grads[b]))
+        step = model.steps[l - 1]
+        if step.kind is None:
+            dh = _dense_backward(model, params, fwd, step, l, da, grads, r, ws)
+            if step.residual is not None:
+                skips[step.residual] = da if step.residual not in skips else \
+                    skips[step.residual] + da
+        else:
+            p = {short: params[name] for short, name in step.params.items()}
+            dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p, step.settings)
+            dh = r(dh)
+            for short, g in dp.items():
+                name = step.params[short]
+                if ws is not None:  # into the workspace's buffer: plain SGD's update reads it
+                    np.copyto(ws.grads[name], g)
+                    g = ws.grads[name]
+                grads[name] = r(g)
+        if l - 1 in skips and dh is not None:
+            dh = r(dh + skips.pop(l - 1))
         if l == 1:
+            dx = dh
             break
-        dh = r(np.matmul(da, params[w], out=None if ws is None else ws.dh[l - 2]))
         if watch is not None:
             watch(f"the gradient of h{l - 1}", dh)
         dh_s[l - 2] = dh
         da = r(_activation_backward(model, l - 1, fwd, dh))
     if watch is not None:
+        if dx is not None:
+            watch("the gradient of x", dx)
         for name, g in grads.items():  # frozen parameters' too: solve reports them
             watch(f"the gradient of {name}", g)
-    return Gradients(tuple(da_s), tuple(dh_s), grads)
+    return Gradients(tuple(da_s), tuple(dh_s), grads, dx, tuple(inter))
+
+
+def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):
+    """∂L/∂W_l (with the penalty's part), ∂L/∂b_l into grads; returns ∂L/∂h_{l-1}, or
+    None for ∂L/∂x in training (no one reads it there)."""
+    w, b = step.W, step.b
+    g = np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w])
+    if model.penalty is not None:
+        form, lam = FORMS[model.penalty.form], model.penalty.lam
+        g = np.add(g, form.grad(params[w], lam, da.shape[0]), out=g)
+    grads[w] = r(g)
+    if b is not None:
+        grads[b] = r(_sum_rows(da, None if ws is None else ws.grads[b]))
+    if l == 1 and ws is not None:
+        return None
+    return r(np.matmul(da, params[w], out=None if ws is None or l == 1 else ws.dh[l - 2]))
 
 
 def _unrounded(value):
@@ -170,10 +236,30 @@ def solve(inputs: Inputs, rounding=None) -> Solution:
     """Everything `solve` reports: forward, gradients, one update and the loss after it."""
     model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
     optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
+    if rounding is not None and not all(step.kind is None for step in model.steps):
+        raise BackpropError("--round works on dense layers only: a batch norm, layer norm "
+                            "or dropout layer computes its intermediates unrounded")
     fwd = forward(model, params, x, y, rounding=rounding)
     grads = backward(model, params, fwd, y, rounding=rounding)
     when = "after the update"
     new_params, new_state = apply_update(model, params, grads.params, optimizer, hyper, state,
                                          when, rounding)
-    after = forward(model, new_params, x, y, when, rounding)
-    return Solution(fwd, grads, Update(optimizer, hyper, new_params, new_state, after.loss))
+    after = forward(model, new_params, x, y, when, rounding)  # same masks, same mode
+    return Solution(fwd, grads, Update(optimizer, hyper, new_params, new_state, after.loss,
+                                       running(model, fwd), after.parts))
+
+
+def running(model: Model, fwd: Forward, old: dict | None = None) -> dict:
+    """Batch norm's running statistics by name (running_mean{l}, running_var{l}) after the
+    forward pass fwd, from `old` (default: the layers' settings): torch's momentum rule in
+    train mode; eval mode keeps them. {} without batch norm."""
+    out = {}
+    for l, step in enumerate(model.steps, 1):
+        if step.kind is None or step.kind.running is None:
+            continue
+        names = (f"running_mean{l}", f"running_var{l}")
+        spec = step.settings if old is None else \
+            replace(step.settings, running_mean=old[names[0]], running_var=old[names[1]])
+        new = step.kind.running(fwd.caches[l - 1], spec, fwd.a[l - 1].shape[0])
+        out.update(zip(names, (new["running_mean"], new["running_var"])))
+    return out

@@ -16,7 +16,12 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.model import Inputs, Training
-from backprop_cli.engine.network import backward_unguarded, forward_unguarded, update_unguarded
+from backprop_cli.engine.network import (
+    backward_unguarded,
+    forward_unguarded,
+    running,
+    update_unguarded,
+)
 from backprop_cli.engine.watch import Cheap, Checked
 from backprop_cli.engine.workspace import Workspace
 
@@ -28,9 +33,9 @@ def train(inputs: Inputs, steps: int, progress=None) -> Training:
     model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
     optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
     lr = hyper["lr"] if optimizers.is_plain_sgd(optimizer, hyper) else None
-    ws = Workspace(model, params, x.shape[0], flat=lr is not None)
+    ws = Workspace(model, params, x.shape[0], x.shape[1], flat=lr is not None)
     params = ws.start(params)
-    losses = []
+    losses, stats = [], None  # stats: batch norm's running statistics, step to step
     with np.errstate(all="ignore"):  # every value is watched; overflow is reported by name
         cheap = Cheap(x)
         for i in range(1, steps + 1):
@@ -41,6 +46,7 @@ def train(inputs: Inputs, steps: int, progress=None) -> Training:
                                                           hyper, state, ws,
                                                           Checked(f"in step {i}"))
             losses.append(fwd.loss)
+            stats = running(model, fwd, stats)
             ws.accept(params, new_params)
             params, state = new_params, new_state
             if progress is not None:
@@ -49,7 +55,7 @@ def train(inputs: Inputs, steps: int, progress=None) -> Training:
         if not (math.isfinite(last.loss) and all(map(_finite, last.a + last.h[1:]))):
             last = forward_unguarded(model, params, x, y, Checked(f"after step {steps}"))
     losses.append(last.loss)
-    return Training(tuple(losses), params, state)
+    return Training(tuple(losses), params, state, stats or {})
 
 
 def _step(model, params, x, y, optimizer, hyper, state, ws, watch):

@@ -58,6 +58,8 @@ class Cheap:
         the step wrote into."""
         if not math.isfinite(fwd.loss):
             return False
+        if not model.plain:  # other kinds, skips, a penalty: every array, one pass each
+            return all(math.isfinite(_square_norm(v)) for v in _every(fwd, grads, new, state))
         # besides what the workspace holds: a steep activation's h and da (see Step) and
         # the optimizer's state
         values = [h for step, h in zip(model.steps, fwd.h[1:]) if step.grows]
@@ -109,6 +111,16 @@ class Cheap:
             bound = _max_abs(value)
         self.param_max[name] = bound
         return math.isfinite(bound)
+
+
+def _every(fwd, grads, new: dict, state: dict):
+    """Every array a step made."""
+    yield from fwd.a
+    yield from fwd.h[1:]
+    for part in (*fwd.caches, *grads.inter, grads.params, new, *state.values()):
+        yield from (v for k, v in (part or {}).items()
+                    if isinstance(v, np.ndarray) and k != "step")
+    yield from (v for v in (*grads.a, *grads.h) if v is not None)
 
 
 def _square_norm(value) -> float:

@@ -36,8 +36,8 @@ def _named(flat: np.ndarray, shapes: dict) -> dict:
 
 
 class Workspace:
-    def __init__(self, model: Model, params: dict, n: int, flat: bool = False):
-        units = [params[step.W].shape[0] for step in model.steps]
+    def __init__(self, model: Model, params: dict, n: int, n_in: int, flat: bool = False):
+        units = model.widths(params, n_in)  # n is the batch size, n_in x's width
         self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
         self.flat = flat and bool(self.trainable)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from backprop_cli.engine.layers import KINDS
 from backprop_cli.engine.model import Solution, Training, count_parameters
 from backprop_cli.errors import NumericalError, PathError
 from backprop_cli.problem.reader import Problem
@@ -64,16 +65,61 @@ def _state_document(problem: Problem, state: dict) -> dict:
                                     for p, s in state.items()})
 
 
-def gradient_arrays(grads) -> list[tuple[str, str, object]]:
+def gradient_arrays(grads, model=None) -> list[tuple[str, str, object]]:
     """(name, kind, array) of every gradient in the document's order: ∂L/∂h_l and ∂L/∂a_l
-    ("sample": one row per sample), output to input, then ∂L/∂W_l and ∂L/∂b_l ("param")."""
+    ("sample": one row per sample) and a kind's intermediates, output to input, ∂L/∂x,
+    then each layer's parameters ("param"), output to input."""
     L = len(grads.a)
     out = []
     for l in range(L, 0, -1):
         out += [(f"h{l}", "sample", grads.h[l - 1]), (f"a{l}", "sample", grads.a[l - 1])]
-    for l in range(L, 0, -1):
-        out += [(name, "param", grads.params[name]) for name in (f"W{l}", f"b{l}")
-                if name in grads.params]
+        inter = grads.inter[l - 1] if grads.inter else None
+        if inter and model is not None:
+            out += [(f"{name}{l}", _shape_kind(inter[name]), inter[name])
+                     for name in KINDS[model.layers[l - 1].kind].shown if name in inter]
+    if grads.x is not None and model is not None and model.extended:
+        out.append(("x", "sample", grads.x))
+    names = model.parameter_names() if model is not None else list(grads.params)
+    by_layer = sorted(names, key=lambda n: -_layer_of(n))  # stable: W before b, gamma, beta
+    out += [(name, "param", grads.params[name]) for name in by_layer if name in grads.params]
+    return out
+
+
+def _layer_of(name: str) -> int:
+    """The layer a parameter's name ends with: W12 -> 12, gamma2 -> 2."""
+    return int(name[len(name.rstrip("0123456789")):])
+
+
+def _shape_kind(value) -> str:
+    """How an intermediate is shown: "sample" (N, n) rows, "vector" per feature (n,),
+    "per-sample" one number a sample (N,) (layer norm's statistics), "number"."""
+    if np.ndim(value) == 2:
+        return "sample"
+    return "vector" if np.ndim(value) == 1 else "number"
+
+
+def _shown(problem: Problem, kind: str, value):
+    if kind == "sample":
+        return _rows(problem, value)
+    if kind == "per-sample":
+        value = plain_zero(np.asarray(value))
+        return value.tolist() if problem.batched else float(value[0])
+    if kind == "vector":
+        return plain_zero(np.asarray(value)).tolist()
+    return plain_zero(float(value))
+
+
+def intermediates(problem: Problem, fwd, l: int) -> list[tuple[str, object]]:
+    """(name, document value) of layer l's shown intermediates (forward.mean2, ...)."""
+    cache, spec = fwd.caches[l - 1] if fwd.caches else None, problem.model.layers[l - 1]
+    if not cache:
+        return []
+    out = []
+    for name in KINDS[spec.kind].shown:
+        value = cache[name]
+        kind = "per-sample" if spec.kind == "layernorm" and np.ndim(value) == 1 else \
+            _shape_kind(value)
+        out.append((f"{name}{l}", _shown(problem, kind, value)))
     return out
 
 
@@ -103,21 +149,38 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     doc["trainable"] = count_parameters(problem.params, model.trainable_names())
     forward, sums = {}, {}
     for l in range(1, L + 1):
+        forward.update(intermediates(problem, fwd, l))
         for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
             forward[name] = _rows(problem, arr)
             sums[name] = _sum(name, arr, rounded)
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
+    if model.penalty is not None:
+        doc["loss_parts"] = _parts(*fwd.parts)
     doc["gradients"] = {
         name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
-        if kind == "sample" else in_file_layout(problem, name, plain_zero(arr))
-        for name, kind, arr in gradient_arrays(grads)}
+        if kind == "sample" else _shown(problem, kind, arr) if kind != "param"
+        else in_file_layout(problem, name, plain_zero(arr))
+        for name, kind, arr in gradient_arrays(grads, model)}
     doc["update"] = {
         "optimizer": optimizer_document(problem),
         "parameters": parameters_document(problem, sol.update.params),
         "state": _state_document(problem, sol.update.state),
-        "loss": plain_zero(sol.update.loss),
     }
+    if sol.update.running:
+        doc["update"]["running"] = _running_document(sol.update.running)
+    doc["update"]["loss"] = plain_zero(sol.update.loss)
+    if model.penalty is not None:
+        doc["update"]["loss_parts"] = _parts(*sol.update.parts)
     return doc
+
+
+def _parts(data: float, penalty: float) -> dict:
+    """The objective's two parts: the data loss and the L2 penalty (their sum is loss)."""
+    return {"data": plain_zero(data), "penalty": plain_zero(penalty)}
+
+
+def _running_document(running: dict) -> dict:
+    return {name: plain_zero(value).tolist() for name, value in running.items()}
 
 
 def step_document(problem: Problem, run: Training) -> dict:
@@ -127,6 +190,7 @@ def step_document(problem: Problem, run: Training) -> dict:
         "losses": plain_zero(np.array(run.losses, dtype=np.float64)).tolist(),
         "parameters": parameters_document(problem, run.params),
         "state": _state_document(problem, run.state),
+        **({"running": _running_document(run.running)} if run.running else {}),
     }
 
 

@@ -11,24 +11,32 @@ import numpy as np
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
+from backprop_cli.problem import kinds
 from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
 
-LAYER_KEYS = ("weights", "bias", "activation", "slope", "alpha", "frozen")
+LAYER_KEYS = ("kind", "weights", "bias", "activation", "slope", "alpha", "frozen", "residual")
 FROZEN = ("weights", "bias")
 
 
-def layer(source, i, layer, layout, inputs, why, depth):
+def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widths=()):
+    """(spec, {name: parameter}, units) of layers[i]; widths: h_0 ... h_{i}'s (residual)."""
     l = i + 1
     base = f"layers[{i}]"
     if not isinstance(layer, dict):
         fail(source, base, f"found {describe(layer)}, expected a mapping with weights, "
                             "bias, activation")
+    kind = choice(source, f"{base}.kind", layer.get("kind", "dense"), kinds.KIND_NAMES,
+                  "a layer kind")
+    if kind != "dense":
+        spec, params = kinds.kind_layer(source, i, layer, inputs, why, n, batched,
+                                        lambda lay: _activation(source, base, l, lay,
+                                                                "identity"))
+        return spec, params, inputs
     check_keys(source, base, layer, LAYER_KEYS)
     for key in ("weights", "activation"):
         if key not in layer:
             fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
-    activation = choice(source, f"{base}.activation (h{l})", layer["activation"],
-                         tuple(ACTIVATIONS), "an activation")
+    activation, param = _activation(source, base, l, layer, None)
     W = matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
     if layout == "in_out":
         W = W.T
@@ -52,17 +60,6 @@ def layer(source, i, layer, layout, inputs, why, depth):
             fail(source, f"{base}.bias (b{l})",
                  f"shape {shape_text(b.shape)}, expected {shape_text((units,))}: "
                  f"layer {l} has {counted(units, 'unit')}")
-    param = None
-    for key in ("slope", "alpha"):
-        if key in layer:
-            if ACTIVATIONS[activation].param != key:
-                fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
-                                               f"it only with "
-                                               + ("leaky_relu" if key == "slope" else "elu"))
-            value = layer[key]
-            if not is_num(value) or not math.isfinite(value):
-                fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
-            param = float(value)
     frozen = layer.get("frozen", [])
     if isinstance(frozen, str):
         frozen = [frozen]
@@ -74,8 +71,32 @@ def layer(source, i, layer, layout, inputs, why, depth):
         if item == "bias" and b is None:
             fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
                                                  f"layer {l} has no bias")
-    spec = LayerSpec(activation, param, b is not None, frozenset(frozen))
-    return spec, np.ascontiguousarray(W), b
+    skip = kinds.residual(source, i, layer["residual"], list(widths), units) \
+        if "residual" in layer else None
+    spec = LayerSpec(activation, param, b is not None, frozenset(frozen), residual=skip)
+    params = {f"W{l}": np.ascontiguousarray(W)}
+    if b is not None:
+        params[f"b{l}"] = b
+    return spec, params, units
+
+
+def _activation(source, base, l, layer, default):
+    """(activation, its slope/alpha or None) of a layer: `activation` (default: `default`,
+    None where it is required) and the key of its parameter."""
+    activation = choice(source, f"{base}.activation (h{l})", layer.get("activation", default),
+                        tuple(ACTIVATIONS), "an activation")
+    param = None
+    for key in ("slope", "alpha"):
+        if key in layer:
+            if ACTIVATIONS[activation].param != key:
+                fail(source, f"{base}.{key}", f"found {key} on a {activation} layer, expected "
+                                               f"it only with "
+                                               + ("leaky_relu" if key == "slope" else "elu"))
+            value = layer[key]
+            if not is_num(value) or not math.isfinite(value):
+                fail(source, f"{base}.{key}", f"found {describe(value)}, expected a number")
+            param = float(value)
+    return activation, param
 
 
 def _is_index(v) -> bool:

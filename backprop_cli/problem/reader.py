@@ -16,16 +16,18 @@ from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
 from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
-from backprop_cli.problem import documents
+from backprop_cli.problem import documents, kinds
 from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import state as state_checks
 from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
 from backprop_cli.problem.grading import Grading
 
-TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "optimizer",
+TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "l2", "optimizer",
             "grading")
 LAYOUTS = ("out_in", "in_out")
+# a layer's keys that hold parameters: rewritten from arrays when a problem is written back
+PARAMETER_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
 HTML_NUMBERS = 20_000  # a notebook shows a problem file of up to this many numbers
 
 
@@ -159,8 +161,12 @@ def from_document(doc, source: str) -> Problem:
             fail(source, "title", f"found the control character {bad!r}, expected printable "
                                    "text (new lines and tabs are fine)")
     loss = choice(source, "loss", doc["loss"], tuple(LOSSES), "a loss")
-    reduction = choice(source, "reduction", doc.get("reduction", "mean"), REDUCTIONS,
-                        "a reduction")
+    reduction = choice(source, "reduction",
+                       doc.get("reduction", "sum" if loss == "upstream" else "mean"),
+                       REDUCTIONS, "a reduction")
+    if loss == "upstream" and reduction != "sum":
+        fail(source, "reduction", f"found {reduction}, expected sum: with loss upstream, y is "
+                                  "∂L/∂ŷ itself and L = Σ y ⊙ ŷ")
     layout = choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
 
     raw_x = doc["x"]
@@ -173,13 +179,14 @@ def from_document(doc, source: str) -> Problem:
                                 "input to output")
     specs, params = [], {}
     inputs, why = x.shape[1], f"x has {counted(x.shape[1], 'feature')}"
+    widths = [inputs]  # h_0 = x, h_1, ...: what a residual may add
     for i, layer in enumerate(layers):
-        spec, W, b = layer_checks.layer(source, i, layer, layout, inputs, why, len(layers))
+        spec, found, inputs = layer_checks.layer(source, i, layer, layout, inputs, why,
+                                                 len(layers), x.shape[0], batched, widths)
         specs.append(spec)
-        params[f"W{i + 1}"] = W
-        if b is not None:
-            params[f"b{i + 1}"] = b
-        inputs, why = W.shape[0], f"layer {i + 1} has {counted(W.shape[0], 'unit')}"
+        params.update(found)
+        widths.append(inputs)
+        why = f"layer {i + 1} has {counted(inputs, 'unit')}"
 
     out_activation = specs[-1].activation
     need = LOSSES[loss].output
@@ -188,7 +195,8 @@ def from_document(doc, source: str) -> Problem:
         fail(source, f"layers[{n - 1}].activation (h{n})",
               f"found {out_activation}, expected {need}: {loss} needs a {need} output")
     y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
-    model = Model(tuple(specs), loss, reduction)
+    penalty = kinds.l2(source, doc["l2"]) if "l2" in doc else None
+    model = Model(tuple(specs), loss, reduction, penalty)
     name, given, hyper, state = state_checks.optimizer(
         source, doc.get("optimizer"), model, params, layout)
     grading = grading_checks.section(source, doc["grading"]) if "grading" in doc else Grading()
@@ -201,7 +209,7 @@ def _kept(doc: dict) -> dict:
     and the optimizer block, which are rewritten from arrays anyway (and, in a large
     problem, are most of its memory). Placeholders keep each layer's key order."""
     kept = {k: v for k, v in doc.items() if k != "optimizer"}
-    kept["layers"] = [{k: (None if k in ("weights", "bias") else v) for k, v in layer.items()}
+    kept["layers"] = [{k: (None if k in PARAMETER_KEYS else v) for k, v in layer.items()}
                       for layer in doc["layers"]]
     return kept
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.problem.reader import Problem
+from backprop_cli.problem.reader import PARAMETER_KEYS, Problem
 
 
 def in_file_layout(problem: Problem, name: str, value):
@@ -21,15 +21,21 @@ def state_document(problem: Problem, state: dict) -> dict:
     return {p: {k: in_file_layout(problem, p, v) for k, v in s.items()} for p, s in state.items()}
 
 
-def updated_document(problem: Problem, params: dict, state: dict) -> dict:
-    """The problem file with new parameters, the optimizer (with overrides) and its state."""
+def updated_document(problem: Problem, params: dict, state: dict,
+                     running: dict | None = None) -> dict:
+    """The problem file with new parameters, batch norm's running statistics, the
+    optimizer (with overrides) and its state."""
     # Shallow copies: only the layers' parameters and the optimizer block change.
     doc = {k: v for k, v in problem.document.items() if k != "optimizer"}
     doc["layers"] = [dict(layer) for layer in doc["layers"]]
     for i, layer in enumerate(doc["layers"]):
-        layer["weights"] = in_file_layout(problem, f"W{i + 1}", params[f"W{i + 1}"])
-        if "bias" in layer:
-            layer["bias"] = in_file_layout(problem, f"b{i + 1}", params[f"b{i + 1}"])
+        for key, short in PARAMETER_KEYS.items():
+            if key in layer:
+                name = f"{short}{i + 1}"
+                layer[key] = in_file_layout(problem, name, params[name])
+        for key in ("running_mean", "running_var"):
+            if f"{key}{i + 1}" in (running or {}):
+                layer[key] = running[f"{key}{i + 1}"].tolist()
     block = {"name": problem.optimizer, "lr": problem.hyper["lr"]}
     for key, value in problem.given.items():
         if key != "lr":

@@ -17,6 +17,7 @@ from backprop_cli.api.pytorch import losses as torch_losses
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import optim as torch_optim
 from backprop_cli.api.pytorch.model import SOURCE, array, fail, require_torch
+from backprop_cli.engine.model import dense_only
 from backprop_cli.problem import reader
 from backprop_cli.problem.reader import Problem
 
@@ -101,6 +102,7 @@ def to_torch(problem) -> TorchProblem:
     torch = require_torch("bp.to_torch")
 
     problem = load(problem)
+    dense_only(problem.model, "bp.to_torch")
     net = problem.model
     logits = net.loss == "cross_entropy"
     model = torch_model.build(problem, logits)

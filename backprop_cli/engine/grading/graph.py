@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine import optimizers
-from backprop_cli.engine.model import Inputs, Solution, count_parameters
+from backprop_cli.engine.model import Inputs, Solution, count_parameters, dense_only
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Rule:
 def nodes(ctx: Inputs) -> tuple[Node, ...]:
     """Every quantity, forward first, then backward with each layer's update right after its
     gradients (so a rule may read the updated weights of the layer above), then the rest."""
+    dense_only(ctx.model, "grading")
     L, N = ctx.depth, ctx.x.shape[0]
     out = []
     for l in range(1, L + 1):

@@ -28,6 +28,9 @@ class Kind:
     forward: Callable
     backward: Callable
     running: Callable | None  # None: the kind keeps no running statistics
+    # the cache's intermediates a solution shows (forward.mean2, ...), in the order a
+    # person computes them; their gradients (where backward gives one) are shown too
+    shown: tuple[str, ...] = ()
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.
