@@ -197,10 +197,11 @@ def progress(steps: int, quiet: bool, after: float):
 
 
 def updated_document(problem, run) -> dict:
-    """The problem file after the run: its parameters and optimizer state updated."""
+    """The problem file after the run: its parameters, batch norm's running statistics and
+    the optimizer state updated."""
     from backprop_cli.problem.writer import updated_document as updated
 
-    return updated(problem, run.params, run.state)
+    return updated(problem, run.params, run.state, run.running)
 
 
 def step_document(problem, run) -> dict:

@@ -70,7 +70,7 @@ def _kink_pattern(model, fwd) -> list:
 def _input_scale(name: str, fwd) -> np.ndarray | float:
     """max(1, |input|) for each entry of parameter `name`: W_l[j, i] multiplies column i of
     h_{l-1} (its largest magnitude over the batch); a bias multiplies 1."""
-    if name.startswith("b"):
+    if not name.startswith("W"):  # a bias, gamma (times x̂, about 1), beta, x itself
         return 1.0
     h = fwd.h[int(name[1:]) - 1]
     return np.maximum(1.0, np.abs(h).max(axis=0))[None, :]  # broadcasts over W's rows
@@ -85,16 +85,19 @@ def check(inputs, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
     pattern = _kink_pattern(model, base)
     tol_abs = atol * max(1.0, abs(base.loss))
     results = []
-    for name in model.parameter_names():
-        value = params[name]
+    names = model.parameter_names() + (["x"] if model.extended else [])  # ∂L/∂x: shown there
+    for name in names:
+        value = x if name == "x" else params[name]
         steps = step * np.maximum(1.0, np.abs(value)) / _input_scale(name, base)
-        results.append(_check_parameter(model, params, x, y, name, grads.params[name], steps,
+        analytic = grads.x if name == "x" else grads.params[name]
+        results.append(_check_parameter(model, params, x, y, name, analytic, steps,
                                         pattern, tol_abs, rtol))
     return Check(step, atol, rtol, base.loss, tuple(results))
 
 
 def _check_parameter(model, params, x, y, name, analytic, steps, pattern, tol_abs, rtol):
-    value = params[name]
+    """One parameter's entries (or x's: the input is checked as a parameter is)."""
+    value = x if name == "x" else params[name]
     errors, rel, skipped, failures = [], [], 0, 0
     for idx in np.ndindex(value.shape):
         losses, ends, kink = [], [], False
@@ -102,7 +105,8 @@ def _check_parameter(model, params, x, y, name, analytic, steps, pattern, tol_ab
             shifted = value.copy()
             shifted[idx] += sign * steps[idx]
             ends.append(shifted[idx])
-            fwd = engine.forward(model, {**params, name: shifted}, x, y)
+            fwd = engine.forward(model, params, shifted, y) if name == "x" else \
+                engine.forward(model, {**params, name: shifted}, x, y)
             kink = kink or any((p != q).any() for p, q in
                                zip(pattern, _kink_pattern(model, fwd)))
             losses.append(fwd.loss)

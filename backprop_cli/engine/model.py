@@ -20,7 +20,7 @@ import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.engine.layers import KINDS
-from backprop_cli.errors import BackpropError
+from backprop_cli.errors import BackpropError, ProblemError
 
 DENSE = "dense"
 FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
@@ -208,9 +208,10 @@ class Training:
     running: dict = field(default_factory=dict)  # batch norm's running statistics after
 
 
-def dense_only(model: Model, what: str) -> None:
-    """Raise BackpropError for a layer-kinds exercise (Model.extended) where `what` takes
-    dense networks only so far, naming what the problem has."""
+def dense_only(model: Model, what: str, source: str | None = None) -> None:
+    """Raise BackpropError (ProblemError naming the file, given its source) for a
+    layer-kinds exercise (Model.extended) where `what` takes dense networks only so far,
+    naming what the problem has."""
     if not model.extended:
         return
     kinds = [f"a {s.kind} layer (layers[{i}])" for i, s in enumerate(model.layers)
@@ -219,8 +220,9 @@ def dense_only(model: Model, what: str) -> None:
              if s.residual is not None]
     found = (kinds + skips + (["an L2 penalty (l2)"] if model.penalty else [])
              + (["loss: upstream"] if model.loss == "upstream" else []))[0]
-    raise BackpropError(f"{what} takes dense networks only so far, expected no {found}: "
-                        "solve's tables and JSON, step and check take every layer kind")
+    message = (f"{what} takes dense networks only so far, and this problem has {found} "
+               "(solve's tables and JSON, step and check take every layer kind)")
+    raise BackpropError(message) if source is None else ProblemError(source, None, message)
 
 
 def count_parameters(params: dict, names) -> int:

@@ -76,7 +76,8 @@ def gradient_arrays(grads, model=None) -> list[tuple[str, str, object]]:
         inter = grads.inter[l - 1] if grads.inter else None
         if inter and model is not None:
             out += [(f"{name}{l}", _shape_kind(inter[name]), inter[name])
-                     for name in KINDS[model.layers[l - 1].kind].shown if name in inter]
+                     for name in reversed(KINDS[model.layers[l - 1].kind].shown)
+                     if name in inter]  # backward: x̂ first, then σ², then μ
     if grads.x is not None and model is not None and model.extended:
         out.append(("x", "sample", grads.x))
     names = model.parameter_names() if model is not None else list(grads.params)

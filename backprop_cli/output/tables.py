@@ -30,9 +30,17 @@ FORWARD = {
 
 
 def architecture(problem: Problem) -> str:
-    sizes = [problem.x.shape[1]] + [problem.params[f"W{l}"].shape[0]
-                                    for l in range(1, len(problem.model.layers) + 1)]
+    sizes = [problem.x.shape[1]] + problem.model.widths(problem.params, problem.x.shape[1])
     return " → ".join(map(str, sizes))
+
+
+def _layer_label(spec) -> str:
+    """A layer as the header lists it: its activation; another kind's name before it; a
+    residual's h_k after it."""
+    if spec.kind != "dense":
+        return spec.kind if spec.activation == "identity" else f"{spec.kind} {spec.activation}"
+    return spec.activation + (f" + {'x' if spec.residual == 0 else f'h{spec.residual}'}"
+                              if spec.residual is not None else "")
 
 
 def _header(problem: Problem) -> Table:
@@ -44,9 +52,11 @@ def _header(problem: Problem) -> Table:
         grid.add_row("Problem", Text(problem.title))
     grid.add_row("File", Text(problem.source))
     grid.add_row("Network", f"{architecture(problem)}  ("
-                 + ", ".join(s.activation for s in model.layers) + ")")
+                 + ", ".join(map(_layer_label, model.layers)) + ")")
     samples = problem.x.shape[0]
-    grid.add_row("Loss", f"{model.loss}, reduction {model.reduction}, "
+    penalty = f" + L2 ({model.penalty.form}, λ = {model.penalty.lam!r})" if model.penalty \
+        else ""
+    grid.add_row("Loss", f"{model.loss}{penalty}, reduction {model.reduction}, "
                  f"{counted(samples, 'sample')}, layout {problem.layout}")
     total = count_parameters(problem.params, model.parameter_names())
     trainable = count_parameters(problem.params, model.trainable_names())
@@ -105,19 +115,30 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     L, model = len(problem.model.layers), problem.model
     x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
     fwd = [Row("h0 = x", x, ("",))]
-    fwd += [Row(name, doc["forward"][name], (number(doc["sums"][name], decimals),))
-            for l in range(1, L + 1) for name in (f"a{l}", f"h{l}")]
+    for l in range(1, L + 1):
+        fwd += [Row(name, doc["forward"][name], ("",)) for name in _shown(model, l)]
+        fwd += [Row(name, doc["forward"][name], (number(doc["sums"][name], decimals),))
+                for name in (f"a{l}", f"h{l}")]
     forward = FORWARD[problem.batched, problem.layout]
     loss = [Row(f"L ({model.loss}, {model.reduction})", doc["loss"])]
+    if "loss_parts" in doc:
+        loss = _loss_rows(model, doc["loss_parts"], doc["loss"], "L")
     g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
+    order = [name for l in range(L, 0, -1)
+             for name in (f"h{l}", f"a{l}", *reversed(_shown(model, l)), f"W{l}", f"b{l}",
+                          f"gamma{l}",
+                          f"beta{l}")] + ["x"]
     grads = [Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""), g[name])
-             for l in range(L, 0, -1) for name in (f"h{l}", f"a{l}", f"W{l}", f"b{l}")
-             if name in g]
+             for name in order if name in g]
     up = doc["update"]
     update = [Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
                   value) for name, value in up["parameters"].items()]
     update += _state_rows(up["state"])
-    update.append(Row("L after the update", up["loss"], bold=True))
+    update += [Row(f"{name}  new", value) for name, value in up.get("running", {}).items()]
+    if "loss_parts" in up:
+        update += _loss_rows(model, up["loss_parts"], up["loss"], "L after the update")
+    else:
+        update.append(Row("L after the update", up["loss"], bold=True))
     return [
         Section(f"Step 1 · Forward pass: {forward}", ("", "value", "sum"), fwd, decimals),
         Section("Step 2 · Loss", ("", "value"), loss, decimals),
@@ -125,6 +146,22 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
         Section("Step 4 · Update with " + _optimizer_line(up["optimizer"]), ("", "value"),
                 update, decimals),
     ]
+
+
+def _shown(model, l: int) -> tuple:
+    """Layer l's intermediates (mean2, var2, xhat2, ...) as the document names them."""
+    from backprop_cli.engine.layers import KINDS
+
+    kind = model.layers[l - 1].kind
+    return tuple(f"{name}{l}" for name in KINDS[kind].shown) if kind in KINDS else ()
+
+
+def _loss_rows(model, parts: dict, total, label: str) -> list[Row]:
+    """The objective with an L2 penalty: its data loss, its penalty, their sum."""
+    return [Row(f"data loss ({model.loss}, {model.reduction})", parts["data"]),
+            Row(f"L2 penalty ({model.penalty.form}, λ = {model.penalty.lam!r})",
+                parts["penalty"]),
+            Row(label, total, bold=True)]
 
 
 def solve_view(problem: Problem, doc: dict, decimals: int) -> Fitted:
@@ -142,6 +179,7 @@ def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Fit
     params = [Row(name + ("  (frozen)" if _frozen(problem, name) else ""), value)
               for name, value in doc["parameters"].items()]
     params += _state_rows(doc["state"])
+    params += [Row(name, value) for name, value in doc.get("running", {}).items()]
     sections = [Section(title, ("after step", "loss"), rows, decimals),
                 Section("Parameters after the last step", ("", "value"), params, decimals)]
     return Fitted(lambda width: [_header(problem)]

@@ -102,7 +102,7 @@ def to_torch(problem) -> TorchProblem:
     torch = require_torch("bp.to_torch")
 
     problem = load(problem)
-    dense_only(problem.model, "bp.to_torch")
+    dense_only(problem.model, "bp.to_torch", problem.source)
     net = problem.model
     logits = net.loss == "cross_entropy"
     model = torch_model.build(problem, logits)

@@ -37,7 +37,7 @@ class Network:
 def network(problem, fwd=None, grads=None, decimals: int = 4, biases: bool = True) -> Network:
     """The diagram of a problem; fwd (engine.Forward) adds each neuron's a and h, grads
     (engine.Gradients) its ∂L/∂a. Values are those of the first sample."""
-    dense_only(problem.model, "the network diagram (draw, --diagram)")
+    dense_only(problem.model, "the network diagram (draw, --diagram)", problem.source)
     L = len(problem.model.layers)
     sizes = [problem.x.shape[1]] + [problem.params[f"W{l}"].shape[0] for l in range(1, L + 1)]
     columns = tuple(_column(problem, l, n, fwd, grads, decimals) for l, n in enumerate(sizes))

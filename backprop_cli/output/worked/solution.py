@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def outline(problem: Problem, doc: dict, decimals: int, diagram: str | None = None) -> list[Block]:
     """The blocks of the solution: doc is the `solve` document (every number), problem gives
     the inputs, targets and parameters before the update."""
-    dense_only(problem.model, "the worked solution (markdown, latex)")
+    dense_only(problem.model, "the worked solution (markdown, latex)", problem.source)
     note = Notation(problem, doc, decimals)
     blocks = header(note) + statement(note)
     if diagram:

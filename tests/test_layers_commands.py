@@ -1,0 +1,91 @@
+"""The layer kinds through the commands: solve's tables, check (every new parameter and x
+against central differences), step (running statistics written back, chained steps as
+one run), and the commands that take dense networks only so far refusing in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from helpers import GOLDEN
+
+FIXTURES = sorted((GOLDEN / "layers").glob("*.json"))
+
+
+def _problem_file(tmp_path, path):
+    out = tmp_path / f"{path.stem}.yaml"
+    out.write_text(yaml.safe_dump(json.loads(path.read_text())["problem"]))
+    return out
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_check_compares_every_parameter_and_x(run, tmp_path, path):
+    source = _problem_file(tmp_path, path)
+    got = run("check", source, "--format", "json")
+    assert got.exit_code == 0, got.stdout + got.stderr
+    doc = json.loads(got.stdout)
+    problem = json.loads(path.read_text())
+    names = set(problem["expected"]["update"]["parameters"]) | {"x"}
+    assert set(doc["parameters"]) == names
+    assert doc["ok"] and doc["parameters"]["x"]["checked"] > 0
+
+
+@pytest.mark.parametrize("columns", [40, 80, 120])
+@pytest.mark.parametrize("path", FIXTURES[::4], ids=lambda p: p.stem)
+def test_tables_show_every_quantity(run, tmp_path, monkeypatch, path, columns):
+    """Each kind's intermediates, their gradients, ∂L/∂x, the penalty's rows and the
+    running statistics are in solve's tables, every line within the terminal."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    source = _problem_file(tmp_path, path)
+    got = run("solve", source)
+    assert got.exit_code == 0, got.stderr
+    doc = json.loads(run("solve", source, "--format", "json").stdout)
+    text = got.stdout
+    assert all(len(line) <= columns for line in text.splitlines())
+    for name in doc["forward"]:
+        assert f"\n {name} " in text, name
+    for name in doc["gradients"]:
+        assert f"∂L/∂{name}" in text, name
+    for name in doc["update"].get("running", {}):
+        assert f"{name}  new" in text
+    if "loss_parts" in doc:
+        assert "L2 penalty" in text and "data loss" in text
+
+
+def test_step_writes_the_running_statistics_back_and_chains(run, tmp_path):
+    source = _problem_file(tmp_path, GOLDEN / "layers" / "bn_relu_mlp_softmax.json")
+    once = tmp_path / "once.yaml"
+    assert run("step", source, "-o", once).exit_code == 0
+    written = yaml.safe_load(once.read_text())
+    assert "running_mean" in written["layers"][1] and "running_var" in written["layers"][3]
+    twice = json.loads(run("step", once, "--format", "json").stdout)
+    whole = json.loads(run("step", source, "--steps", "2", "--format", "json").stdout)
+    for name, value in whole["running"].items():
+        np.testing.assert_allclose(twice["running"][name], value, rtol=1e-13)
+    np.testing.assert_allclose(twice["losses"], whole["losses"][1:], rtol=1e-13)
+
+
+@pytest.mark.parametrize("args", [("solve", "--format", "markdown"),
+                                  ("solve", "--format", "latex"), ("draw",)])
+@pytest.mark.parametrize("fixture,found", [
+    ("bn_train_affine", "a batchnorm layer (layers[1])"),
+    ("residual_dense", "a residual connection (layers[1])"),
+    ("l2_form_omitted", "an L2 penalty (l2)")])
+def test_dense_only_commands_refuse_in_one_line(run, tmp_path, args, fixture, found):
+    source = _problem_file(tmp_path, GOLDEN / "layers" / f"{fixture}.json")
+    extra = ("-o", tmp_path / "n.svg") if args == ("draw",) else ()
+    got = run(args[0], source, *args[1:], *extra)
+    assert got.exit_code == 2
+    assert got.stderr.count("\n") == 1 and "Traceback" not in got.stderr
+    assert f"dense networks only so far, and this problem has {found}" in got.stderr
+
+
+def test_grade_refuses_in_one_line(run, tmp_path):
+    source = _problem_file(tmp_path, GOLDEN / "layers" / "ln_tanh.json")
+    (tmp_path / "s.yaml").write_text("student: s\nanswers:\n  loss: 1.0\n")
+    got = run("grade", source, tmp_path / "s.yaml")
+    assert got.exit_code == 2, got.stdout
+    assert "grading takes dense networks only so far, and this problem has a layernorm " \
+        "layer (layers[1])" in got.stderr and got.stderr.count("\n") == 1
