@@ -89,3 +89,16 @@ def test_grade_refuses_in_one_line(run, tmp_path):
     assert got.exit_code == 2, got.stdout
     assert "grading takes dense networks only so far, and this problem has a layernorm " \
         "layer (layers[1])" in got.stderr and got.stderr.count("\n") == 1
+
+
+def test_the_api_solution_has_every_gradient_the_document_has(tmp_path):
+    import backprop_cli as bp
+
+    source = _problem_file(tmp_path, GOLDEN / "layers" / "bn_relu_mlp_softmax.json")
+    s = bp.solve(str(source))
+    doc = s.to_dict() if hasattr(s, "to_dict") else None
+    names = list(s.gradients)
+    assert names[:7] == ["h5", "a5", "h4", "a4", "xhat4", "var4", "mean4"]
+    assert "x" in names and "gamma2" in names and s.gradients["x"].shape == (4, 3)
+    if doc is not None:
+        assert list(doc["gradients"]) == names

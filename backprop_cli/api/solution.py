@@ -99,7 +99,7 @@ class Solution(Shown):
     forward: Forward
     loss: float
     sums: Mapping  # exact sum of each a_l and h_l, by name
-    gradients: Mapping  # ∂L/∂h_l, ∂L/∂a_l, ∂L/∂W_l, ∂L/∂b_l by their JSON names
+    gradients: Mapping  # ∂L/∂h_l, ∂L/∂a_l, ∂L/∂W_l, ∂L/∂b_l, ... by their JSON names
     update: Update
     rounded: int | None  # solve(..., round=K): every value was rounded to K decimals
     _document: dict = field(compare=False)
@@ -111,8 +111,10 @@ class Solution(Shown):
         fwd = sol.forward
         forward = Forward(ByLayer((per_sample(problem, a) for a in fwd.a), 1),
                           ByLayer((per_sample(problem, h) for h in fwd.h), 0), fwd.loss)
-        gradients = {name: per_sample(problem, arr) if kind == "sample" else shaped(problem, arr)
-                     for name, kind, arr in report.gradient_arrays(sol.gradients)}
+        gradients = {name: per_sample(problem, arr) if kind == "sample" else
+                     shaped(problem, arr) if kind == "param" else frozen(np.asarray(arr))
+                     for name, kind, arr in report.gradient_arrays(sol.gradients,
+                                                                   problem.model)}
         up = sol.update
         parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
         update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),
