@@ -83,12 +83,16 @@ def _batchnorm(source, where, layer, inputs, n, why, eps, affine) -> BatchNormSp
     var = _per_feature(source, where.format("running_var"), "", layer["running_var"],
                        inputs, why) if "running_var" in layer else np.ones(inputs)
     if (var <= 0).any():
-        fail(source, where.format("running_var"), "found a variance of 0 or less, expected "
-                                                  "numbers above 0")
+        j = int(np.argmax(var <= 0))
+        fail(source, where.format(f"running_var[{j}]"), f"found {describe(layer['running_var'][j])}"
+                                                        ", expected a variance above 0")
     if mode == "train" and n < 2:
-        fail(source, where.format("mode"), f"train, with x {counted(n, 'sample')}: batch norm "
-                                           "in train mode needs a batch of 2 or more (torch's "
-                                           "rule), expected mode: eval or a batch")
+        default = "" if "mode" in layer else " (the default)"
+        fail(source, where.format("mode"), f"found train{default} with x of "
+                                           f"{counted(n, 'sample')}, "
+                                           "expected mode: eval or a batch of 2 or more: batch "
+                                           "norm's statistics in train mode come from the "
+                                           "batch (torch's rule)")
     return BatchNormSpec(eps, momentum, mode, variance, affine, mean, var)
 
 
@@ -112,6 +116,10 @@ def _dropout(source, base, layer, inputs, n, batched, why) -> DropoutSpec:
         fail(source, where.format("mask"), "missing, expected the mask of 0s and 1s, one row "
                                            "per sample (the shape of the layer's input)")
     raw = layer["mask"]
+    if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
+        fail(source, where.format("mask"), f"found a list of rows, expected one mask of "
+                                           f"{counted(inputs, 'number')}: x is one sample (a "
+                                           "batch writes x as a list of rows too)")
     mask = matrix(source, where.format("mask"), "", raw) if batched else \
         vector(source, where.format("mask"), "", raw)[None, :]
     if mask.shape != (n, inputs):
@@ -121,8 +129,10 @@ def _dropout(source, base, layer, inputs, n, batched, why) -> DropoutSpec:
                                            f"{shape_text(expected)}: the layer's input has "
                                            f"{counted(n, 'sample')}; {why}")
     if not np.isin(mask, (0.0, 1.0)).all():
-        bad = mask[~np.isin(mask, (0.0, 1.0))][0]
-        fail(source, where.format("mask"), f"found {bad:g}, expected 0 (dropped) or 1 (kept)")
+        i, j = np.argwhere(~np.isin(mask, (0.0, 1.0)))[0]
+        place, bad = (f"mask[{i}][{j}]", raw[i][j]) if batched else (f"mask[{j}]", raw[j])
+        fail(source, where.format(place), f"found {describe(bad)}, expected 0 (dropped) or 1 "
+                                          "(kept)")
     return DropoutSpec(mask, keep, scale, mode)
 
 
@@ -143,8 +153,8 @@ def _frozen(source, base, layer, affine) -> frozenset:
     for j, item in enumerate(frozen):
         choice(source, f"{base}.frozen[{j}]", item, ("gamma", "beta"), "a parameter")
         if not affine:
-            fail(source, f"{base}.frozen[{j}]", f"found {item}, expected nothing: without "
-                                                 "gamma and beta the layer learns nothing")
+            fail(source, f"{base}.frozen[{j}]", f"found {item}, expected no frozen: without "
+                                                 "gamma and beta the layer has nothing to learn")
     return frozenset(frozen)
 
 
