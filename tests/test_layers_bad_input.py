@@ -102,7 +102,7 @@ add("mask", edit(BASE, MASK, "mask: [[true, 0, 1], [1, 1, 0]]"),
     "layers[2].mask[0][0]: found the boolean true, expected a number")
 add("mask", edit(BASE, f"    {MASK}\n", ""),
     "layers[2].mask: missing, expected the mask of 0s and 1s, one row per sample (the shape "
-    "of the layer's input)")
+    "of the layer's input), or mode: eval")
 
 # --------------------------------------------------------------- dropout's p and keep
 add("p-keep", edit(BASE, "p: 0.25", "p: 0.25\n    keep: 0.75"),

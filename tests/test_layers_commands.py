@@ -102,3 +102,15 @@ def test_the_api_solution_has_every_gradient_the_document_has(tmp_path):
     assert "x" in names and "gamma2" in names and s.gradients["x"].shape == (4, 3)
     if doc is not None:
         assert list(doc["gradients"]) == names
+
+
+def test_dropout_in_eval_mode_needs_no_mask(run, tmp_path):
+    """Eval mode is the identity (torch's): a file may leave the mask out."""
+    doc = json.loads((GOLDEN / "layers" / "dropout_eval_identity.json").read_text())
+    for layer in doc["problem"]["layers"]:
+        if layer.get("kind") == "dropout":
+            del layer["mask"]
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(doc["problem"]))
+    got = json.loads(run("solve", tmp_path / "p.yaml", "--format", "json").stdout)
+    np.testing.assert_allclose(got["update"]["loss"], doc["expected"]["update"]["loss"],
+                               rtol=1e-10)

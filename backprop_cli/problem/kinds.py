@@ -113,8 +113,11 @@ def _dropout(source, base, layer, inputs, n, batched, why) -> DropoutSpec:
     scale = choice(source, where.format("scale"), layer.get("scale", "inverted"),
                    ("inverted", "none"), "a scale")
     if "mask" not in layer:
+        if mode == "eval":  # the identity: no mask is drawn (torch's eval mode)
+            return DropoutSpec(np.ones((n, inputs)), keep, scale, mode)
         fail(source, where.format("mask"), "missing, expected the mask of 0s and 1s, one row "
-                                           "per sample (the shape of the layer's input)")
+                                           "per sample (the shape of the layer's input), or "
+                                           "mode: eval")
     raw = layer["mask"]
     if not batched and isinstance(raw, list) and raw and isinstance(raw[0], list):
         fail(source, where.format("mask"), f"found a list of rows, expected one mask of "
