@@ -259,3 +259,15 @@ def test_network_options_are_refused_with_graph(run, option):
     result = run("new", "--graph", "x * y", *option)
     assert result.exit_code == 2
     assert result.stderr == f"Error: {option[0]} does not go with --graph\n"
+
+
+def test_upstream_draws_a_real_dout(run):
+    """With loss: upstream, y is ∂L/∂ŷ (a "dout"): real numbers, seeded, not a class."""
+    import yaml
+
+    got = run("new", "--layers", "3,2", "--loss", "upstream", "--seed", "1", "--decimals", "2")
+    doc = yaml.safe_load(got.stdout)
+    assert len(doc["y"]) == 2 and all(isinstance(v, float) for v in doc["y"])
+    assert any(v < 0 for v in doc["y"]) or any(0 < v < 1 for v in doc["y"])
+    assert run("new", "--layers", "3,2", "--loss", "upstream", "--seed", "1", "--decimals",
+               "2").stdout == got.stdout

@@ -75,6 +75,8 @@ def problem(sizes: list[int], activations: list[str], loss: str, seed: int,
     if x is None:
         x = _rounded(np.random.rand(sizes[0]), decimals)
     k = sizes[-1]
+    if y is None and loss == "upstream":  # y is ∂L/∂ŷ, a "dout": any real numbers
+        y = _rounded(np.random.uniform(-1.0, 1.0, k), decimals)
     if y is None:
         y = int(np.random.randint(max(k, 2)))  # one output: class 0 or 1
     if isinstance(y, int) and loss != "cross_entropy":
