@@ -3,12 +3,14 @@ CPU time of whole processes, one BLAS / OpenMP thread on each side.
 
     ours   T(backprop step P --steps N -q -o OUT)        (the installed console script)
     torch  T(python torch_steps.py P.json N)             (eager float64, torch.optim.SGD)
+    floor  T(python floor.py P.json N)                   (the step's matrix products alone)
 
 T is user + sys CPU of the child process (all its threads), from os.wait4 in spawn.py.
 Per step = (T(N) - T(1)) / (N - 1): start-up, loading the problem and writing the result
 cost the same for N steps and for 1, so they cancel, and what is left is N - 1 steps of
 forward + backward + update, Python's share included. Each round measures ours (N, then 1)
-and then torch (N, then 1); the row's ratio is the median of the per-round ratios.
+then torch (N, then 1), then the floor (N, then 1); the row's ratio is the median of the
+per-round ratios, ours/floor likewise.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ import sys
 
 import netgen
 import yaml
-from measure import Row, Settings, alternate, child_cpu_ms, child_output, progress
+from measure import (
+    ChildFailed,
+    Row,
+    Settings,
+    alternate,
+    child_cpu_ms,
+    child_output,
+    progress,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_STEPS = os.path.join(HERE, "torch_steps.py")
+FLOOR = os.path.join(HERE, "floor.py")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Older OpenBLAS builds need these set together; a current numpy picks its own kernel.
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -32,11 +43,12 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # A torch child spends 5-7 s of CPU before its first step (import torch, and torch.optim
 # importing torch._dynamo), with up to a second of jitter on a busy machine; N gives each
 # side about 10 s of steps (torch's 20000 classic steps, 8000 medium, 400 large) so that
-# jitter stays a small part of the difference.
+# jitter stays a small part of the difference (and 2000 steps of the kinds' network).
 CASES = (
     (netgen.CLASSIC, "problems/classic.yaml", 0.3, 20000, 5000),
     (netgen.MEDIUM, None, 0.8, 8000, 2000),
     (netgen.LARGE, None, 1.1, 400, 100),
+    (netgen.KINDS, None, 1.0, 2000, 500),
 )
 
 
@@ -103,6 +115,10 @@ class Sides:
     def theirs(self, steps: int) -> list[str]:
         return [self.torch_python, TORCH_STEPS, self.torch_path, str(steps)]
 
+    def floor(self, steps: int) -> list[str]:
+        """numpy's products run by ours' Python: the same numpy, the same BLAS."""
+        return [sys.executable, FLOOR, self.torch_path, str(steps)]
+
     def _per_step(self, command, scale: float) -> float:
         cwd = self.settings.workdir
         many = child_cpu_ms(command(self.n), cwd, self.env)
@@ -114,6 +130,9 @@ class Sides:
 
     def torch_per_step(self, scale: float) -> float:
         return self._per_step(self.theirs, scale)
+
+    def floor_per_step(self, scale: float) -> float:
+        return self._per_step(self.floor, scale)
 
     def check_same_losses(self) -> None:
         """Both commands must compute the same thing: the first losses agree."""
@@ -140,18 +159,26 @@ def network_row(net, source, target, n, settings: Settings, env, torch_python) -
         for i in range(settings.rounds):
             progress(f"goal 2 (--threads 1): {what}: round {i + 1}/{settings.rounds} (ours only)")
             row.ours.append(sides.ours_per_step(scale))
+            row.floor.append(sides.floor_per_step(scale))
         return row
     progress(f"goal 2 (--threads 1): {what}: checking that both sides agree (and warm-up)")
     sides.check_same_losses()  # also the warm-up: bytecode, page cache
+    child_output(sides.floor(1), settings.workdir, env)  # warm-up
     return alternate(row, lambda: sides.ours_per_step(scale),
-                     lambda: sides.torch_per_step(scale), settings, warm_up=False)
+                     lambda: sides.torch_per_step(scale), settings, warm_up=False,
+                     floor=lambda: sides.floor_per_step(scale))
 
 
 def run(settings: Settings, env: dict, torch_python: str) -> list[Row]:
     rows = []
     for net, source, target, n, quick_n in CASES:
-        rows.append(network_row(net, source, target, quick_n if settings.quick else n,
-                                settings, env, torch_python))
+        try:
+            rows.append(network_row(net, source, target, quick_n if settings.quick else n,
+                                    settings, env, torch_python))
+        except (ChildFailed, RuntimeError) as e:  # one network's failure keeps the others
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            progress(f"goal 2 (--threads 1): {net.label} failed: {e}")
+            rows.append(Row("2", net.label, "", "", target, error=first[:80]))
     return rows
 
 

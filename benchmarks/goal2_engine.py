@@ -16,6 +16,7 @@ import statistics
 import time
 from dataclasses import replace
 
+import floor
 import netgen
 from measure import Row, Settings, alternate, progress
 
@@ -26,6 +27,7 @@ CASES = (
     (netgen.CLASSIC, 0.3, 600, 200),
     (netgen.MEDIUM, 0.8, 80, 20),
     (netgen.LARGE, 1.1, 16, 6),
+    (netgen.KINDS, 1.0, 80, 20),
 )
 
 
@@ -82,25 +84,14 @@ def torch_runner(doc: dict, threads: int):
 
 
 def gemm_runner(doc: dict):
-    """The step's matrix products alone, in numpy, into preallocated buffers: the floor
-    under any numpy engine (forward h W^T, backward dA^T h and dA W, no dL/dx)."""
-    import numpy as np
-
-    prob = problem.from_document(doc, "<benchmark>")
-    weights = [prob.params[f"W{l}"] for l in range(1, len(prob.model.layers) + 1)]
-    h = [prob.x] + [np.empty((prob.x.shape[0], w.shape[0])) for w in weights]
-    dh = [np.empty_like(a) for a in h]
-    dw = [np.empty_like(w) for w in weights]
+    """The step's matrix products alone (floor.py), in numpy: the floor under any numpy
+    engine with this BLAS."""
+    step = floor.products(doc)
 
     def run(n: int):
         clock = StepClock()
         for _ in range(n):
-            for l, w in enumerate(weights):
-                np.matmul(h[l], w.T, out=h[l + 1])
-            for l in range(len(weights) - 1, -1, -1):
-                np.matmul(h[l + 1].T, h[l], out=dw[l])  # stands in for dA^T h
-                if l:
-                    np.matmul(h[l + 1], weights[l], out=dh[l])
+            step()
             clock()
         return clock.steps(), []
 
@@ -134,22 +125,11 @@ def network_row(net, target, n: int, settings: Settings) -> Row:
             progress(f"goal 2: {row.what}: round {i + 1}/{settings.rounds} (ours only)")
             row.ours.append(steady_step(ours, n, scale))
         return row
-    theirs = torch_runner(doc, settings.threads)
+    theirs, gemms = torch_runner(doc, settings.threads), gemm_runner(doc)
     _same_losses(ours, theirs, net.label)
     return alternate(row, lambda: steady_step(ours, n, scale),
-                     lambda: steady_step(theirs, n, scale), settings)
-
-
-def gemm_row(net, n: int, settings: Settings) -> Row:
-    doc = netgen.document(net)
-    row = Row("2", f"  its matrix products alone, numpy: {net.label}",
-              "torch eager float64 + optim.SGD", "ms", None)
-    if not settings.torch:
-        row.skipped = "torch not installed"
-        return row
-    gemms, theirs = gemm_runner(doc), torch_runner(doc, settings.threads)
-    return alternate(row, lambda: steady_step(gemms, n, 1e3),
-                     lambda: steady_step(theirs, n, 1e3), settings)
+                     lambda: steady_step(theirs, n, scale), settings,
+                     floor=lambda: steady_step(gemms, n, scale))
 
 
 def run(settings: Settings) -> list[Row]:
@@ -157,6 +137,4 @@ def run(settings: Settings) -> list[Row]:
     for net, target, steps, quick_steps in CASES:
         n = quick_steps if settings.quick else steps
         rows.append(network_row(net, target, n, settings))
-        if net is not netgen.CLASSIC:  # where BLAS, not Python, sets the pace
-            rows.append(gemm_row(net, n, settings))
     return rows

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+GOAL_FLOOR = 1.1  # issue 20: a step within 1.1 times its matrix products alone
 SPAWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spawn.py")
 
 
@@ -43,6 +44,7 @@ class Row:
     error: str = ""  # why the row could not be measured at all
     others_cpu: float | None = None  # share of the machine's CPU other processes used
     paired: bool = False  # ratio: the median of the per-round ratios, not of the medians
+    floor: list[float] = field(default_factory=list)  # goal 2: the matrix products alone
 
     @property
     def ours_median(self) -> float:
@@ -61,6 +63,17 @@ class Row:
     def paired_ratios(self) -> list[float]:
         """ours/baseline within each round: their spread shows the noise."""
         return [o / b for o, b in zip(self.ours, self.base)]
+
+    @property
+    def floor_ratio(self) -> float:
+        """ours / the floor: the median of the per-round ratios (GOAL_FLOOR's)."""
+        return statistics.median(o / f for o, f in zip(self.ours, self.floor))
+
+    @property
+    def floor_share(self) -> float:
+        """the floor / the baseline, per round, median: above the row's goal, no numpy
+        engine can reach it with this BLAS, and ours/floor is the goal that applies."""
+        return statistics.median(f / b for f, b in zip(self.floor, self.base))
 
     @property
     def verdict(self) -> str:
@@ -129,12 +142,16 @@ def wait_quiet(limit: float, threshold: float = 0.1, window: float = 0.25) -> bo
 
 
 def alternate(row: Row, ours: Callable[[], float], base: Callable[[], float],
-              settings: Settings, rounds: int | None = None, warm_up: bool = True) -> Row:
+              settings: Settings, rounds: int | None = None, warm_up: bool = True,
+              floor: Callable[[], float] | None = None) -> Row:
     """Fill row with alternating measurements, ours, baseline, ours, baseline..., for
     `rounds` (default settings.rounds) rounds, noting how busy other processes kept the
-    machine meanwhile. warm_up=False: the caller has warmed both sides up already."""
+    machine meanwhile. warm_up=False: the caller has warmed both sides up already. floor,
+    when given, is measured third in every round, into row.floor."""
     if warm_up:
         ours(), base()  # warm-up: caches, lazy imports, first-touch page faults
+        if floor is not None:
+            floor()
     others, total = 0.0, 0
     for i in range(rounds or settings.rounds):
         if settings.quiet_wait and wait_quiet(settings.quiet_wait):
@@ -145,6 +162,9 @@ def alternate(row: Row, ours: Callable[[], float], base: Callable[[], float],
         row.ours.append(ours())
         settle()
         row.base.append(base())
+        if floor is not None:
+            settle()
+            row.floor.append(floor())
         o, t = window.ticks()
         others, total = others + o, total + t
     row.others_cpu = others / total if total else None

@@ -20,6 +20,7 @@ class Network:
     activations: tuple[str, ...]  # one per layer
     batch: int | None  # None: one sample (x is a vector)
     lr: float = 0.01
+    kinds: bool = False  # after each hidden dense layer: batch norm (train, relu), dropout
 
 
 CLASSIC = Network("classic 3-3-3-3, 1 sample", (3, 3, 3, 3),
@@ -28,6 +29,11 @@ MEDIUM = Network("784-128-64-10 sigmoid, batch 64", (784, 128, 64, 10),
                  ("sigmoid", "sigmoid", "softmax"), 64)
 LARGE = Network("784-512-512-10 relu, batch 256", (784, 512, 512, 10),
                 ("relu", "relu", "softmax"), 256)
+# issue 20's row: dense 784->256 (identity), batch norm (train, relu), dropout (a fixed
+# mask, p 0.5, inverted), dense 256->10 softmax
+KINDS = Network("784-256(bn relu dropout)-10, batch 64", (784, 256, 10),
+                ("identity", "softmax"), 64, kinds=True)
+DROP = 0.5  # the kinds' dropout probability
 
 
 def document(net: Network, seed: int = 0) -> dict:
@@ -44,6 +50,8 @@ def document(net: Network, seed: int = 0) -> dict:
             "bias": rng.uniform(-bound, bound, units).tolist(),
             "activation": activation,
         })
+        if net.kinds and activation != "softmax":
+            layers += kind_layers(units, rows, rng)
     batched = net.batch is not None
     return {
         "title": f"benchmark: {net.label}",
@@ -53,6 +61,17 @@ def document(net: Network, seed: int = 0) -> dict:
         "layers": layers,
         "optimizer": {"name": "sgd", "lr": net.lr},
     }
+
+
+def kind_layers(units: int, rows: int, rng) -> list[dict]:
+    """Batch norm (torch's BatchNorm1d defaults: gamma 1, beta 0, learnable; train mode)
+    with ReLU, then dropout with a fixed mask (p DROP, scaled by 1/keep)."""
+    mask = (rng.random((rows, units)) >= DROP).astype(int)
+    return [
+        {"kind": "batchnorm", "gamma": [1.0] * units, "beta": [0.0] * units,
+         "mode": "train", "activation": "relu"},
+        {"kind": "dropout", "mask": mask.tolist(), "p": DROP, "scale": "inverted"},
+    ]
 
 
 def write_json(doc: dict, path) -> None:

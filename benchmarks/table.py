@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from measure import Row
+import statistics
+
+from measure import GOAL_FLOOR, Row
 
 HEADER = ("goal", "measured", "ours", "baseline", "ratio", "goal ratio", "result",
-          "paired ratios", "others' CPU")
+          "paired ratios", "floor", "ours/floor", "floor/torch", "others' CPU")
 BUSY = 0.10  # other processes' share of the CPU above which a row is marked noisy
 
 
@@ -17,15 +19,23 @@ def _number(value: float, unit: str) -> str:
 def cells(row: Row) -> tuple[str, ...]:
     goal = "info" if row.target is None else f"<= {row.target:g}"
     if row.error:
-        return (row.goal, row.what, "-", "-", "-", goal, "ERROR", row.error, "")
+        return (row.goal, row.what, "-", "-", "-", goal, "ERROR", row.error, "", "", "", "")
     ours = _number(row.ours_median, row.unit) if row.ours else "-"
     if row.skipped:
         return (row.goal, row.what, ours, f"skipped: {row.skipped}", "-", goal, "skipped", "",
-                "")
+                *_floor(row), "")
     paired = row.paired_ratios()
     spread = f"{min(paired):.2f} to {max(paired):.2f}"
     return (row.goal, row.what, ours, _number(row.base_median, row.unit), _ratio(row),
-            goal, row.verdict, spread, _others(row))
+            goal, row.verdict, spread, *_floor(row), _others(row))
+
+
+def _floor(row: Row) -> tuple[str, str, str]:
+    """(the floor, ours/floor, floor/baseline) of a goal-2 row; blanks for the others."""
+    if not row.floor:
+        return "", "", ""
+    share = f"{row.floor_share:.2f}" if row.base else ""
+    return _number(statistics.median(row.floor), row.unit), f"{row.floor_ratio:.2f}", share
 
 
 def _ratio(row: Row) -> str:
@@ -44,7 +54,7 @@ def _others(row: Row) -> str:
 
 # --threads 1: the engine rows alone, as whole-process CPU per step
 CPU_HEADER = ("network", "ours per step", "torch per step", "ratio", "goal", "result",
-              "paired ratios", "others' CPU")
+              "paired ratios", "floor per step", "ours/floor", "floor/torch", "others' CPU")
 
 
 def cpu_cells(row: Row) -> tuple[str, ...]:
@@ -53,7 +63,7 @@ def cpu_cells(row: Row) -> tuple[str, ...]:
     return tuple(rest)
 
 
-def plain(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str:
+def plain(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4, 8, 9, 10)) -> str:
     """The rows as text, columns aligned; `right` are the numbers' columns."""
     table = [header, *map(make, rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
@@ -66,7 +76,7 @@ def plain(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str:
+def markdown(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4, 8, 9, 10)) -> str:
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join("---:" if i in right else "---" for i in range(len(header)))
              + "|"]
@@ -76,16 +86,21 @@ def markdown(rows: list[Row], header=HEADER, make=cells, right=(2, 3, 4)) -> str
 
 
 def cpu_plain(rows: list[Row]) -> str:
-    return plain(rows, CPU_HEADER, cpu_cells, (1, 2, 3))
+    return plain(rows, CPU_HEADER, cpu_cells, (1, 2, 3, 7, 8, 9))
 
 
 def cpu_markdown(rows: list[Row]) -> str:
-    return markdown(rows, CPU_HEADER, cpu_cells, (1, 2, 3))
+    return markdown(rows, CPU_HEADER, cpu_cells, (1, 2, 3, 7, 8, 9))
 
 
 def notes(rows: list[Row]) -> str:
     """The baselines in words, and a warning when other processes competed for the CPU."""
     lines = [baselines(rows)]
+    if any(r.floor for r in rows):
+        lines.append("floor: the step's matrix products alone (benchmarks/floor.py: the same "
+                     "shapes, numpy's BLAS); where floor/torch is above a row's goal no numpy "
+                     f"engine can reach it on this machine, and the goal is ours/floor <= "
+                     f"{GOAL_FLOOR:g}")
     if any(r.others_cpu is not None and r.others_cpu > BUSY for r in rows):
         lines.append(f"(noisy): other processes used over {BUSY:.0%} of the CPU during the "
                      "row; rerun on an idle machine, or with --quiet-wait 60")
