@@ -162,7 +162,8 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
 
 def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):
     """∂L/∂W_l (with the penalty's part), ∂L/∂b_l into grads; returns ∂L/∂h_{l-1}, or
-    None for ∂L/∂x in training (no one reads it there)."""
+    None for ∂L/∂x where no one reads it (training; a dense network's solution, which shows
+    no ∂L/∂x so far)."""
     w, b = step.W, step.b
     g = np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w])
     if model.penalty is not None:
@@ -171,7 +172,7 @@ def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):
     grads[w] = r(g)
     if b is not None:
         grads[b] = r(_sum_rows(da, None if ws is None else ws.grads[b]))
-    if l == 1 and ws is not None:
+    if l == 1 and (ws is not None or not model.extended):
         return None
     return r(np.matmul(da, params[w], out=None if ws is None or l == 1 else ws.dh[l - 2]))
 
