@@ -114,3 +114,21 @@ def test_dropout_in_eval_mode_needs_no_mask(run, tmp_path):
     got = json.loads(run("solve", tmp_path / "p.yaml", "--format", "json").stdout)
     np.testing.assert_allclose(got["update"]["loss"], doc["expected"]["update"]["loss"],
                                rtol=1e-10)
+
+
+def test_the_l2_term_has_its_own_row_and_masks_are_said_to_be_reused(run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    from helpers import PROBLEMS
+
+    text = run("solve", PROBLEMS / "dropout_l2.yaml").stdout
+    doc = json.loads(run("solve", PROBLEMS / "dropout_l2.yaml", "--format", "json").stdout)
+    assert text.count("of which ∂(L2)/∂W") == 2  # W1 and W3, the dense weights
+    assert "Dropout               the mask of layers[1] as the file gives, the same in every" \
+        " step" in text
+    lam = 0.7 / 2  # lambda/2m with N = 2: ∂/∂W = λ/N · W
+    W3 = np.array(yaml.safe_load((PROBLEMS / "dropout_l2.yaml").read_text())
+                  ["layers"][2]["weights"])
+    row = next(line for line in text.splitlines() if "∂(L2)/∂W3" in line)
+    shown = [float(v) for v in row.split("[")[1].rstrip(" ]").split()]
+    np.testing.assert_allclose(shown, (lam * W3).ravel(), atol=5e-5)
+    assert doc["loss_parts"]["penalty"] > 0

@@ -62,6 +62,11 @@ def _header(problem: Problem) -> Table:
     trainable = count_parameters(problem.params, model.trainable_names())
     extra = "" if trainable == total else f" ({trainable} trainable)"
     grid.add_row("Learnable parameters", f"{total}{extra}")
+    masks = [f"layers[{i}]" for i, s in enumerate(model.layers)
+             if s.kind == "dropout" and s.settings.mode == "train"]
+    if masks:
+        grid.add_row("Dropout", f"the mask{'s' * (len(masks) > 1)} of {', '.join(masks)} "
+                     "as the file gives, the same in every step")
     return grid
 
 
@@ -128,8 +133,12 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
              for name in (f"h{l}", f"a{l}", *reversed(_shown(model, l)), f"W{l}", f"b{l}",
                           f"gamma{l}",
                           f"beta{l}")] + ["x"]
-    grads = [Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""), g[name])
-             for name in order if name in g]
+    grads = []
+    for name in (n for n in order if n in g):
+        grads.append(Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""),
+                         g[name]))
+        if model.penalty is not None and name.startswith("W"):  # the L2 term's own row
+            grads.append(Row(f"  of which ∂(L2)/∂{name}", _penalty_part(problem, name)))
     up = doc["update"]
     update = [Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
                   value) for name, value in up["parameters"].items()]
@@ -154,6 +163,16 @@ def _shown(model, l: int) -> tuple:
 
     kind = model.layers[l - 1].kind
     return tuple(f"{name}{l}" for name in KINDS[kind].shown) if kind in KINDS else ()
+
+
+def _penalty_part(problem: Problem, name: str):
+    """The L2 penalty's part of ∂L/∂W, in the file's layout."""
+    from backprop_cli.engine.penalty import FORMS
+    from backprop_cli.problem.writer import in_file_layout
+
+    form, lam = FORMS[problem.model.penalty.form], problem.model.penalty.lam
+    return in_file_layout(problem, name, form.grad(problem.params[name], lam,
+                                                   problem.x.shape[0]))
 
 
 def _loss_rows(model, parts: dict, total, label: str) -> list[Row]:
