@@ -68,7 +68,8 @@ def test_step_writes_the_running_statistics_back_and_chains(run, tmp_path):
 
 
 @pytest.mark.parametrize("args", [("solve", "--format", "markdown"),
-                                  ("solve", "--format", "latex"), ("draw",)])
+                                  ("solve", "--format", "latex"), ("draw",),
+                                  ("solve", "--format", "sheet")])
 @pytest.mark.parametrize("fixture,found", [
     ("bn_train_affine", "a batchnorm layer (layers[1])"),
     ("residual_dense", "a residual connection (layers[1])"),
