@@ -271,3 +271,45 @@ def test_upstream_draws_a_real_dout(run):
     assert any(v < 0 for v in doc["y"]) or any(0 < v < 1 for v in doc["y"])
     assert run("new", "--layers", "3,2", "--loss", "upstream", "--seed", "1", "--decimals",
                "2").stdout == got.stdout
+
+
+def test_layer_kinds_and_a_batch_are_drawn_from_the_seed(run):
+    """--layers names kinds between widths; --batch N draws N samples; the problem is valid,
+    its gradients agree with central differences, and the seed reproduces it."""
+    import yaml
+
+    args = ("new", "--layers", "4,6,batchnorm,dropout,layernorm,3", "--batch", "4",
+            "--activations", "identity,relu,identity,tanh,softmax", "--seed", "3",
+            "--decimals", "2")
+    got = run(*args)
+    assert got.exit_code == 0, got.stderr
+    doc = yaml.safe_load(got.stdout)
+    kinds = [layer.get("kind", "dense") for layer in doc["layers"]]
+    assert kinds == ["dense", "batchnorm", "dropout", "layernorm", "dense"]
+    assert len(doc["x"]) == 4 and len(doc["y"]) == 4
+    mask = doc["layers"][2]["mask"]
+    assert len(mask) == 4 and {v for row in mask for v in row} <= {0, 1}
+    assert all(0.5 <= g < 1.5 for g in doc["layers"][1]["gamma"])
+    assert run(*args).stdout == got.stdout
+    checked = run("check", "-", "--format", "json", input=got.stdout)
+    assert checked.exit_code == 0 and '"ok": true' in checked.stdout
+
+
+def test_a_batch_of_dense_layers_keeps_the_classic_draws(run):
+    """Without --batch and kinds the draws are the old ones (the classic exercise)."""
+    got = run("new", "--layers", "3,3,3,3", "--seed", "0", "--decimals", "8", "--x", "1,0,1",
+              "--y", "2")
+    assert run("solve", "-", "--get", "loss", input=got.stdout).stdout.strip() == \
+        "0.8563785642771483"
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--layers", "4,batchnorm,3"), "--layers 4,batchnorm,3: batch norm in train mode takes "
+                                     "its statistics from the batch: add --batch 2 or more"),
+    (("--layers", "batchnorm,3"), "expected positive whole numbers, input size first"),
+    (("--layers", "3,4,dropout"), "expected positive whole numbers, input size first"),
+    (("--layers", "3,2", "--batch", "2", "--x", "1,2,3"), "--x and --y give one sample"),
+])
+def test_kinds_and_batches_refused_in_one_line(run, args, message):
+    got = run("new", *args)
+    assert got.exit_code == 2 and message in got.stderr, got.stderr

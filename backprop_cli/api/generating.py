@@ -6,15 +6,21 @@ from __future__ import annotations
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.errors import ProblemError, UsageError
 from backprop_cli.problem import atomic, documents, generate
-from backprop_cli.problem.generate import INITS, SEED_MAX, default_activations, earlier_variants
+from backprop_cli.problem.generate import (
+    INITS,
+    KINDS,
+    SEED_MAX,
+    default_activations,
+    earlier_variants,
+)
 
-__all__ = ["ACTIVATIONS", "INITS", "LOSSES", "SEED_MAX", "default_activations",
+__all__ = ["ACTIVATIONS", "INITS", "KINDS", "LOSSES", "SEED_MAX", "default_activations",
            "earlier_variants"]
 
 
-def problems(sizes: list[int], activations: list[str], loss: str, seed: int,
+def problems(sizes: list, activations: list[str], loss: str, seed: int,
              count: int | None, decimals: int | None, init: str, x, y,
-             title: str | None) -> list[dict]:
+             title: str | None, batch: int | None = None) -> list[dict]:
     """One problem document per seed (seed + i for variant i), each read back by the rules
     of any problem file."""
     from backprop_cli.problem import from_document
@@ -23,7 +29,8 @@ def problems(sizes: list[int], activations: list[str], loss: str, seed: int,
     for i in range(count or 1):
         default = "Seeded problem" if count is None else f"Variant {i}"
         doc = generate.problem(sizes, activations, loss, seed + i, decimals, init, x, y,
-                               f"{default} (seed {seed + i})" if title is None else title)
+                               f"{default} (seed {seed + i})" if title is None else title,
+                               batch)
         try:
             from_document(doc, "backprop new")  # the same rules as any problem file
         except ProblemError as e:

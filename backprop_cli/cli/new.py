@@ -16,8 +16,8 @@ from backprop_cli.cli import common
 from backprop_cli.errors import UsageError, WriteError, counted
 
 FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
-DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "x_text", "y_text",
-           "title", "count", "replace")
+DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "batch", "x_text",
+           "y_text", "title", "count", "replace")
 FLAGS = {"x_text": "--x", "y_text": "--y", "output": "-o"}  # else --name
 
 
@@ -33,17 +33,23 @@ def _numbers(option: str, text: str) -> list:
     return values
 
 
-def _sizes(text: str) -> list[int]:
-    sizes = _numbers("--layers", text)
-    if len(sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in sizes):
-        raise click.BadParameter("expected at least two positive whole numbers, input size "
-                                 "first, like 3,3,3,3", param_hint="--layers")
+def _sizes(text: str) -> list:
+    """The input's width, then a width per dense layer or a layer kind's name."""
+    parts = [p.strip() for p in text.split(",")]
+    sizes = [p if p in generating.KINDS else _numbers("--layers", p)[0] for p in parts]
+    if len(sizes) < 2 or any(not isinstance(n, str) and (not isinstance(n, int) or n < 1)
+                             for n in sizes) or isinstance(sizes[0], str) \
+            or isinstance(sizes[-1], str):
+        raise click.BadParameter("expected positive whole numbers, input size first, and "
+                                 "layer kinds (" + ", ".join(generating.KINDS) + ") between, "
+                                 "like 3,3,3,3 or 4,8,batchnorm,dropout,3",
+                                 param_hint="--layers")
     return sizes
 
 
-def _activations(text: str | None, depth: int, loss: str) -> list[str]:
+def _activations(text: str | None, depth: int, loss: str, sizes) -> list[str]:
     if text is None:
-        return generating.default_activations(depth, loss)
+        return generating.default_activations(depth, loss, sizes)
     names = [t.strip() for t in text.split(",")]
     for name in names:
         if name not in ACTIVATIONS:
@@ -83,8 +89,11 @@ def _check_modes(given: list[str]) -> None:
                              f"found {_flag(others[0])}")
 
 
-def _check_drawing(layers: str, sizes: list[int], loss: str, y) -> None:
+def _check_drawing(layers: str, sizes: list, loss: str, y, batch) -> None:
     k = sizes[-1]
+    if "batchnorm" in sizes and (batch or 1) < 2:
+        raise UsageError(f"--layers {layers}: batch norm in train mode takes its statistics "
+                         "from the batch: add --batch 2 or more")
     if k == 1 and loss == "cross_entropy":
         raise UsageError(f"--layers {layers}: one output unit with --loss cross_entropy is a "
                          "softmax over one class, always 1, so the loss and every gradient are "
@@ -152,7 +161,9 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 
 
 @click.command()
-@click.option("--layers", metavar="SIZES", help="Layer sizes, input first, e.g. 3,3,3,3.")
+@click.option("--layers", metavar="SIZES",
+              help="Layer sizes, input first, e.g. 3,3,3,3; a layer kind (batchnorm, "
+                   "layernorm, dropout) in between keeps the width before it.")
 @click.option("--activations", metavar="NAMES",
               help="One per layer after the input (default: sigmoid hidden layers; softmax "
                    "output for cross_entropy, sigmoid otherwise).")
@@ -167,6 +178,9 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
               show_default=True,
               help="uniform [0, 1) as printed exercises use; normal; xavier (Glorot uniform) "
                    "and he (Kaiming normal) with zero biases.")
+@click.option("--batch", type=click.IntRange(min=1), metavar="N",
+              help="Draw N samples: x a list of rows, y one target each (default: one "
+                   "sample).")
 @click.option("--x", "x_text", metavar="NUMBERS", help="The input, e.g. 1,0,1 (default: drawn).")
 @click.option("--y", "y_text", metavar="TARGET",
               help="A class index (for losses other than cross_entropy: its one-hot vector; "
@@ -195,7 +209,7 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 @click.option("--low", type=float, help="With --graph: the smallest value drawn (default -5).")
 @click.option("--high", type=float, help="With --graph: the largest value drawn (default 5).")
 @common.translate_errors
-def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, count,
+def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, title, count,
         output, force, list_examples, graph, low, high, replace, example):
     """Write a problem file with seeded random weights, or a bundled example.
 
@@ -217,6 +231,7 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 > classic.yaml
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 | backprop solve
       backprop new --layers 2,3,1 --loss bce --init xavier --seed 7 -o p.json
+      backprop new --layers 4,6,batchnorm,dropout,3 --batch 4 --decimals 2 --seed 3
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/ --replace
       backprop new --example classic -o my-problem.yaml
@@ -245,7 +260,10 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     if layers is None:
         raise click.UsageError("Missing option '--layers' (e.g. --layers 3,3,3,3).")
     sizes = _sizes(layers)
-    acts = _activations(activations, len(sizes) - 1, loss)
+    acts = _activations(activations, len(sizes) - 1, loss, sizes)
+    if batch is not None and (x_text or y_text):
+        raise UsageError("--x and --y give one sample: leave them out with --batch (x and y "
+                         "are drawn, a row per sample)")
     x = _numbers("--x", x_text) if x_text else None
     if x is not None and len(x) != sizes[0]:
         raise click.BadParameter(f"found {counted(len(x), 'number')}, expected {sizes[0]} "
@@ -254,9 +272,10 @@ def new(layers, activations, loss, seed, decimals, init, x_text, y_text, title, 
     if y_text:
         y = _numbers("--y", y_text)
         y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
-    _check_drawing(layers, sizes, loss, y)
+    _check_drawing(layers, sizes, loss, y, batch)
     old = check_output(output, count, replace)
-    docs = generating.problems(sizes, acts, loss, seed, count, decimals, init, x, y, title)
+    docs = generating.problems(sizes, acts, loss, seed, count, decimals, init, x, y, title,
+                               batch)
     if count is None:
         _write_one(output, docs[0])
     else:

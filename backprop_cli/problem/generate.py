@@ -1,7 +1,8 @@
 """Seeded problem files for `backprop new`: numpy only, returns plain documents.
 
 Draw order (so seeds reproduce printed exercises): numpy.random.seed(S), then W1, b1, W2,
-b2, ... row-major, then x and y where they are not given. `decimals` rounds each drawn
+b2, ... row-major (a norm layer's gamma and beta, a dropout mask, where the layer comes),
+then x and y where they are not given. `decimals` rounds each drawn
 number with Python's round, as printing to that many decimals does. Seeds are numpy's:
 0 to SEED_MAX.
 
@@ -30,9 +31,11 @@ DIGITS = 3  # variant numbers are zero-padded to at least this many digits
 VARIANT_FILE = re.compile(r"variant-(\d+)\.(?:ya?ml|json)")  # this rule's names and older ones
 
 
-def default_activations(depth: int, loss: str) -> list[str]:
+def default_activations(depth: int, loss: str, sizes=()) -> list[str]:
+    """Sigmoid hidden layers (a kind of sizes[1:]: none, identity), the loss's output."""
     output = "softmax" if loss == "cross_entropy" else "sigmoid"
-    return ["sigmoid"] * (depth - 1) + [output]
+    hidden = ["identity" if s in KINDS else "sigmoid" for s in list(sizes[1:])[:depth - 1]]
+    return hidden + ["sigmoid"] * (depth - 1 - len(hidden)) + [output]
 
 
 def _draw(shape, init: str, fan_in: int, fan_out: int) -> np.ndarray:
@@ -57,28 +60,33 @@ def _rounded(values: np.ndarray, decimals: int | None):
     return rnd(out)
 
 
-def problem(sizes: list[int], activations: list[str], loss: str, seed: int,
+KINDS = ("batchnorm", "layernorm", "dropout")  # what --layers may name besides a width
+
+
+def problem(sizes: list, activations: list[str], loss: str, seed: int,
             decimals: int | None = None, init: str = "uniform", x=None, y=None,
-            title: str | None = None) -> dict:
-    """A problem document. xavier and he draw weights only: their biases start at 0."""
+            title: str | None = None, batch: int | None = None) -> dict:
+    """A problem document. sizes: the input's width, then a width per dense layer or a
+    kind's name (batchnorm, layernorm, dropout: the width it is given). batch: N samples
+    (x a list of rows), else one. xavier and he draw weights only: their biases start at 0.
+    A norm layer's gamma is drawn from [0.5, 1.5) and beta from [-0.5, 0.5), a dropout
+    mask keeps each unit with probability 1/2 (p 0.5), each where its layer comes."""
     np.random.seed(seed)
-    layers = []
-    for l in range(1, len(sizes)):
-        fan_in, fan_out = sizes[l - 1], sizes[l]
-        W = _draw((fan_out, fan_in), init, fan_in, fan_out)
-        if init in ("xavier", "he"):
-            b = np.zeros(fan_out)
-        else:
-            b = _draw((fan_out,), init, fan_in, fan_out)
+    layers, n, N = [], sizes[0], batch or 1
+    for size, activation in zip(sizes[1:], activations):
+        if size in KINDS:
+            layers.append(_kind_layer(size, n, N, batch is not None, activation, decimals))
+            continue
+        W = _draw((size, n), init, n, size)
+        b = np.zeros(size) if init in ("xavier", "he") else _draw((size,), init, n, size)
         layers.append({"weights": _rounded(W, decimals), "bias": _rounded(b, decimals),
-                       "activation": activations[l - 1]})
+                       "activation": activation})
+        n = size
+    k = n
     if x is None:
-        x = _rounded(np.random.rand(sizes[0]), decimals)
-    k = sizes[-1]
-    if y is None and loss == "upstream":  # y is ∂L/∂ŷ, a "dout": any real numbers
-        y = _rounded(np.random.uniform(-1.0, 1.0, k), decimals)
+        x = _rounded(np.random.rand(*((N, sizes[0]) if batch else (sizes[0],))), decimals)
     if y is None:
-        y = int(np.random.randint(max(k, 2)))  # one output: class 0 or 1
+        y = _targets(loss, k, batch, decimals)
     if isinstance(y, int) and loss != "cross_entropy":
         y = [y] if k == 1 else [1 if i == y else 0 for i in range(k)]  # one-hot
     doc = {}
@@ -87,6 +95,29 @@ def problem(sizes: list[int], activations: list[str], loss: str, seed: int,
     doc.update({"x": list(x), "y": y, "loss": loss, "layers": layers,
                 "optimizer": {"name": "sgd", "lr": 1.0}})
     return doc
+
+
+def _kind_layer(kind: str, n: int, N: int, batched: bool, activation: str, decimals):
+    if kind == "dropout":
+        mask = (np.random.rand(N, n) >= 0.5).astype(int)
+        return {"kind": kind, "p": 0.5, "mask": mask.tolist() if batched else mask[0].tolist(),
+                "activation": activation}
+    return {"kind": kind, "gamma": _rounded(np.random.uniform(0.5, 1.5, n), decimals),
+            "beta": _rounded(np.random.uniform(-0.5, 0.5, n), decimals),
+            "activation": activation}
+
+
+def _targets(loss: str, k: int, batch: int | None, decimals):
+    """Drawn targets: a class index per sample (one-hot rows for losses other than
+    cross_entropy), or for upstream y = ∂L/∂ŷ (a "dout"), real numbers in [-1, 1)."""
+    if loss == "upstream":
+        return _rounded(np.random.uniform(-1.0, 1.0, (batch, k) if batch else k), decimals)
+    if batch is None:
+        return int(np.random.randint(max(k, 2)))  # one output: class 0 or 1
+    classes = np.random.randint(max(k, 2), size=batch).tolist()
+    if loss == "cross_entropy":
+        return classes
+    return [[c] if k == 1 else [1 if i == c else 0 for i in range(k)] for c in classes]
 
 
 def variant_name(i: int, count: int) -> str:
