@@ -133,3 +133,18 @@ def test_the_l2_term_has_its_own_row_and_masks_are_said_to_be_reused(run, monkey
     shown = [float(v) for v in row.split("[")[1].rstrip(" ]").split()]
     np.testing.assert_allclose(shown, (lam * W3).ravel(), atol=5e-5)
     assert doc["loss_parts"]["penalty"] > 0
+
+
+def test_layer_norm_statistics_are_shown_a_row_per_sample(run, monkeypatch):
+    """Layer norm's μ and σ² are one number per sample: a column in the tables, like every
+    per-sample quantity (batch norm's are one per feature: a row)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    from helpers import PROBLEMS
+
+    doc = json.loads(run("solve", PROBLEMS / "layernorm_residual.yaml", "--format",
+                         "json").stdout)
+    lines = run("solve", PROBLEMS / "layernorm_residual.yaml").stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(" mean2 "))
+    assert len(doc["forward"]["mean2"]) == 2  # two samples
+    first, second = (float(line.split("[")[1].rstrip(" ]")) for line in lines[at:at + 2])
+    np.testing.assert_allclose([first, second], doc["forward"]["mean2"], atol=5e-5)

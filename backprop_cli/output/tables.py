@@ -121,7 +121,8 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
     fwd = [Row("h0 = x", x, ("",))]
     for l in range(1, L + 1):
-        fwd += [Row(name, doc["forward"][name], ("",)) for name in _shown(model, l)]
+        fwd += [Row(name, _per_sample(problem, l, doc["forward"][name]), ("",))
+                for name in _shown(model, l)]
         fwd += [Row(name, doc["forward"][name], (number(doc["sums"][name], decimals),))
                 for name in (f"a{l}", f"h{l}")]
     forward = FORWARD[problem.batched, problem.layout]
@@ -129,14 +130,16 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     if "loss_parts" in doc:
         loss = _loss_rows(model, doc["loss_parts"], doc["loss"], "L")
     g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
+    _inter = {n for l in range(1, L + 1) for n in _shown(model, l)}
     order = [name for l in range(L, 0, -1)
              for name in (f"h{l}", f"a{l}", *reversed(_shown(model, l)), f"W{l}", f"b{l}",
                           f"gamma{l}",
                           f"beta{l}")] + ["x"]
     grads = []
     for name in (n for n in order if n in g):
+        value = _per_sample(problem, _layer_of(name), g[name]) if name in _inter else g[name]
         grads.append(Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""),
-                         g[name]))
+                         value))
         if model.penalty is not None and name.startswith("W"):  # the L2 term's own row
             grads.append(Row(f"  of which ∂(L2)/∂{name}", _penalty_part(problem, name)))
     up = doc["update"]
@@ -163,6 +166,19 @@ def _shown(model, l: int) -> tuple:
 
     kind = model.layers[l - 1].kind
     return tuple(f"{name}{l}" for name in KINDS[kind].shown) if kind in KINDS else ()
+
+
+def _layer_of(name: str) -> int:
+    return int(name[len(name.rstrip("0123456789")):])
+
+
+def _per_sample(problem: Problem, l: int, value):
+    """Layer norm's statistics (a number per sample) as a column, one row per sample, as
+    the other per-sample values are shown; anything else as it is."""
+    if problem.model.layers[l - 1].kind == "layernorm" and problem.batched and \
+            isinstance(value, list) and value and not isinstance(value[0], list):
+        return [[v] for v in value]
+    return value
 
 
 def _penalty_part(problem: Problem, name: str):
