@@ -18,7 +18,8 @@ from backprop_cli.api.functions import solve
 from backprop_cli.api.pytorch import bounds
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import run as torch_run
-from backprop_cli.api.pytorch.bridge import from_torch
+from backprop_cli.api.pytorch.bridge import read as from_torch  # with compare's masks
+from backprop_cli.api.pytorch.model import fail
 from backprop_cli.api.solution import Solution
 
 TOLERANCES = {"float64": (1e-7, 1e-7)}  # torch.testing.assert_close's (rtol, atol)
@@ -133,7 +134,7 @@ def _label(path: str) -> str:
         return "L"
     if path == "update.loss":
         return "L after the update"
-    if parts[1] == "parameters":
+    if parts[1] in ("parameters", "running"):
         return f"{parts[2]} new"
     return f"state {parts[2]}.{parts[3]}"
 
@@ -153,6 +154,8 @@ def _exact(solution: Solution, path: str, engine: dict | None = None):
         return solution.gradients[parts[1]]
     if parts[1] == "parameters":
         return solution.update.parameters[parts[2]]
+    if parts[1] == "running":
+        return np.asarray(solution.get(path), dtype=np.float64)
     return solution.update.state.get(parts[2], {}).get(parts[3], np.nan)
 
 
@@ -166,14 +169,22 @@ def compare(model, x, y, loss_fn, optimizer=None, *, rtol: float | None = None,
     what a correct run in that dtype can reach). The model, loss and optimizer given are
     not changed."""
     torch_model.require_torch("bp.compare")
-    problem = from_torch(model, x, y, loss_fn, optimizer)  # what has no equivalent first
+    # what has no equivalent first (nn.Dropout's masks in train mode: ones until torch
+    # has drawn them)
+    problem = from_torch(model, x, y, loss_fn, optimizer, masks=True)
     layers = torch_model.read_layers(model, np.ndim(x))
     dtype, xt, yt = torch_run.inputs(layers, x, y, loss_fn)
     if xt is not x or yt is not y:  # lists or arrays: read as torch computes with them
-        problem, x, y = from_torch(model, xt, yt, loss_fn, optimizer), xt, yt
+        problem, x, y = from_torch(model, xt, yt, loss_fn, optimizer, masks=True), xt, yt
+    found, logits, masks = torch_run.run(problem, model, x, y, loss_fn, optimizer)
+    if masks:  # the masks torch drew
+        problem = from_torch(model, x, y, loss_fn, optimizer, masks=masks)
     solution = solve(problem)
-    found, logits = torch_run.run(problem, model, x, y, loss_fn, optimizer)
     if rtol is None and atol is None and dtype in bounds.UNITS:
+        if not problem.model.plain:
+            fail(None, f"found a {dtype} model with batch norm, layer norm or dropout, "
+                       "expected rtol and atol: the error bounds below float64 cover dense "
+                       "networks only (or compare model.double())")
         bound = bounds.allowed(problem, dtype, logits)
         allowed = {path: _exact(solution, path, bound) for path in found}
     else:

@@ -17,7 +17,7 @@ from backprop_cli.api.pytorch import losses as torch_losses
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import optim as torch_optim
 from backprop_cli.api.pytorch.model import SOURCE, array, fail, require_torch
-from backprop_cli.engine.model import dense_only
+from backprop_cli.errors import ProblemError
 from backprop_cli.problem import reader
 from backprop_cli.problem.reader import Problem
 
@@ -66,15 +66,28 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
     nn.CrossEntropyLoss (the model ends in logits), nn.MSELoss, nn.BCELoss (after
     nn.Sigmoid), nn.BCEWithLogitsLoss, or bp.torch_loss(...); reduction mean or sum.
     optimizer: torch.optim SGD, Adagrad, RMSprop, Adam or AdamW with its settings and
-    current state (None: sgd with lr 1.0, the problem file's default)."""
-    nn = require_torch("bp.from_torch").nn
+    current state (None: sgd with lr 1.0, the problem file's default). nn.BatchNorm1d,
+    nn.LayerNorm (over the last dimension) and nn.Dropout (in eval mode) are layers of
+    their kinds (docs/layers.md), in each module's mode."""
+    require_torch("bp.from_torch")
+    return read(model, x, y, loss_fn, optimizer, title=title)
+
+
+def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Problem:
+    """from_torch, with masks for nn.Dropout in train mode: False refuses one, True puts
+    a placeholder of ones, {place: mask} the masks torch drew (bp.compare)."""
+    import torch.nn as nn
     try:  # the model first: a conv net is named for its first module, not for x's shape
         rank = np.ndim(x)
     except (TypeError, ValueError):  # ragged lists: _inputs names them
         rank = 2
     layers = torch_model.read_layers(model, rank)
     x = _inputs(x)
-    outputs = layers[-1].linear.out_features
+    batch_norm = next((layer for layer in layers if layer.kind == "batchnorm"), None)
+    if x.ndim == 1 and batch_norm is not None:
+        fail("x", f"found one sample of shape {x.shape}, expected rows (N, n): "
+                  f"{batch_norm.place}, nn.BatchNorm1d, takes a batch")
+    outputs = torch_model.widths(layers, x.shape[-1])[-1]
     targets, indices = _targets(y, type(loss_fn) is nn.CrossEntropyLoss)
     loss, reduction, output = torch_losses.read_loss(loss_fn, layers[-1], outputs, indices)
     if output is not None:  # the loss's own softmax or sigmoid
@@ -90,7 +103,8 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
             block["state"] = state
     doc = {} if title is None else {"title": title}
     doc.update(x=x.tolist(), y=targets, loss=loss, reduction=reduction,
-               layers=torch_model.layer_documents(layers, set(parameters) - trainable))
+               layers=torch_model.layer_documents(layers, set(parameters) - trainable,
+                                                  x.shape, masks))
     if block:
         doc["optimizer"] = block
     return reader.from_document(doc, SOURCE)
@@ -102,18 +116,13 @@ def to_torch(problem) -> TorchProblem:
     torch = require_torch("bp.to_torch")
 
     problem = load(problem)
-    dense_only(problem.model, "bp.to_torch", problem.source)
+    _torch_has(problem)
     net = problem.model
     logits = net.loss == "cross_entropy"
     model = torch_model.build(problem, logits)
     outputs = problem.y.shape[1]
     loss_fn = torch_losses.loss_module(net.loss, net.reduction, outputs)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    parameters = {}
-    for l, linear in enumerate(linears, 1):
-        parameters[f"W{l}"] = linear.weight
-        if linear.bias is not None:
-            parameters[f"b{l}"] = linear.bias
+    parameters = torch_model.parameters(torch_model.read_layers(model, problem.x.ndim))
     optimizer = torch_optim.build(problem, parameters)
     x = torch.tensor(problem.x if problem.batched else problem.x[0])
     raw_y, raw_x = problem.document["y"], problem.document["x"]
@@ -123,6 +132,25 @@ def to_torch(problem) -> TorchProblem:
     else:
         y = torch.tensor(problem.y if problem.batched else problem.y[0])
     return TorchProblem(model, x, y, loss_fn, optimizer)
+
+
+def _torch_has(problem) -> None:
+    """A ProblemError for what an nn.Sequential and a torch loss cannot say: a residual
+    connection, an L2 penalty in the loss, loss: upstream."""
+    net = problem.model
+    skip = next((i for i, s in enumerate(net.layers) if s.residual is not None), None)
+    if skip is not None:
+        found = (f"layers[{skip}].residual", "a residual connection, which an nn.Sequential "
+                 "cannot hold, expected none (write the block as your own nn.Module)")
+    elif net.penalty is not None:
+        found = ("l2", "an L2 penalty in the loss, expected none: torch puts it in the "
+                 "optimizer, weight_decay=λ (SGD's gradient for form: lambda/2; see "
+                 "docs/api.md)")
+    elif net.loss == "upstream":
+        found = ("loss", "upstream, expected a loss torch has a module for")
+    else:
+        return
+    raise ProblemError(problem.source, found[0], f"bp.to_torch: found {found[1]}")
 
 
 def torch_loss(name: str, reduction: str = "mean"):

@@ -13,8 +13,9 @@ import numpy as np
 from backprop_cli.errors import BackpropError, ProblemError, describe
 
 SOURCE = "<torch>"  # how errors and problems name what came from PyTorch
-KNOWN = ("nn.Linear, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Softplus "
-         "(beta=1), nn.Softmax (dim=-1) or nn.Identity")
+KNOWN = ("nn.Linear, nn.BatchNorm1d, nn.LayerNorm, nn.Dropout, nn.Sigmoid, nn.Tanh, "
+         "nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Softplus (beta=1), nn.Softmax (dim=-1) or "
+         "nn.Identity")
 
 
 def fail(place: str | None, message: str):
@@ -45,14 +46,16 @@ def shown(module) -> str:
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer read from the model: its nn.Linear and the activation after it."""
+    """One layer read from the model: its nn.Linear (or nn.BatchNorm1d, nn.LayerNorm,
+    nn.Dropout: the layer's kind) and the activation after it."""
 
-    place: str  # where the Linear is: model[0]
-    linear: object
+    place: str  # where the core module is: model[0]
+    core: object  # the nn.Linear, or the kind's module
     module: object | None = None  # the activation module, None: identity
     activation: str = "identity"
     param: float | None = None  # leaky_relu's slope, elu's alpha
     module_place: str | None = None
+    kind: str = "dense"
 
 
 def flatten(model, place: str = "model") -> list[tuple[str, object]]:
@@ -101,16 +104,19 @@ def read_layers(model, x_rank: int) -> list[Layer]:
     backprop equivalent or is out of place."""
     import torch.nn as nn
 
+    from backprop_cli.api.pytorch.kinds import kind_of
+
     layers: list[Layer] = []
-    linears: dict[int, str] = {}  # id -> place: a Linear used twice is refused
+    cores: dict[int, str] = {}  # id -> place: a Linear (or a norm) used twice is refused
     for place, module in flatten(model):
-        if type(module) is nn.Linear:
-            if id(module) in linears:
-                fail(place, f"found {shown(module)} again (it is {linears[id(module)]}), "
-                            "expected each nn.Linear once: backprop gives every layer its "
-                            "own weights, so tied weights have no equivalent")
-            linears[id(module)] = place
-            layers.append(Layer(place, module))
+        kind = "dense" if type(module) is nn.Linear else kind_of(module)
+        if kind is not None:
+            if id(module) in cores:
+                fail(place, f"found {shown(module)} again (it is {cores[id(module)]}), "
+                            "expected each module once: backprop gives every layer its "
+                            "own parameters, so tied ones have no equivalent")
+            cores[id(module)] = place
+            layers.append(Layer(place, module, kind=kind))
             continue
         found = activation(module, place, x_rank)
         if found is None:
@@ -119,13 +125,13 @@ def read_layers(model, x_rank: int) -> list[Layer]:
         if not layers or layers[-1].module is not None:
             after = "the input" if not layers else shown(layers[-1].module)
             fail(place, f"found {shown(module)} right after {after}, expected each "
-                        "activation to follow an nn.Linear (a layer is a Linear and its "
-                        "activation)")
+                        "activation to follow an nn.Linear, nn.BatchNorm1d, nn.LayerNorm or "
+                        "nn.Dropout (a layer is one of them and its activation)")
         name, param = found
         layers[-1] = replace(layers[-1], module=module, module_place=place, activation=name,
                              param=param)
     if not layers:
-        fail("model", f"found no nn.Linear, expected an nn.Sequential of {KNOWN}")
+        fail("model", f"found no layer, expected an nn.Sequential of {KNOWN}")
     _own_tensors(layers)
     return layers
 
@@ -136,7 +142,7 @@ def _own_tensors(layers: list[Layer]) -> None:
     seen: list[tuple[int, int, str]] = []  # the memory each parameter spans
     for layer in layers:
         for key in ("weight", "bias"):
-            p = getattr(layer.linear, key)
+            p = getattr(layer.core, key, None)
             if p is None or not p.numel():
                 continue
             where, start = f"{layer.place}.{key}", p.data_ptr()
@@ -162,28 +168,50 @@ def array(value, place: str | None = None) -> np.ndarray:
                     "numbers")
 
 
+def layer_parameters(layer: Layer) -> dict:
+    """A layer's parameters by their short names (W, b; gamma, beta), None where absent."""
+    from backprop_cli.api.pytorch.kinds import params
+
+    if layer.kind == "dense":
+        return {"W": layer.core.weight, "b": layer.core.bias}
+    return params(layer.core) if layer.kind != "dropout" else {}
+
+
 def parameters(layers: list[Layer]) -> dict:
-    """The model's parameters by backprop's names: W1, b1, W2, ..."""
-    found = {}
-    for l, layer in enumerate(layers, 1):
-        found[f"W{l}"] = layer.linear.weight
-        if layer.linear.bias is not None:
-            found[f"b{l}"] = layer.linear.bias
-    return found
+    """The model's parameters by backprop's names: W1, b1, gamma2, beta2, W3, ..."""
+    return {f"{short}{l}": p for l, layer in enumerate(layers, 1)
+            for short, p in layer_parameters(layer).items() if p is not None}
 
 
-def layer_documents(layers: list[Layer], frozen: set) -> list[dict]:
-    """The layers as a problem file writes them (out_in layout, torch's)."""
-    docs = []
+def widths(layers: list[Layer], n_in: int) -> list[int]:
+    """n_0, n_1, ..., n_L: a Linear's out_features, a kind keeps its input's width."""
+    out = [n_in]
+    for layer in layers:
+        out.append(layer.core.out_features if layer.kind == "dense" else out[-1])
+    return out
+
+
+def layer_documents(layers: list[Layer], frozen: set, x_shape: tuple,
+                    masks=False) -> list[dict]:
+    """The layers as a problem file writes them (out_in layout, torch's); masks as
+    kinds.document takes them."""
+    from backprop_cli.api.pytorch.kinds import document
+
+    docs, n = [], widths(layers, x_shape[-1])
+    keys = {"W": "weights", "b": "bias", "gamma": "gamma", "beta": "beta"}
     for l, layer in enumerate(layers, 1):
-        doc = {"weights": array(layer.linear.weight).tolist()}
-        if layer.linear.bias is not None:
-            doc["bias"] = array(layer.linear.bias).tolist()
+        if layer.kind == "dense":
+            doc = {"weights": array(layer.core.weight).tolist()}
+            if layer.core.bias is not None:
+                doc["bias"] = array(layer.core.bias).tolist()
+        else:
+            doc = document(layer.core, layer.place, n[l - 1], masks, x_shape)
         doc["activation"] = layer.activation
         if layer.param is not None:
             doc["slope" if layer.activation == "leaky_relu" else "alpha"] = layer.param
-        still = [what for what, name in (("weights", f"W{l}"), ("bias", f"b{l}"))
-                 if name in frozen]
+        present = layer_parameters(layer)
+        still = [keys[short] for short, p in present.items()
+                 if f"{short}{l}" in frozen or (p is None and "gamma" in doc)]
         if still:
             doc["frozen"] = still
         docs.append(doc)
@@ -204,25 +232,31 @@ def activation_module(name: str, param: float | None):
 
 
 def build(problem, logits: bool):
-    """The problem's network as an nn.Sequential in float64: each layer an nn.Linear and
-    its activation module (none for identity, nor for the output when the loss takes
-    logits); frozen parameters have requires_grad=False."""
+    """The problem's network as an nn.Sequential in float64: each layer an nn.Linear (or
+    its kind's module, kinds.module) and its activation module (none for identity, nor for
+    the output when the loss takes logits); frozen parameters have requires_grad=False."""
     import torch
     import torch.nn as nn
 
+    from backprop_cli.api.pytorch.kinds import module
+
     modules = []
     last = len(problem.model.layers)
+    n = [problem.x.shape[1], *problem.model.widths(problem.params, problem.x.shape[1])]
     for l, spec in enumerate(problem.model.layers, 1):
-        W = problem.params[f"W{l}"]
-        linear = nn.Linear(W.shape[1], W.shape[0], bias=spec.bias, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(W))
+        if spec.kind != "dense":
+            modules.append(module(spec, l, problem, n[l - 1]))
+        else:
+            W = problem.params[f"W{l}"]
+            linear = nn.Linear(W.shape[1], W.shape[0], bias=spec.bias, dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor(W))
+                if spec.bias:
+                    linear.bias.copy_(torch.tensor(problem.params[f"b{l}"]))
+            linear.weight.requires_grad_("weights" not in spec.frozen)
             if spec.bias:
-                linear.bias.copy_(torch.tensor(problem.params[f"b{l}"]))
-        linear.weight.requires_grad_("weights" not in spec.frozen)
-        if spec.bias:
-            linear.bias.requires_grad_("bias" not in spec.frozen)
-        modules.append(linear)
+                linear.bias.requires_grad_("bias" not in spec.frozen)
+            modules.append(linear)
         if spec.activation != "identity" and not (logits and l == last):
             modules.append(activation_module(spec.activation, spec.param))
     return nn.Sequential(*modules)

@@ -25,7 +25,7 @@ def model_dtype(layers) -> str:
     first = None
     for layer in layers:
         for key in ("weight", "bias"):
-            p = getattr(layer.linear, key)
+            p = getattr(layer.core, key, None)
             if p is None:
                 continue
             if first is None:
@@ -35,7 +35,7 @@ def model_dtype(layers) -> str:
                                              f"{_name(first[1])} like {first[0]}: torch "
                                              "computes a model in one dtype: model.to("
                                              f"torch.{_name(first[1])})")
-    return _name(first[1])
+    return "float64" if first is None else _name(first[1])
 
 
 def _tensor(value, dtype):
@@ -92,7 +92,7 @@ def _forward_hooks(layers, seen: dict) -> list:
     the order of the calls)."""
     names: dict = {}
     for l, layer in enumerate(layers, 1):
-        names.setdefault(layer.linear, []).append(f"a{l}")
+        names.setdefault(layer.core, []).append(f"a{l}")
         if layer.module is not None:
             if hasattr(layer.module, "inplace"):
                 layer.module.inplace = False  # a copy: a_l must survive its activation
@@ -140,30 +140,113 @@ def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, ob
     found["loss"] = loss
     for l in range(L, 0, -1):  # the JSON's order: output to input, then the parameters
         found.update(grads[l])
-    found.update({f"gradients.{n}": parameters[n].grad for l in range(L, 0, -1)
-                  for n in (f"W{l}", f"b{l}") if n in parameters})
+    if problem.model.extended:  # its solution shows ∂L/∂x
+        found["gradients.x"] = x.grad
+    found.update({f"gradients.{short}{l}": p.grad for l in range(L, 0, -1)
+                  for short, p in torch_model.layer_parameters(layers[l - 1]).items()
+                  if p is not None})
     return found, loss, brought
 
 
-def run(problem, model, x, y, loss_fn, optimizer) -> tuple[dict, bool]:
+def run(problem, model, x, y, loss_fn, optimizer) -> tuple[dict, bool, dict]:
     """(every quantity torch computes, by its --get path, as float64 arrays; whether the
-    torch loss takes logits). The model, loss and optimizer are deep copies."""
+    torch loss takes logits; the masks its nn.Dropout layers in train mode drew, by
+    place). The model, loss and optimizer are deep copies; torch's random state is left
+    as it was."""
     import torch
 
     model, loss_fn, optimizer = copy.deepcopy((model, loss_fn, optimizer))
     layers = torch_model.read_layers(model, np.ndim(x))
     parameters = torch_model.parameters(layers)
+    if problem.model.extended and x.is_floating_point():  # for ∂L/∂x
+        x = x.detach().clone().requires_grad_(True)
+    noises: dict = {}
     try:
-        found, loss, brought = _passes(problem, layers, parameters, model, x, y, loss_fn)
-        if optimizer is not None:
-            optimizer.step()
-            found.update({f"update.parameters.{n}": p for n, p in parameters.items()})
-            for n in problem.model.trainable_names():
-                for key, value in optimizer.state.get(parameters[n], {}).items():
-                    found[f"update.state.{n}.{key}"] = value
-            with torch.no_grad():
-                found["update.loss"] = loss_fn(model(x), y)
+        with torch.random.fork_rng(devices=[]):  # the caller's random state stays
+            found = _steps(problem, layers, parameters, model, x, y, loss_fn, optimizer,
+                           noises)
     except (RuntimeError, TypeError, ValueError) as e:  # what the checks did not foresee
         fail(None, "torch could not run the model on these inputs: "
                    + (str(e).splitlines() or [type(e).__name__])[0])
-    return {k: torch_model.array(v) for k, v in found.items() if v is not None}, brought
+    brought = found.pop("brought")
+    return ({k: torch_model.array(v) for k, v in found.items() if v is not None}, brought,
+            {place: torch_model.array(n != 0) for place, n in noises.items()})
+
+
+def _steps(problem, layers, parameters, model, x, y, loss_fn, optimizer, noises) -> dict:
+    """The forward and backward pass, the running statistics, the step and the loss after
+    it (with the same dropout masks)."""
+    import torch
+
+    handles = dropout_hooks(layers, noises)
+    try:
+        found, loss, brought = _passes(problem, layers, parameters, model, x, y, loss_fn)
+    finally:
+        for handle in handles:
+            handle.remove()
+    found.update(running(layers), brought=brought)
+    if optimizer is not None:
+        optimizer.step()
+        found.update({f"update.parameters.{n}": p for n, p in parameters.items()})
+        for n in problem.model.trainable_names():
+            for key, value in optimizer.state.get(parameters[n], {}).items():
+                found[f"update.state.{n}.{key}"] = value
+        handles = dropout_hooks(layers, noises)  # the same masks again, as backprop
+        try:
+            with torch.no_grad():
+                found["update.loss"] = loss_fn(model(x), y)
+        finally:
+            for handle in handles:
+                handle.remove()
+    return found
+
+
+def running(layers) -> dict:
+    """Batch norm's running statistics after the forward pass (the step leaves them)."""
+    found = {}
+    for l, layer in enumerate(layers, 1):
+        if layer.kind == "batchnorm" and layer.core.track_running_stats:
+            # copies: the forward pass after the step moves them again
+            found[f"update.running.running_mean{l}"] = layer.core.running_mean.clone()
+            found[f"update.running.running_var{l}"] = layer.core.running_var.clone()
+    return found
+
+
+def dropout_hooks(layers, noises: dict) -> list:
+    """Hooks on every nn.Dropout in train mode. Without its place in noises, the hook reads
+    the noise (mask / keep) torch drew: it draws again from the random state the module
+    started from (the same bits: torch's CPU dropout draws a Bernoulli tensor of the
+    input's shape) and checks that input ⊙ noise is torch's output, bit for bit. With it,
+    the module's output is input ⊙ that noise: the same mask again."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    handles = []
+    for layer in layers:
+        module, place = layer.core, layer.place
+        if type(module) is not nn.Dropout or not module.training:
+            continue
+        module.inplace = False  # a copy: the input must survive to be compared
+        states: list = []
+
+        def before(module, inputs, states=states):
+            states.append(torch.get_rng_state())
+
+        def after(module, inputs, output, states=states, place=place):
+            x = inputs[0]
+            if place in noises:
+                return x * noises[place]
+            now = torch.get_rng_state()
+            torch.set_rng_state(states.pop())
+            noise = F.dropout(torch.ones_like(x.detach()), module.p, True)
+            torch.set_rng_state(now)
+            if not torch.equal((x * noise).detach(), output.detach()):
+                fail(place, "found a mask bp.compare could not read from torch's forward "
+                            "pass, expected nn.Dropout's own")
+            noises[place] = noise
+            return None
+
+        handles += [module.register_forward_pre_hook(before),
+                    module.register_forward_hook(after)]
+    return handles
