@@ -280,15 +280,18 @@ def test_a_files_mask_becomes_a_fixed_dropout_and_back(batched, scale):
 
 
 REFUSED = [
+    ("model[1]: found nn.LayerNorm with normalized_shape (3,) after 4 features, expected "
+     "(4,)", lambda: (net(nn.LayerNorm(3, dtype=F64)), *setup("layernorm")[1:4], None),
+     (bp.from_torch, bp.compare)),
     ("model[2]: found nn.Dropout(p=0.3) in train mode, whose mask torch draws at random, "
      "expected eval mode (model.eval(), the identity) or bp.compare",
      lambda: setup("dropout-train"), (bp.from_torch,)),
     ("model[1].momentum: found None",
-     lambda: (net(bn(momentum=None)), *setup("batchnorm-train")[1:4], None),
+     lambda: (net(bn(momentum=None)), *setup("batchnorm-train")[1:]),  # before the optimizer
      (bp.from_torch, bp.compare)),
-    ("model[1]: found nn.LayerNorm with normalized_shape (5, 4) after 4 features, expected "
-     "(4,): a layer norm over the last dimension only",
-     lambda: (net(nn.LayerNorm((5, 4), dtype=F64)), *setup("layernorm")[1:4], None),
+    ("model[1]: found nn.LayerNorm with normalized_shape (5, 4), expected one number: a "
+     "layer norm over the last dimension only",
+     lambda: (net(nn.LayerNorm((5, 4), dtype=F64)), *setup("layernorm")[1:]),
      (bp.from_torch, bp.compare)),
     ("model[1]: found nn.BatchNorm1d with num_features 3 after 4 features, expected 4",
      lambda: (net(nn.BatchNorm1d(3, dtype=F64)), *setup("batchnorm-train")[1:4], None),

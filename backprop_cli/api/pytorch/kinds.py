@@ -62,6 +62,21 @@ def kind_of(module) -> str | None:
     return None
 
 
+def check(module, place: str) -> None:
+    """What a kind's module may hold that has no equivalent, whatever x is (read_layers
+    checks it with the modules, before the loss and the optimizer)."""
+    from backprop_cli.api.pytorch.model import shown
+
+    if kind_of(module) == "batchnorm" and module.momentum is None:
+        fail(f"{place}.momentum", f"found None in {shown(module)} (a cumulative average), "
+                                  "expected a number: backprop's running statistics move by "
+                                  "a fixed momentum")
+    if kind_of(module) == "layernorm" and len(module.normalized_shape) != 1:
+        fail(place, f"found nn.LayerNorm with normalized_shape "
+                    f"{tuple(module.normalized_shape)}, expected one number: a layer norm "
+                    "over the last dimension only")
+
+
 def params(module) -> dict:
     """The module's gamma and beta (None where torch has none)."""
     return {"gamma": getattr(module, "weight", None), "beta": getattr(module, "bias", None)}
@@ -75,7 +90,6 @@ def document(module, place: str, width: int, masks, x_shape: tuple) -> dict:
     """The layer as a problem file writes it (without activation and frozen); width: its
     input's features; masks: compare's {place: mask} of nn.Dropout in train mode, True for a
     placeholder (all ones, x_shape's rows), False to refuse one."""
-    from backprop_cli.api.pytorch.model import shown
 
     kind = kind_of(module)
     doc = {"kind": kind}
@@ -94,15 +108,11 @@ def document(module, place: str, width: int, masks, x_shape: tuple) -> dict:
         doc["beta"] = _list(beta) if beta is not None else [0.0] * width
     doc["eps"] = float(module.eps)
     if kind == "batchnorm":
-        doc.update(_batchnorm(module, place, shown))
+        doc.update(_batchnorm(module))
     return doc
 
 
-def _batchnorm(module, place, shown) -> dict:
-    if module.momentum is None:
-        fail(f"{place}.momentum", f"found None in {shown(module)} (a cumulative average), "
-                                  "expected a number: backprop's running statistics move by "
-                                  "a fixed momentum")
+def _batchnorm(module) -> dict:
     doc = {"momentum": float(module.momentum), "variance": "biased"}
     if module.track_running_stats:
         return doc | {"running_mean": _list(module.running_mean),

@@ -104,7 +104,7 @@ def read_layers(model, x_rank: int) -> list[Layer]:
     backprop equivalent or is out of place."""
     import torch.nn as nn
 
-    from backprop_cli.api.pytorch.kinds import kind_of
+    from backprop_cli.api.pytorch.kinds import check, kind_of
 
     layers: list[Layer] = []
     cores: dict[int, str] = {}  # id -> place: a Linear (or a norm) used twice is refused
@@ -116,6 +116,8 @@ def read_layers(model, x_rank: int) -> list[Layer]:
                             "expected each module once: backprop gives every layer its "
                             "own parameters, so tied ones have no equivalent")
             cores[id(module)] = place
+            if kind != "dense":
+                check(module, place)
             layers.append(Layer(place, module, kind=kind))
             continue
         found = activation(module, place, x_rank)
