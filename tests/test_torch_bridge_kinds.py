@@ -344,3 +344,51 @@ def test_float32_with_kinds_needs_tolerances():
     with pytest.raises(ProblemError, match="expected rtol and atol"):
         bp.compare(model, x, y, loss_fn, optimizer)
     assert bp.compare(model, x, y, loss_fn, optimizer, rtol=1e-5, atol=1e-6)
+
+
+def with_l2(problem, lam, form, optimizer_changes):
+    """The problem with its weight decay moved into an l2 section."""
+    doc = problem.to_document()
+    doc["optimizer"] = {**doc["optimizer"], **optimizer_changes}
+    doc["l2"] = {"lambda": lam, "form": form}
+    return bp.load(doc)
+
+
+@pytest.mark.parametrize("form,lam", [("lambda/2", 0.05), ("lambda/2m", 0.05 * 5)])
+def test_sgds_weight_decay_steps_as_l2_on_the_weights(form, lam):
+    """docs/api.md: SGD's weight_decay=λ is l2 lambda/2 with λ (lambda/2m with λ·N) in
+    the step, on a network whose every parameter is a weight; the loss torch reports
+    leaves the penalty out."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Tanh(), nn.LayerNorm(4),
+                          nn.Linear(4, 2, bias=False)).double()
+    # γ and β frozen (the optimizer holds the weights only): torch decays no other
+    x = torch.randn(5, 3, dtype=F64)
+    y = torch.tensor([0, 1, 1, 0, 1])
+    sgd = torch.optim.SGD([model[0].weight, model[3].weight], lr=0.1, momentum=0.9,
+                          weight_decay=0.05)
+    decayed = bp.from_torch(model, x, y, nn.CrossEntropyLoss(), sgd)
+    assert decayed.to_document()["optimizer"]["weight_decay"] == 0.05
+    assert "l2" not in decayed.to_document()
+    penalised = with_l2(decayed, lam, form, {"weight_decay": 0.0})
+    a, b = bp.solve(decayed), bp.solve(penalised)
+    for w in ("W1", "W3"):
+        close(a.update.parameters[w], b.update.parameters[w], f"{w} new", rtol=1e-14)
+    penalty = b.get("loss_parts.penalty")
+    assert penalty > 0 and np.isclose(b.loss, a.loss + penalty, rtol=1e-14, atol=0)
+    close(b.gradients["W1"], a.gradients["W1"] + (0.05 * a.problem.params["W1"]), "∂L/∂W1",
+          rtol=1e-12)
+
+
+def test_adamws_decay_is_no_l2():
+    """AdamW decays apart from the gradient: Adam with l2 takes another step."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Tanh(),
+                          nn.Linear(4, 2, bias=False)).double()
+    x, y = torch.randn(5, 3, dtype=F64), torch.tensor([0, 1, 1, 0, 1])
+    adamw = torch.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.05)
+    decayed = bp.from_torch(model, x, y, nn.CrossEntropyLoss(), adamw)
+    assert bp.compare(model, x, y, nn.CrossEntropyLoss(), adamw)
+    penalised = with_l2(decayed, 0.05, "lambda/2", {"name": "adam", "weight_decay": 0.0})
+    a, b = bp.solve(decayed), bp.solve(penalised)
+    assert np.abs(a.update.parameters["W1"] - b.update.parameters["W1"]).max() > 1e-4
