@@ -11,13 +11,7 @@ import functools
 
 import numpy as np
 
-from backprop_cli.errors import ProblemError
-
-SOURCE = "<torch>"
-
-
-def fail(place: str | None, message: str):
-    raise ProblemError(SOURCE, place, message)
+from backprop_cli.api.pytorch.model import fail, shown
 
 
 @functools.cache
@@ -65,8 +59,6 @@ def kind_of(module) -> str | None:
 def check(module, place: str) -> None:
     """What a kind's module may hold that has no equivalent, whatever x is (read_layers
     checks it with the modules, before the loss and the optimizer)."""
-    from backprop_cli.api.pytorch.model import shown
-
     if kind_of(module) == "batchnorm" and module.momentum is None:
         fail(f"{place}.momentum", f"found None in {shown(module)} (a cumulative average), "
                                   "expected a number: backprop's running statistics move by "
