@@ -148,3 +148,12 @@ def test_layer_norm_statistics_are_shown_a_row_per_sample(run, monkeypatch):
     assert len(doc["forward"]["mean2"]) == 2  # two samples
     first, second = (float(line.split("[")[1].rstrip(" ]")) for line in lines[at:at + 2])
     np.testing.assert_allclose([first, second], doc["forward"]["mean2"], atol=5e-5)
+
+
+def test_a_problem_with_kinds_shows_itself(tmp_path):
+    """repr() of a problem (what a notebook shows) names the kinds and the widths."""
+    import backprop_cli as bp
+
+    source = _problem_file(tmp_path, GOLDEN / "layers" / "bn_relu_mlp_softmax.json")
+    text = repr(bp.load(str(source)))
+    assert "3 → 4 → 4 → 4 → 4 → 3" in text and "batchnorm relu" in text

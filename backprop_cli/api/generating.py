@@ -39,6 +39,24 @@ def problems(sizes: list, activations: list[str], loss: str, seed: int,
     return docs
 
 
+def check_drawing(layers: str, sizes: list, loss: str, y, batch) -> None:
+    """What the drawing cannot give: a softmax over one output, a class index out of range,
+    batch norm without a batch."""
+    k = sizes[-1]
+    if "batchnorm" in sizes and (batch or 1) < 2:
+        raise UsageError(f"--layers {layers}: batch norm in train mode takes its statistics "
+                         "from the batch: add --batch 2 or more")
+    if k == 1 and loss == "cross_entropy":
+        raise UsageError(f"--layers {layers}: one output unit with --loss cross_entropy is a "
+                         "softmax over one class, always 1, so the loss and every gradient are "
+                         "0: for a one-output network use --loss bce (a sigmoid output, y 0 or "
+                         "1) or --loss mse")
+    if isinstance(y, int) and loss != "cross_entropy" and not 0 <= y < max(k, 2):
+        raise UsageError(f"--y {y}: found a class index out of range, expected 0 to "
+                         f"{max(k, 2) - 1}" + (" (one output: class 0 or 1)" if k == 1 else
+                                              f" (one of the {k} outputs)"))
+
+
 def replaces(path: str) -> bool:
     """Whether writing `path` would replace an existing file."""
     return atomic.replaces(path)

@@ -111,10 +111,10 @@ class Solution(Shown):
         fwd = sol.forward
         forward = Forward(ByLayer((per_sample(problem, a) for a in fwd.a), 1),
                           ByLayer((per_sample(problem, h) for h in fwd.h), 0), fwd.loss)
-        gradients = {name: per_sample(problem, arr) if kind == "sample" else
-                     shaped(problem, arr) if kind == "param" else frozen(np.asarray(arr))
-                     for name, kind, arr in report.gradient_arrays(sol.gradients,
-                                                                   problem.model)}
+        gradients = {name: per_sample(problem, arr) if shape == "sample" else
+                     shaped(problem, arr) if shape == "param" else frozen(np.asarray(arr))
+                     for name, shape, arr in report.gradient_arrays(sol.gradients,
+                                                                    problem.model)}
         up = sol.update
         parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
         update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),

@@ -89,22 +89,6 @@ def _check_modes(given: list[str]) -> None:
                              f"found {_flag(others[0])}")
 
 
-def _check_drawing(layers: str, sizes: list, loss: str, y, batch) -> None:
-    k = sizes[-1]
-    if "batchnorm" in sizes and (batch or 1) < 2:
-        raise UsageError(f"--layers {layers}: batch norm in train mode takes its statistics "
-                         "from the batch: add --batch 2 or more")
-    if k == 1 and loss == "cross_entropy":
-        raise UsageError(f"--layers {layers}: one output unit with --loss cross_entropy is a "
-                         "softmax over one class, always 1, so the loss and every gradient are "
-                         "0: for a one-output network use --loss bce (a sigmoid output, y 0 or "
-                         "1) or --loss mse")
-    if isinstance(y, int) and loss != "cross_entropy" and not 0 <= y < max(k, 2):
-        raise UsageError(f"--y {y}: found a class index out of range, expected 0 to "
-                         f"{max(k, 2) - 1}" + (" (one output: class 0 or 1)" if k == 1 else
-                                              f" (one of the {k} outputs)"))
-
-
 def check_seeds(seed: int, count: int | None) -> None:
     """numpy's seeds are 0 to 2**32 - 1: the first and the last (seed + count - 1)."""
     if not 0 <= seed <= generating.SEED_MAX:
@@ -272,7 +256,7 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
     if y_text:
         y = _numbers("--y", y_text)
         y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
-    _check_drawing(layers, sizes, loss, y, batch)
+    generating.check_drawing(layers, sizes, loss, y, batch)
     old = check_output(output, count, replace)
     docs = generating.problems(sizes, acts, loss, seed, count, decimals, init, x, y, title,
                                batch)

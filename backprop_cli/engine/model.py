@@ -112,8 +112,8 @@ class Model:
     @cached_property
     def extended(self) -> bool:
         """A layer-kinds exercise: another kind, a residual, a penalty or `loss: upstream`.
-        Its solution shows ∂L/∂x; the worked solutions, grading, diagrams and the PyTorch
-        bridge take dense networks only so far (docs/layers.md)."""
+        Its solution shows ∂L/∂x; the worked solutions, grading and diagrams take dense
+        networks only so far (docs/layers.md)."""
         return not self.plain or self.loss == "upstream"
 
     def parameter_names(self) -> list[str]:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from backprop_cli.engine.layers import KINDS
+from backprop_cli.engine import quantities
 from backprop_cli.engine.model import Solution, Training, count_parameters
 from backprop_cli.errors import NumericalError, PathError
 from backprop_cli.problem.reader import Problem
@@ -65,62 +65,45 @@ def _state_document(problem: Problem, state: dict) -> dict:
                                     for p, s in state.items()})
 
 
-def gradient_arrays(grads, model=None) -> list[tuple[str, str, object]]:
-    """(name, kind, array) of every gradient in the document's order: ∂L/∂h_l and ∂L/∂a_l
-    ("sample": one row per sample) and a kind's intermediates, output to input, ∂L/∂x,
-    then each layer's parameters ("param"), output to input."""
-    L = len(grads.a)
+def gradient_arrays(grads, model) -> list[tuple[str, str, object]]:
+    """(name, shape, array) of every gradient in the document's order (engine/quantities.py:
+    output to input, then the parameters)."""
     out = []
-    for l in range(L, 0, -1):
-        out += [(f"h{l}", "sample", grads.h[l - 1]), (f"a{l}", "sample", grads.a[l - 1])]
-        inter = grads.inter[l - 1] if grads.inter else None
-        if inter and model is not None:
-            out += [(f"{name}{l}", _shape_kind(inter[name]), inter[name])
-                     for name in reversed(KINDS[model.layers[l - 1].kind].shown)
-                     if name in inter]  # backward: x̂ first, then σ², then μ
-    if grads.x is not None and model is not None and model.extended:
-        out.append(("x", "sample", grads.x))
-    names = model.parameter_names() if model is not None else list(grads.params)
-    by_layer = sorted(names, key=lambda n: -_layer_of(n))  # stable: W before b, gamma, beta
-    out += [(name, "param", grads.params[name]) for name in by_layer if name in grads.params]
+    for q in quantities.gradients(model):
+        if q.what in ("h", "a"):
+            value = (grads.h if q.what == "h" else grads.a)[q.layer - 1]
+        elif q.what == "x":
+            value = grads.x
+        elif q.shape == "param":
+            value = grads.params.get(q.name)
+        else:  # a kind's intermediate: only where its backward gives one
+            value = (grads.inter[q.layer - 1] or {}).get(q.what) if grads.inter else None
+        if value is not None:
+            out.append((q.name, q.shape, value))
     return out
 
 
-def _layer_of(name: str) -> int:
-    """The layer a parameter's name ends with: W12 -> 12, gamma2 -> 2."""
-    return int(name[len(name.rstrip("0123456789")):])
-
-
-def _shape_kind(value) -> str:
-    """How an intermediate is shown: "sample" (N, n) rows, "vector" per feature (n,),
-    "per-sample" one number a sample (N,) (layer norm's statistics), "number"."""
-    if np.ndim(value) == 2:
-        return "sample"
-    return "vector" if np.ndim(value) == 1 else "number"
-
-
-def _shown(problem: Problem, kind: str, value):
-    if kind == "sample":
+def shown(problem: Problem, shape: str, value):
+    """A value as the document writes it, by its registry shape."""
+    if shape == "sample":
         return _rows(problem, value)
-    if kind == "per-sample":
+    if shape == "per-sample":
         value = plain_zero(np.asarray(value))
         return value.tolist() if problem.batched else float(value[0])
-    if kind == "vector":
+    if shape == "feature":
         return plain_zero(np.asarray(value)).tolist()
     return plain_zero(float(value))
 
 
-def intermediates(problem: Problem, fwd, l: int) -> list[tuple[str, object]]:
-    """(name, document value) of layer l's shown intermediates (forward.mean2, ...)."""
-    cache, spec = fwd.caches[l - 1] if fwd.caches else None, problem.model.layers[l - 1]
-    if not cache:
-        return []
-    out = []
-    for name in KINDS[spec.kind].shown:
-        value = cache[name]
-        kind = "per-sample" if spec.kind == "layernorm" and np.ndim(value) == 1 else \
-            _shape_kind(value)
-        out.append((f"{name}{l}", _shown(problem, kind, value)))
+def forward_values(problem: Problem, fwd) -> dict:
+    """forward.*: each layer's intermediates, a_l and h_l, by name."""
+    out = {}
+    for q in quantities.forward(problem.model):
+        if q.what in ("a", "h"):
+            value = fwd.a[q.layer - 1] if q.what == "a" else fwd.h[q.layer]
+        else:
+            value = fwd.caches[q.layer - 1][q.what]
+        out[q.name] = shown(problem, q.shape, value)
     return out
 
 
@@ -148,20 +131,17 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
         doc["rounded"] = rounded  # every value was rounded to this many decimals
     doc["parameters"] = count_parameters(problem.params, model.parameter_names())
     doc["trainable"] = count_parameters(problem.params, model.trainable_names())
-    forward, sums = {}, {}
-    for l in range(1, L + 1):
-        forward.update(intermediates(problem, fwd, l))
-        for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l])):
-            forward[name] = _rows(problem, arr)
-            sums[name] = _sum(name, arr, rounded)
+    forward = forward_values(problem, fwd)
+    sums = {name: _sum(name, arr, rounded) for l in range(1, L + 1)
+            for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l]))}
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
     if model.penalty is not None:
         doc["loss_parts"] = _parts(*fwd.parts)
     doc["gradients"] = {
         name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
-        if kind == "sample" else _shown(problem, kind, arr) if kind != "param"
+        if shape == "sample" else shown(problem, shape, arr) if shape != "param"
         else in_file_layout(problem, name, plain_zero(arr))
-        for name, kind, arr in gradient_arrays(grads, model)}
+        for name, shape, arr in gradient_arrays(grads, model)}
     doc["update"] = {
         "optimizer": optimizer_document(problem),
         "parameters": parameters_document(problem, sol.update.params),

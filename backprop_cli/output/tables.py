@@ -11,6 +11,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.engine import quantities
 from backprop_cli.engine.model import count_parameters
 from backprop_cli.errors import counted
 from backprop_cli.output.cells import number
@@ -120,27 +121,23 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     L, model = len(problem.model.layers), problem.model
     x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
     fwd = [Row("h0 = x", x, ("",))]
-    for l in range(1, L + 1):
-        fwd += [Row(name, _per_sample(problem, l, doc["forward"][name]), ("",))
-                for name in _shown(model, l)]
-        fwd += [Row(name, doc["forward"][name], (number(doc["sums"][name], decimals),))
-                for name in (f"a{l}", f"h{l}")]
+    fwd += [Row(q.name, _column(problem, q, doc["forward"][q.name]),
+                (number(doc["sums"][q.name], decimals) if q.name in doc["sums"] else "",))
+            for q in quantities.forward(model)]
     forward = FORWARD[problem.batched, problem.layout]
     loss = [Row(f"L ({model.loss}, {model.reduction})", doc["loss"])]
     if "loss_parts" in doc:
         loss = _loss_rows(model, doc["loss_parts"], doc["loss"], "L")
     g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
-    _inter = {n for l in range(1, L + 1) for n in _shown(model, l)}
-    order = [name for l in range(L, 0, -1)
-             for name in (f"h{l}", f"a{l}", *reversed(_shown(model, l)), f"W{l}", f"b{l}",
-                          f"gamma{l}",
-                          f"beta{l}")] + ["x"]
     grads = []
-    for name in (n for n in order if n in g):
-        value = _per_sample(problem, _layer_of(name), g[name]) if name in _inter else g[name]
+    # layer by layer, output to input, each with its parameters (the document lists them
+    # last), then ∂L/∂x: a stable sort of the document's order
+    for q in sorted((q for q in quantities.gradients(model) if q.name in g),
+                    key=lambda q: -q.layer):
+        name = q.name
         grads.append(Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""),
-                         value))
-        if model.penalty is not None and name.startswith("W"):  # the L2 term's own row
+                         _column(problem, q, g[name])))
+        if model.penalty is not None and q.what == "W":  # the L2 term's own row
             grads.append(Row(f"  of which ∂(L2)/∂{name}", _penalty_part(problem, name)))
     up = doc["update"]
     update = [Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
@@ -160,23 +157,10 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     ]
 
 
-def _shown(model, l: int) -> tuple:
-    """Layer l's intermediates (mean2, var2, xhat2, ...) as the document names them."""
-    from backprop_cli.engine.layers import KINDS
-
-    kind = model.layers[l - 1].kind
-    return tuple(f"{name}{l}" for name in KINDS[kind].shown) if kind in KINDS else ()
-
-
-def _layer_of(name: str) -> int:
-    return int(name[len(name.rstrip("0123456789")):])
-
-
-def _per_sample(problem: Problem, l: int, value):
-    """Layer norm's statistics (a number per sample) as a column, one row per sample, as
-    the other per-sample values are shown; anything else as it is."""
-    if problem.model.layers[l - 1].kind == "layernorm" and problem.batched and \
-            isinstance(value, list) and value and not isinstance(value[0], list):
+def _column(problem: Problem, q, value):
+    """A number per sample (layer norm's statistics) as a column, a row per sample, as the
+    other per-sample values are shown; anything else as it is."""
+    if q.shape == "per-sample" and problem.batched:
         return [[v] for v in value]
     return value
 

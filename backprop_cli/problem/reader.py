@@ -98,8 +98,7 @@ class Problem:
 
     def summary(self) -> list[tuple[str, str]]:
         """(label, text) lines that describe the problem: what repr() and a notebook show."""
-        sizes = [self.x.shape[1]] + [self.params[f"W{l}"].shape[0]
-                                     for l in range(1, len(self.model.layers) + 1)]
+        sizes = [self.x.shape[1]] + self.model.widths(self.params, self.x.shape[1])
         n = self.x.shape[0]
         settings = ", ".join(f"{k} = {list(v) if isinstance(v, tuple) else v!r}"
                              for k, v in self.hyper.items()
@@ -108,7 +107,8 @@ class Problem:
         return lines + [
             ("File", self.source),
             ("Network", " → ".join(map(str, sizes)) + "  ("
-             + ", ".join(s.activation for s in self.model.layers) + ")"),
+             + ", ".join(s.activation if s.kind == "dense" else f"{s.kind} {s.activation}"
+                         for s in self.model.layers) + ")"),
             ("Loss", f"{self.model.loss}, reduction {self.model.reduction}, "
                      f"{counted(n, 'sample')}, layout {self.layout}"),
             ("Optimizer", f"{self.optimizer} ({settings})"

@@ -28,9 +28,10 @@ class Kind:
     forward: Callable
     backward: Callable
     running: Callable | None  # None: the kind keeps no running statistics
-    # the cache's intermediates a solution shows (forward.mean2, ...), in the order a
-    # person computes them; their gradients (where backward gives one) are shown too
-    shown: tuple[str, ...] = ()
+    # (name, shape) of the cache's intermediates a solution shows (forward.mean2, ...), in
+    # the order a person computes them, shaped as engine/quantities.py says; their
+    # gradients (where backward gives one) are shown too
+    shown: tuple[tuple[str, str], ...] = ()
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.

@@ -156,4 +156,5 @@ def running(cache, spec, N):
             "running_var": (1.0 - m) * old_var + m * unbiased}
 
 
-KIND = Kind("batchnorm", ("gamma", "beta"), forward, backward, running, ("mean", "var", "xhat"))
+KIND = Kind("batchnorm", ("gamma", "beta"), forward, backward, running,
+            (("mean", "feature"), ("var", "feature"), ("xhat", "sample")))

@@ -48,4 +48,4 @@ def backward(dout, cache, p, spec):
     return dout * (cache["mask"] * cache["scale"]), {}, {}
 
 
-KIND = Kind("dropout", (), forward, backward, None, ("mask", "scale"))
+KIND = Kind("dropout", (), forward, backward, None, (("mask", "sample"), ("scale", "number")))

@@ -52,4 +52,5 @@ def backward(dout, cache, p, spec):
     return dx, dp, {"xhat": dxhat, "var": dvar[:, 0], "mean": dmean[:, 0]}
 
 
-KIND = Kind("layernorm", ("gamma", "beta"), forward, backward, None, ("mean", "var", "xhat"))
+KIND = Kind("layernorm", ("gamma", "beta"), forward, backward, None,
+            (("mean", "per-sample"), ("var", "per-sample"), ("xhat", "sample")))

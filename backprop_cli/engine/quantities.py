@@ -1,0 +1,58 @@
+"""The quantities of a solution, one registry: each one's name (as the JSON document and
+--get name it), what it is, its layer and how it is shaped. The report, the tables and the
+Python API iterate over it, in its order, instead of each listing the quantities again.
+
+    shape   "sample"      (N, n): a row per sample
+            "feature"     (n,): one number per feature (batch norm's μ, σ²)
+            "per-sample"  (N,): one number per sample (layer norm's μ, σ²)
+            "number"      one number (dropout's scale)
+            "param"       a parameter's shape, in the file's layout
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backprop_cli.engine.layers import KINDS
+from backprop_cli.engine.model import DENSE, Model
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str  # a2, mean2, W3, x
+    what: str  # a, h, x, W, b, gamma, beta, or a kind's intermediate: mean, var, xhat, ...
+    layer: int  # 0 for x
+    shape: str
+
+
+def _intermediates(model: Model, l: int) -> list[Quantity]:
+    spec = model.layers[l - 1]
+    if spec.kind == DENSE:
+        return []
+    return [Quantity(f"{name}{l}", name, l, shape) for name, shape in KINDS[spec.kind].shown]
+
+
+def forward(model: Model) -> list[Quantity]:
+    """forward.*: each layer's intermediates (a kind's), then a_l and h_l."""
+    out = []
+    for l in range(1, len(model.layers) + 1):
+        out += _intermediates(model, l)
+        out += [Quantity(f"a{l}", "a", l, "sample"), Quantity(f"h{l}", "h", l, "sample")]
+    return out
+
+
+def gradients(model: Model) -> list[Quantity]:
+    """gradients.*, output to input: ∂L/∂h_l, ∂L/∂a_l and a kind's intermediates in the
+    order the backward pass meets them (x̂, then σ², then μ); ∂L/∂x where a solution
+    shows it (Model.extended); then each layer's parameters, output to input. A kind's
+    intermediate whose backward gives no gradient (eval mode) is left out by the caller."""
+    L, out = len(model.layers), []
+    for l in range(L, 0, -1):
+        out += [Quantity(f"h{l}", "h", l, "sample"), Quantity(f"a{l}", "a", l, "sample")]
+        out += reversed(_intermediates(model, l))
+    if model.extended:
+        out.append(Quantity("x", "x", 0, "sample"))
+    for l in range(L, 0, -1):
+        out += [Quantity(name, name[:-len(str(l))], l, "param")
+                for name in model.layers[l - 1].names(l)]
+    return out
