@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.errors import BackpropError, ProblemError, describe
 
 SOURCE = "<torch>"  # how errors and problems name what came from PyTorch
@@ -78,25 +79,18 @@ def activation(module, place: str, x_rank: int) -> tuple[str, float | None] | No
     """(backprop's name, its parameter) of an activation module; None if it is none."""
     import torch.nn as nn
 
-    kind = type(module)
-    plain = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu"}
-    if kind in plain:
-        return plain[kind], None
-    if kind is nn.LeakyReLU:
-        return "leaky_relu", float(module.negative_slope)
-    if kind is nn.ELU:
-        return "elu", float(module.alpha)
-    if kind is nn.Softplus:
-        if module.beta != 1:
-            fail(place, f"found {shown(module)}, expected beta=1: backprop's softplus is "
-                        "log(1 + e^a)")
-        return "softplus", None
-    if kind is nn.Softmax:
-        if module.dim not in (-1, x_rank - 1):
-            fail(place, f"found {shown(module)}, expected dim=-1: a softmax over each "
-                        "sample's outputs")
-        return "softmax", None
-    return None
+    name = next((n for n, act in ACTIVATIONS.items()
+                 if act.torch is not None and type(module) is getattr(nn, act.torch)), None)
+    if name == "softplus" and module.beta != 1:
+        fail(place, f"found {shown(module)}, expected beta=1: backprop's softplus is "
+                    "log(1 + e^a)")
+    if name == "softmax" and module.dim not in (-1, x_rank - 1):
+        fail(place, f"found {shown(module)}, expected dim=-1: a softmax over each sample's "
+                    "outputs")
+    if name is None:
+        return None
+    param = ACTIVATIONS[name].torch_param
+    return name, float(getattr(module, param)) if param else None
 
 
 def read_layers(model, x_rank: int) -> list[Layer]:
@@ -223,14 +217,11 @@ def layer_documents(layers: list[Layer], frozen: set, x_shape: tuple,
 def activation_module(name: str, param: float | None):
     import torch.nn as nn
 
-    if name == "leaky_relu":
-        return nn.LeakyReLU(param)
-    if name == "elu":
-        return nn.ELU(param)
+    act = ACTIVATIONS[name]
+    module = getattr(nn, act.torch)
     if name == "softmax":
-        return nn.Softmax(dim=-1)
-    return {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-            "softplus": nn.Softplus}[name]()
+        return module(dim=-1)
+    return module(param) if act.torch_param else module()
 
 
 def build(problem, logits: bool):

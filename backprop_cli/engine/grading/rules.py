@@ -42,13 +42,13 @@ def activation(ctx: Inputs, l: int, a):
 
 
 def derivative(ctx: Inputs, l: int, a, h, dh):
-    """∂L/∂a_l = ∂L/∂h_l ⊙ f'(a_l), f' written as textbooks write it."""
+    """∂L/∂a_l = ∂L/∂h_l ⊙ f'(a_l), f' written as textbooks write it (the activation's
+    `textbook` form, where it has one)."""
     spec = ctx.model.layers[l - 1]
-    if spec.activation == "sigmoid":  # the engine's rule with s(-a) read as 1 - h
-        return ACTIVATIONS["sigmoid"].backward(a, h, 1.0 - h, dh, spec.param)
-    if spec.activation == "tanh":
-        return dh * (1.0 - h * h)
-    return ACTIVATIONS[spec.activation].backward(a, h, None, dh, spec.param)
+    act = ACTIVATIONS[spec.activation]
+    if act.textbook is not None:
+        return act.textbook(a, h, dh, spec.param)
+    return act.backward(a, h, None, dh, spec.param)
 
 
 def _xlogy(y, h):

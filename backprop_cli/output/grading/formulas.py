@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.output.fmt import fixed
-from backprop_cli.output.worked.formulas import ACTIVATION, loss_formula
+from backprop_cli.output.worked.formulas import loss_formula
 from backprop_cli.output.worked.tex import matrix
 
 # (batch, layout) -> how a, ∂L/∂W and ∂L/∂h read: @ is the layer, # the one before
@@ -97,7 +98,7 @@ def _a(problem, w, l, values):
 
 
 def _h(problem, w, l, values):
-    symbol = ACTIVATION[problem.model.layers[l - 1].activation][0]
+    symbol = ACTIVATIONS[problem.model.layers[l - 1].activation].tex[0]
     return [f"h_{{{l}}}", rf"{symbol}(a_{{{l}}})", rf"{symbol}\left({w.sample(values[f'a{l}'])}"
                                                   r"\right)"]
 
@@ -141,7 +142,7 @@ def _da(problem, w, l, values):
                 rf"\frac{{\partial L}}{{\partial h_{{{l}}}}} = h \odot (g - (g \cdot h)),"
                 rf"\quad g = {dh},\ h = {w.sample(values[f'h{l}'])}\ \Rightarrow\ "
                 rf"\delta_{{{l}}}"]
-    prime = ACTIVATION[act][2].replace("@", str(l)).replace("%", fixed(
+    prime = ACTIVATIONS[act].tex[2].replace("@", str(l)).replace("%", fixed(
         problem.model.layers[l - 1].param or 0.0, 4))
     h, a = w.sample(values[f"h{l}"]), w.sample(values[f"a{l}"])
     shown = {"sigmoid": rf"{h} \odot \left(1 - {h}\right)", "tanh": rf"1 - {h}^{{\odot 2}}"}

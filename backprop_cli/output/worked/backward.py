@@ -99,7 +99,7 @@ def chain(note: Notation, l: int) -> list[Block]:
     if spec.activation == "softmax":
         return _softmax_chain(note, l)
     a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
-    symbol, _, deriv = rules.ACTIVATION[spec.activation]
+    symbol, _, deriv = ACTIVATIONS[spec.activation].tex
     with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr
         slope = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a), spec.param)
     deriv = deriv.replace("@", f"{{{l}}}").replace("%", tex.plain(spec.param or 0))

@@ -8,26 +8,6 @@ from __future__ import annotations
 
 from backprop_cli.output.worked.tex import Math, number, plain
 
-# activation: (symbol, definition of f(a), f'(a) in terms of a{l}/h{l} ("@" is the layer))
-ACTIVATION = {
-    "identity": ("f", r"f(a) = a", "1"),
-    "sigmoid": (r"\sigma", r"\sigma(a) = \frac{1}{1 + e^{-a}}", r"h_@ \odot (1 - h_@)"),
-    "tanh": (r"\tanh", r"\tanh(a) = \frac{e^{a} - e^{-a}}{e^{a} + e^{-a}}",
-             r"1 - h_@ \odot h_@"),
-    "relu": (r"\operatorname{relu}", r"\operatorname{relu}(a) = \max(0, a)",
-             r"\begin{cases} 1 & a_@ > 0 \\ 0 & a_@ \le 0 \end{cases}"),
-    "leaky_relu": (r"\operatorname{lrelu}",
-                   r"\operatorname{lrelu}(a) = \begin{cases} a & a > 0 \\ % a & a \le 0 "
-                   r"\end{cases}", r"\begin{cases} 1 & a_@ > 0 \\ % & a_@ \le 0 \end{cases}"),
-    "elu": (r"\operatorname{elu}",
-            r"\operatorname{elu}(a) = \begin{cases} a & a > 0 \\ % (e^{a} - 1) & a \le 0 "
-            r"\end{cases}", r"\begin{cases} 1 & a_@ > 0 \\ % e^{a_@} & a_@ \le 0 \end{cases}"),
-    "softplus": (r"\operatorname{softplus}", r"\operatorname{softplus}(a) = \log(1 + e^{a})",
-                 r"\sigma(a_@) = \frac{1}{1 + e^{-a_@}}"),
-    "softmax": (r"\operatorname{softmax}",
-                r"\operatorname{softmax}(a)_k = \frac{e^{a_k}}{\sum_j e^{a_j}}", None),
-}
-
 
 def loss_formula(loss: str, yhat: str, y: str) -> str:
     """The loss of one sample, in the symbols given for one output of prediction and target."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.engine.functions import LOSSES
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.errors import counted
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import tex
@@ -50,7 +50,7 @@ def _activation(note: Notation, l: int) -> list[Block]:
     spec = note.model.layers[l - 1]
     a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
     a_l, h_l = note.symbol("a", l), note.symbol("h", l)
-    symbol, definition, _ = rules.ACTIVATION[spec.activation]
+    symbol, definition, _ = ACTIVATIONS[spec.activation].tex
     definition = definition.replace("%", tex.plain(spec.param or 0))
     if spec.activation != "softmax":
         where = r"\text{elementwise}"
