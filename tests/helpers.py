@@ -109,3 +109,20 @@ def compile_latex(tmp_path, text, name="worked") -> str:
     assert result.returncode == 0, errors or log[-2000:]
     assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
     return log
+
+
+def one_step_is_solves_update(inputs):
+    """engine.train's first step is engine.solve's update, to the last bit: the losses,
+    every parameter and batch norm's running statistics. Returns the step's Training."""
+    import numpy as np
+
+    from backprop_cli import engine
+
+    sol = engine.solve(inputs)
+    one = engine.train(inputs, 1)
+    assert one.losses == (sol.forward.loss, sol.update.loss)
+    for name, value in sol.update.params.items():
+        np.testing.assert_array_equal(one.params[name], value)
+    for name, value in sol.update.running.items():
+        np.testing.assert_array_equal(one.running[name], value)
+    return one

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import GOLDEN
+from helpers import GOLDEN, one_step_is_solves_update
 
 from backprop_cli import engine
 from backprop_cli.output.report import solve_document, step_document
@@ -70,13 +70,7 @@ def test_one_step_is_solves_update_and_steps_chain(path):
 
     case = json.loads(path.read_text())
     problem = from_document(case["problem"], path.name)
-    sol = engine.solve(problem.inputs)
-    one = engine.train(problem.inputs, 1)
-    assert one.losses == (sol.forward.loss, sol.update.loss)
-    for name, value in sol.update.params.items():
-        np.testing.assert_array_equal(one.params[name], value)
-    for name, value in sol.update.running.items():
-        np.testing.assert_array_equal(one.running[name], value)
+    one = one_step_is_solves_update(problem.inputs)
     again = from_document(updated_document(problem, one.params, one.state, one.running),
                           path.name)
     chained = engine.train(again.inputs, 2)

@@ -7,10 +7,10 @@ loss: every gradient the engine gives, ∂L/∂x included, agrees with central d
 from __future__ import annotations
 
 import numpy as np
+from helpers import one_step_is_solves_update
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import engine
 from backprop_cli.engine import gradcheck
 from backprop_cli.problem import from_document
 
@@ -87,11 +87,4 @@ def test_every_gradient_agrees_with_central_differences(doc):
 @SETTINGS
 @given(stacks())
 def test_one_step_is_solves_update(doc):
-    problem = from_document(doc, "random.yaml")
-    sol = engine.solve(problem.inputs)
-    one = engine.train(problem.inputs, 1)
-    assert one.losses == (sol.forward.loss, sol.update.loss)
-    for name, value in sol.update.params.items():
-        np.testing.assert_array_equal(one.params[name], value)
-    for name, value in sol.update.running.items():
-        np.testing.assert_array_equal(one.running[name], value)
+    one_step_is_solves_update(from_document(doc, "random.yaml").inputs)
