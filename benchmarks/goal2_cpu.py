@@ -35,6 +35,7 @@ from measure import (
 HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_STEPS = os.path.join(HERE, "torch_steps.py")
 FLOOR = os.path.join(HERE, "floor.py")
+AGAINST = "torch eager float64 + optim.SGD, a child process"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Older OpenBLAS builds need these set together; a current numpy picks its own kernel.
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -150,8 +151,7 @@ def network_row(net, source, target, n, settings: Settings, env, torch_python) -
     # microseconds for the small network, milliseconds (per step) for the others
     unit, scale = ("us", 1e3) if net is netgen.CLASSIC else ("ms", 1.0)
     what = f"{net.label}{', ' + os.path.basename(source) if source else ''} (N = {n})"
-    row = Row("2", what, "torch eager float64 + optim.SGD, a child process", unit, target,
-              paired=True)
+    row = Row("2", what, AGAINST, unit, target, paired=True)
     sides = Sides(net, source, n, settings, env, torch_python)
     if not settings.torch:
         row.skipped = "torch not importable (see --torch-python)"
@@ -176,9 +176,11 @@ def run(settings: Settings, env: dict, torch_python: str) -> list[Row]:
             rows.append(network_row(net, source, target, quick_n if settings.quick else n,
                                     settings, env, torch_python))
         except (ChildFailed, RuntimeError) as e:  # one network's failure keeps the others
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
             progress(f"goal 2 (--threads 1): {net.label} failed: {e}")
-            rows.append(Row("2", net.label, "", "", target, error=first[:80]))
+            # "Error: FILE: place: message" -> "place: message"
+            rows.append(Row("2", net.label, AGAINST, "", target,
+                            error=last.split(": ", 2)[-1][:80]))
     return rows
 
 

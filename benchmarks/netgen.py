@@ -31,7 +31,7 @@ LARGE = Network("784-512-512-10 relu, batch 256", (784, 512, 512, 10),
                 ("relu", "relu", "softmax"), 256)
 # issue 20's row: dense 784->256 (identity), batch norm (train, relu), dropout (a fixed
 # mask, p 0.5, inverted), dense 256->10 softmax
-KINDS = Network("784-256(bn relu dropout)-10, batch 64", (784, 256, 10),
+KINDS = Network("784-256-10 batchnorm relu dropout, batch 64", (784, 256, 10),
                 ("identity", "softmax"), 64, kinds=True)
 DROP = 0.5  # the kinds' dropout probability
 
