@@ -9,26 +9,18 @@ fails these tests instead of skipping them."""
 import copy
 import json
 import math
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from helpers import CLASSIC, GOLDEN, ROOT
-
-try:
-    import torch
-    import torch.nn as nn
-except ImportError:  # pragma: no cover - CI installs torch
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("torch is not installed (CI installs it: pip install torch==2.13.0)",
-                allow_module_level=True)
+from helpers import CLASSIC, GOLDEN, ROOT, torch_or_skip
 
 import backprop_cli as bp
 from backprop_cli.api.comparison import verdict
 from backprop_cli.errors import ProblemError, UsageError
+
+torch, nn = torch_or_skip()
 
 ENGINE = sorted((GOLDEN / "engine").glob("*.json"))
 OPTIM = sorted((GOLDEN / "optim").glob("*.json"))

@@ -8,23 +8,16 @@ torch is not a dependency: CI installs it (.ci/run), and there (CI set) a missin
 fails these tests instead of skipping them."""
 
 import copy
-import os
 import sys
 
 import numpy as np
 import pytest
-
-try:
-    import torch
-    import torch.nn as nn
-except ImportError:  # pragma: no cover - CI installs torch
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("torch is not installed (CI installs it: pip install torch==2.13.0)",
-                allow_module_level=True)
+from helpers import torch_or_skip
 
 import backprop_cli as bp
 from backprop_cli.errors import ProblemError
+
+torch, nn = torch_or_skip()
 
 RTOL = 1e-10
 F64 = torch.float64
