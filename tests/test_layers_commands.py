@@ -157,3 +157,16 @@ def test_a_problem_with_kinds_shows_itself(tmp_path):
     source = _problem_file(tmp_path, GOLDEN / "layers" / "bn_relu_mlp_softmax.json")
     text = repr(bp.load(str(source)))
     assert "3 → 4 → 4 → 4 → 4 → 3" in text and "batchnorm relu" in text
+
+
+@pytest.mark.parametrize("name,found", [("batchnorm", "var2 is not finite in float64 in step 2"),
+                                        ("dropout_l2", "a3 is not finite in float64 in step 2"),
+                                        ("layernorm_residual",
+                                         "a3 is not finite in float64 in step 2")])
+def test_a_step_that_overflows_names_the_quantity(run, name, found):
+    """The training loop's watch reads every array a step with layer kinds makes: an
+    overflow is named, with its step, as for dense networks."""
+    from helpers import PROBLEMS
+
+    got = run("step", PROBLEMS / f"{name}.yaml", "--lr", "1e300", "--steps", "5")
+    assert got.exit_code == 2 and found in got.stderr, got.stderr

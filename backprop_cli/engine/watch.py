@@ -59,7 +59,9 @@ class Cheap:
         if not math.isfinite(fwd.loss):
             return False
         if not model.plain:  # other kinds, skips, a penalty: every array, one pass each
-            return all(math.isfinite(_square_norm(v)) for v in _every(fwd, grads, new, state))
+            seen: set = set()  # an identity's h is its a: each array once
+            return all(math.isfinite(_square_norm(v)) for v in _every(fwd, grads, new, state)
+                       if not (id(v) in seen or seen.add(id(v))))
         # besides what the workspace holds: a steep activation's h and da (see Step) and
         # the optimizer's state
         values = [h for step, h in zip(model.steps, fwd.h[1:]) if step.grows]
@@ -114,12 +116,12 @@ class Cheap:
 
 
 def _every(fwd, grads, new: dict, state: dict):
-    """Every array a step made."""
+    """Every array a step made (a dropout mask is the file's, not made)."""
     yield from fwd.a
     yield from fwd.h[1:]
     for part in (*fwd.caches, *grads.inter, grads.params, new, *state.values()):
         yield from (v for k, v in (part or {}).items()
-                    if isinstance(v, np.ndarray) and k != "step")
+                    if isinstance(v, np.ndarray) and k not in ("step", "mask"))
     yield from (v for v in (*grads.a, *grads.h) if v is not None)
 
 
