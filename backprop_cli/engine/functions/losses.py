@@ -84,14 +84,23 @@ class Loss(NamedTuple):
     grad_h: Callable
     grad_a: Callable | None
     output: str | None  # the output activation it requires
+    # (one sample's loss, its ∂L/∂ŷ without the 1/K and batch factors) in TeX, with
+    # `$yhat` and `$y` where the worked solutions write one output's prediction and target
+    tex: tuple = ()
 
 
 LOSSES: dict[str, Loss] = {
-    "cross_entropy": Loss(cross_entropy, cross_entropy_grad_h, cross_entropy_grad_a, "softmax"),
-    "mse": Loss(mse, mse_grad_h, None, None),
-    "sse_half": Loss(sse_half, sse_half_grad_h, None, None),
-    "bce": Loss(bce, bce_grad_h, bce_grad_a, "sigmoid"),
-    "upstream": Loss(upstream, upstream_grad_h, None, None),
+    "cross_entropy": Loss(cross_entropy, cross_entropy_grad_h, cross_entropy_grad_a, "softmax",
+                          (r"-\sum_k $y \log $yhat", r"-\frac{$y}{$yhat}")),
+    "mse": Loss(mse, mse_grad_h, None, None,
+                (r"\frac{1}{K} \sum_k ($yhat - $y)^2", r"($yhat - $y)")),
+    "sse_half": Loss(sse_half, sse_half_grad_h, None, None,
+                     (r"\frac{1}{2} \sum_k ($yhat - $y)^2", r"($yhat - $y)")),
+    "bce": Loss(bce, bce_grad_h, bce_grad_a, "sigmoid",
+                (r"-\frac{1}{K} \sum_k \bigl[$y \log $yhat + (1 - $y) \log(1 - $yhat)\bigr]",
+                 r"\left(\frac{1 - $y}{1 - $yhat} - \frac{$y}{$yhat}\right)")),
+    "upstream": Loss(upstream, upstream_grad_h, None, None,
+                     (r"\sum_k $y \, $yhat", r"$y")),
 }
 
 REDUCTIONS = ("mean", "sum")

@@ -6,25 +6,23 @@ the order torch applies them; g is the gradient, theta the parameter, t the step
 
 from __future__ import annotations
 
+from backprop_cli.engine.functions import LOSSES
 from backprop_cli.output.worked.tex import Math, number, plain
 
 
+def _filled(template: str, yhat: str, y: str) -> str:
+    return template.replace("$yhat", yhat).replace("$y", y)
+
+
 def loss_formula(loss: str, yhat: str, y: str) -> str:
-    """The loss of one sample, in the symbols given for one output of prediction and target."""
-    return {
-        "cross_entropy": rf"-\sum_k {y} \log {yhat}",
-        "mse": rf"\frac{{1}}{{K}} \sum_k ({yhat} - {y})^2",
-        "sse_half": rf"\frac{{1}}{{2}} \sum_k ({yhat} - {y})^2",
-        "bce": rf"-\frac{{1}}{{K}} \sum_k \bigl[{y} \log {yhat} + (1 - {y}) "
-               rf"\log(1 - {yhat})\bigr]",
-    }[loss]
+    """The loss of one sample, in the symbols given for one output of prediction and target
+    (the loss's record holds it)."""
+    return _filled(LOSSES[loss].tex[0], yhat, y)
 
 
 def dh_formula(loss: str, yhat: str, y: str) -> str:
     """dL/dyhat of one sample, without its 1/K (mse: 2/K, bce: 1/K) and batch factors."""
-    return {"cross_entropy": rf"-\frac{{{y}}}{{{yhat}}}",
-            "bce": rf"\left(\frac{{1 - {y}}}{{1 - {yhat}}} - \frac{{{y}}}{{{yhat}}}\right)",
-            "mse": rf"({yhat} - {y})", "sse_half": rf"({yhat} - {y})"}[loss]
+    return _filled(LOSSES[loss].tex[1], yhat, y)
 
 
 _SYMBOLS = {"lr": r"\eta", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda",
