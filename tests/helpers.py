@@ -128,19 +128,29 @@ def one_step_is_solves_update(inputs):
     return one
 
 
-def torch_or_skip():
-    """(torch, torch.nn), or the calling test module skipped when torch is not installed;
-    under CI (which installs it) a missing torch fails instead."""
+def installed_or_skip(name: str, install: str):
+    """The module `name`, or the calling test (or module) skipped when it is not installed;
+    under CI (which installs everything the tests use) a missing one fails instead."""
+    import importlib
     import os
 
     import pytest
 
     try:
-        import torch
-        import torch.nn as nn
-    except ImportError:  # pragma: no cover - CI installs torch
+        return importlib.import_module(name)
+    except ImportError:  # pragma: no cover - CI installs it
         if os.environ.get("CI"):
             raise
-        pytest.skip("torch is not installed (CI installs it: pip install torch==2.13.0)",
-                    allow_module_level=True)
-    return torch, nn
+        pytest.skip(f"{name} is not installed ({install})", allow_module_level=True)
+
+
+def torch_or_skip():
+    """(torch, torch.nn), or the calling test module skipped when torch is not installed."""
+    torch = installed_or_skip("torch", "CI installs it: pip install torch==2.13.0")
+    return torch, torch.nn
+
+
+def rich_or_skip() -> None:
+    """Tables need rich, a dependency: an environment without it (python3 outside the
+    project's virtualenv) skips what prints them instead of failing on the import."""
+    installed_or_skip("rich", "a dependency of the project: pip install -e .")
