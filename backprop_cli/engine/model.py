@@ -48,6 +48,16 @@ class LayerSpec:
             return []
         return [f"{p}{l}" for p in KINDS[self.kind].params]
 
+    def label(self) -> str:
+        """The layer as a header lists it: its activation; another kind's name before it;
+        a residual's h_k (x) after it."""
+        if self.kind != DENSE:
+            return self.kind if self.activation == "identity" else \
+                f"{self.kind} {self.activation}"
+        if self.residual is None:
+            return self.activation
+        return f"{self.activation} + {'x' if self.residual == 0 else f'h{self.residual}'}"
+
     def trainable(self, l: int) -> list[str]:
         frozen = {f"{FROZEN_KEYS[k]}{l}" for k in self.frozen}
         return [name for name in self.names(l) if name not in frozen]

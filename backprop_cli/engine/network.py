@@ -1,4 +1,5 @@
-"""Forward pass, loss, backward pass and one update of a fully connected network: the only
+"""Forward pass, loss, backward pass and one update of a stack of layers (dense ones here,
+the other kinds' rules in layers/, residual connections, an L2 penalty): the only
 implementation, used by `solve` (fresh arrays, every quantity kept for the report) and by
 the training loop (buffers reused from step to step, nothing kept that training ignores).
 
@@ -94,7 +95,8 @@ def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
 
 def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "",
              rounding=None, ws=None, watch=None) -> Gradients:
-    """Every gradient of the loss, output to input (never ∂L/∂x)."""
+    """Every gradient of the loss, output to input; ∂L/∂x where a solution shows it
+    (Model.extended)."""
     with np.errstate(all="ignore"):
         return backward_unguarded(model, params, fwd, y, watch or Checked(when), rounding, ws)
 

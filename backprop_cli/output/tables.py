@@ -35,15 +35,6 @@ def architecture(problem: Problem) -> str:
     return " → ".join(map(str, sizes))
 
 
-def _layer_label(spec) -> str:
-    """A layer as the header lists it: its activation; another kind's name before it; a
-    residual's h_k after it."""
-    if spec.kind != "dense":
-        return spec.kind if spec.activation == "identity" else f"{spec.kind} {spec.activation}"
-    return spec.activation + (f" + {'x' if spec.residual == 0 else f'h{spec.residual}'}"
-                              if spec.residual is not None else "")
-
-
 def _header(problem: Problem) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)  # the labels are never cut; the values wrap
@@ -53,7 +44,7 @@ def _header(problem: Problem) -> Table:
         grid.add_row("Problem", Text(problem.title))
     grid.add_row("File", Text(problem.source))
     grid.add_row("Network", f"{architecture(problem)}  ("
-                 + ", ".join(map(_layer_label, model.layers)) + ")")
+                 + ", ".join(s.label() for s in model.layers) + ")")
     samples = problem.x.shape[0]
     penalty = f" + L2 ({model.penalty.form}, λ = {model.penalty.lam!r})" if model.penalty \
         else ""

@@ -19,6 +19,7 @@ from backprop_cli.engine.penalty import FORMS
 from backprop_cli.errors import counted, describe
 from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
 
+KIND_NAMES = ("dense", *KINDS)  # what `kind:` may say
 COMMON = ("kind", "activation", "slope", "alpha")
 KEYS = {
     "batchnorm": COMMON + ("gamma", "beta", "eps", "momentum", "running_mean", "running_var",
@@ -188,5 +189,3 @@ def l2(source, raw) -> Penalty:
     form = choice(source, "l2.form", raw.get("form", DEFAULT_FORM), tuple(FORMS), "a form")
     return Penalty(form, lam)
 
-
-KIND_NAMES = ("dense", *KINDS)

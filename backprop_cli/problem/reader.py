@@ -107,8 +107,7 @@ class Problem:
         return lines + [
             ("File", self.source),
             ("Network", " → ".join(map(str, sizes)) + "  ("
-             + ", ".join(s.activation if s.kind == "dense" else f"{s.kind} {s.activation}"
-                         for s in self.model.layers) + ")"),
+             + ", ".join(s.label() for s in self.model.layers) + ")"),
             ("Loss", f"{self.model.loss}, reduction {self.model.reduction}, "
                      f"{counted(n, 'sample')}, layout {self.layout}"),
             ("Optimizer", f"{self.optimizer} ({settings})"
