@@ -43,9 +43,10 @@ class Rule:
     # output's ∂L/∂a_L is (ŷ − y) from ŷ, but from ∂L/∂ŷ ⊙ f′ where ∂L/∂ŷ was written:
     # each person is judged against their own inputs.
     alt: tuple | None = None
-    # spread(values, weights) -> Σ_p |∂f/∂x_p|·w_p, for a rule linear in each input (a
-    # product, a sum): there a finite difference is this derivative, found without
-    # perturbing each input (the class-sized arrays that costs). None: finite differences.
+    # spread(values, weights) -> Σ_p |∂f/∂x_p|·w_p from the rule's derivative, without
+    # perturbing each input (the class-sized arrays that costs): for a rule linear in each
+    # input (a product, a sum) exactly its finite difference; for the loss after the update
+    # of a smooth network its first order. None: finite differences.
     spread: Callable | None = None
 
 

@@ -217,7 +217,7 @@ def propagate(rule, ins, sheets: int, shape: tuple):
 
 
 def _spread(rule, ins, sheets: int, shape: tuple):
-    """propagate() of a rule linear in each input, from its derivative: one evaluation, no
+    """propagate() of a rule that states its derivative (its spread): one evaluation, no
     perturbations. None where a weight meets an infinite slope (0·inf): finite differences
     then leave out what a zero weight multiplies, as they do everywhere."""
     owns = [np.asarray(own) for own, _, _ in ins]
