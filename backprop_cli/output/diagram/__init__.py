@@ -2,8 +2,10 @@
 
     pictures  formats, the matplotlib check, the style, atomic saving
     plots     the loss curve
-    model     what a network diagram shows (Network, Column) and its builder
+    model     what a network diagram shows (Network, Column, Block, Skip) and its builder
+    kinds     what each layer kind's block says (batch norm, layer norm, dropout): one table
     layout    where everything of the diagram goes: pure geometry, no matplotlib
+    blocks    the same for the kinds' blocks and the residual connections' arrows
     figure    the diagram drawn from its layout
     graph/    the same for a computational graph (`backprop graph --draw`): its columns
               and rows, the plane geometry of placing labels, where everything goes (no

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.output.diagram.blocks import BLOCK_PT, BLOCK_SPACING, SKIP_PT
+from backprop_cli.output.diagram.kinds import LOOKS
 from backprop_cli.output.diagram.layout import (
     EDGE_PT,
     NOTE_PT,
@@ -23,6 +25,7 @@ from backprop_cli.output.diagram.pictures import picture_format, require_matplot
 FILL = {"input": "#e6f0fa", "output": "#fcebdc"}  # hidden layers: HIDDEN
 HIDDEN = "#e9f5e9"
 NEGATIVE, INK = "#b2182b", "#1a1a1a"  # written weights: negative ones in red
+SKIP = "#2c6fbb"  # residual connections
 
 
 def draw_network(net: Network, path: str, decimals: int = 4) -> None:
@@ -52,6 +55,8 @@ def _figure(net: Network, lay: Layout):
              fontsize=SUBTITLE_PT, color="#555555")
     norm, cmap = _colour_scale(lay)
     _draw_edges(ax, lay, norm, cmap)
+    _draw_blocks(ax, lay)
+    _draw_skips(ax, lay)
     if lay.labelled:
         _write_weights(ax, lay)
     for col, place in zip(net.columns, lay.columns):
@@ -89,6 +94,41 @@ def _draw_edges(ax, lay: Layout, norm, cmap) -> None:
             lc = LineCollection(segments, colors="#8c96a0", linewidths=0.8,
                                 linestyles=dashes, zorder=1)
         ax.add_collection(lc)
+
+
+def _draw_blocks(ax, lay: Layout) -> None:
+    """Unit-to-unit lines, and over them each kind's box with its text (its name bold)."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import FancyBboxPatch
+
+    if lay.links:
+        ax.add_collection(LineCollection(lay.links, colors="#8c96a0", linewidths=0.8,
+                                         zorder=1))
+    for b in lay.boxes:
+        (x, y), w, h = b.centre, b.width, b.height
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,"
+                                    "rounding_size=0.08", facecolor=LOOKS[b.kind].fill,
+                                    edgecolor="#555555", linewidth=1.0, zorder=2))
+        top = y + (len(b.lines) - 1) * BLOCK_PT * BLOCK_SPACING / 72 / 2
+        ax.text(x, top, b.lines[0], fontsize=BLOCK_PT + 1, fontweight="bold", ha="center",
+                va="center", zorder=4)
+        if len(b.lines) > 1:
+            ax.text(x, top - BLOCK_PT * BLOCK_SPACING / 72 / 2, "\n".join(b.lines[1:]),
+                    fontsize=BLOCK_PT, ha="center", va="top", linespacing=BLOCK_SPACING,
+                    zorder=4)
+
+
+def _draw_skips(ax, lay: Layout) -> None:
+    """Each residual connection: a line with an arrow head on its neuron, labelled."""
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path
+
+    for d in lay.detours:
+        ax.add_patch(FancyArrowPatch(path=Path(d.points), arrowstyle="-|>",
+                                     mutation_scale=12, color=SKIP, linewidth=1.4,
+                                     zorder=2))
+        ax.text(*d.label_at, d.label, fontsize=SKIP_PT, color=SKIP, ha="center",
+                va="bottom", zorder=4)
 
 
 def _write_weights(ax, lay: Layout) -> None:

@@ -3,13 +3,16 @@
 
 Lengths are inches and points are (x, y) in inches from the figure's bottom left, since
 the drawing's axes span the figure one data unit per inch. Text widths are estimated from
-the number of characters: the layout never asks a renderer.
+the number of characters: the layout never asks a renderer. The blocks of the layer
+kinds and the residual connections' arrows are placed by blocks.py, called from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from backprop_cli.output.diagram import blocks
+from backprop_cli.output.diagram.blocks import Box, Detour
 from backprop_cli.output.diagram.model import Network
 from backprop_cli.output.fmt import fixed as number
 
@@ -69,6 +72,9 @@ class Layout:
     # The colour bar's axes when weights are coloured: left, bottom, width, height as
     # figure fractions (matplotlib's add_axes), like title_y.
     colour_bar: tuple[float, float, float, float] | None
+    boxes: tuple[Box, ...] = ()  # the blocks of the layers of other kinds (blocks.py)
+    links: tuple[tuple[Point, Point], ...] = ()  # unit to unit through the blocks
+    detours: tuple[Detour, ...] = ()  # the residual connections
 
 
 def shown(n: int) -> list:
@@ -99,6 +105,7 @@ class _Sizes:
     note_lines: int  # the most lines under any neuron
     note_hw: list[float]  # per column, half the width of its widest note
     edge_hw: float  # half the width of the widest edge label (0 when not labelled)
+    blocks: list  # per gap k (column k to k + 1): its block's (width, height), or None
 
 
 def _measure(net: Network, decimals: int) -> _Sizes:
@@ -110,12 +117,20 @@ def _measure(net: Network, decimals: int) -> _Sizes:
     note_hw = [max((text_width(s, NOTE_PT) / 2 + 0.05 for n in c.notes for s in n), default=0)
                for c in cols]
     edge_hw = 0.0
-    if labelled:
-        texts = [number(v, decimals) for k, W in enumerate(net.weights)
-                 for v in list(W.ravel()) + list(net.biases[k] if has_bias[k] else [])]
+    texts = [number(v, decimals) for k, W in enumerate(net.weights) if W is not None
+             for v in list(W.ravel()) + list(net.biases[k] if has_bias[k] else [])]
+    if labelled and texts:
         edge_hw = max(text_width(t, EDGE_PT) for t in texts) / 2 + 0.05
-    return _Sizes(sizes, [shown(n) for n in sizes], has_bias, labelled, note_lines, note_hw,
-                  edge_hw)
+    slots = [shown(n) for n in sizes]
+    sized = []
+    for k in range(len(cols) - 1):
+        block = net.block(k + 1)
+        if block is not None:  # as tall as the columns' neurons at least
+            width, height = blocks.block_size(block.lines, text_width)
+            block = (width, max(height, (len(slots[k]) - 1) * _spacing(note_lines, labelled,
+                                                                        sizes) + 2 * R))
+        sized.append(block)
+    return _Sizes(sizes, slots, has_bias, labelled, note_lines, note_hw, edge_hw, sized)
 
 
 def _gaps(m: _Sizes) -> list[float]:
@@ -124,7 +139,10 @@ def _gaps(m: _Sizes) -> list[float]:
     for k in range(len(m.sizes) - 1):
         g = max(1.7, 0.25 * max(len(m.slots[k]), len(m.slots[k + 1])),
                 m.note_hw[k] + m.note_hw[k + 1] + 0.5)
-        if m.labelled:  # the labels sit at s of the way along (see _edges): room both sides
+        if m.blocks[k]:  # no weights here: the block between the columns and their notes
+            g = max(g, blocks.block_gap(m.blocks[k][0], max(m.note_hw[k], R),
+                                        max(m.note_hw[k + 1], R)))
+        elif m.labelled:  # the labels sit at s of the way along (see _edges): room both sides
             s = 1 / (m.sizes[k + 1] + 1)
             g = max(g, (max(m.note_hw[k], R) + m.edge_hw + 0.05) / s,
                     (m.note_hw[k + 1] + m.edge_hw + 0.05) / (1 - s))
@@ -163,11 +181,16 @@ class _Grid:
         return self.xs[c], self.base + self.y(c, k)
 
 
+def _spacing(note_lines: int, labelled: bool, sizes: list[int]) -> float:
+    """d, the distance between neighbouring neurons: room for their notes and, with
+    written weights, for a label every d / (n + 1) along a column (see _edges)."""
+    d = 0.62 if not note_lines else 2 * R + note_lines * LINE + 0.2
+    return max(d, (max(sizes) + 1) * 0.17) if labelled else d
+
+
 def _grid(m: _Sizes, xs: list[float]) -> _Grid:
     """The rows, relative to the middle (base 0 until the figure's height is known)."""
-    d = 0.62 if not m.note_lines else 2 * R + m.note_lines * LINE + 0.2
-    if m.labelled:  # a label every d / (n + 1) along a column: see _edges
-        d = max(d, (max(m.sizes) + 1) * 0.17)
+    d = _spacing(m.note_lines, m.labelled, m.sizes)
     # Bias nodes share a row, at least a slot above every column: their labels then stay
     # above the labels of the other edges.
     columns = range(len(m.sizes))
@@ -182,6 +205,8 @@ def _edges(net: Network, m: _Sizes, grid: _Grid, decimals: int) -> tuple[Edge, .
     vertical line, d / (n + 1) apart."""
     edges = []
     for k, W in enumerate(net.weights):
+        if W is None:  # a layer of another kind: its block's links instead
+            continue
         targets = [(t, j) for t, j in enumerate(m.slots[k + 1]) if j is not None]
         sources = [(s, i) for s, i in enumerate(m.slots[k]) if i is not None]
         s = 1 / (len(m.slots[k + 1]) + 1)
@@ -205,21 +230,29 @@ def _place(net: Network, m: _Sizes, grid: _Grid, c: int) -> Place:
 
 
 def arrange(net: Network, decimals: int = 4) -> Layout:
-    """Where everything goes: the neurons d apart in centred columns, the figure sized in
-    inches to what it holds (notes, edge labels, title), the layer names at the foot."""
+    """Where everything goes: the neurons d apart in centred columns, the blocks of other
+    kinds between theirs, the skips' lanes above, the figure sized in inches to what it
+    holds (notes, edge labels, title), the layer names at the foot."""
     m = _measure(net, decimals)
     xs, width = _across(net, m)
     grid = _grid(m, xs)
     columns = range(len(m.sizes))
     notes = m.note_lines * LINE + 0.12 if m.note_lines else 0
-    top = max(grid.y(c, -1 if m.has_bias[c] else 0) + R for c in columns)
-    bottom = min(grid.y(c, len(m.slots[c]) - 1) - R - notes for c in columns)
+    half = max((b[1] / 2 for b in m.blocks if b), default=0.0)  # the tallest block
+    top = max([grid.y(c, -1 if m.has_bias[c] else 0) + R for c in columns] + [half])
+    bottom = min([grid.y(c, len(m.slots[c]) - 1) - R - notes for c in columns] + [-half])
+    lane = top + blocks.LANE  # the skips' lanes go above everything else
+    top += blocks.lanes_height(net.skips)
     coloured = net.values and not m.labelled
     foot = 0.65 + (0.75 if coloured else 0)  # the layer names, and the colour bar
     height = 0.95 + (top - bottom) + foot
     grid = replace(grid, base=foot + 0.1 - bottom)
     bar = ((width / 2 - 1.6) / width, 0.42 / height, 3.2 / width, 0.13 / height)
+    kinds = [k for k, b in enumerate(m.blocks) if b]
     return Layout(width, height, tuple(_place(net, m, grid, c) for c in columns),
                   _edges(net, m, grid, decimals), m.labelled, coloured,
                   1 - 0.3 / height, 1 - 0.58 / height, foot - 0.05, foot - 0.05 - 0.2,
-                  bar if coloured else None)
+                  bar if coloured else None,
+                  tuple(blocks.box(net.block(k + 1), grid, k, m.blocks[k]) for k in kinds),
+                  tuple(link for k in kinds for link in blocks.links(grid, k)),
+                  blocks.detours(net.skips, grid, lane, R))

@@ -1,6 +1,8 @@
 """What a network diagram shows: the layers as columns of labelled neurons with the
-numbers written under them, the weights on the edges, a title. No geometry here (see
-layout.py) and no drawing (see figure.py)."""
+numbers written under them, the weights on the edges, a block for each layer of another
+kind (batch norm, layer norm, dropout: kinds.py says what each block says), an arrow for
+each residual connection, a title. No geometry here (see layout.py) and no drawing (see
+figure.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.engine.model import dense_only
+from backprop_cli.engine.model import DENSE
 from backprop_cli.errors import counted
+from backprop_cli.output.diagram.kinds import block_lines, unit_notes
 from backprop_cli.output.fmt import fixed as number
 
 
@@ -25,27 +28,61 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Block:
+    """Layer l of another kind, drawn between columns l-1 and l: unit j to unit j."""
+
+    kind: str  # as the problem file spells it: batchnorm, layernorm, dropout
+    lines: tuple[str, ...]  # its name (BN₂), its settings, its statistics
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A residual connection: h_k (column k) added to a_l (column l)."""
+
+    source: int
+    target: int
+    label: str  # + h1, + x
+
+
+@dataclass(frozen=True)
 class Network:
     title: str
     subtitle: str
     columns: tuple[Column, ...]
-    weights: tuple[np.ndarray, ...]  # W_l (n_l, n_{l-1}): the edges into column l
+    # W_l (n_l, n_{l-1}): the edges into column l; None for a layer of another kind
+    weights: tuple[np.ndarray | None, ...]
     biases: tuple[np.ndarray | None, ...]  # b_l, or None: no bias node for column l
     values: bool  # write (or colour) the weights on the edges
+    blocks: tuple[Block | None, ...] = ()  # per layer l (index l-1); () or None: dense
+    skips: tuple[Skip, ...] = ()
+
+    def block(self, l: int) -> Block | None:
+        """Layer l's block (l >= 1), None for a dense layer."""
+        return self.blocks[l - 1] if self.blocks else None
 
 
 def network(problem, fwd=None, grads=None, decimals: int = 4, biases: bool = True) -> Network:
     """The diagram of a problem; fwd (engine.Forward) adds each neuron's a and h, grads
     (engine.Gradients) its ∂L/∂a. Values are those of the first sample."""
-    dense_only(problem.model, "the network diagram (draw, --diagram)", problem.source)
-    L = len(problem.model.layers)
-    sizes = [problem.x.shape[1]] + [problem.params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    model = problem.model
+    L = len(model.layers)
+    sizes = [problem.x.shape[1]] + model.widths(problem.params, problem.x.shape[1])
     columns = tuple(_column(problem, l, n, fwd, grads, decimals) for l, n in enumerate(sizes))
     title = problem.title or os.path.basename(problem.source)
-    weights = tuple(problem.params[f"W{l}"] for l in range(1, L + 1))
+    weights = tuple(problem.params.get(f"W{l}") for l in range(1, L + 1))
     bias = tuple(problem.params.get(f"b{l}") if biases else None for l in range(1, L + 1))
+    blocks = tuple(None if spec.kind == DENSE else
+                   Block(spec.kind, block_lines(spec, l, _cache(fwd, l), decimals))
+                   for l, spec in enumerate(model.layers, 1))
+    skips = tuple(Skip(spec.residual, l, f"+ {'x' if spec.residual == 0 else f'h{spec.residual}'}")
+                  for l, spec in enumerate(model.layers, 1) if spec.residual is not None)
     return Network(title, _subtitle(problem, sizes, fwd, grads, decimals), columns, weights,
-                   bias, fwd is not None)
+                   bias, fwd is not None, blocks, skips)
+
+
+def _cache(fwd, l: int):
+    """Layer l's intermediates (a kind's cache), None without values."""
+    return None if fwd is None or not fwd.caches else fwd.caches[l - 1]
 
 
 def _column(problem, l: int, n: int, fwd, grads, decimals: int) -> Column:
@@ -65,6 +102,9 @@ def _notes(problem, l: int, j: int, fwd, grads, decimals: int) -> tuple[str, ...
     if fwd is not None and l == 0:
         lines.append(f"x = {number(fwd.h[0][0, j], decimals)}")
     elif fwd is not None:
+        spec = problem.model.layers[l - 1]
+        if spec.kind != DENSE:  # what the kind computes before a_l: μ, σ², x̂, mask ...
+            lines += unit_notes(spec, l, j, _cache(fwd, l), problem.params, decimals)
         lines.append(f"a = {number(fwd.a[l - 1][0, j], decimals)}")
         lines.append(f"h = {number(fwd.h[l][0, j], decimals)}")
     if grads is not None and l:
@@ -85,13 +125,27 @@ def _activation(spec) -> str:
 def _subtitle(problem, sizes, fwd, grads, decimals: int) -> str:
     """Sizes, loss, the loss's value, and which sample the neurons show in a batch."""
     model = problem.model
-    parts = [" → ".join(map(str, sizes)), f"loss {model.loss}"]
+    parts = [" → ".join(map(str, sizes)), _loss(model)]
     n = problem.x.shape[0]
     batch = problem.batched or n > 1
     if fwd is not None:
-        over = f" ({model.reduction} over {counted(n, 'sample')})" if batch else ""
-        parts.append(f"L = {number(fwd.loss, decimals)}{over}")
+        over = f"{model.reduction} over {counted(n, 'sample')}" if batch else ""
+        if fwd.parts:  # data loss + L2 penalty
+            data, penalty = (number(v, decimals) for v in fwd.parts)
+            over = f"data {data}{f', {over}' if over else ''}; L2 {penalty}"
+        parts.append(f"L = {number(fwd.loss, decimals)}{f' ({over})' if over else ''}")
     if (fwd is not None or grads is not None) and batch:
         parts.append(f"neurons show sample 1 of {n}")
     return " · ".join(parts)
+
+
+def _loss(model) -> str:
+    """The loss as the subtitle names it: `loss mse`, with its L2 term (the form with λ
+    for lambda: λ/2m·ΣW²), or what `loss: upstream` computes."""
+    name = "loss upstream (L = Σ y ⊙ ŷ, y = ∂L/∂ŷ)" if model.loss == "upstream" else \
+        f"loss {model.loss}"
+    if model.penalty is None:
+        return name
+    form = model.penalty.form.replace("lambda", "λ")
+    return f"{name} + L2 {form}·ΣW² (λ = {model.penalty.lam:g})"
 
