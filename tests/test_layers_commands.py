@@ -68,7 +68,7 @@ def test_step_writes_the_running_statistics_back_and_chains(run, tmp_path):
 
 
 @pytest.mark.parametrize("args", [("solve", "--format", "markdown"),
-                                  ("solve", "--format", "latex"), ("draw",),
+                                  ("solve", "--format", "latex"),
                                   ("solve", "--format", "sheet")])
 @pytest.mark.parametrize("fixture,found", [
     ("bn_train_affine", "a batchnorm layer (layers[1])"),
@@ -76,8 +76,7 @@ def test_step_writes_the_running_statistics_back_and_chains(run, tmp_path):
     ("l2_form_omitted", "an L2 penalty (l2)")])
 def test_dense_only_commands_refuse_in_one_line(run, tmp_path, args, fixture, found):
     source = _problem_file(tmp_path, GOLDEN / "layers" / f"{fixture}.json")
-    extra = ("-o", tmp_path / "n.svg") if args == ("draw",) else ()
-    got = run(args[0], source, *args[1:], *extra)
+    got = run(args[0], source, *args[1:])
     assert got.exit_code == 2
     assert got.stderr.count("\n") == 1 and "Traceback" not in got.stderr
     assert f"dense networks only so far, and this problem has {found}" in got.stderr
