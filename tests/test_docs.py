@@ -346,4 +346,5 @@ def test_every_number_shown_is_the_float64_result_correctly_rounded(decimals):
     for label, values in where.items():
         assert shown[label] == [_correctly_rounded(v, decimals) for v in values], label
         checked += len(values)
-    assert checked == 2 + 6 * (3 + 1) + 9 * 3 + 3 * 9 + 36  # losses, a and h, ∂L/∂, update
+    # losses, a and h, ∂L/∂ of a, h, b and x, of W, the update
+    assert checked == 2 + 6 * (3 + 1) + 10 * 3 + 3 * 9 + 36

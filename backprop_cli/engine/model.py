@@ -188,7 +188,7 @@ class Gradients:
     a: tuple[np.ndarray, ...]  # dL/da_l, index l-1
     h: tuple  # dL/dh_l, index l-1; h_L's may hold inf where h saturated (None in training)
     params: dict  # dL/dW_l, dL/db_l, dL/dgamma_l, dL/dbeta_l by name
-    x: np.ndarray | None = None  # dL/dx (N, n_0); None in training and for dense networks
+    x: np.ndarray | None = None  # dL/dx (N, n_0); None in the training loop
     inter: tuple = ()  # inter[l-1]: the gradients of a kind's named intermediates
 
 

@@ -95,8 +95,8 @@ def reduce_loss(per_sample: np.ndarray, reduction: str) -> float:
 
 def backward(model: Model, params: dict, fwd: Forward, y: np.ndarray, when: str = "",
              rounding=None, ws=None, watch=None) -> Gradients:
-    """Every gradient of the loss, output to input; ∂L/∂x where a solution shows it
-    (Model.extended)."""
+    """Every gradient of the loss, output to input, ∂L/∂x included (every solution shows
+    it; the training loop, which never reads it, skips it)."""
     with np.errstate(all="ignore"):
         return backward_unguarded(model, params, fwd, y, watch or Checked(when), rounding, ws)
 
@@ -164,8 +164,7 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
 
 def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):
     """∂L/∂W_l (with the penalty's part), ∂L/∂b_l into grads; returns ∂L/∂h_{l-1}, or
-    None for ∂L/∂x where no one reads it (training; a dense network's solution, which shows
-    no ∂L/∂x so far)."""
+    None for ∂L/∂x in the training loop, which never reads it."""
     w, b = step.W, step.b
     g = np.matmul(da.T, fwd.h[l - 1], out=None if ws is None else ws.grads[w])
     if model.penalty is not None:
@@ -174,7 +173,7 @@ def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):
     grads[w] = r(g)
     if b is not None:
         grads[b] = r(_sum_rows(da, None if ws is None else ws.grads[b]))
-    if l == 1 and (ws is not None or not model.extended):
+    if l == 1 and ws is not None:
         return None
     return r(np.matmul(da, params[w], out=None if ws is None or l == 1 else ws.dh[l - 2]))
 

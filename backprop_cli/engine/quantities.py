@@ -43,15 +43,14 @@ def forward(model: Model) -> list[Quantity]:
 
 def gradients(model: Model) -> list[Quantity]:
     """gradients.*, output to input: ∂L/∂h_l, ∂L/∂a_l and a kind's intermediates in the
-    order the backward pass meets them (x̂, then σ², then μ); ∂L/∂x where a solution
-    shows it (Model.extended); then each layer's parameters, output to input. A kind's
+    order the backward pass meets them (x̂, then σ², then μ); ∂L/∂x (single-layer
+    exercises ask for it); then each layer's parameters, output to input. A kind's
     intermediate whose backward gives no gradient (eval mode) is left out by the caller."""
     L, out = len(model.layers), []
     for l in range(L, 0, -1):
         out += [Quantity(f"h{l}", "h", l, "sample"), Quantity(f"a{l}", "a", l, "sample")]
         out += reversed(_intermediates(model, l))
-    if model.extended:
-        out.append(Quantity("x", "x", 0, "sample"))
+    out.append(Quantity("x", "x", 0, "sample"))
     for l in range(L, 0, -1):
         out += [Quantity(name, name[:-len(str(l))], l, "param")
                 for name in model.layers[l - 1].names(l)]

@@ -70,7 +70,8 @@ class Net:
                 self.frozen.add({"weights": "W", "bias": "b"}[what] + str(l))
         x = torch.tensor(prob["x"], dtype=torch.float64)
         self.single = x.dim() == 1
-        self.x = x.unsqueeze(0) if self.single else x
+        # a leaf of its own: ∂L/∂x is part of every solution (gradients.x)
+        self.x = (x.unsqueeze(0) if self.single else x).clone().requires_grad_()
         self.indices = np.ndim(prob["y"]) < np.ndim(prob["x"])
         y = torch.tensor(prob["y"], dtype=torch.long if self.indices else torch.float64)
         self.y = y.reshape(1, *y.shape) if self.single else y
@@ -195,6 +196,7 @@ def engine_expected(prob):
     for l in range(L, 0, -1):
         grads[f"h{l}"] = net.out_value(acts[f"h{l}"].grad)
         grads[f"a{l}"] = net.out_value(acts[f"a{l}"].grad)
+    grads["x"] = net.out_value(net.x.grad)
     for l in range(L, 0, -1):  # retained grads agree with the parameter grads
         h_prev = acts[f"h{l - 1}"] if l > 1 else net.x
         assert torch.allclose(acts[f"a{l}"].grad.T @ h_prev, net.params[f"W{l}"].grad)

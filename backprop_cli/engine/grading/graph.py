@@ -1,6 +1,6 @@
 """The quantities of one problem as a dependency graph, in an order every rule respects.
 
-Names follow the maths: a1, h1 (forward), loss, dh1, da1, dW1, db1 (∂L/∂ of each), W1', b1'
+Names follow the maths: a1, h1 (forward), loss, dh1, da1, dW1, db1, dx (∂L/∂ of each), W1', b1'
 (after the update), state:W1:exp_avg (optimizer state after the update), loss' (the loss
 after the update), sum:a1 (the sum of a1's entries), const:lr and the like (settings and
 counts, never computed from answers) and ~a1, ~h1: the forward pass after the update, which
@@ -72,6 +72,7 @@ def nodes(ctx: Inputs) -> tuple[Node, ...]:
         if l > 1:
             out += [Node(f"dh{l - 1}", "dh", l - 1, (N, ctx.units(l - 1))),
                     Node(f"da{l - 1}", "da", l - 1, (N, ctx.units(l - 1)))]
+    out.append(Node("dx", "dh", 0, ctx.x.shape))  # ∂L/∂x: single-layer exercises ask it
     for l in range(1, L + 1):
         out += [Node(f"~a{l}", "bump", l, (N, ctx.units(l))),
                 Node(f"~h{l}", "bump", l, (N, ctx.units(l)))]
@@ -117,7 +118,7 @@ def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
         elif kind == "sum":
             value = math.fsum(out[node.name[4:]].ravel().tolist())
         elif kind in ("dh", "dh_out"):
-            value = grads.h[l - 1]
+            value = grads.x if l == 0 else grads.h[l - 1]
         elif kind in ("da", "da_out"):
             value = grads.a[l - 1]
         elif kind in ("dW", "db"):

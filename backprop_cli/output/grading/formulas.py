@@ -155,8 +155,8 @@ def _dh(problem, w, l, values):
     W, da = w.weight(problem.params[f"W{l + 1}"]), w.sample(values[f"da{l + 1}"])
     parts = {"W": W + r"^\top" if "W_" + str(l + 1) + r"^\top" in form else W, "d": da}
     order = ("W", "d") if form.startswith("W") else ("d", "W")
-    return [rf"\frac{{\partial L}}{{\partial h_{{{l}}}}}", form,
-            " ".join(parts[k] for k in order)]
+    of = "x" if l == 0 else f"h_{{{l}}}"
+    return [rf"\frac{{\partial L}}{{\partial {of}}}", form, " ".join(parts[k] for k in order)]
 
 
 def _dW(problem, w, l, values):
