@@ -112,11 +112,8 @@ def solve_text(results, fmt: str, decimals: int, diagram: str | None = None,
     """The document of `solve --format` sheet, csv, markdown or latex; diagram: draw the
     first problem's network there and show it in the worked solution."""
     if fmt == "sheet":  # the blank answer sheet that `backprop grade` marks
-        from backprop_cli.engine.model import dense_only
         from backprop_cli.output.grading.report import sheet_text
 
-        problem = results[0][0]
-        dense_only(problem.model, "the answer sheet (grade's)", problem.source)
         return sheet_text(results[0][0], results[0][1], expect)
     if fmt == "csv":
         from backprop_cli.output import report

@@ -37,13 +37,11 @@ def grade(problem: Problem, sheets: list, expect: tuple = (), scheme=None,
     tolerance.py. Raises NumericalError when the exact solution overflows."""
     from backprop_cli import engine
     from backprop_cli.engine.grading.graph import nodes
-    from backprop_cli.engine.model import dense_only
     from backprop_cli.output import report
     from backprop_cli.output.grading import paths as grade_paths
     from backprop_cli.output.grading import report as grade_report
     from backprop_cli.output.grading import tolerance
 
-    dense_only(problem.model, "grading", problem.source)
     sol = engine.solve(problem.inputs)
     doc = report.solve_document(problem, sol)
     ctx = problem.inputs

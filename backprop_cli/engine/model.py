@@ -20,7 +20,6 @@ import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.engine.layers import KINDS
-from backprop_cli.errors import BackpropError, ProblemError
 
 DENSE = "dense"
 FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
@@ -121,9 +120,7 @@ class Model:
 
     @cached_property
     def extended(self) -> bool:
-        """A layer-kinds exercise: another kind, a residual, a penalty or `loss: upstream`.
-        Its solution shows ∂L/∂x; the worked solutions, grading and diagrams take dense
-        networks only so far (docs/layers.md)."""
+        """A layer-kinds exercise: another kind, a residual, a penalty or `loss: upstream`."""
         return not self.plain or self.loss == "upstream"
 
     def parameter_names(self) -> list[str]:
@@ -216,23 +213,6 @@ class Training:
     params: dict
     state: dict
     running: dict = field(default_factory=dict)  # batch norm's running statistics after
-
-
-def dense_only(model: Model, what: str, source: str | None = None) -> None:
-    """Raise BackpropError (ProblemError naming the file, given its source) for a
-    layer-kinds exercise (Model.extended) where `what` takes dense networks only so far,
-    naming what the problem has."""
-    if not model.extended:
-        return
-    kinds = [f"a {s.kind} layer (layers[{i}])" for i, s in enumerate(model.layers)
-             if s.kind != DENSE]
-    skips = [f"a residual connection (layers[{i}])" for i, s in enumerate(model.layers)
-             if s.residual is not None]
-    found = (kinds + skips + (["an L2 penalty (l2)"] if model.penalty else [])
-             + (["loss: upstream"] if model.loss == "upstream" else []))[0]
-    message = (f"{what} takes dense networks only so far, and this problem has {found} "
-               "(solve's tables and JSON, step and check take every layer kind)")
-    raise BackpropError(message) if source is None else ProblemError(source, None, message)
 
 
 def count_parameters(params: dict, names) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine import optimizers
-from backprop_cli.engine.model import Inputs, Solution, count_parameters, dense_only
+from backprop_cli.engine.model import DENSE, Inputs, Solution, count_parameters
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Node:
     shape: tuple
     param: str = ""  # new, state: the parameter; state: also the key
     key: str = ""
+    # a value per sample, (N, …) of a kind's own (x̂, a mask, layer norm's μ): written a
+    # row per sample in a batch, as a vector for one sample (as a_l and h_l are)
+    rows: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,41 +55,59 @@ class Rule:
 
 def nodes(ctx: Inputs) -> tuple[Node, ...]:
     """Every quantity, forward first, then backward with each layer's update right after its
-    gradients (so a rule may read the updated weights of the layer above), then the rest."""
-    dense_only(ctx.model, "grading")
-    L, N = ctx.depth, ctx.x.shape[0]
+    gradients (so a rule may read the updated weights of the layer above), then the rest.
+    A layer of another kind adds its own quantities (layers/) before a_l and after ∂L/∂a_l."""
+    from backprop_cli.engine.grading.layers import KINDS  # they build on Node and Rule
+
+    L, N, specs = ctx.depth, ctx.x.shape[0], ctx.model.layers
+    kinds = [None if s.kind == DENSE else KINDS[s.kind] for s in specs]
     out = []
-    for l in range(1, L + 1):
+    for l, kind in enumerate(kinds, 1):
         n = ctx.units(l)
-        out += [Node(f"a{l}", "a", l, (N, n)), Node(f"h{l}", "h", l, (N, n))]
-    out.append(Node("loss", "loss", L, ()))
+        out += [Node(f"a{l}", "a", l, (N, n))] if kind is None else \
+            [*kind.forward(ctx, l), Node(f"a{l}", kind.a_kind, l, (N, n), rows=True)]
+        out.append(Node(f"h{l}", "h", l, (N, n)))
+    out += _loss(ctx, "")
     for l in range(1, L + 1):
         out += [Node(f"sum:a{l}", "sum", l, ()), Node(f"sum:h{l}", "sum", l, ())]
     out.append(Node(f"dh{L}", "dh_out", L, (N, ctx.units(L))))
     out.append(Node(f"da{L}", "da_out" if ctx.fused else "da", L, (N, ctx.units(L))))
     for l in range(L, 0, -1):
-        out.append(Node(f"dW{l}", "dW", l, ctx.params[f"W{l}"].shape))
-        if ctx.model.layers[l - 1].bias:
-            out.append(Node(f"db{l}", "db", l, ctx.params[f"b{l}"].shape))
+        kind = kinds[l - 1]
+        if kind is None:
+            out.append(Node(f"dW{l}", "dW", l, ctx.params[f"W{l}"].shape))
+            if specs[l - 1].bias:
+                out.append(Node(f"db{l}", "db", l, ctx.params[f"b{l}"].shape))
+        else:
+            out += kind.backward(ctx, l)
         out += _updates(ctx, l)
+        # ∂L/∂h_{l-1}, through layer l; ∂L/∂x for the first (single-layer exercises ask it)
+        out.append(Node(f"dh{l - 1}" if l > 1 else "dx", "dh" if kind is None else kind.dh,
+                        l - 1, (N, ctx.units(l - 1)), rows=kind is not None))
         if l > 1:
-            out += [Node(f"dh{l - 1}", "dh", l - 1, (N, ctx.units(l - 1))),
-                    Node(f"da{l - 1}", "da", l - 1, (N, ctx.units(l - 1)))]
-    out.append(Node("dx", "dh", 0, ctx.x.shape))  # ∂L/∂x: single-layer exercises ask it
+            out.append(Node(f"da{l - 1}", "da", l - 1, (N, ctx.units(l - 1))))
     for l in range(1, L + 1):
         out += [Node(f"~a{l}", "bump", l, (N, ctx.units(l))),
                 Node(f"~h{l}", "bump", l, (N, ctx.units(l)))]
-    out.append(Node("loss'", "loss_after", L, ()))
+    out += _loss(ctx, "'")
     out += [Node(f"const:{name}", "const", 0, np.shape(value))
             for name, value in constants(ctx).items()]
     return tuple(out)
 
 
+def _loss(ctx: Inputs, after: str) -> list[Node]:
+    """The loss (after: "'", the loss after the update); with an L2 penalty its parts."""
+    kind = "loss_after" if after else "loss"
+    if ctx.model.penalty is None:
+        return [Node(f"loss{after}", kind, ctx.depth, ())]
+    return [Node(f"data{after}", kind, ctx.depth, ()),
+            Node(f"penalty{after}", "penalty_after" if after else "penalty", 0, ()),
+            Node(f"loss{after}", "loss_total", ctx.depth, ())]
+
+
 def _updates(ctx: Inputs, l: int) -> list[Node]:
     out = []
-    for name in (f"W{l}", f"b{l}"):
-        if name not in ctx.params:
-            continue
+    for name in ctx.model.layers[l - 1].names(l):
         shape = ctx.params[name].shape
         out.append(Node(f"{name}'", "new", l, shape, name))
         if name in ctx.model.trainable_names():
@@ -109,19 +130,23 @@ def constants(ctx: Inputs) -> dict:
 
 def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
     """Every node's exact value, from the engine's own solution."""
+    from backprop_cli.engine.grading.layers import KINDS
+
     fwd, grads, upd = sol.forward, sol.gradients, sol.update
+    named = {"loss": fwd.loss, "loss'": upd.loss, **dict(zip(("data", "penalty"), fwd.parts)),
+             **dict(zip(("data'", "penalty'"), upd.parts))}
     out = {}
     for node in graph:
         l, kind = node.layer, node.kind
-        if kind in ("a", "h"):
-            value = fwd.a[l - 1] if kind == "a" else fwd.h[l]
+        if kind in ("a", "a_norm", "a_drop", "h"):
+            value = fwd.h[l] if kind == "h" else fwd.a[l - 1]
         elif kind == "sum":
             value = math.fsum(out[node.name[4:]].ravel().tolist())
-        elif kind in ("dh", "dh_out"):
+        elif kind in ("dh", "dh_norm", "dh_drop", "dh_out"):
             value = grads.x if l == 0 else grads.h[l - 1]
         elif kind in ("da", "da_out"):
             value = grads.a[l - 1]
-        elif kind in ("dW", "db"):
+        elif kind in ("dW", "db", "dgamma", "dbeta"):
             value = grads.params[node.name[1:]]
         elif kind == "new":
             value = upd.params[node.param]
@@ -129,7 +154,11 @@ def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
             value = upd.state[node.param][node.key]
         elif kind == "const":
             value = constants(ctx)[node.name[6:]]
-        else:
-            value = {"loss": fwd.loss, "loss'": upd.loss}.get(node.name, 0.0)
+        elif node.name in named:
+            value = named[node.name]
+        elif kind == "bump":
+            value = 0.0
+        else:  # a layer kind's own
+            value = KINDS[ctx.model.layers[l - 1].kind].exact(node, sol)
         out[node.name] = np.broadcast_to(np.asarray(value, dtype=np.float64), node.shape)
     return out

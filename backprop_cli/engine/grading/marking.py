@@ -16,11 +16,11 @@ import numpy as np
 from backprop_cli.engine import slips as catalogue
 from backprop_cli.engine.grading import carry
 from backprop_cli.engine.grading import verdicts as v
+from backprop_cli.engine.grading.defaults import DEFAULT
 from backprop_cli.engine.grading.graph import exact_values as exact_of
 from backprop_cli.engine.grading.graph import nodes
 from backprop_cli.engine.grading.precision import DEFAULT as DEFAULT_PRECISION
 from backprop_cli.engine.grading.precision import written_half
-from backprop_cli.engine.grading.rules import DEFAULT
 from backprop_cli.engine.grading.worlds import Answers, evaluate, reads
 from backprop_cli.engine.model import Inputs, Solution
 
@@ -64,7 +64,7 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     prec = precision if isinstance(precision, dict) else \
         {it.key: precision or DEFAULT_PRECISION for it in items}
     answers = _answers(graph, items, given, decimals, prec, sheets, exact)
-    sinks = {"loss'": _sheets_giving(items, given, "loss'")}
+    sinks = _after(graph, {name: _sheets_giving(items, given, name) for name in AFTER})
     world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
     codes, own = {}, {}
     for it in items:
@@ -169,8 +169,7 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
                 continue
             whole = len(rows) > WHOLE * answers.sheets  # then every sheet: no copies of rows
             rows = np.arange(answers.sheets) if whole else rows
-            after = [can[it.key][rows] for it in mine if it.node == "loss'"]
-            sinks = {"loss'": np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)}
+            sinks = _after(graph, {name: _wrong_at(mine, can, rows, name) for name in AFTER})
             world = evaluate(graph, lambda n, r=rules: r[n.name],
                              answers if whole else answers.take(rows), base,
                              None if whole else rows, sinks)  # loss' only where it is wrong
@@ -203,6 +202,25 @@ def _by_node(items, given, decimals, prec) -> list:
                     np.concatenate([given[it.key] for it in some], axis=1), d, p,
                     written_half(d)))
     return out
+
+
+# The loss after the update (with an L2 penalty, also its data loss): one forward pass per
+# input perturbed, for each sheet, so computed only for the sheets that ask for it.
+AFTER = ("loss'", "data'")
+
+
+def _after(graph, asking: dict) -> dict:
+    """{node: the sheets that need it} of the nodes in AFTER that the graph has: the data
+    loss after the update is needed for its own answer and for the loss after it."""
+    if not any(n.name == "data'" for n in graph):
+        return {"loss'": asking["loss'"]}
+    return {"loss'": asking["loss'"], "data'": np.union1d(asking["loss'"], asking["data'"])}
+
+
+def _wrong_at(mine, can: dict, rows, node: str):
+    """The sheets (of rows) where the answer to node is wrong and a world could explain it."""
+    after = [can[it.key][rows] for it in mine if it.node == node]
+    return np.flatnonzero(np.any(after, axis=0)) if after else np.arange(0)
 
 
 def _sheets_giving(items, given: dict, node: str):

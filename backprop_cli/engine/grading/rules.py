@@ -7,8 +7,10 @@ cross-entropy from a, for float64's sake), the rule here takes the textbook form
 σ' = h(1 - h), tanh' = 1 - h², L = -Σ y log ŷ. From exact inputs both agree to rounding;
 from a person's rounded h only the textbook form gives back their number.
 
-DEFAULT maps a node's kind to a factory (ctx, node) -> Rule; engine/slips.py builds its
-variants from the same pieces.
+These are the dense network's rules; defaults.py gathers them with the layer kinds'
+(layers/), the residual connections' (skips.py), the L2 penalty's (penalty.py) and the
+loss after the update's (after.py) into DEFAULT, node kind -> factory (ctx, node) -> Rule.
+engine/slips/ builds its variants from the same pieces.
 """
 
 from __future__ import annotations
@@ -174,65 +176,6 @@ def _state(ctx, node):
     return Rule((gradient_of(node),), lambda g: step(ctx, node.param, g)[1][node.key], True)
 
 
-def after_update(ctx: Inputs) -> tuple:
-    """The inputs of the loss after the update: every parameter after it, and the hidden
-    steps of the forward pass that computes it."""
-    names = [f"{n}'" for n in ctx.model.parameter_names()]
-    return tuple(names) + tuple(f"~{v}{l}" for l in range(1, ctx.depth + 1) for v in "ah")
-
-
-def _loss_after(ctx, node):
-    names = ctx.model.parameter_names()
-
-    def f(*values):
-        params = dict(zip(names, values[:len(names)]))
-        bumps = values[len(names):]
-        h = ctx.x
-        for l in range(1, ctx.depth + 1):
-            a = linear(h, params[f"W{l}"], params.get(f"b{l}")) + bumps[2 * l - 2]
-            h = activation(ctx, l, a) + bumps[2 * l - 1]
-        return reduce_samples(ctx, per_sample_loss(ctx, h))
-
-    smooth = not any(ACTIVATIONS[spec.activation].kinked for spec in ctx.model.layers)
-    return Rule(after_update(ctx), f, spread=_loss_after_spread(ctx) if smooth else None)
-
-
-def _loss_after_spread(ctx):
-    """The loss after the update's spread from its derivative: one forward and one backward
-    pass per sheet instead of a forward pass per input. For smooth activations only: at a
-    kink a finite difference's one-sided slope is not the derivative."""
-    names, L = ctx.model.parameter_names(), ctx.depth
-
-    def spread(v, w):
-        params, weights = dict(zip(names, v)), dict(zip(names, w))
-        at, bumps = v[len(names):], w[len(names):]  # the bumps' values, their weights
-        a, f, h = [None], [None], [ctx.x]  # f: the activation's own output, h = f + bump
-        for l in range(1, L + 1):
-            a.append(linear(h[-1], params[f"W{l}"], params.get(f"b{l}")) + at[2 * l - 2])
-            f.append(activation(ctx, l, a[l]))
-            h.append(f[l] + at[2 * l - 1])
-
-        def weighted(g, weight):
-            return (np.abs(g) * weight).sum(axis=tuple(range(-np.ndim(weight) + 1, 0)))
-
-        dh = output_gradient(ctx, h[L])
-        total = weighted(dh, bumps[2 * L - 1])
-        da = fused_gradient(ctx, f[L]) if ctx.fused and not np.any(at[2 * L - 1]) else \
-            derivative(ctx, L, a[L], f[L], dh)
-        for l in range(L, 0, -1):
-            total = total + weighted(da, bumps[2 * l - 2])
-            total = total + weighted(swap(da) @ h[l - 1], weights[f"W{l}"])
-            if f"b{l}" in weights:
-                total = total + weighted(da.sum(axis=-2), weights[f"b{l}"])
-            if l > 1:
-                dh = da @ params[f"W{l}"]
-                total = total + weighted(dh, bumps[2 * l - 3])
-                da = derivative(ctx, l - 1, a[l - 1], f[l - 1], dh)
-        return total
-
-    return spread
-
-
 def _bump(ctx, node):
     return constant(np.zeros(node.shape))
 
@@ -243,6 +186,7 @@ def _const(ctx, node):
     return constant(constants(ctx)[node.name[6:]])
 
 
-DEFAULT = {"a": _a, "h": _h, "loss": _loss, "sum": _sum, "dh_out": _dh_out,
-           "da_out": _da_out, "da": _da, "dh": _dh, "dW": _dW, "db": _db, "new": _new,
-           "state": _state, "loss_after": _loss_after, "bump": _bump, "const": _const}
+# The dense network's rules by node kind (defaults.py adds the rest).
+DENSE = {"a": _a, "h": _h, "loss": _loss, "sum": _sum, "dh_out": _dh_out, "da_out": _da_out,
+         "da": _da, "dh": _dh, "dW": _dW, "db": _db, "new": _new, "state": _state,
+         "bump": _bump, "const": _const}

@@ -19,9 +19,14 @@ from backprop_cli.errors import ProblemError
 PER_SAMPLE = ("a", "h", "dh_out", "da_out", "da", "dh")
 
 
+def per_sample(node) -> bool:
+    """A value per sample: a row per sample in a batch, a vector (or a number) for one."""
+    return node.rows or node.kind in PER_SAMPLE
+
+
 def weight_shaped(graph: dict, node: str) -> bool:
     n = graph.get(node)
-    return n is not None and n.kind not in PER_SAMPLE and len(n.shape) == 2
+    return n is not None and not per_sample(n) and len(n.shape) == 2
 
 
 def layout_of(sheet, declared, problem, graph: dict, node_of) -> tuple[str, str | None]:

@@ -13,7 +13,7 @@ import numpy as np
 from backprop_cli.engine.grading.marking import Item
 from backprop_cli.errors import PathError, ProblemError, UsageError, counted
 from backprop_cli.output.grading import layouts
-from backprop_cli.output.grading.layouts import PER_SAMPLE
+from backprop_cli.output.grading.layouts import per_sample
 from backprop_cli.output.report import get
 
 
@@ -66,16 +66,19 @@ def _node_of(keys: list) -> tuple:
         return {"forward": "", "sums": "sum:", "gradients": "d"}[top] + rest[0], 2
     if top in ("parameters", "trainable"):
         return f"const:{top}", 1
+    if top == "loss_parts":  # with an L2 penalty: the data loss and the penalty
+        return rest[0], 2
     if top == "update":
         return {"loss": ("loss'", 2), "parameters": (rest[1] + "'", 3),
                 "state": (f"state:{rest[1]}:{rest[2]}", 4),
-                "optimizer": (f"const:{rest[1]}", 3)}.get(rest[0], ("", 2))
+                "optimizer": (f"const:{rest[1]}", 3), "running": (rest[1] + "'", 3),
+                "loss_parts": (rest[1] + "'", 3)}.get(rest[0], ("", 2))
     return top, 1
 
 
 def _grid(problem, node) -> np.ndarray:
     grid = np.arange(int(np.prod(node.shape))).reshape(node.shape)
-    if node.kind in PER_SAMPLE:  # a row per sample, whatever the layout
+    if per_sample(node):  # a row per sample, whatever the layout
         return grid if problem.batched else grid[0]
     if grid.ndim == 2 and problem.layout == "in_out":  # weight-shaped: the file's layout
         return grid.T

@@ -1,45 +1,23 @@
-"""The catalogue of slips `backprop grade` recognises, by their fixed ids.
-
-A slip is one or more variants of the rules in engine/grading/rules.py: for each kind of
-quantity it changes, a factory (ctx, node) -> Rule, or None where the slip cannot be made
-(a square matrix is needed to swap W and Wᵀ). Marking recomputes every quantity under each
-variant from the person's own answers; a wrong answer that a variant gives back names the
-slip. To add one: write its factory here, beside the rule it breaks, and add an entry to
-SLIPS (its id is part of the interface; its text is shown to the person).
-"""
+"""The slips of the dense network's quantities: each a factory (ctx, node) -> Rule, a
+variant of a rule in engine/grading/rules.py beside the rule it breaks, or None where the
+slip cannot be made (a square matrix is needed to swap W and Wᵀ)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
-from backprop_cli.engine.grading.graph import Node, Rule
+from backprop_cli.engine.grading.defaults import DEFAULT
+from backprop_cli.engine.grading.graph import Rule
 from backprop_cli.engine.grading.rules import (
-    DEFAULT,
     constant,
     fused_gradient,
     step,
     swap,
 )
+from backprop_cli.engine.grading.skips import with_skips
 from backprop_cli.engine.model import Inputs
-
-Factory = Callable[[Inputs, Node], "Rule | None"]
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    rules: dict  # node kind -> Factory
-
-
-@dataclass(frozen=True)
-class Slip:
-    id: str
-    text: str
-    variants: Callable[[Inputs], list]  # ctx -> [Variant]; [] for arithmetic
+from backprop_cli.engine.slips.variants import Factory, Variant
 
 
 def _spec(ctx: Inputs, l: int):
@@ -69,8 +47,10 @@ def _changed(transform) -> Factory:
 
 
 # ------------------------------------------------ ∂L/∂h_{l-1} = ∂L/∂a_l W_l (kind dh)
+# (each with ∂L/∂a_m added for the residual connections that h_{l-1} joins: skips.py)
 
 
+@with_skips
 def updated_weights(ctx, node):
     """∂L/∂h_{l-1} through W_l after its update."""
     l = node.layer + 1
@@ -79,12 +59,14 @@ def updated_weights(ctx, node):
     return Rule((f"da{l}", f"W{l}'"), lambda da, W: da @ W)
 
 
+@with_skips
 def transposed_weights(ctx, node):
     """∂L/∂h_{l-1} = ∂L/∂a_l Wᵀ: W and Wᵀ swapped (needs a square W_l)."""
     W = ctx.params[f"W{node.layer + 1}"]
     return Rule((f"da{node.layer + 1}",), lambda da: da @ W.T) if _square(W) else None
 
 
+@with_skips
 def own_output_only(ctx, node):
     """Each h_j through output j alone: ∂L/∂a_j W_jj (needs a square W_l)."""
     W = ctx.params[f"W{node.layer + 1}"]
@@ -99,7 +81,7 @@ def through_output(k: int) -> Factory:
         if W.shape[0] < 2 or k >= W.shape[0]:
             return None
         return Rule((f"da{node.layer + 1}",), lambda da: da[..., k:k + 1] * W[k])
-    return factory
+    return with_skips(factory)
 
 
 # ---------------------------------------- ∂L/∂a_l = ∂L/∂h_l ⊙ f'(a_l) (kinds da, da_out)
@@ -206,10 +188,10 @@ def learning_rate(power: int) -> Factory:
 
 def loss_before_update(ctx, node):
     """The loss before the update given as the one after it."""
-    return Rule(("loss",), lambda loss: loss + 0.0, True)
+    return Rule((node.name[:-1],), lambda loss: loss + 0.0, True)  # loss' <- loss, data' <- data
 
 
-# ------------------------------------------------------------------ the catalogue
+# ----------------------------------------------------- the variants of the catalogue
 
 _OUTPUT = ("loss", "dh_out", "da_out", "loss_after")  # the loss and its first gradient
 
@@ -218,11 +200,11 @@ def _scaled(factor: float) -> dict:
     return {kind: _changed(lambda v, f=factor: v * f) for kind in _OUTPUT}
 
 
-def _factor_2(ctx):
+def factor_2(ctx):
     return [Variant("x2", _scaled(2.0)), Variant("x1/2", _scaled(0.5))]
 
 
-def _mean_vs_sum(ctx):
+def mean_vs_sum(ctx):
     """Over samples the other way (N > 1), or over outputs (K > 1): mse and bce take a mean
     over outputs, cross-entropy and ½Σ a sum."""
     n, k = ctx.x.shape[0], ctx.y.shape[1]
@@ -235,64 +217,21 @@ def _mean_vs_sum(ctx):
     return out
 
 
-def _sign(ctx):
+def sign(ctx):
     flip = _changed(lambda v: -v)
     return [Variant("gradient", {"dh_out": flip, "da_out": flip}),
-            Variant("parameters", {"dW": flip, "db": flip}),
+            Variant("parameters", {"dW": flip, "db": flip, "dgamma": flip, "dbeta": flip}),
             Variant("update", {"new": update_added})]
 
 
-def _no_fan_out(ctx):
+def no_fan_out(ctx):
     widest = max(ctx.units(l) for l in range(2, ctx.depth + 1)) if ctx.depth > 1 else 0
     return [Variant("diagonal", {"dh": own_output_only})] + \
         [Variant(f"output {k}", {"dh": through_output(k)}) for k in range(widest)]
 
 
-def _one(kind: str, factory: Factory):
-    return lambda ctx: [Variant("", {kind: factory})]
-
-
-def _derivative(factory: Factory):
+def derivative(factory: Factory):
     """At the hidden layers, and at a fused output worked by the chain rule (∂L/∂ŷ ⊙ f′):
     two variants, so a slip made only at one of them is found."""
     return lambda ctx: [Variant("hidden", {"da": factory}),
                         Variant("output", {"da_out": factory})]
-
-
-SLIPS: dict[str, Slip] = {s.id: s for s in [
-    Slip("updated-weights", "∂L/∂h_{l−1} computed with the already-updated W_l",
-         _one("dh", updated_weights)),
-    Slip("derivative-at-h", "f′ evaluated at h instead of a (σ(h)(1−σ(h)) for sigmoid)",
-         _derivative(derivative_at_h)),
-    Slip("derivative-with-a", "f′ written with a in place of h (a(1−a) for σ′, 1−a² for "
-                              "tanh′)", _derivative(derivative_with_a)),
-    Slip("derivative-as-h", "h used in place of f′ (h instead of h(1−h))",
-         _derivative(derivative_as_h)),
-    Slip("derivative-missing", "the activation's derivative left out at a layer",
-         _derivative(derivative_missing)),
-    Slip("derivative-extra",
-         "f′ applied where it cancels (σ′ with softmax/sigmoid + cross-entropy)",
-         lambda ctx: [Variant("diagonal", {"da_out": derivative_extra}),
-                      Variant("jacobian", {"da_out": jacobian_extra})]),
-    Slip("factor-2", "a missing ½ or an extra 2: gradients ×2 or ×½", _factor_2),
-    Slip("mean-vs-sum", "reduced over samples or outputs the other way (×N, ×1/N, ×K)",
-         _mean_vs_sum),
-    Slip("sign", "the gradient's sign flipped, or the update added instead of subtracted",
-         _sign),
-    Slip("transposed-weights", "Wᵀ and W swapped in backpropagation to the previous layer",
-         _one("dh", transposed_weights)),
-    Slip("transposed-gradient", "∂L/∂W written transposed (h δᵀ)",
-         _one("dW", transposed_gradient)),
-    Slip("no-fan-out-sum", "each h backpropagated through one output only, not summed",
-         _no_fan_out),
-    Slip("softmax-diagonal", "softmax's Jacobian reduced to its diagonal s(1−s)",
-         lambda ctx: [Variant("", {"da": softmax_diagonal, "da_out": softmax_diagonal})]),
-    Slip("bias-not-updated", "biases left unchanged by the update", _one("new", bias_kept)),
-    Slip("loss-before-update", "the loss before the update given as the loss after it",
-         _one("loss_after", loss_before_update)),
-    Slip("learning-rate", "the update without η, or with η twice",
-         lambda ctx: [Variant("without", {"new": learning_rate(0)}),
-                      Variant("twice", {"new": learning_rate(2)})]),
-    Slip("arithmetic", "none of the above: wrong, yet everything after it is consistent "
-                       "with it", lambda ctx: []),
-]}
