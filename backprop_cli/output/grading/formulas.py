@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.penalty import FORMS
 from backprop_cli.output.fmt import fixed
+from backprop_cli.output.grading.kinds import KIND_FORMULAS
 from backprop_cli.output.worked.formulas import loss_formula
 from backprop_cli.output.worked.tex import matrix
 
@@ -67,18 +69,21 @@ def formula(problem, node, values: dict, result, decimals: int) -> str:
            "da": _da, "dh": _dh, "dW": _dW, "db": _db}.get(kind)
     if kind == "new":
         parts = _update(problem, w, node.param, values)
+    elif kind in KIND_FORMULAS:
+        parts = KIND_FORMULAS[kind](problem, w, node, values)
     elif put is None:
         return rf"{_name(node)} = {w.any(result)}"
     else:
         parts = put(problem, w, l, values)
-    shown = w.any(result) if kind in ("new", "db", "dW", "loss") else w.sample(result) \
-        if kind in ("a", "h", "dh", "da", "dh_out", "da_out") else w.any(result)
+    rows = node.rows or kind in ("a", "h", "dh", "da", "dh_out", "da_out")
+    shown = w.sample(result) if rows and np.ndim(result) == 2 else w.any(result)
     return " = ".join([*parts, shown])
 
 
 def _name(node) -> str:
-    return {"sum": rf"\textstyle\sum {node.name[4]}_{{{node.layer}}}",
-            "loss_after": "L'", "state": rf"\mathrm{{{node.key}}}",
+    if node.kind == "sum":
+        return rf"\textstyle\sum {node.name[4]}_{{{node.layer}}}"
+    return {"loss_after": "L'", "state": rf"\mathrm{{{node.key}}}",
             "const": rf"\mathrm{{{node.name[6:]}}}"}.get(node.kind, node.name)
 
 
@@ -94,6 +99,11 @@ def _a(problem, w, l, values):
     product = f"{W} {x}" if not w.batch and w.layout == "out_in" else \
         f"{x} {W}" + (r"^\top" if w.batch and w.layout == "out_in" else "")
     plus = f" + {w.weight(b)}" if b is not None else ""
+    k = problem.model.layers[l - 1].residual
+    if k is not None:  # the residual connection's h_k (x)
+        h = "H" if w.batch else "h"
+        form += f" + {h}_{{{k}}}" if k else (" + X" if w.batch else " + x")
+        plus += " + " + w.sample(_input(problem, values, k))
     return [f"a_{{{l}}}", form, product + plus]
 
 
@@ -155,8 +165,13 @@ def _dh(problem, w, l, values):
     W, da = w.weight(problem.params[f"W{l + 1}"]), w.sample(values[f"da{l + 1}"])
     parts = {"W": W + r"^\top" if "W_" + str(l + 1) + r"^\top" in form else W, "d": da}
     order = ("W", "d") if form.startswith("W") else ("d", "W")
+    product = " ".join(parts[k] for k in order)
+    skips = sorted(int(k[2:]) for k in values if k.startswith("da") and int(k[2:]) > l + 1)
+    for m in skips:  # residual connections that add h_l: their δ_m, unchanged
+        form += rf" + \delta_{{{m}}}"
+        product += " + " + w.sample(values[f"da{m}"])
     of = "x" if l == 0 else f"h_{{{l}}}"
-    return [rf"\frac{{\partial L}}{{\partial {of}}}", form, " ".join(parts[k] for k in order)]
+    return [rf"\frac{{\partial L}}{{\partial {of}}}", form, product]
 
 
 def _dW(problem, w, l, values):
@@ -166,6 +181,11 @@ def _dW(problem, w, l, values):
     for token in form.split(" "):
         value = da if token.startswith(("\\delta", "\\Delta")) else h
         factors.append(value + (r"^\top" if token.endswith(r"^\top") else ""))
+    p = problem.model.penalty
+    if p is not None:  # the L2 penalty's term
+        c = FORMS[p.form].coefficient(p.lam, problem.x.shape[0])
+        form += f" + {w.num(2 * c)}\\, W_{{{l}}}"
+        factors.append(f"+ {w.num(2 * c)}\\, {w.weight(problem.params[f'W{l}'])}")
     return [rf"\frac{{\partial L}}{{\partial W_{{{l}}}}}", form, " ".join(factors)]
 
 
