@@ -86,6 +86,26 @@ def test_wrong_numbers_are_explained_in_every_format(run, tmp_path, problem):
     assert markdown.count("**The right formula, with your numbers:**") == len(wrong)
 
 
+@pytest.mark.parametrize("problem", LAYERED, ids=lambda p: p.stem)
+def test_every_quantity_of_the_layer_kinds_wrong_gets_its_formula(run, tmp_path, problem):
+    # every number off by 0.5: each quantity wrong for the person's own inputs too, so the
+    # feedback writes the right formula of every kind's quantity (μ, σ², x̂, mask, ...)
+    doc = json.loads(run("solve", problem, "--format", "json").stdout)
+    lines = ["student: someone", "answers:"]
+    lines += [f"  {p}: {v + 0.5!r}" for top in ("forward", "gradients", "loss_parts")
+              for p, v in leaves({top: doc.get(top, {})})]
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text("\n".join(lines) + "\n")
+    graded = json.loads(run("grade", problem, sheet, "--format", "json").stdout)
+    wrong = [p for p, a in graded["answers"].items() if a["verdict"] == "wrong"]
+    assert len(wrong) > (len(lines) - 2) / 2
+    markdown = run("grade", problem, sheet, "--format", "markdown")
+    assert markdown.exit_code == 0, markdown.stderr
+    assert markdown.stdout.count("**The right formula, with your numbers:**") == len(wrong)
+    names = {p.split(".")[1].rstrip("0123456789") for p in wrong if p.count(".") > 1}
+    assert names & {"mean", "var", "xhat", "mask"}, names
+
+
 def test_the_layer_kinds_examples_are_among_them():
     assert {p.stem for p in LAYERED} >= {"batchnorm", "dropout_l2", "layernorm_residual"}
 
