@@ -18,7 +18,7 @@ x: [1.0]
 y: [1.0]
 loss: mse
 layers:
-  - {weights: [[0.0]], bias: [0.0], activation: relu}
+  - {weights: [[1.0]], bias: [-1.0], activation: relu}   # a = 0, and x moves it too
 """
 
 
@@ -33,7 +33,7 @@ def test_correct_gradients_pass_at_large_input_scale(run, tmp_path):
     # an unscaled step of 1e-6 moves a1 by 1e-2 here: its truncation error failed W1
     result, doc = _check(run, tmp_path, LARGE_INPUTS)
     assert result.exit_code == 0, result.stdout
-    assert doc["ok"] is True and doc["compared"] == 9
+    assert doc["ok"] is True and doc["compared"] == 9 + 2  # the parameters' and x's
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e3, 1e5])
@@ -59,6 +59,7 @@ def test_nothing_compared_is_not_agreement(run, tmp_path):
     assert result.exit_code == 1
     assert doc["ok"] is False and doc["compared"] == 0
     assert doc["parameters"]["W1"]["skipped"] == 1 and doc["parameters"]["b1"]["skipped"] == 1
+    assert doc["parameters"]["x"]["skipped"] == 1
 
 
 def test_the_table_says_nothing_was_compared(run, tmp_path):

@@ -85,7 +85,7 @@ def check(inputs, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
     pattern = _kink_pattern(model, base)
     tol_abs = atol * max(1.0, abs(base.loss))
     results = []
-    names = model.parameter_names() + (["x"] if model.extended else [])  # ∂L/∂x: shown there
+    names = model.parameter_names() + ["x"]  # ∂L/∂x: every solution shows it
     for name in names:
         value = x if name == "x" else params[name]
         steps = step * np.maximum(1.0, np.abs(value)) / _input_scale(name, base)
