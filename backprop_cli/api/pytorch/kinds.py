@@ -42,18 +42,19 @@ def fixed_dropout_class():
     return FixedDropout
 
 
+# Each kind's torch module, by the name a problem file spells (torch is imported lazily,
+# so the table names the class)
+MODULES = {"batchnorm": "BatchNorm1d", "layernorm": "LayerNorm", "dropout": "Dropout"}
+
+
 def kind_of(module) -> str | None:
     """The problem file's kind of a module: batchnorm, layernorm, dropout or None."""
     import torch.nn as nn
 
     kind = type(module)
-    if kind is nn.BatchNorm1d:
-        return "batchnorm"
-    if kind is nn.LayerNorm:
-        return "layernorm"
-    if kind is nn.Dropout or kind is fixed_dropout_class():
+    if kind is fixed_dropout_class():  # to_torch's dropout with the file's mask
         return "dropout"
-    return None
+    return next((name for name, cls in MODULES.items() if kind is getattr(nn, cls)), None)
 
 
 def check(module, place: str) -> None:
