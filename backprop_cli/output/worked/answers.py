@@ -9,7 +9,8 @@ from backprop_cli.output.worked.tex import Math
 
 
 def answers(note: Notation) -> list[Block]:
-    """Parameter count, sums, loss, output delta, bias gradients and the loss after."""
+    """Parameter count, sums, loss (and its parts), output delta, the gradients of the
+    biases, γ, β and x, and the loss after."""
     doc, L = note.doc, note.depth
     count, trainable = doc["parameters"], doc["trainable"]
     rows = [(["Learnable parameters"],
@@ -18,11 +19,18 @@ def answers(note: Notation) -> list[Block]:
         for q in ("a", "h"):
             rows.append((["Sum of ", Math(note.symbol(q, l))], note.number(doc["sums"][f"{q}{l}"])))
     rows.append((["Loss ", Math("L")], note.number(doc["loss"])))
+    if "loss_parts" in doc:
+        rows.append((["Data loss"], note.number(doc["loss_parts"]["data"])))
+        rows.append((["L2 penalty ", Math("R")], note.number(doc["loss_parts"]["penalty"])))
     rows.append(([Math(rf"\partial L / \partial {note.symbol('a', L)}")],
                  tex.tuple_text(note.gradient(f"a{L}"), note.number)))
     for l in range(L, 0, -1):
-        if f"b{l}" in doc["gradients"]:
-            rows.append(([Math(rf"\partial L / \partial b_{{{l}}}")],
-                         tex.tuple_text(note.gradient(f"b{l}"), note.number)))
+        for name in (f"b{l}", f"gamma{l}", f"beta{l}"):
+            if name in doc["gradients"]:
+                rows.append(([Math(rf"\partial L / \partial {note.param_symbol(name)}")],
+                             tex.tuple_text(note.gradient(name), note.number)))
+    if "x" in doc["gradients"]:
+        rows.append(([Math(rf"\partial L / \partial {note.symbol('x', None)}")],
+                     tex.tuple_text(note.gradient("x"), note.number)))
     rows.append((["Loss after the update"], note.number(doc["update"]["loss"])))
     return [section("Answers"), answer_table(rows)]

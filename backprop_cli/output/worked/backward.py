@@ -7,7 +7,7 @@ import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import tex
+from backprop_cli.output.worked import kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -23,8 +23,13 @@ def backward_pass(note: Notation) -> list[Block]:
                " for the gradient of the loss with respect to the pre-activation of layer l.")]
     for l in range(note.depth, 0, -1):
         out.append(subsection(note.layer_title(l)))
-        out += output_delta(note) if l == note.depth else hidden_delta(note, l)
-        out += parameter_gradients(note, l)
+        out += output_delta(note) if l == note.depth else [*incoming(note, l), *chain(note, l)]
+        if note.kind(l) == "dense":
+            out += parameter_gradients(note, l)
+        else:
+            out += [*kinds.kind_backward(note, l), *_frozen(note, l)]
+    if "x" in note.doc["gradients"]:  # the input's gradient: single-layer exercises ask it
+        out += [subsection("The input"), *incoming(note, 0)]
     return out
 
 
@@ -79,18 +84,45 @@ def _delta_from_logits(note: Notation) -> list[Block]:
                      (None, "=", [delta]))]
 
 
-def hidden_delta(note: Notation, l: int) -> list[Block]:
-    """dL/dh_l from the layer above's delta, then delta_l through the activation."""
+def incoming(note: Notation, l: int) -> list[Block]:
+    """dL/dh_l (dL/dx for l = 0) from what h_l feeds: layer l + 1 (through W_{l+1}, or the
+    kind's input gradient worked above) and each residual connection that adds h_l."""
+    sym, terms = _next_layer(note, l)
+    skips = kinds.residuals_into(note, l)
+    for m in skips:  # ∂a_m/∂h_l is the identity: δ_m flows back unchanged
+        sym += f" + {note.symbol('delta', m)}"
+        terms.append("+ " + note.vector(note.gradient(f"a{m}")))
+    out = []
+    if skips:
+        via = ("a residual connection, layer " if len(skips) == 1
+               else "residual connections, layers ") + ", ".join(map(str, skips))
+        out.append(par(Math(note.symbol("h", l)), " (x)" if l == 0 else "",
+                       f" feeds layer {l + 1} and, through {via}: its gradient is the sum "
+                       "of the paths."))
+    name = "x" if l == 0 else f"h{l}"
+    lhs = note.input_partial(l + 1)
+    if sym is None:  # a kind's input gradient, worked with that layer above
+        out.append(par("From layer ", str(l + 1), "'s backward pass above:"))
+        return out + [eq((lhs, "=", [note.vector(note.gradient(name))]))]
+    return out + [eq((lhs, "=", [sym]), (None, "=", terms),
+                     (None, "=", [note.vector(note.gradient(name))]))]
+
+
+def _next_layer(note: Notation, l: int) -> tuple[str | None, list]:
+    """The path from layer l + 1 back to h_l: Wᵀδ with its numbers; for another kind the
+    path its own backward pass worked (None without residual paths to add to it)."""
+    if note.kind(l + 1) != "dense":
+        if not kinds.residuals_into(note, l):
+            return None, []
+        sym = rf"{note.input_partial(l + 1)}\Big|_{{\text{{through layer {l + 1}}}}}"
+        return sym, [note.vector(kinds.through(note, l + 1))]
     W, delta = note.weights(l + 1), note.gradient(f"a{l + 1}")
     if note.columns:
-        sym = rf"W_{{{l + 1}}}^\top \delta_{{{l + 1}}}"
-        terms = [(note.matrix(W.T), note.vector(delta))]
-    else:
-        t = r"^\top" if note.problem.layout == "in_out" else ""
-        sym = rf"{note.symbol('delta', l + 1)} W_{{{l + 1}}}{t}"
-        terms = [(note.vector(delta), note.matrix(W))]
-    return [eq((note.partial("h", l), "=", [sym]), (None, "=", terms),
-               (None, "=", [note.vector(note.gradient(f"h{l}"))])), *chain(note, l)]
+        return (rf"W_{{{l + 1}}}^\top \delta_{{{l + 1}}}",
+                [(note.matrix(W.T), note.vector(delta))])
+    t = r"^\top" if note.problem.layout == "in_out" else ""
+    return (rf"{note.symbol('delta', l + 1)} W_{{{l + 1}}}{t}",
+            [(note.vector(delta), note.matrix(W))])
 
 
 def chain(note: Notation, l: int) -> list[Block]:
@@ -141,14 +173,20 @@ def parameter_gradients(note: Notation, l: int) -> list[Block]:
         terms = [(note.matrix(delta.T), note.matrix(h_prev, cell))]
     else:
         sym, terms = rf"{h_s}^\top {d_s}", [(note.matrix(h_prev.T, cell), note.matrix(delta))]
-    out = [eq((note.partial("W", l), "=", [sym]), (None, "=", terms),
-              (None, "=", [note.matrix(note.gradient(f"W{l}"))])),
-           _bias_gradient(note, l)]
-    for name in (f"W{l}", f"b{l}"):
-        if name in note.problem.params and note.frozen(name):
-            out.append(par(Math(f"{name[0]}_{{{l}}}"), " is frozen: its gradient is computed, "
-                           "but the update leaves it unchanged."))
-    return out
+    penalty = l2.gradient_term(note, l)
+    if penalty:  # the L2 penalty's own term
+        sym += penalty[0]
+        terms.append(penalty[1])
+    return [eq((note.partial("W", l), "=", [sym]), (None, "=", terms),
+               (None, "=", [note.matrix(note.gradient(f"W{l}"))])),
+            _bias_gradient(note, l), *_frozen(note, l)]
+
+
+def _frozen(note: Notation, l: int) -> list[Block]:
+    """A word on each of layer l's frozen parameters."""
+    return [par(Math(note.param_symbol(name)), " is frozen: its gradient is computed, but "
+                "the update leaves it unchanged.")
+            for name in note.model.layers[l - 1].names(l) if note.frozen(name)]
 
 
 def _bias_gradient(note: Notation, l: int) -> Block:

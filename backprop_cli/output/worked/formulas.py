@@ -7,7 +7,7 @@ the order torch applies them; g is the gradient, theta the parameter, t the step
 from __future__ import annotations
 
 from backprop_cli.engine.functions import LOSSES
-from backprop_cli.output.worked.tex import Math, number, plain
+from backprop_cli.output.worked.tex import Math, given, number, plain
 
 
 def _filled(template: str, yhat: str, y: str) -> str:
@@ -117,6 +117,9 @@ def loss_terms(loss: str, yhat, y, decimals: int) -> list[str]:
         if len(parts) == 1:
             return ["-" + parts[0]]
         return [r"-\bigl(" + parts[0]] + ["+ " + q for q in parts[1:]] + [r"\bigr)"]
+    if loss == "upstream":  # L = Σ y ŷ: y the given upstream gradient
+        parts = [rf"{_signed(given(y[i], decimals))} \cdot {p[i]}" for i in range(k)]
+        return [parts[0]] + ["+ " + q for q in parts[1:]]
     if loss == "bce":
         parts = [rf"{t[i]} \log {p[i]} + (1 - {t[i]}) \log(1 - {p[i]})" for i in range(k)]
         head = r"-\bigl[" if k == 1 else rf"-\frac{{1}}{{{k}}}\bigl["
@@ -124,3 +127,7 @@ def loss_terms(loss: str, yhat, y, decimals: int) -> list[str]:
         parts = [rf"({p[i]} - {t[i]})^2" for i in range(k)]
         head = {"mse": rf"\frac{{1}}{{{k}}}\bigl[", "sse_half": r"\frac{1}{2}\bigl["}[loss]
     return [head + parts[0]] + ["+ " + q for q in parts[1:]] + [r"\bigr]"]
+
+
+def _signed(v: str) -> str:
+    return f"({v})" if v.startswith("-") else v

@@ -7,7 +7,7 @@ import numpy as np
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.errors import counted
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import tex
+from backprop_cli.output.worked import kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -17,7 +17,12 @@ def forward_pass(note: Notation) -> list[Block]:
     """Step 1: each layer's pre-activation and activation, with their sums."""
     out = [section("Step 1: Forward pass")]
     for l in range(1, note.depth + 1):
-        out += [subsection(note.layer_title(l)), *_pre_activation(note, l), *_activation(note, l)]
+        out.append(subsection(note.layer_title(l)))
+        if note.kind(l) == "dense":
+            out += _pre_activation(note, l)
+        else:
+            out += [*kinds.of(note, l).forward(note, l), _sum(note, "a", l)]
+        out += _activation(note, l)
     out.append(par("The output ",
                    Math(rf"{note.symbol('h', note.depth)} = {note.symbol('yhat', None)}"),
                    " is the prediction."))
@@ -39,10 +44,19 @@ def _pre_activation(note: Notation, l: int) -> list[Block]:
     if note.model.layers[l - 1].bias:
         sym += f" + b_{{{l}}}"
         terms.append("+ " + note.bias(p.params[f"b{l}"]))
+    k = note.model.layers[l - 1].residual
+    if k is not None:  # the residual connection's h_k (x for k = 0)
+        sym += " + " + note.symbol("h", k)
+        terms.append("+ " + note.vector(note.layer_input(k + 1), note.given if k == 0 else None))
     a_l = note.symbol("a", l)
     return [eq((a_l, "=", [sym]), (None, "=", terms),
-               (None, "=", [note.vector(note.forward_value(f"a{l}"))])),
-            par("Sum: ", Math(rf"\sum {a_l} = {note.number(note.doc['sums'][f'a{l}'])}"))]
+               (None, "=", [note.vector(note.forward_value(f"a{l}"))])), _sum(note, "a", l)]
+
+
+def _sum(note: Notation, q: str, l: int) -> Block:
+    """The sum of every entry of a_l or h_l, as exercises ask for it."""
+    return par("Sum: ", Math(rf"\sum {note.symbol(q, l)} = "
+                             rf"{note.number(note.doc['sums'][f'{q}{l}'])}"))
 
 
 def _activation(note: Notation, l: int) -> list[Block]:
@@ -58,8 +72,7 @@ def _activation(note: Notation, l: int) -> list[Block]:
         where = r"\text{for each sample}" if note.batch else r"\text{over the vector}"
     return [eq((h_l, "=", [rf"{symbol}({a_l}),", rf"\quad {definition}", rf"\quad {where}"]),
                (None, "=", [rf"{symbol}\left({note.vector(a)}\right)"]),
-               (None, "=", [note.vector(h)])),
-            par("Sum: ", Math(rf"\sum {h_l} = {note.number(note.doc['sums'][f'h{l}'])}"))]
+               (None, "=", [note.vector(h)])), _sum(note, "h", l)]
 
 
 def loss(note: Notation) -> list[Block]:
@@ -72,15 +85,26 @@ def loss(note: Notation) -> list[Block]:
            par(f"{model.loss}, with K = {counted(note.problem.y.shape[1], 'output')}" + (
                f"; computed exactly from the logits ({exact}), not from rounded outputs."
                if exact else "."))]
+    if model.loss == "upstream":
+        out.append(par("The loss whose gradient with respect to the output is the given ",
+                       Math(note.symbol("y", None)), ": its value means little, the gradients "
+                       "are the answer."))
+    parts = note.doc.get("loss_parts")
+    data = parts["data"] if parts else note.doc["loss"]
+    name = r"L_{\text{data}}" if parts else "L"
     if not batch:
         terms = rules.loss_terms(model.loss, note.forward_value(f"h{note.depth}")[0],
                                  note.problem.y[0], note.decimals)
-        return out + [eq(("L", "=", [per_sample]), (None, "=", terms),
-                         (None, "=", [note.number(note.doc["loss"])]))]
-    return out + [_batch_loss(note, per_sample)]
+        out.append(eq((name, "=", [per_sample]), (None, "=", terms),
+                      (None, "=", [note.number(data)])))
+    else:
+        out.append(_batch_loss(note, per_sample, name, data))
+    if parts:
+        out += l2.loss_part(note, data, note.doc["loss"], parts["penalty"])
+    return out
 
 
-def _batch_loss(note: Notation, per_sample: str) -> Block:
+def _batch_loss(note: Notation, per_sample: str, name: str, data: float) -> Block:
     """Each sample's loss, then their mean or sum."""
     L = note.depth
     with np.errstate(all="ignore"):  # a saturated output must not warn on stderr
@@ -94,5 +118,5 @@ def _batch_loss(note: Notation, per_sample: str) -> Block:
         reduce_sym, reduce_num = r"\frac{1}{N} \sum_n \ell_n", rf"\frac{{1}}{{{note.samples}}}"
     return eq((r"\ell_n", "=", [per_sample, r"\quad \text{for each sample } n"]),
               (rf"({names})", "=", [f"({', '.join(note.number(v) for v in ell)})"]),
-              ("L", "=", [reduce_sym]), (None, "=", [rf"{reduce_num}({values})"]),
-              (None, "=", [note.number(note.doc["loss"])]))
+              (name, "=", [reduce_sym]), (None, "=", [rf"{reduce_num}({values})"]),
+              (None, "=", [note.number(data)]))

@@ -7,6 +7,7 @@ delta_l = dL/da_l.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,8 +17,16 @@ from backprop_cli.output.worked import tex
 if TYPE_CHECKING:
     from backprop_cli.problem.reader import Problem
 
-_BATCH_SYMBOLS = {"a": "A", "h": "H", "delta": r"\Delta", "y": "Y", "yhat": r"\hat Y"}
-_SAMPLE_SYMBOLS = {"delta": r"\delta", "yhat": r"\hat y"}
+_BATCH_SYMBOLS = {"a": "A", "h": "H", "delta": r"\Delta", "y": "Y", "yhat": r"\hat Y",
+                  "x": "X", "xhat": r"\hat X", "mask": "M"}
+_SAMPLE_SYMBOLS = {"delta": r"\delta", "yhat": r"\hat y", "xhat": r"\hat x", "mask": "m"}
+PARAMETERS = {"W": "W", "b": "b", "gamma": r"\gamma", "beta": r"\beta"}
+
+
+def split_name(name: str) -> tuple[str, int]:
+    """("gamma", 2) of "gamma2": a quantity's name and its layer."""
+    what, l = re.fullmatch(r"([A-Za-z_]+?)(\d+)", name).groups()
+    return what, int(l)
 
 
 def as_rows(value) -> np.ndarray:
@@ -49,9 +58,29 @@ class Notation:
         return name if l is None else f"{name}_{{{l}}}"
 
     def partial(self, name: str, l) -> str:
-        """dL/d(name_l) as a fraction; W and b keep their symbol in a batch."""
-        sym = self.symbol(name, l) if name in ("a", "h") else f"{name}_{{{l}}}"
+        """dL/d(name_l) as a fraction; the parameters keep their symbol in a batch."""
+        if name in ("a", "h", "x", "xhat"):
+            sym = self.symbol(name, l)
+        else:
+            sym = f"{PARAMETERS.get(name, name)}_{{{l}}}"
         return rf"\frac{{\partial L}}{{\partial {sym}}}"
+
+    def param_symbol(self, name: str) -> str:
+        """W_{1}, b_{1}, \\gamma_{2}, \\beta_{2} of a parameter's name."""
+        what, l = split_name(name)
+        return f"{PARAMETERS[what]}_{{{l}}}"
+
+    def input_partial(self, l: int) -> str:
+        """dL/d(layer l's input): dL/dh_{l-1}, or dL/dx for the first layer."""
+        return self.partial("x", None) if l == 1 else self.partial("h", l - 1)
+
+    def kind(self, l: int) -> str:
+        """Layer l's kind: dense, batchnorm, layernorm or dropout."""
+        return self.model.layers[l - 1].kind
+
+    def width(self, l: int) -> int:
+        """n_l, the width of h_l (h_0 = x)."""
+        return self.problem.inputs.units(l)
 
     def layer_title(self, l: int) -> str:
         return f"Layer {l}" + (" (output)" if l == self.depth else "")
@@ -85,6 +114,14 @@ class Notation:
     def vector(self, arr, cell=None) -> str:
         """A per-sample quantity (N, k): a column, a row, or one row per sample."""
         return self.matrix(arr.T if self.columns else arr, cell)
+
+    def statistic(self, values, cell=None) -> str:
+        """One number per sample (layer norm's μ, σ²): a column for a batch, a number for
+        one sample."""
+        values = np.atleast_1d(np.asarray(values, dtype=float))
+        if not self.batch:
+            return (cell or self.entry)(float(values[0]))
+        return self.matrix(values[:, None], cell)
 
     def bias(self, b, cell=None) -> str:
         """A bias (k,): a column or a row, like the vectors it is added to."""

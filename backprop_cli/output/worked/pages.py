@@ -96,8 +96,15 @@ def tex_escape(text: str) -> str:
     return "".join(map(_tex_char, text))
 
 
+def _breakable(tex: str) -> str:
+    """Escaped text that may break after / and an identifier's _: a long file name or
+    title fits the line."""
+    return re.sub(r"(\\_(?=[A-Za-z])|/)", r"\1\\allowbreak{}", tex)
+
+
 def _tex_segments(segments) -> str:
-    return "".join(f"${s}$" if isinstance(s, Math) else tex_escape(s) for s in segments)
+    return "".join(f"${s}$" if isinstance(s, Math) else _breakable(tex_escape(s))
+                   for s in segments)
 
 
 def _size(w: int) -> str:
@@ -116,6 +123,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \setcounter{MaxMatrixCols}{20}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6ex plus 0.3ex}
+\setlength{\emergencystretch}{3em}  % a long file name, broken at / and _, fits the line
 \allowdisplaybreaks
 \begin{document}
 """
@@ -125,7 +133,8 @@ def to_latex(blocks) -> str:
     out = [PREAMBLE]
     for kind, body in blocks:
         if kind == "title":
-            out.append(r"{\LARGE\bfseries " + tex_escape(body) + r"\par}\medskip")
+            title = _breakable(tex_escape(body))  # ragged: a long title breaks where it can
+            out.append(r"{\LARGE\bfseries\raggedright " + title + r"\par}\medskip")
         elif kind in ("section", "subsection"):
             out.append(f"\\{kind}*{{{tex_escape(body)}}}")
         elif kind == "par":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backprop_cli.engine.model import dense_only
 from backprop_cli.output.worked import pages
 from backprop_cli.output.worked.answers import answers
 from backprop_cli.output.worked.backward import backward_pass
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 def outline(problem: Problem, doc: dict, decimals: int, diagram: str | None = None) -> list[Block]:
     """The blocks of the solution: doc is the `solve` document (every number), problem gives
     the inputs, targets and parameters before the update."""
-    dense_only(problem.model, "the worked solution (markdown, latex)", problem.source)
     note = Notation(problem, doc, decimals)
     blocks = header(note) + statement(note)
     if diagram:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.errors import counted
-from backprop_cli.output.worked import tex
+from backprop_cli.output.worked import kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, title
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -32,10 +32,9 @@ def header(note: Notation) -> list[Block]:
 
 def statement(note: Notation) -> list[Block]:
     """The "Problem" section: everything the exercise gives."""
-    p = note.problem
-    sizes = [p.x.shape[1]] + [note.weights(l).shape[0] for l in range(1, note.depth + 1)]
+    sizes = [note.width(l) for l in range(note.depth + 1)]
     return ([section("Problem")] + _network(note, sizes) + _data(note) + _parameters(note)
-            + _optimizer(note, sizes))
+            + l2.statement(note) + _optimizer(note, sizes))
 
 
 def _network(note: Notation, sizes: list[int]) -> list[Block]:
@@ -43,11 +42,17 @@ def _network(note: Notation, sizes: list[int]) -> list[Block]:
     acts = []
     for spec in model.layers:
         extra = ACTIVATIONS[spec.activation].param
-        acts.append(spec.activation + (f" ({extra} {tex.plain(spec.param)})" if extra else ""))
+        act = spec.activation + (f" ({extra} {tex.plain(spec.param)})" if extra else "")
+        if spec.kind != "dense":  # the kind, then its activation
+            act = spec.kind + ("" if spec.activation == "identity" else f" then {act}")
+        elif spec.residual is not None:
+            act += f" + {'x' if spec.residual == 0 else f'h{spec.residual}'} (residual)"
+        acts.append(act)
     samples = counted(note.samples, "sample")
     batch_note = " One row per sample; the bias is added to every row." if note.batch else ""
+    what = "layers" if model.extended else "activations"
     return [par("Network: ", Math(r" \to ".join(map(str, sizes))),
-                " units; activations: " + ", ".join(acts) + "."),
+                f" units; {what}: " + ", ".join(acts) + "."),
             par(f"Loss: {model.loss}, reduction {model.reduction} over {samples}; layout "
                 f"{p.layout}: ", Math(_LAYER_FORMULA[(note.batch, p.layout)]), "." + batch_note)]
 
@@ -65,13 +70,29 @@ def _data(note: Notation) -> list[Block]:
     if indices:
         out.append(par(f"The targets were given as class indices ({raw}), 0-based: "
                        "one-hot above."))
+    if note.model.loss == "upstream":
+        out.append(par("The exercise gives the upstream gradient instead of targets: ",
+                       Math(note.symbol("y", None)), " is ",
+                       Math(rf"\partial L / \partial {note.symbol('yhat', None)}"), "."))
+    for l, spec in enumerate(note.model.layers, 1):
+        if spec.residual is not None:
+            k = spec.residual
+            out.append(par(f"Layer {l} has a residual connection: it adds ",
+                           Math(note.symbol("h", k)), " (x)" if k == 0 else "",
+                           " to its pre-activation, ",
+                           Math(rf"{note.symbol('a', l)} = \ldots + {note.symbol('h', k)}"),
+                           "."))
     return out
 
 
 def _parameters(note: Notation) -> list[Block]:
-    """Each layer's weights, as the file writes them, and bias."""
+    """Each layer's weights, as the file writes them, and bias; another kind's settings and
+    what the file gives it."""
     out = []
     for l, spec in enumerate(note.model.layers, 1):
+        if spec.kind != "dense":
+            out += kinds.statement(note, l)
+            continue
         terms = [note.matrix(note.file_weights(l)) + (_FROZEN if note.frozen(f"W{l}") else "")]
         if spec.bias:
             terms[0] += ","
@@ -86,8 +107,13 @@ def _parameters(note: Notation) -> list[Block]:
 def _optimizer(note: Notation, sizes: list[int]) -> list[Block]:
     """The optimizer, and the count of learnable parameters layer by layer."""
     opt = note.doc["update"]["optimizer"]
-    terms = [f"({n} \\cdot {m} + {n})" if note.model.layers[l - 1].bias else f"{n} \\cdot {m}"
-             for l, (m, n) in enumerate(zip(sizes, sizes[1:]), 1)]
+    terms = []
+    for l, (m, n) in enumerate(zip(sizes, sizes[1:]), 1):
+        spec = note.model.layers[l - 1]
+        if spec.kind == "dense":
+            terms.append(f"({n} \\cdot {m} + {n})" if spec.bias else f"{n} \\cdot {m}")
+        elif spec.names(l):  # gamma and beta
+            terms.append(f"({n} + {n})")
     count, trainable = note.doc["parameters"], note.doc["trainable"]
     return [par(f"Optimizer: {opt['name']} with learning rate ",
                 Math(rf"\eta = {tex.plain(opt['lr'])}"), "."),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import tex
+from backprop_cli.output.worked import kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section
-from backprop_cli.output.worked.notation import Notation, as_rows
+from backprop_cli.output.worked.notation import Notation, as_rows, split_name
 from backprop_cli.output.worked.tex import Math
 
 
@@ -21,8 +21,14 @@ def update(note: Notation) -> list[Block]:
     out = [section(f"Step 4: Update with {opt['name']}"), *_rule(opt, plain_sgd)]
     out += [_new_value(note, name, new, plain_sgd) for name, new in up["parameters"].items()]
     out += _state(note, up["state"])
+    for l in range(1, note.depth + 1):
+        if note.kind(l) != "dense":
+            out += kinds.of(note, l).update(note, l)
     out.append(par("Loss after the update (the same inputs through the new parameters): ",
                    Math(rf"L = {note.number(up['loss'])}")))
+    if "loss_parts" in up:
+        parts = up["loss_parts"]
+        out += l2.loss_part(note, parts["data"], up["loss"], parts["penalty"], after=True)
     return out
 
 
@@ -40,18 +46,18 @@ def _rule(opt: dict, plain_sgd: bool) -> list[Block]:
 
 def _new_value(note: Notation, name: str, new, plain_sgd: bool) -> Block:
     """One parameter after the update; with plain SGD, the subtraction that gives it."""
-    l, is_w = name[1:], name.startswith("W")
-    sym = f"{name[0]}_{{{l}}}"
+    what, l = split_name(name)
+    is_w, sym = what == "W", note.param_symbol(name)
     show = note.matrix if is_w else note.bias
     new = as_rows(new) if is_w else new
     if note.frozen(name):
         return eq((sym, "=", [show(new), r"\quad \text{(frozen: unchanged)}"]))
     if not plain_sgd:
         return eq((sym, r"\leftarrow", [show(new)]))
-    old = note.file_weights(int(l)) if is_w else note.problem.params[name]
+    old = note.file_weights(l) if is_w else note.problem.params[name]
     grad = note.gradient(name) if is_w else note.doc["gradients"][name]
     lr = tex.plain(note.doc["update"]["optimizer"]["lr"])
-    return eq((sym, r"\leftarrow", [rf"{sym} - \eta {note.partial(name[0], l)}"]),
+    return eq((sym, r"\leftarrow", [rf"{sym} - \eta {note.partial(what, l)}"]),
               (None, "=", [show(old), (rf"- {lr} \cdot", show(grad))]),
               (None, "=", [show(new)]))
 
@@ -63,7 +69,7 @@ def _state(note: Notation, state: dict) -> list[Block]:
     out = []
     for name, entries in state.items():
         show = note.matrix if name.startswith("W") else note.bias
-        out.append(par("State of ", Math(f"{name[0]}_{{{name[1:]}}}"), " after the update:"))
+        out.append(par("State of ", Math(note.param_symbol(name)), " after the update:"))
         cells = [str(v) if isinstance(v, int) else
                  show(as_rows(v) if name[0] == "W" else v, _power(note.decimals)
                       if hides_values(v, note.decimals) else None)

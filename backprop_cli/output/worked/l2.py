@@ -1,0 +1,85 @@
+"""An L2 penalty in a worked solution (engine/penalty.py's four forms): its own part of the
+loss, data loss + penalty, and its term in each ∂L/∂W_l. Each form is c·Σ_l ΣW_l², adding
+2c·W_l to ∂L/∂W_l; FORMS writes c and 2c in TeX from λ and N (symbols or numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from backprop_cli.output.worked import tex
+from backprop_cli.output.worked.blocks import Block, eq, par
+from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.tex import Math
+
+
+class Form(NamedTuple):
+    c: Callable[[str, str], str]  # (λ, N) -> the penalty's coefficient
+    twice: Callable[[str, str], str]  # (λ, N) -> 2c, the gradient's
+
+
+LAMBDA = r"\lambda"
+FORMS = {
+    "lambda/2": Form(lambda lam, N: rf"\frac{{{lam}}}{{2}}", lambda lam, N: lam),
+    "lambda/2m": Form(lambda lam, N: rf"\frac{{{lam}}}{{2 \cdot {N}}}",
+                      lambda lam, N: rf"\frac{{{lam}}}{{{N}}}"),
+    "lambda": Form(lambda lam, N: lam, lambda lam, N: rf"2 \cdot {lam}"),
+    "lambda/m": Form(lambda lam, N: rf"\frac{{{lam}}}{{{N}}}",
+                     lambda lam, N: rf"\frac{{2 \cdot {lam}}}{{{N}}}"),
+}
+
+
+def _form(note: Notation) -> tuple[Form, str, str]:
+    """The form, and λ and N as numbers in TeX."""
+    penalty = note.model.penalty
+    return FORMS[penalty.form], tex.plain(penalty.lam), str(note.samples)
+
+
+def _weights(note: Notation) -> list[int]:
+    return [l for l in range(1, note.depth + 1) if note.kind(l) == "dense"]
+
+
+def statement(note: Notation) -> list[Block]:
+    """The penalty's line in the Problem section."""
+    if note.model.penalty is None:
+        return []
+    form, lam, _ = _form(note)
+    names = ", ".join(f"W_{{{l}}}" for l in _weights(note))
+    return [par(f"L2 penalty ({note.model.penalty.form}) on the weights ", Math(names),
+                " (not the biases, not γ or β), added to the loss: ",
+                Math(rf"R = {form.c(LAMBDA, 'N')} \sum_l \sum W_l^2"), " with ",
+                Math(rf"\lambda = {lam}"), f", N = {note.samples}.")]
+
+
+def loss_part(note: Notation, data: float, total: float, penalty: float,
+              after: bool = False) -> list[Block]:
+    """R with its numbers, then L = data loss + R."""
+    form, lam, N = _form(note)
+    layers = _weights(note)
+    # each ΣW² as penalty.Form.value sums it
+    sums = [float(np.add.reduce((note.weights(l) ** 2).ravel())) for l in layers]
+    each = " + ".join(rf"\sum W_{{{l}}}^2" for l in layers)
+    values = " + ".join(note.number(v) for v in sums)
+    blocks = []
+    if not after:
+        blocks.append(eq(("R", "=", [rf"{form.c(LAMBDA, 'N')} \left({each}\right)"]),
+                         (None, "=", [rf"{form.c(lam, N)} \left({values}\right)"]),
+                         (None, "=", [note.number(penalty)])))
+    name = r"L_{\text{after}}" if after else "L"
+    blocks.append(eq((name, "=", [r"L_{\text{data}} + R"]),
+                     (None, "=", [f"{note.number(data)} + {note.number(penalty)}"]),
+                     (None, "=", [note.number(total)])))
+    return blocks
+
+
+def gradient_term(note: Notation, l: int) -> tuple[str, str] | None:
+    """(symbol, numbers) of the penalty's term in ∂L/∂W_l, to add to δᵀh; None without
+    a penalty."""
+    if note.model.penalty is None:
+        return None
+    form, lam, N = _form(note)
+    return (rf" + {form.twice(LAMBDA, 'N')} W_{{{l}}}",
+            rf"+ {form.twice(lam, N)} \cdot {note.matrix(note.file_weights(l), note.given)}")
