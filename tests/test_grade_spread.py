@@ -13,8 +13,8 @@ import pytest
 
 from backprop_cli.engine import slips
 from backprop_cli.engine.grading import worlds
-from backprop_cli.engine.grading.graph import nodes
 from backprop_cli.engine.grading.defaults import DEFAULT
+from backprop_cli.engine.grading.graph import nodes
 from backprop_cli.problem.documents import parse_text
 from backprop_cli.problem.reader import from_document
 
