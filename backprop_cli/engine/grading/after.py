@@ -32,31 +32,47 @@ def after_update(ctx: Inputs) -> tuple:
 
 
 def loss_after(ctx, node):
-    names = ctx.model.parameter_names()
-
-    def f(*values):
-        params = dict(zip(names, values[:len(names)]))
-        bumps = values[len(names):]
-        hs = [ctx.x]
-        for l in range(1, ctx.depth + 1):
-            a = layer_output(ctx, l, hs, params) + bumps[2 * l - 2]
-            hs.append(activation(ctx, l, a) + bumps[2 * l - 1])
-        return reduce_samples(ctx, per_sample_loss(ctx, hs[-1]))
-
-    smooth = not any(ACTIVATIONS[spec.activation].kinked for spec in ctx.model.layers)
-    # the spread below works dense layers only; other models by finite differences
-    return Rule(after_update(ctx), f, spread=_loss_after_spread(ctx)
-                if smooth and ctx.model.plain else None)
+    return loss_after_with()(ctx, node)
 
 
-def layer_output(ctx, l: int, hs: list, params: dict):
+def loss_after_with(slipped: dict | None = None):
+    """The loss after the update's factory, the layers of the kinds in `slipped` (kind ->
+    keyword arguments of its run) worked with a slip: a person who makes a slip in the
+    forward pass makes it again after the update. None where no layer has such a kind."""
+    slipped = slipped or {}
+
+    def factory(ctx, node):
+        kinds = {spec.kind for spec in ctx.model.layers}
+        if slipped and not kinds & set(slipped):
+            return None
+        names = ctx.model.parameter_names()
+
+        def f(*values):
+            params = dict(zip(names, values[:len(names)]))
+            bumps = values[len(names):]
+            hs = [ctx.x]
+            for l in range(1, ctx.depth + 1):
+                a = layer_output(ctx, l, hs, params, slipped) + bumps[2 * l - 2]
+                hs.append(activation(ctx, l, a) + bumps[2 * l - 1])
+            return reduce_samples(ctx, per_sample_loss(ctx, hs[-1]))
+
+        smooth = not any(ACTIVATIONS[spec.activation].kinked for spec in ctx.model.layers)
+        # the spread below works dense layers only; other models by finite differences
+        return Rule(after_update(ctx), f, spread=_loss_after_spread(ctx)
+                    if smooth and ctx.model.plain else None)
+    return factory
+
+
+def layer_output(ctx, l: int, hs: list, params: dict, slipped: dict):
     """a_l from h_{l-1} (hs[l-1]) and the parameters: a dense layer's product (plus h_k
-    with a residual connection), or another kind's output (layers/)."""
+    with a residual connection, unless slipped["dense"] says skip=False), or another
+    kind's output (layers/), with its slip's keywords."""
     spec = ctx.model.layers[l - 1]
+    how = slipped.get(spec.kind, {})
     if spec.kind != "dense":
-        return KINDS[spec.kind].run(ctx, l, hs[l - 1], params)
+        return KINDS[spec.kind].run(ctx, l, hs[l - 1], params, **how)
     a = linear(hs[l - 1], params[f"W{l}"], params.get(f"b{l}"))
-    return a if spec.residual is None else a + hs[spec.residual]
+    return a if spec.residual is None or not how.get("skip", True) else a + hs[spec.residual]
 
 
 def _loss_after_spread(ctx):

@@ -5,6 +5,7 @@ where the problem has nothing the slip could touch."""
 from __future__ import annotations
 
 from backprop_cli.engine.grading import layers, penalty, skips
+from backprop_cli.engine.grading.after import loss_after_with
 from backprop_cli.engine.grading.layers import dropout, norm
 from backprop_cli.engine.grading.rules import DENSE
 from backprop_cli.engine.slips.variants import Variant
@@ -30,7 +31,8 @@ def bn_variance(ctx):
         "var": _batchnorm_only(norm.variance(True)),
         "dmean": _batchnorm_only(norm.mean_gradient(True)),
         "dh_norm": skips.with_skips(_batchnorm_only(norm.input_gradient("all", True),
-                                                    below=True))})]
+                                                    below=True)),
+        "loss_after": loss_after_with({"batchnorm": {"other_divisor": True}})})]
 
 
 def bn_mean_path(ctx):
@@ -53,7 +55,8 @@ def dropout_no_scale(ctx):
     if not _dropping(ctx, scaled=True):
         return []
     return [Variant("", {"a_drop": dropout.output(scale=False),
-                         "dh_drop": skips.with_skips(dropout.input_gradient(scale=False))})]
+                         "dh_drop": skips.with_skips(dropout.input_gradient(scale=False)),
+                         "loss_after": loss_after_with({"dropout": {"scale": False}})})]
 
 
 def dropout_mask_backward(ctx):
@@ -87,4 +90,5 @@ def residual_path_missing(ctx):
     return [Variant("backward", {"dh": skips.without_skips(DENSE["dh"]),
                                  "dh_norm": skips.without_skips(own["dh_norm"]),
                                  "dh_drop": skips.without_skips(own["dh_drop"])}),
-            Variant("forward", {"a": skips.without_skips(DENSE["a"])})]
+            Variant("forward", {"a": skips.without_skips(DENSE["a"]),
+                                "loss_after": loss_after_with({"dense": {"skip": False}})})]

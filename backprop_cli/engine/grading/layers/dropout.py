@@ -70,8 +70,8 @@ RULES = {"mask": lambda ctx, node: _constant(_given(ctx, node.layer)[0]),
          "a_drop": output(), "dh_drop": input_gradient()}
 
 
-def run(ctx, l: int, h, params: dict):
-    return h * factors(ctx, l)  # the same mask after the update
+def run(ctx, l: int, h, params: dict, scale: bool = True):
+    return h * factors(ctx, l, scale=scale)  # the same mask after the update
 
 
 def exact(node, sol):

@@ -191,10 +191,11 @@ RULES = {"mean": _mean, "var": variance(), "xhat": _xhat, "a_norm": _a, "dgamma"
          "dh_norm": input_gradient(), "running": _running_after}
 
 
-def run(ctx, l: int, h, params: dict):
+def run(ctx, l: int, h, params: dict, other_divisor: bool = False):
     """Layer l's output from h (…, N, n) with the parameters params (after the update): the
-    statistics from this h in train mode, the running ones in eval mode (unchanged)."""
-    ax = axis_of(ctx, l)
+    statistics from this h in train mode, the running ones in eval mode (unchanged);
+    other_divisor: the variance's other divisor (the slip bn-variance, batch norm only)."""
+    ax = axis_of(ctx, l, other_divisor)
     if ax.batch_stats:
         m = np.add.reduce(h, axis=ax.axis) / ax.count
         v = np.add.reduce((h - _e(m, ax)) ** 2, axis=ax.axis) / ax.divisor
