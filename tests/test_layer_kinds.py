@@ -468,3 +468,21 @@ def test_torch_defaults():
         BatchNormSpec(variance="bessel")
     with pytest.raises(ValueError):
         DropoutSpec([[1]], 0.5, scale="keep")
+
+
+def test_every_kind_has_a_place_in_every_room():
+    # adding a kind touches one file per room: the problem reader (its keys), the engine,
+    # the grading graph, the worked solutions, the diagram, `new` and the PyTorch bridge;
+    # a kind missing from any of their tables fails here
+    from backprop_cli.api.pytorch.kinds import MODULES
+    from backprop_cli.engine.grading.layers import KINDS as GRADED
+    from backprop_cli.output.diagram.kinds import LOOKS
+    from backprop_cli.output.worked.kinds import WORKED
+    from backprop_cli.problem.generate import KINDS as GENERATED
+    from backprop_cli.problem.kinds import KIND_NAMES
+
+    rooms = {"problem": set(KIND_NAMES) - {"dense"}, "grading": set(GRADED),
+             "worked": set(WORKED), "diagram": set(LOOKS), "new": set(GENERATED),
+             "bridge": set(MODULES)}
+    for room, names in rooms.items():
+        assert names == set(KINDS), room

@@ -18,10 +18,9 @@ from backprop_cli.output.worked.tex import power
 from backprop_cli.problem import from_document, load
 from backprop_cli.problem.writer import updated_document
 
-# the worked solutions take dense networks only so far: the layer-kinds examples are
-# refused (tests/test_layers_commands.py)
-PROBLEMS = [p for p in sorted((ROOT / "problems").glob("*.yaml"))
-            if not load(str(p)).model.extended]
+# every bundled example, the layer kinds' too (test_worked_kinds.py checks their own
+# quantities)
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 SECTIONS = ["Problem", "Step 1: Forward pass", "Step 2: Loss",
             "Step 3: Backward pass, output to input", "Answers"]
 NEEDS_PDFLATEX = pytest.mark.skipif(
@@ -50,7 +49,9 @@ def numbers(doc):
     yield "parameters", doc["parameters"]
     yield "trainable", doc["trainable"]
     for key in ("forward", "sums", "loss", "gradients"):
-        yield from walk(key, doc[key])
+        # dropout's mask and scale are given (1/keep = 2): written as given, like x
+        yield from ((w, v) for w, v in walk(key, doc[key])
+                    if not re.match(r"forward\.(mask|scale)\d", w))
     for key in ("parameters", "state", "loss"):
         yield from walk(f"update.{key}", doc["update"][key])
 
