@@ -97,7 +97,7 @@ def test_check_takes_several_problems(run, tmp_path):
 def test_check_exits_1_when_any_problem_disagrees(run, tmp_path):
     bad = tmp_path / "kinks.yaml"
     bad.write_text("x: [1.0]\ny: [1.0]\nloss: mse\nlayers:\n"
-                   "  - {weights: [[0.0]], bias: [0.0], activation: relu}\n")
+                   "  - {weights: [[1.0]], bias: [-1.0], activation: relu}\n")  # a = 0, x too
     result = run("check", CLASSIC, bad, "--format", "json")
     assert result.exit_code == 1
     assert [d["ok"] for d in json.loads(result.stdout)] == [True, False]
