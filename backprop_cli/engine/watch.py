@@ -5,9 +5,11 @@ and raises NumericalError naming the first that is not finite, in the order the 
 computes them. Cheap (the training loop) looks once a step is over, in as few numpy calls
 as it can: on a small network one sum over the workspace (workspace.py) that holds every
 array the step wrote; otherwise one sum over its pre-activations and ∂L/∂h, small
-parameter arrays in one concatenation, larger ones by one BLAS pass each, and a
-weight-sized gradient or plain-SGD update proven finite by a bound instead of a pass
-over it. When Cheap cannot prove a step finite, the loop redoes it with Checked, which
+parameter arrays in one concatenation, larger ones by one BLAS pass each, and a dense
+layer's weight-sized gradient or plain-SGD update proven finite by a bound instead of a
+pass over it. Other layer kinds, residual sums and a penalty are watched the same way:
+what they make outside the workspace is read once, what follows finite from it is not.
+When Cheap cannot prove a step finite, the loop redoes it with Checked, which
 names the quantity (or, when finite values only summed to infinity, finds nothing and the
 step stands).
 """
@@ -50,6 +52,7 @@ class Cheap:
     def __init__(self, x):
         self.x, self.x_sq = x, _square_norm(x)  # the input never changes: its norm is kept
         self.param_max: dict = {}  # a running bound on each plain-SGD parameter's entries
+        self.dense: dict | None = None  # W_l, b_l -> (l, is a weight), from the first step
 
     def accepts(self, model, fwd, grads, new: dict, state: dict, lr: float | None,
                 ws) -> bool:
@@ -58,15 +61,7 @@ class Cheap:
         the step wrote into."""
         if not math.isfinite(fwd.loss):
             return False
-        if not model.plain:  # other kinds, skips, a penalty: every array, one pass each
-            seen: set = set()  # an identity's h is its a: each array once
-            return all(math.isfinite(_square_norm(v)) for v in _every(fwd, grads, new, state)
-                       if not (id(v) in seen or seen.add(id(v))))
-        # besides what the workspace holds: a steep activation's h and da (see Step) and
-        # the optimizer's state
-        values = [h for step, h in zip(model.steps, fwd.h[1:]) if step.grows]
-        values += [da for step, da in zip(model.steps[:-1], grads.a) if not step.contracts]
-        values += [v for e in state.values() for k, v in e.items() if k != "step"]
+        values = _unproven(model, fwd, grads, state, ws.held)
         if ws.arena.size <= SMALL:  # a small network: one sum over the workspace
             rest = values if ws.flat else [*values, *new.values()]  # not in it: other rules'
             return math.isfinite(np.add.reduce(ws.arena)) and (not rest or math.isfinite(
@@ -78,29 +73,38 @@ class Cheap:
         tiny = [v.ravel() for v in values + params if v.size <= TINY]
         if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):
             return False
-        return self._larger_ok(fwd, grads, new, values, lr)
+        return self._larger_ok(model, fwd, grads, new, values, lr)
 
-    def _larger_ok(self, fwd, grads, new: dict, values: list, lr) -> bool:
+    def _larger_ok(self, model, fwd, grads, new: dict, values: list, lr) -> bool:
         # one BLAS pass each, no copies; its square norm serves the bounds below
         sq = {id(v): _square_norm(v) for v in values if v.size > TINY}
         if not all(map(math.isfinite, sq.values())):
             return False
-        # a weight-sized gradient by a bound on its entries, a mid-sized one by one pass
-        bounds = {name: self._product_bound(g, fwd, grads, name, sq) if g.size > SMALL
-                  else _square_norm(g) for name, g in grads.params.items() if g.size > TINY}
+        if self.dense is None:
+            self.dense = {name: (l, name == step.W) for l, step in enumerate(model.steps, 1)
+                          for name in (step.W, step.b) if name is not None}
+        bounds = {name: self._bound(model, name, g, fwd, grads, sq)
+                  for name, g in grads.params.items() if g.size > TINY}
         if not all(map(math.isfinite, bounds.values())):
             return False
         return all(self._update_ok(name, value, lr, bounds) for name, value in new.items()
                    if value.size > TINY)
 
-    def _product_bound(self, g, fwd, grads, name, sq) -> float:
+    def _bound(self, model, name: str, g, fwd, grads, sq) -> float:
+        """A bound on the entries of the gradient g: a dense layer's weight-sized one from
+        its factors, unread (but W's with a penalty, which adds a term); else its norm."""
+        l, weight = self.dense.get(name, (0, False))
+        if g.size <= SMALL or not l or (weight and model.penalty is not None):
+            return math.sqrt(_square_norm(g))
         # dW_l = da_l^T h_{l-1}: |entry| <= |da_l| |h_{l-1}| (Cauchy-Schwarz, Frobenius
-        # norms), so finite norms and a small bound prove every entry finite unread
-        l = int(name[1:])
-        da, h = grads.a[l - 1], fwd.h[l - 1]
-        da_sq = sq[id(da)] if id(da) in sq else _square_norm(da)
+        # norms), so finite norms and a small bound prove every entry finite unread;
+        # db_l sums da_l's N rows: |entry| <= sqrt(N) |da_l|
+        da, h, dh = grads.a[l - 1], fwd.h[l - 1], grads.h[l - 1]
+        # |f'| <= 1: |da_l| <= |dh_l|, so a ∂L/∂h_l already read (another kind's) serves
+        da_sq = sq[id(da)] if id(da) in sq else sq[id(dh)] if \
+            model.steps[l - 1].contracts and id(dh) in sq else _square_norm(da)
         h_sq = self.x_sq if h is self.x else sq[id(h)] if id(h) in sq else _square_norm(h)
-        bound = math.sqrt(da_sq) * math.sqrt(h_sq) if name[0] == "W" else \
+        bound = math.sqrt(da_sq) * math.sqrt(h_sq) if weight else \
             math.sqrt(da_sq * da.shape[0])
         return bound if bound < SAFE else _max_abs(g)
 
@@ -115,14 +119,40 @@ class Cheap:
         return math.isfinite(bound)
 
 
-def _every(fwd, grads, new: dict, state: dict):
-    """Every array a step made (a dropout mask is the file's, not made)."""
-    yield from fwd.a
-    yield from fwd.h[1:]
-    for part in (*fwd.caches, *grads.inter, grads.params, new, *state.values()):
-        yield from (v for k, v in (part or {}).items()
-                    if isinstance(v, np.ndarray) and k not in ("step", "mask"))
-    yield from (v for v in (*grads.a, *grads.h) if v is not None)
+def _unproven(model, fwd, grads, state: dict, held) -> list:
+    """The arrays a step made that lie outside the workspace's buffers (held: their ids)
+    and do not follow finite from those checked, each once: another kind's output, its
+    intermediates and their gradients, ∂L/∂h that a kind or a residual's sum made, ∂L/∂x,
+    the optimizer's state; h_l only where its activation can grow (else a finite a_l
+    gives a finite h_l), ∂L/∂a_l only where |f'| > 1 (else a finite ∂L/∂h_l gives a
+    finite one). A dropout mask is the file's, not made."""
+    out, seen = [], set(held)
+
+    def keep(v):
+        if isinstance(v, np.ndarray) and id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+
+    last = len(model.steps)
+    for l, step in enumerate(model.steps, 1):
+        keep(fwd.a[l - 1])
+        if step.grows:
+            keep(fwd.h[l])
+        if step.kind is not None:
+            for name, v in fwd.caches[l - 1].items():
+                if name != "mask":
+                    keep(v)
+            for v in grads.inter[l - 1].values():
+                keep(v)
+        keep(grads.h[l - 1])
+        if l < last and not step.contracts:
+            keep(grads.a[l - 1])
+    keep(grads.x)
+    for entry in state.values():
+        for name, v in entry.items():
+            if name != "step":
+                keep(v)
+    return out
 
 
 def _square_norm(value) -> float:

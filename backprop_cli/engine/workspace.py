@@ -38,6 +38,12 @@ def _named(flat: np.ndarray, shapes: dict) -> dict:
 class Workspace:
     def __init__(self, model: Model, params: dict, n: int, n_in: int, flat: bool = False):
         units = model.widths(params, n_in)  # n is the batch size, n_in x's width
+        # a_l's buffer for a dense layer; ∂L/∂h_l's for the dense layer after it, or the
+        # loss. Another kind makes its own arrays: its buffers have no width, so the
+        # watch's sum reads nothing that a step leaves unwritten.
+        dense = [step.kind is None for step in model.steps]
+        widths = [k if d else 0 for k, d in zip(units, dense)]
+        widths += [k if d else 0 for k, d in zip(units, [*dense[1:], True])]
         self.trainable = model.trainable_names()
         self.given = params  # the caller's arrays: never written into
         self.flat = flat and bool(self.trainable)
@@ -45,7 +51,7 @@ class Workspace:
         frozen = {name: params[name].shape for name in model.parameter_names()
                   if name not in shapes}
         size = sum(params[name].size for name in self.trainable)
-        self.arena, views = _carve([*[(n, k) for k in units] * 2, (n, units[-1]), (size,),
+        self.arena, views = _carve([*[(n, k) for k in widths], (n, units[-1]), (size,),
                                     *frozen.values(), *[(size,)] * (2 if self.flat else 0)])
         taken = iter(views)
         self.a = [next(taken) for _ in units]  # a_l, (N, n_l)
@@ -53,6 +59,7 @@ class Workspace:
         self.da_out = next(taken)  # dL/da_L
         # a, dh and da_out, side by side at the arena's start: what the watch sums at once
         self.activations = self.arena[:sum(v.size for v in (*self.a, *self.dh, self.da_out))]
+        self.held = frozenset(map(id, (*self.a, *self.dh, self.da_out)))  # what it covers
         self.gradient = next(taken)  # every trainable parameter's gradient
         self.grads = {**_named(self.gradient, shapes), **{name: next(taken) for name in frozen}}
         if self.flat:

@@ -10,7 +10,8 @@ Shapes: x, out, dout, xmu, xhat (N, n); gamma, beta, mean, var, std (n,).
     xhat = xmu / std
     out  = gamma ⊙ xhat + beta          no gamma/beta (affine=False): gamma 1, beta 0
 
-cache: "mean", "var", "std", "xmu", "xhat". The backward pass goes through the three paths
+cache: "mean", "var", "std", "xmu", "xhat" (train mode also "squares", Σ_i xmu_i², for the
+running variance). The backward pass goes through the three paths
 as a person works them (CS231n's staged graph), each gradient the total derivative
 autograd gives for that node:
 
@@ -55,13 +56,14 @@ class BatchNormSpec:
 
 
 def normalise(x, axis, divisor, eps):
-    """(mean, xmu, var, std, xhat) of x over `axis`, the statistics kept with length 1 on
-    it so they broadcast back; var divides Σ xmu² by `divisor`."""
+    """(mean, xmu, var, std, xhat, Σ xmu²) of x over `axis`, the statistics kept with
+    length 1 on it so they broadcast back; var divides Σ xmu² by `divisor`."""
     mean = np.add.reduce(x, axis=axis, keepdims=True) / x.shape[axis]
     xmu = x - mean
-    var = np.add.reduce(xmu * xmu, axis=axis, keepdims=True) / divisor
+    squares = np.add.reduce(xmu * xmu, axis=axis, keepdims=True)
+    var = squares / divisor
     std, xhat = standardise(xmu, var, eps)
-    return mean, xmu, var, std, xhat
+    return mean, xmu, var, std, xhat, squares
 
 
 def standardise(xmu, var, eps):
@@ -75,11 +77,18 @@ def normalise_backward(dxhat, xmu, var, std, eps, axis, divisor):
     def total(v):
         return np.add.reduce(v, axis=axis, keepdims=True)
 
-    dvar = total(dxhat * xmu) * (-0.5 * (var + eps) ** -1.5)
-    # the variance path's term is ~0 in exact arithmetic (Σ xmu = 0) but part of the
-    # total derivative autograd gives, so it is kept
-    dmean = total(-dxhat / std) + dvar * total(-2.0 * xmu) / divisor
-    dx = dxhat / std + dvar * (2.0 * xmu / divisor) + dmean / xmu.shape[axis]
+    t = dxhat * xmu  # one scratch array for the products summed or added below
+    dvar = total(t) * (-0.5 * (var + eps) ** -1.5)
+    q = dxhat / std  # ∂L/∂x̂ / std: both the mean's and x's first term
+    # Σ(−∂L/∂x̂ / std) is −Σq, and Σ(−2 xmu) is −2 Σxmu, to the bit: negating and doubling
+    # are exact and the sums run in the same order. The variance path's term is ~0 in
+    # exact arithmetic (Σ xmu = 0) but part of the total derivative autograd gives, so kept
+    dmean = np.negative(total(q)) + dvar * (-2.0 * total(xmu)) / divisor
+    # dx = q + dvar · (2 xmu / N') + dmean / N, in that order, into q; 2 xmu / N' is
+    # xmu / (N'/2) to the bit (the same exact quotient, rounded once)
+    np.multiply(dvar, np.divide(xmu, 0.5 * divisor, out=t), out=t)
+    dx = np.add(q, t, out=q)
+    dx += dmean / xmu.shape[axis]
     return dx, dvar, dmean
 
 
@@ -121,15 +130,18 @@ def forward(x, p, spec):
         if N < 2:
             raise BackpropError("batch norm in train mode needs at least 2 samples, "
                                 f"got {N} (torch's rule; eval mode takes 1)")
-        mean, xmu, var, std, xhat = normalise(x, 0, _divisor(spec, N), spec.eps)
-        mean, var, std = mean[0], var[0], std[0]
+        mean, xmu, var, std, xhat, squares = normalise(x, 0, _divisor(spec, N), spec.eps)
+        mean, var, std, squares = mean[0], var[0], std[0], squares[0]
     else:
         mean = np.zeros(n) + spec.running_mean
         var = np.zeros(n) + spec.running_var
-        xmu = x - mean
+        xmu, squares = x - mean, None
         std, xhat = standardise(xmu, var, spec.eps)
     out = affine(xhat, _affine_params(p, spec))
-    return out, {"mean": mean, "var": var, "std": std, "xmu": xmu, "xhat": xhat}
+    cache = {"mean": mean, "var": var, "std": std, "xmu": xmu, "xhat": xhat}
+    if squares is not None:  # Σ xmu², which the running variance divides by N − 1
+        cache["squares"] = squares
+    return out, cache
 
 
 def backward(dout, cache, p, spec):
@@ -150,8 +162,10 @@ def running(cache, spec, N):
     old_mean, old_var = np.zeros(n) + spec.running_mean, np.zeros(n) + spec.running_var
     if spec.mode == "eval":
         return {"running_mean": old_mean, "running_var": old_var}
-    xmu, m = cache["xmu"], spec.momentum
-    unbiased = np.add.reduce(xmu * xmu, axis=0) / (N - 1)
+    m = spec.momentum
+    squares = cache["squares"] if "squares" in cache else \
+        np.add.reduce(cache["xmu"] * cache["xmu"], axis=0)
+    unbiased = squares / (N - 1)
     return {"running_mean": (1.0 - m) * old_mean + m * cache["mean"],
             "running_var": (1.0 - m) * old_var + m * unbiased}
 

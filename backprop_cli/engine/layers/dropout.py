@@ -13,6 +13,7 @@ parameters and no running statistics.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -33,19 +34,31 @@ class DropoutSpec:
             raise ValueError(f"dropout: mode {self.mode!r}, scale {self.scale!r}")
         object.__setattr__(self, "mask", np.asarray(self.mask, dtype=np.float64))
 
+    @property
+    def factor(self) -> float:
+        """The train mode's scale: 1/keep (inverted) or 1."""
+        return 1.0 / self.keep if self.scale == "inverted" else 1.0
+
+    @cached_property
+    def scaled(self) -> np.ndarray:
+        """mask · scale, made once for every pass that uses this mask (the same bits)."""
+        return self.mask * self.factor
+
 
 def forward(x, p, spec):
     """x (N, n) -> (out (N, n), cache {"mask", "scale"})."""
     if spec.mode == "eval":
         return x.copy(), {"mask": np.ones_like(x), "scale": 1.0}
-    scale = 1.0 / spec.keep if spec.scale == "inverted" else 1.0
     # x ⊙ (mask · scale): torch's nn.Dropout scales the mask first, so the same bits
-    return x * (spec.mask * scale), {"mask": spec.mask, "scale": scale}
+    return x * spec.scaled, {"mask": spec.mask, "scale": spec.factor}
 
 
 def backward(dout, cache, p, spec):
     """dout (N, n) -> (dx (N, n), {}, {})."""
-    return dout * (cache["mask"] * cache["scale"]), {}, {}
+    mask, scale = cache["mask"], cache["scale"]
+    if mask is spec.mask and scale == spec.factor:  # the train mode's: scaled already
+        return dout * spec.scaled, {}, {}
+    return dout * (mask * scale), {}, {}
 
 
 KIND = Kind("dropout", (), forward, backward, None, (("mask", "sample"), ("scale", "number")))

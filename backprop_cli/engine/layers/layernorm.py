@@ -37,7 +37,7 @@ class LayerNormSpec:
 
 def forward(x, p, spec):
     """x (N, n) -> (out (N, n), cache)."""
-    mean, xmu, var, std, xhat = normalise(x, 1, x.shape[1], spec.eps)
+    mean, xmu, var, std, xhat, _ = normalise(x, 1, x.shape[1], spec.eps)
     out = affine(xhat, p if spec.affine else {})
     return out, {"mean": mean[:, 0], "var": var[:, 0], "std": std[:, 0], "xmu": xmu,
                  "xhat": xhat}
