@@ -168,3 +168,51 @@ def test_a_step_that_overflows_names_the_quantity(run, name, found):
 
     got = run("step", PROBLEMS / f"{name}.yaml", "--lr", "1e300", "--steps", "5")
     assert got.exit_code == 2 and found in got.stderr, got.stderr
+
+
+def _by_hand(v, decimals):
+    """Rounding as a person does, halves away from zero, on the printed decimal value."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return np.vectorize(lambda x: float(Decimal(repr(float(x))).quantize(
+        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)))(np.asarray(v, dtype=float))
+
+
+@pytest.mark.parametrize("decimals", [2, 3])
+def test_round_works_batch_norm_step_by_step_from_rounded_numbers(run, tmp_path, decimals):
+    # --round with a batch norm: μ, σ², √(σ² + ε), x̂, a, then ∂L/∂x̂, ∂L/∂σ², ∂L/∂μ and
+    # ∂L/∂h1, each rounded and each from the rounded ones (worked here by hand); W1 scaled
+    # so that no statistic comes out round by itself
+    from helpers import PROBLEMS
+
+    problem = yaml.safe_load((PROBLEMS / "batchnorm.yaml").read_text())
+    problem["layers"][0]["weights"] = (np.array(problem["layers"][0]["weights"]) * 1.37
+                                       ).tolist()
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(problem))
+    doc = json.loads(run("solve", tmp_path / "p.yaml", "--round", str(decimals),
+                         "--format", "json").stdout)
+    spec = problem["layers"][1]
+
+    def r(v):
+        return _by_hand(v, decimals)
+
+    h1 = np.array(doc["forward"]["h1"])
+    N = h1.shape[0]
+    mean = r(h1.sum(axis=0) / N)
+    var = r(((h1 - mean) ** 2).sum(axis=0) / N)
+    std = r(np.sqrt(var + spec.get("eps", 1e-5)))
+    xhat = r((h1 - mean) / std)
+    a2 = r(xhat * spec["gamma"] + spec["beta"])
+    for name, mine in (("mean2", mean), ("var2", var), ("xhat2", xhat), ("a2", a2)):
+        np.testing.assert_allclose(doc["forward"][name], mine, rtol=0, atol=1e-12,
+                                   err_msg=name)
+    da2 = np.array(doc["gradients"]["a2"])
+    dxhat = r(da2 * spec["gamma"])
+    dvar = r((dxhat * (h1 - mean)).sum(axis=0) * -0.5 * (var + 1e-5) ** -1.5)
+    dmean = r(-(dxhat / std).sum(axis=0) + dvar * (-2 * (h1 - mean)).sum(axis=0) / N)
+    dh1 = r(dxhat / std + dvar * 2 * (h1 - mean) / N + dmean / N)
+    for name, mine in (("xhat2", dxhat), ("var2", dvar), ("mean2", dmean), ("h1", dh1)):
+        np.testing.assert_allclose(doc["gradients"][name], mine, rtol=0, atol=1e-12,
+                                   err_msg=f"gradients.{name}")
+    running = doc["update"]["running"]["running_var2"]
+    np.testing.assert_allclose(running, r(running), rtol=0, atol=1e-12)

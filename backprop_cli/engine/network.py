@@ -20,7 +20,6 @@ from backprop_cli.engine.functions import LOSSES
 from backprop_cli.engine.model import Forward, Gradients, Inputs, Model, Solution, Update
 from backprop_cli.engine.penalty import FORMS
 from backprop_cli.engine.watch import Checked
-from backprop_cli.errors import BackpropError
 
 
 def forward(model: Model, params: dict, x: np.ndarray, y: np.ndarray, when: str = "",
@@ -45,7 +44,7 @@ def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> For
                 a += h_s[step.residual]
         else:
             p = {short: params[name] for short, name in step.params.items()}
-            a, cache = step.kind.forward(h, p, step.settings)
+            a, cache = step.kind.forward(h, p, step.settings, rounding)
         if rounding is not None:
             a = rounding(a)
         if watch is not None:
@@ -137,7 +136,8 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
                     skips[step.residual] + da
         else:
             p = {short: params[name] for short, name in step.params.items()}
-            dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p, step.settings)
+            dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p, step.settings,
+                                                      rounding)
             dh = r(dh)
             for short, g in dp.items():
                 name = step.params[short]
@@ -238,17 +238,17 @@ def solve(inputs: Inputs, rounding=None) -> Solution:
     """Everything `solve` reports: forward, gradients, one update and the loss after it."""
     model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
     optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
-    if rounding is not None and not all(step.kind is None for step in model.steps):
-        raise BackpropError("--round works on dense layers only: a batch norm, layer norm "
-                            "or dropout layer computes its intermediates unrounded")
     fwd = forward(model, params, x, y, rounding=rounding)
     grads = backward(model, params, fwd, y, rounding=rounding)
     when = "after the update"
     new_params, new_state = apply_update(model, params, grads.params, optimizer, hyper, state,
                                          when, rounding)
     after = forward(model, new_params, x, y, when, rounding)  # same masks, same mode
+    stats = running(model, fwd)
+    if rounding is not None:
+        stats = {name: rounding(v) for name, v in stats.items()}
     return Solution(fwd, grads, Update(optimizer, hyper, new_params, new_state, after.loss,
-                                       running(model, fwd), after.parts))
+                                       stats, after.parts))
 
 
 def running(model: Model, fwd: Forward, old: dict | None = None) -> dict:

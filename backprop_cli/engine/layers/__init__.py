@@ -3,14 +3,17 @@
 Every kind maps a layer's input x (N, n) to its output (N, n), before the activation the
 network applies after every kind. A kind's functions:
 
-    forward(x, p, spec) -> (out, cache)
+    forward(x, p, spec, r=None) -> (out, cache)
         p {"gamma": (n,), "beta": (n,)}: the parameters present (a kind without affine
         parameters, or a norm layer with affine=False, gets {}: gamma 1, beta 0, frozen);
         spec the kind's frozen settings; cache the intermediates a person computes, under
         the names the kind's module documents.
-    backward(dout, cache, p, spec) -> (dx, dp, inter)
+    backward(dout, cache, p, spec, r=None) -> (dx, dp, inter)
         dout = ∂L/∂out (N, n); dx = ∂L/∂x (N, n); dp the gradients of the parameters in p;
         inter the gradients of the cache's named intermediates, by the same names.
+        r, when given (solve --round), rounds each intermediate and its gradient as a
+        person writes them, each computed from the rounded ones before it; the network
+        rounds out, dx and dp.
     running(cache, spec, N) -> {"running_mean": (n,), "running_var": (n,)}
         the running statistics after a forward pass of batch size N (batch norm only).
 """

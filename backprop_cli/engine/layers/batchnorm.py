@@ -55,35 +55,43 @@ class BatchNormSpec:
 # ------------------------------------------------- the arithmetic both norm kinds share
 
 
-def normalise(x, axis, divisor, eps):
+def _same(v):
+    return v
+
+
+def normalise(x, axis, divisor, eps, r=None):
     """(mean, xmu, var, std, xhat, Σ xmu²) of x over `axis`, the statistics kept with
-    length 1 on it so they broadcast back; var divides Σ xmu² by `divisor`."""
-    mean = np.add.reduce(x, axis=axis, keepdims=True) / x.shape[axis]
+    length 1 on it so they broadcast back; var divides Σ xmu² by `divisor`. r (--round)
+    rounds μ, σ², √(σ² + ε) and x̂ as a person writes them, each from the rounded ones."""
+    r = r or _same
+    mean = r(np.add.reduce(x, axis=axis, keepdims=True) / x.shape[axis])
     xmu = x - mean
     squares = np.add.reduce(xmu * xmu, axis=axis, keepdims=True)
-    var = squares / divisor
-    std, xhat = standardise(xmu, var, eps)
+    var = r(squares / divisor)
+    std, xhat = standardise(xmu, var, eps, r)
     return mean, xmu, var, std, xhat, squares
 
 
-def standardise(xmu, var, eps):
-    std = np.sqrt(var + eps)  # eps > 0: a constant feature gives xhat 0, never 0/0
-    return std, xmu / std
+def standardise(xmu, var, eps, r=None):
+    r = r or _same
+    std = r(np.sqrt(var + eps))  # eps > 0: a constant feature gives xhat 0, never 0/0
+    return std, r(xmu / std)
 
 
-def normalise_backward(dxhat, xmu, var, std, eps, axis, divisor):
+def normalise_backward(dxhat, xmu, var, std, eps, axis, divisor, r=None):
     """(dx, dvar, dmean) from ∂L/∂x̂ through the three paths; var and std broadcast against
-    xmu, dvar and dmean keep length 1 on `axis`."""
+    xmu, dvar and dmean keep length 1 on `axis`; r (--round) rounds ∂L/∂σ² and ∂L/∂μ."""
     def total(v):
         return np.add.reduce(v, axis=axis, keepdims=True)
 
+    r = r or _same
     t = dxhat * xmu  # one scratch array for the products summed or added below
-    dvar = total(t) * (-0.5 * (var + eps) ** -1.5)
+    dvar = r(total(t) * (-0.5 * (var + eps) ** -1.5))
     q = dxhat / std  # ∂L/∂x̂ / std: both the mean's and x's first term
     # Σ(−∂L/∂x̂ / std) is −Σq, and Σ(−2 xmu) is −2 Σxmu, to the bit: negating and doubling
     # are exact and the sums run in the same order. The variance path's term is ~0 in
     # exact arithmetic (Σ xmu = 0) but part of the total derivative autograd gives, so kept
-    dmean = np.negative(total(q)) + dvar * (-2.0 * total(xmu)) / divisor
+    dmean = r(np.negative(total(q)) + dvar * (-2.0 * total(xmu)) / divisor)
     # dx = q + dvar · (2 xmu / N') + dmean / N, in that order, into q; 2 xmu / N' is
     # xmu / (N'/2) to the bit (the same exact quotient, rounded once)
     np.multiply(dvar, np.divide(xmu, 0.5 * divisor, out=t), out=t)
@@ -100,10 +108,12 @@ def affine(xhat, p):
     return out
 
 
-def affine_backward(dout, xhat, p):
+def affine_backward(dout, xhat, p, r=None):
     """(∂L/∂x̂, {"gamma", "beta"} for those present): the parameters' sums run over axis 0,
-    the batch, for both norm kinds (gamma and beta are per feature)."""
+    the batch, for both norm kinds (gamma and beta are per feature); r rounds ∂L/∂x̂."""
     dxhat = dout * p["gamma"] if "gamma" in p else dout.copy()
+    if r is not None:
+        dxhat = r(dxhat)
     dp = {}
     if "gamma" in p:
         dp["gamma"] = np.add.reduce(dout * xhat, axis=0)
@@ -123,20 +133,21 @@ def _divisor(spec, N):
     return N - 1 if spec.variance == "unbiased" else N
 
 
-def forward(x, p, spec):
-    """x (N, n) -> (out (N, n), cache). Train mode needs N ≥ 2, as torch's BatchNorm1d."""
+def forward(x, p, spec, r=None):
+    """x (N, n) -> (out (N, n), cache). Train mode needs N ≥ 2, as torch's BatchNorm1d.
+    r (--round): each intermediate rounded as it is made (the caller rounds out)."""
     N, n = x.shape
     if spec.mode == "train":
         if N < 2:
             raise BackpropError("batch norm in train mode needs at least 2 samples, "
                                 f"got {N} (torch's rule; eval mode takes 1)")
-        mean, xmu, var, std, xhat, squares = normalise(x, 0, _divisor(spec, N), spec.eps)
+        mean, xmu, var, std, xhat, squares = normalise(x, 0, _divisor(spec, N), spec.eps, r)
         mean, var, std, squares = mean[0], var[0], std[0], squares[0]
     else:
         mean = np.zeros(n) + spec.running_mean
         var = np.zeros(n) + spec.running_var
         xmu, squares = x - mean, None
-        std, xhat = standardise(xmu, var, spec.eps)
+        std, xhat = standardise(xmu, var, spec.eps, r)
     out = affine(xhat, _affine_params(p, spec))
     cache = {"mean": mean, "var": var, "std": std, "xmu": xmu, "xhat": xhat}
     if squares is not None:  # Σ xmu², which the running variance divides by N − 1
@@ -144,13 +155,14 @@ def forward(x, p, spec):
     return out, cache
 
 
-def backward(dout, cache, p, spec):
-    """dout (N, n) -> (dx (N, n), dp, inter {"xhat", "var", "mean"}; eval: {"xhat"})."""
-    dxhat, dp = affine_backward(dout, cache["xhat"], _affine_params(p, spec))
+def backward(dout, cache, p, spec, r=None):
+    """dout (N, n) -> (dx (N, n), dp, inter {"xhat", "var", "mean"}; eval: {"xhat"});
+    r (--round) rounds the intermediates' gradients (the caller rounds dx and dp)."""
+    dxhat, dp = affine_backward(dout, cache["xhat"], _affine_params(p, spec), r)
     if spec.mode == "eval":
         return dxhat / cache["std"], dp, {"xhat": dxhat}
     dx, dvar, dmean = normalise_backward(dxhat, cache["xmu"], cache["var"], cache["std"],
-                                         spec.eps, 0, _divisor(spec, dout.shape[0]))
+                                         spec.eps, 0, _divisor(spec, dout.shape[0]), r)
     return dx, dp, {"xhat": dxhat, "var": dvar[0], "mean": dmean[0]}
 
 

@@ -45,15 +45,16 @@ class DropoutSpec:
         return self.mask * self.factor
 
 
-def forward(x, p, spec):
-    """x (N, n) -> (out (N, n), cache {"mask", "scale"})."""
+def forward(x, p, spec, r=None):
+    """x (N, n) -> (out (N, n), cache {"mask", "scale"}); r unused: no intermediates (the
+    caller rounds out)."""
     if spec.mode == "eval":
         return x.copy(), {"mask": np.ones_like(x), "scale": 1.0}
     # x ⊙ (mask · scale): torch's nn.Dropout scales the mask first, so the same bits
     return x * spec.scaled, {"mask": spec.mask, "scale": spec.factor}
 
 
-def backward(dout, cache, p, spec):
+def backward(dout, cache, p, spec, r=None):
     """dout (N, n) -> (dx (N, n), {}, {})."""
     mask, scale = cache["mask"], cache["scale"]
     if mask is spec.mask and scale == spec.factor:  # the train mode's: scaled already

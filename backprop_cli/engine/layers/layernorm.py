@@ -35,20 +35,20 @@ class LayerNormSpec:
     affine: bool = True  # False: gamma 1 and beta 0, frozen, whatever p holds
 
 
-def forward(x, p, spec):
-    """x (N, n) -> (out (N, n), cache)."""
-    mean, xmu, var, std, xhat, _ = normalise(x, 1, x.shape[1], spec.eps)
+def forward(x, p, spec, r=None):
+    """x (N, n) -> (out (N, n), cache); r (--round) as batch norm's."""
+    mean, xmu, var, std, xhat, _ = normalise(x, 1, x.shape[1], spec.eps, r)
     out = affine(xhat, p if spec.affine else {})
     return out, {"mean": mean[:, 0], "var": var[:, 0], "std": std[:, 0], "xmu": xmu,
                  "xhat": xhat}
 
 
-def backward(dout, cache, p, spec):
+def backward(dout, cache, p, spec, r=None):
     """dout (N, n) -> (dx (N, n), dp, inter {"xhat" (N, n), "var" (N,), "mean" (N,)})."""
-    dxhat, dp = affine_backward(dout, cache["xhat"], p if spec.affine else {})
+    dxhat, dp = affine_backward(dout, cache["xhat"], p if spec.affine else {}, r)
     xmu = cache["xmu"]
     dx, dvar, dmean = normalise_backward(dxhat, xmu, cache["var"][:, None],
-                                         cache["std"][:, None], spec.eps, 1, xmu.shape[1])
+                                         cache["std"][:, None], spec.eps, 1, xmu.shape[1], r)
     return dx, dp, {"xhat": dxhat, "var": dvar[:, 0], "mean": dmean[:, 0]}
 
 
