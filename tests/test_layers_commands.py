@@ -216,3 +216,17 @@ def test_round_works_batch_norm_step_by_step_from_rounded_numbers(run, tmp_path,
                                    err_msg=f"gradients.{name}")
     running = doc["update"]["running"]["running_var2"]
     np.testing.assert_allclose(running, r(running), rtol=0, atol=1e-12)
+
+
+def test_the_worked_solution_with_round_shows_the_rounded_square_root(run):
+    # the worked solution computes √(σ² + ε) itself: with --round it is the rounded one the
+    # engine divided by, not the exact root of the rounded σ²
+    from helpers import PROBLEMS
+
+    source = PROBLEMS / "batchnorm.yaml"
+    var = json.loads(run("solve", source, "--round", "2", "--format", "json").stdout)[
+        "forward"]["var2"]
+    text = run("solve", source, "--round", "2", "--format", "markdown").stdout
+    line = next(t for t in text.splitlines() if t.startswith(r"\sqrt{\sigma_{2}^2 + \epsilon} &="))
+    shown = " & ".join(f"{v:.4f}" for v in _by_hand(np.sqrt(np.array(var) + 1e-5), 2))
+    assert shown in line, line

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backprop_cli.engine.rounding import round_half_away
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.notation import Notation
@@ -53,11 +54,14 @@ def _values(note: Notation, section: str, name: str) -> np.ndarray:
 
 def cache(note: Notation, l: int) -> dict:
     """The layer's intermediates as the engine's kind keeps them (engine/layers/), from the
-    document's μ, σ² and x̂; √(σ² + ε) and x − μ computed as the engine computes them."""
+    document's μ, σ² and x̂; √(σ² + ε) (rounded with --round) and x − μ computed as the
+    engine computes them."""
     mean, var = _values(note, "forward", f"mean{l}"), _values(note, "forward", f"var{l}")
     eps = note.model.layers[l - 1].settings.eps
     batch = axis(note, l).batch
     std = np.sqrt(var + eps)
+    if note.doc.get("rounded") is not None:  # --round K: the engine rounded it too
+        std = round_half_away(note.doc["rounded"])(std)
     xmu = note.layer_input(l) - (mean if batch else mean[:, None])
     return {"mean": mean, "var": var, "std": std, "xmu": xmu,
             "xhat": note.forward_value(f"xhat{l}")}
