@@ -69,7 +69,8 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     codes, own = {}, {}
     for it in items:
         codes[it.key], own[it.key] = v.judge(it, given[it.key], decimals[it.key],
-                                             prec[it.key], exact, world, sheets)
+                                             prec[it.key], exact, world, sheets,
+                                             _noise(exact, it.node))
     verdicts = {k: v.path_verdict(c) for k, c in codes.items()}
     world.slack.clear(), world.hidden.clear()  # judged: the diagnosis reads own, unc, weight
     found = _diagnose(ctx, graph, items, given, decimals, prec, verdicts, world, answers)
@@ -92,6 +93,13 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
     return Marks(verdicts, codes, exact_entries, own, slips, sources, world.own, world.center,
                  inputs, {it.key: it.node for it in items})
+
+
+def _noise(exact: dict, node: str) -> float:
+    """A sum's own rounding: FLOOR relative to its terms, whatever they cancel to."""
+    if not node.startswith("sum:"):
+        return 0.0
+    return v.FLOOR * float(np.abs(exact[node[4:]]).sum())
 
 
 def joined(parts: list) -> Marks:

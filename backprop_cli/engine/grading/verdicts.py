@@ -22,7 +22,8 @@ It is
 
 With --rtol/--atol the tolerance is atol + rtol·|r| alone: no digits, no hidden steps.
 FLOOR, a relative 1e-9, keeps a full-precision number computed in another order of
-operations from being wrong by its last bits.
+operations from being wrong by its last bits; for a sum, relative to the size of its
+terms (Σ a_l of a batch norm is 0 up to the rounding of its entries, whatever σ² is).
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def entries(table: dict, node: str, flat, sheets: int):
     return np.reshape(table[node], (sheets, -1))[:, flat]
 
 
-def judge(item, given, decimals, precision, exact, world, sheets: int):
-    """(verdict codes (S, m) per entry, own values (S, m)) of one answered path."""
+def judge(item, given, decimals, precision, exact, world, sheets: int, noise=0.0):
+    """(verdict codes (S, m) per entry, own values (S, m)) of one answered path; noise: how
+    far the exact value itself is from exact, its terms' rounding (a sum's), taken as
+    slack of the exact comparison."""
     flat = item.flat.ravel()
     c = entries(world.center, item.node, flat, sheets)
     s = entries(world.slack, item.node, flat, sheets)
@@ -70,7 +73,7 @@ def judge(item, given, decimals, precision, exact, world, sheets: int):
     e = np.ravel(exact[item.node])[flat]
     steady = np.where(np.isfinite(h), h, 0.0)  # garbage upstream must not hide a right number
     half = written_half(decimals)
-    verdict = np.where(within(given, e, precision, decimals, 0.0, steady, half), CORRECT,
+    verdict = np.where(within(given, e, precision, decimals, noise, steady, half), CORRECT,
                        np.where(within(given, c, precision, decimals, s, h, half), CARRIED,
                                 WRONG))
     return np.where(np.isnan(given), MISSING, verdict), c
