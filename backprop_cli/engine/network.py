@@ -11,8 +11,6 @@ functions and examines the step's results once it is over; its buffers are works
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from backprop_cli.engine import optimizers
@@ -260,8 +258,7 @@ def running(model: Model, fwd: Forward, old: dict | None = None) -> dict:
         if step.kind is None or step.kind.running is None:
             continue
         names = (f"running_mean{l}", f"running_var{l}")
-        spec = step.settings if old is None else \
-            replace(step.settings, running_mean=old[names[0]], running_var=old[names[1]])
-        new = step.kind.running(fwd.caches[l - 1], spec, fwd.a[l - 1].shape[0])
+        new = step.kind.running(fwd.caches[l - 1], step.settings, fwd.a[l - 1].shape[0],
+                                None if old is None else (old[names[0]], old[names[1]]))
         out.update(zip(names, (new["running_mean"], new["running_var"])))
     return out

@@ -4,14 +4,15 @@ Checked (solve, and any step that must name its culprit) tests each array as it 
 and raises NumericalError naming the first that is not finite, in the order the maths
 computes them. Cheap (the training loop) looks once a step is over, in as few numpy calls
 as it can: on a small network one sum over the workspace (workspace.py) that holds every
-array the step wrote; otherwise one sum over its pre-activations and ∂L/∂h, small
-parameter arrays in one concatenation, larger ones by one BLAS pass each, and a dense
-layer's weight-sized gradient or plain-SGD update proven finite by a bound instead of a
-pass over it. Other layer kinds, residual sums and a penalty are watched the same way:
-what they make outside the workspace is read once, what follows finite from it is not.
+array the step wrote; otherwise one square norm (a BLAS pass) over its pre-activations
+and ∂L/∂h, which also bounds each of them, small parameter arrays in one concatenation,
+larger ones by one BLAS pass each, and a dense layer's weight-sized gradient or
+plain-SGD update proven finite by a bound instead of a pass over it. Other layer kinds,
+residual sums and a penalty are watched the same way: what they make outside the
+workspace is read once, what follows finite from it is not.
 When Cheap cannot prove a step finite, the loop redoes it with Checked, which
-names the quantity (or, when finite values only summed to infinity, finds nothing and the
-step stands).
+names the quantity (or, when finite values only summed or squared to infinity, finds
+nothing and the step stands).
 """
 
 from __future__ import annotations
@@ -66,20 +67,25 @@ class Cheap:
             rest = values if ws.flat else [*values, *new.values()]  # not in it: other rules'
             return math.isfinite(np.add.reduce(ws.arena)) and (not rest or math.isfinite(
                 np.add.reduce(np.concatenate([v.ravel() for v in rest]))))
-        # the workspace's a, dh and output da lie side by side: one sum over them all
-        if not math.isfinite(np.add.reduce(ws.activations)):
+        # the workspace's a, dh and output da lie side by side: one BLAS pass over them
+        # all, whose square norm bounds each of theirs (the gradients' bounds below)
+        total = _square_norm(ws.activations)
+        if not math.isfinite(total):
             return False
         params = [*grads.params.values(), *new.values()]
         tiny = [v.ravel() for v in values + params if v.size <= TINY]
         if tiny and not math.isfinite(np.add.reduce(np.concatenate(tiny))):
             return False
-        return self._larger_ok(model, fwd, grads, new, values, lr)
+        return self._larger_ok(model, fwd, grads, new, values, lr, ws.held, total)
 
-    def _larger_ok(self, model, fwd, grads, new: dict, values: list, lr) -> bool:
-        # one BLAS pass each, no copies; its square norm serves the bounds below
+    def _larger_ok(self, model, fwd, grads, new: dict, values: list, lr, held,
+                   total: float) -> bool:
+        # one BLAS pass each, no copies; its square norm serves the bounds below, as
+        # does the workspace's (total) for the arrays it holds
         sq = {id(v): _square_norm(v) for v in values if v.size > TINY}
         if not all(map(math.isfinite, sq.values())):
             return False
+        sq.update(dict.fromkeys(held, total))
         if self.dense is None:
             self.dense = {name: (l, name == step.W) for l, step in enumerate(model.steps, 1)
                           for name in (step.W, step.b) if name is not None}
@@ -125,33 +131,30 @@ def _unproven(model, fwd, grads, state: dict, held) -> list:
     intermediates and their gradients, ∂L/∂h that a kind or a residual's sum made, ∂L/∂x,
     the optimizer's state; h_l only where its activation can grow (else a finite a_l
     gives a finite h_l), ∂L/∂a_l only where |f'| > 1 (else a finite ∂L/∂h_l gives a
-    finite one). A dropout mask is the file's, not made."""
-    out, seen = [], set(held)
-
-    def keep(v):
-        if isinstance(v, np.ndarray) and id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
-
+    finite one), nor a kind's intermediates that follow finite from its others
+    (Kind.follows). A dropout mask is the file's, not made."""
+    made = []  # candidates in the maths' order; duplicates and non-arrays dropped below
     last = len(model.steps)
     for l, step in enumerate(model.steps, 1):
-        keep(fwd.a[l - 1])
+        made.append(fwd.a[l - 1])
         if step.grows:
-            keep(fwd.h[l])
+            made.append(fwd.h[l])
         if step.kind is not None:
-            for name, v in fwd.caches[l - 1].items():
-                if name != "mask":
-                    keep(v)
-            for v in grads.inter[l - 1].values():
-                keep(v)
-        keep(grads.h[l - 1])
+            cache, follows = fwd.caches[l - 1], step.kind.follows
+            skip = ("mask", *(follows(cache, step.settings) if follows else ()))
+            made += [v for name, v in cache.items() if name not in skip]
+            made += grads.inter[l - 1].values()
+        made.append(grads.h[l - 1])
         if l < last and not step.contracts:
-            keep(grads.a[l - 1])
-    keep(grads.x)
+            made.append(grads.a[l - 1])
+    made.append(grads.x)
     for entry in state.values():
-        for name, v in entry.items():
-            if name != "step":
-                keep(v)
+        made += [v for name, v in entry.items() if name != "step"]
+    out, seen = [], set(held)
+    for v in made:
+        if id(v) not in seen and isinstance(v, np.ndarray):
+            seen.add(id(v))
+            out.append(v)
     return out
 
 

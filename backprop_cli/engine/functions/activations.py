@@ -23,11 +23,11 @@ import numpy as np
 
 
 def identity(a, p):
-    return a.copy()
+    return a  # the same array, not a copy: nothing writes into an activation's h or da
 
 
 def identity_backward(a, h, saved, dh, p):
-    return dh.copy()
+    return dh
 
 
 def sigmoid(a, p=None):

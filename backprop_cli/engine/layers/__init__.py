@@ -14,8 +14,9 @@ network applies after every kind. A kind's functions:
         r, when given (solve --round), rounds each intermediate and its gradient as a
         person writes them, each computed from the rounded ones before it; the network
         rounds out, dx and dp.
-    running(cache, spec, N) -> {"running_mean": (n,), "running_var": (n,)}
-        the running statistics after a forward pass of batch size N (batch norm only).
+    running(cache, spec, N, old=None) -> {"running_mean": (n,), "running_var": (n,)}
+        the running statistics after a forward pass of batch size N (batch norm only),
+        from old (mean, var) when given, else from spec's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Kind:
     # the order a person computes them, shaped as engine/quantities.py says; their
     # gradients (where backward gives one) are shown too
     shown: tuple[tuple[str, str], ...] = ()
+    # follows(cache, spec) -> the names of cache arrays that are finite whenever the
+    # cache's other arrays are (the training loop's watch reads only those others)
+    follows: Callable | None = None
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.

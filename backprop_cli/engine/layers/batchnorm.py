@@ -27,6 +27,7 @@ normalise_backward, affine and affine_backward serve both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,8 +94,14 @@ def normalise_backward(dxhat, xmu, var, std, eps, axis, divisor, r=None):
     # exact arithmetic (Σ xmu = 0) but part of the total derivative autograd gives, so kept
     dmean = r(np.negative(total(q)) + dvar * (-2.0 * total(xmu)) / divisor)
     # dx = q + dvar · (2 xmu / N') + dmean / N, in that order, into q; 2 xmu / N' is
-    # xmu / (N'/2) to the bit (the same exact quotient, rounded once)
-    np.multiply(dvar, np.divide(xmu, 0.5 * divisor, out=t), out=t)
+    # xmu / (N'/2) to the bit (the same exact quotient, rounded once), and xmu · (2/N')
+    # when N'/2 is a power of two (2/N' is then exact: the same correctly rounded value)
+    half = 0.5 * divisor
+    if math.frexp(half)[0] == 0.5:
+        np.multiply(xmu, 1.0 / half, out=t)
+    else:
+        np.divide(xmu, half, out=t)
+    np.multiply(dvar, t, out=t)
     dx = np.add(q, t, out=q)
     dx += dmean / xmu.shape[axis]
     return dx, dvar, dmean
@@ -166,12 +173,14 @@ def backward(dout, cache, p, spec, r=None):
     return dx, dp, {"xhat": dxhat, "var": dvar[0], "mean": dmean[0]}
 
 
-def running(cache, spec, N):
+def running(cache, spec, N, old=None):
     """The running statistics after this pass, torch's rule: (1 − momentum)·old +
     momentum·batch, with the batch's unbiased variance (Σ xmu² / (N − 1)) whatever
-    `variance` normalised with. Eval mode leaves them as they were."""
+    `variance` normalised with. Eval mode leaves them as they were. old: (mean, var) in
+    place of spec's running_mean and running_var (the training loop's, step to step)."""
     n = cache["mean"].shape[0]
-    old_mean, old_var = np.zeros(n) + spec.running_mean, np.zeros(n) + spec.running_var
+    old_mean, old_var = (spec.running_mean, spec.running_var) if old is None else old
+    old_mean, old_var = np.zeros(n) + old_mean, np.zeros(n) + old_var
     if spec.mode == "eval":
         return {"running_mean": old_mean, "running_var": old_var}
     m = spec.momentum
@@ -182,5 +191,12 @@ def running(cache, spec, N):
             "running_var": (1.0 - m) * old_var + m * unbiased}
 
 
+def follows(cache, spec):
+    """Train mode with eps > 0: xmu and x̂ are finite when Σ xmu² is (a finite sum of
+    squares has finite terms, and |x̂| = |xmu| / √(Σ xmu² / N' + eps) ≤ √N', or, where a
+    square underflows, |xmu| < 1e-154 over √eps > 1e-162)."""
+    return ("xmu", "xhat") if "squares" in cache and spec.eps > 0 else ()
+
+
 KIND = Kind("batchnorm", ("gamma", "beta"), forward, backward, running,
-            (("mean", "feature"), ("var", "feature"), ("xhat", "sample")))
+            (("mean", "feature"), ("var", "feature"), ("xhat", "sample")), follows)
