@@ -154,3 +154,19 @@ def rich_or_skip() -> None:
     """Tables need rich, a dependency: an environment without it (python3 outside the
     project's virtualenv) skips what prints them instead of failing on the import."""
     installed_or_skip("rich", "a dependency of the project: pip install -e .")
+
+
+def assert_diagnosed(doc: dict, sheet, moved: set, slip: str) -> None:
+    """grade's JSON document of a sheet worked with `slip`: every path the slip moved is
+    wrong or carried and names the slip, every other one is correct; one point per
+    quantity, shared by its entries (a wrong one keeps less than the whole point)."""
+    assert set(doc["answers"]) == set(sheet)
+    for path, answer in doc["answers"].items():
+        if path in moved:
+            assert answer["verdict"] in ("wrong", "carried"), (path, answer)
+            assert slip in answer["slips"], (path, answer)
+        else:
+            assert answer["verdict"] == "correct", (path, answer)
+    for answer in doc["answers"].values():
+        assert answer["max_points"] == 1
+        assert (answer["points"] == 1) == (answer["verdict"] != "wrong"), answer
