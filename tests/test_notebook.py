@@ -77,10 +77,10 @@ def test_the_pytorch_check_finds_every_quantity_exact_or_close(executed):
     text = data(executed["comparison"], "text/plain")
     assert "∂L/∂W3" in data(executed["comparison"], "text/html")
     rows = re.findall(r"^\s+(\S.*?)\s+(exact|close|different)\s+\d\.\de[-+]\d+", text, re.M)
-    assert len(rows) == 25  # a, h of 3 layers, L, 11 gradients, 6 parameters, L after
+    assert len(rows) == 26  # a, h of 3 layers, L, 12 gradients (x's), 6 parameters, L after
     assert {verdict for _, verdict in rows} <= {"exact", "close"}
     summary = data(executed["verdict"], "text/plain")
-    assert re.fullmatch(r"'PyTorch \(float64\) against backprop \(float64\): 25 quantities, "
+    assert re.fullmatch(r"'PyTorch \(float64\) against backprop \(float64\): 26 quantities, "
                         r"\d+ exact, \d+ close, 0 different'", summary)
     assert same_output(data(executed["from_torch"], "text/plain"), "0.0725333007370964")
     assert "activation: softmax" in data(executed["from_torch"], "stream")

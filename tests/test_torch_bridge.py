@@ -347,7 +347,9 @@ def test_compare_without_an_optimizer_compares_the_passes_only():
     t = Torch(json.loads((GOLDEN / "engine" / "classic.json").read_text())["problem"])
     check = bp.compare(t.model, t.x, t.y, t.loss_fn)
     assert check.ok and not any(r.path.startswith("update") for r in check.rows)
-    assert len(check.rows) == 3 * 2 + 1 + 3 * 2 - 1 + 3 * 2  # a, h; L; ∂L/∂h, ∂L/∂a; W, b
+    # a, h; L; ∂L/∂h, ∂L/∂a; ∂L/∂x; W, b
+    assert len(check.rows) == 3 * 2 + 1 + 3 * 2 - 1 + 1 + 3 * 2
+    assert "gradients.x" in [r.path for r in check.rows]
 
 
 def test_compare_in_float32_is_close_within_the_dtypes_error_bound():
@@ -458,7 +460,7 @@ def one_weight_off(monkeypatch, delta):
 def test_the_tutorial_in_float32_and_bfloat16_compares_true(dtype):
     check = bp.compare(*tutorial(dtype))
     assert check, str(check)
-    assert check.counts()["close"] == len(check.rows) == 10
+    assert check.counts()["close"] == len(check.rows) == 11  # ∂L/∂x among them
     assert max(row.ratio for row in check.rows) <= 1
 
 

@@ -145,7 +145,7 @@ def loss(model, fwd, Ea, Eh, y, dz, pr: Precision, logits: bool):
 
 
 def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool) -> dict:
-    """E of every gradient, by name: h{l}, a{l} (per sample), W{l}, b{l}."""
+    """E of every gradient, by name: h{l}, a{l} (per sample), x, W{l}, b{l}."""
     L, N, out = len(model.layers), fwd.h[0].shape[0], {}
     spec = model.layers[-1]
     if logits:
@@ -161,10 +161,11 @@ def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool
             + np.abs(da).T @ Eh_in + pr.floor(N)
         if model.layers[l - 1].bias:
             out[f"b{l}"] = pr.sum(N) * np.abs(da).sum(axis=0) + Eda.sum(axis=0) + pr.floor(N)
-        if l == 1:
-            break
         Edh = pr.sum(W.shape[0]) * (np.abs(da) @ np.abs(W)) + Eda @ np.abs(W) \
             + pr.floor(W.shape[0])
+        if l == 1:  # ∂L/∂x, which every solution shows
+            out["x"] = Edh
+            break
         out[f"h{l - 1}"] = Edh
         Eda = activation_backward(model.layers[l - 2], fwd.a[l - 2], fwd.h[l - 1],
                                   fwd.saved[l - 2], grads.h[l - 2], grads.a[l - 2], Edh,

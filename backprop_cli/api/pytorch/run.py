@@ -140,7 +140,7 @@ def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, ob
     found["loss"] = loss
     for l in range(L, 0, -1):  # the JSON's order: output to input, then the parameters
         found.update(grads[l])
-    if problem.model.extended:  # its solution shows ∂L/∂x
+    if x.grad is not None:  # every solution shows ∂L/∂x (class-index inputs have none)
         found["gradients.x"] = x.grad
     found.update({f"gradients.{short}{l}": p.grad for l in range(L, 0, -1)
                   for short, p in torch_model.layer_parameters(layers[l - 1]).items()
@@ -158,7 +158,7 @@ def run(problem, model, x, y, loss_fn, optimizer) -> tuple[dict, bool, dict]:
     model, loss_fn, optimizer = copy.deepcopy((model, loss_fn, optimizer))
     layers = torch_model.read_layers(model, np.ndim(x))
     parameters = torch_model.parameters(layers)
-    if problem.model.extended and x.is_floating_point():  # for ∂L/∂x
+    if x.is_floating_point():  # for ∂L/∂x
         x = x.detach().clone().requires_grad_(True)
     noises: dict = {}
     try:
