@@ -130,7 +130,7 @@ def constants(ctx: Inputs) -> dict:
 
 def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
     """Every node's exact value, from the engine's own solution."""
-    from backprop_cli.engine.grading.layers import KINDS
+    from backprop_cli.engine.grading.layers import KINDS  # as in nodes(): they import this
 
     fwd, grads, upd = sol.forward, sol.gradients, sol.update
     named = {"loss": fwd.loss, "loss'": upd.loss, **dict(zip(("data", "penalty"), fwd.parts)),

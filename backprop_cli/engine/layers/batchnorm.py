@@ -27,7 +27,6 @@ normalise_backward, affine and affine_backward serve both.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,14 +93,8 @@ def normalise_backward(dxhat, xmu, var, std, eps, axis, divisor, r=None):
     # exact arithmetic (Σ xmu = 0) but part of the total derivative autograd gives, so kept
     dmean = r(np.negative(total(q)) + dvar * (-2.0 * total(xmu)) / divisor)
     # dx = q + dvar · (2 xmu / N') + dmean / N, in that order, into q; 2 xmu / N' is
-    # xmu / (N'/2) to the bit (the same exact quotient, rounded once), and xmu · (2/N')
-    # when N'/2 is a power of two (2/N' is then exact: the same correctly rounded value)
-    half = 0.5 * divisor
-    if math.frexp(half)[0] == 0.5:
-        np.multiply(xmu, 1.0 / half, out=t)
-    else:
-        np.divide(xmu, half, out=t)
-    np.multiply(dvar, t, out=t)
+    # xmu / (N'/2) to the bit (the same exact quotient, rounded once)
+    np.multiply(dvar, np.divide(xmu, 0.5 * divisor, out=t), out=t)
     dx = np.add(q, t, out=q)
     dx += dmean / xmu.shape[axis]
     return dx, dvar, dmean
@@ -184,9 +177,7 @@ def running(cache, spec, N, old=None):
     if spec.mode == "eval":
         return {"running_mean": old_mean, "running_var": old_var}
     m = spec.momentum
-    squares = cache["squares"] if "squares" in cache else \
-        np.add.reduce(cache["xmu"] * cache["xmu"], axis=0)
-    unbiased = squares / (N - 1)
+    unbiased = cache["squares"] / (N - 1)
     return {"running_mean": (1.0 - m) * old_mean + m * cache["mean"],
             "running_var": (1.0 - m) * old_var + m * unbiased}
 

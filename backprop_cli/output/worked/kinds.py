@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from backprop_cli.engine.layers import KINDS
 from backprop_cli.output.worked import norms, norms_backward
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.notation import Notation
@@ -119,18 +118,16 @@ def residuals_into(note: Notation, k: int) -> list[int]:
     return [m for m, spec in enumerate(note.model.layers, 1) if spec.residual == k]
 
 
-def through(note: Notation, l: int) -> np.ndarray | None:
+def through(note: Notation, l: int) -> np.ndarray:
     """∂L/∂(layer l's input) along the path through layer l alone: the document's
     ∂L/∂h_{l-1} (∂L/∂x) where no residual adds to it, else the engine kind's backward of
     the document's δ_l (the residual paths are added where h_{l-1} is worked)."""
-    name = "x" if l == 1 else f"h{l - 1}"
     if not residuals_into(note, l - 1):
-        return note.gradient(name) if name in note.doc["gradients"] else None
-    spec = note.model.layers[l - 1]
-    p = {short: note.problem.params[f"{short}{l}"] for short in KINDS[spec.kind].params
-         if f"{short}{l}" in note.problem.params and getattr(spec.settings, "affine", True)}
-    dx, _, _ = KINDS[spec.kind].backward(note.gradient(f"a{l}"), of(note, l).cache(note, l),
-                                         p, spec.settings)
+        return note.gradient("x" if l == 1 else f"h{l - 1}")
+    step = note.model.steps[l - 1]
+    p = {short: note.problem.params[name] for short, name in step.params.items()}
+    dx, _, _ = step.kind.backward(note.gradient(f"a{l}"), of(note, l).cache(note, l), p,
+                                  step.settings)
     return dx
 
 
@@ -139,10 +136,7 @@ def kind_backward(note: Notation, l: int) -> list[Block]:
     lhs = note.input_partial(l)
     if residuals_into(note, l - 1):
         lhs += rf"\Big|_{{\text{{through layer {l}}}}}"
-    value = through(note, l)
-    if value is None:
-        return []
-    return of(note, l).backward(note, l, value, lhs)
+    return of(note, l).backward(note, l, through(note, l), lhs)
 
 
 def statement(note: Notation, l: int) -> list[Block]:
