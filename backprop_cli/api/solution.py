@@ -18,6 +18,7 @@ import numpy as np
 from backprop_cli.api.display import Markdown, Shown, View, picture
 from backprop_cli.engine import model as engine_model
 from backprop_cli.output import report
+from backprop_cli.problem.maps import kernel_in_file, written
 from backprop_cli.problem.reader import Problem
 
 
@@ -28,13 +29,18 @@ def frozen(value: np.ndarray) -> np.ndarray:
     return view
 
 
-def per_sample(problem: Problem, value: np.ndarray) -> np.ndarray:
-    """An (N, k) array in the rank of x: a vector for one sample."""
+def per_sample(problem: Problem, value: np.ndarray, layer: int | None = None) -> np.ndarray:
+    """An (N, k) array in the rank of x: a vector for one sample; h_layer's feature maps
+    (when it is one) in the file's map shape."""
+    if layer is not None and problem.model.map_of(layer) is not None:
+        return frozen(written(problem, value, layer))
     return frozen(value if problem.batched else value[0])
 
 
 def shaped(problem: Problem, value: np.ndarray) -> np.ndarray:
     """A parameter-shaped array in the problem's layout."""
+    if value.ndim == 4:  # a convolution's kernels
+        return frozen(kernel_in_file(value, problem.channels))
     return frozen(value.T if value.ndim == 2 and problem.layout == "in_out" else value)
 
 
@@ -109,12 +115,15 @@ class Solution(Shown):
         """The API's record of an engine solution (and its JSON document)."""
         doc = report.solve_document(problem, sol, rounded)
         fwd = sol.forward
-        forward = Forward(ByLayer((per_sample(problem, a) for a in fwd.a), 1),
-                          ByLayer((per_sample(problem, h) for h in fwd.h), 0), fwd.loss)
+        forward = Forward(ByLayer((per_sample(problem, a, l) for l, a in enumerate(fwd.a, 1)),
+                                  1),
+                          ByLayer((per_sample(problem, h, l) for l, h in enumerate(fwd.h)), 0),
+                          fwd.loss)
         gradients = {name: per_sample(problem, arr) if shape == "sample" else
+                     per_sample(problem, arr, l) if shape == "map" else
                      shaped(problem, arr) if shape == "param" else frozen(np.asarray(arr))
-                     for name, shape, arr in report.gradient_arrays(sol.gradients,
-                                                                    problem.model)}
+                     for name, shape, arr, l in report.gradient_arrays(sol.gradients,
+                                                                       problem.model)}
         up = sol.update
         parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
         update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),

@@ -3,8 +3,10 @@ LayerSpec) and frozen result records. Arrays are float64, one row per sample:
     h[0] = x            (N, n_0)
     a[l] = h[l-1] W_l^T + b_l     W_l (n_l, n_{l-1}), b_l (n_l,)   (torch.nn.Linear)
            (+ h[k] with `residual: k`)
-         = kind_l(h[l-1])         another kind (layers/: batch norm, layer norm, dropout),
-                                  n_l = n_{l-1}, parameters gamma_l, beta_l (n_l,)
+         = kind_l(h[l-1])         another kind (layers/: batch norm, layer norm, dropout,
+                                  n_l = n_{l-1}, parameters gamma_l, beta_l (n_l,); conv2d,
+                                  W_l (C_l, C_{l-1}, kH, kW), b_l (C_l,); pooling; flatten)
+A feature map (C, H, W) is a row of C·H·W numbers in that order: h_l (N, C·H·W).
     h[l] = f_l(a[l])    (N, n_l)
 Parameters live in a dict {"W1": ..., "b1": ..., "gamma2": ..., ...}, always in this
 out_in layout; the problem package transposes for files written in_out.
@@ -19,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.engine.layers import KINDS
+from backprop_cli.engine.layers import KINDS, MAPS
 
 DENSE = "dense"
 FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
@@ -45,7 +47,8 @@ class LayerSpec:
             return [f"W{l}"] + ([f"b{l}"] if self.bias else [])
         if not getattr(self.settings, "affine", True):
             return []
-        return [f"{p}{l}" for p in KINDS[self.kind].params]
+        owned = getattr(self.settings, "owned", KINDS[self.kind].params)  # conv's bias
+        return [f"{p}{l}" for p in owned]
 
     def label(self) -> str:
         """The layer as a header lists it: its activation; another kind's name before it;
@@ -130,12 +133,26 @@ class Model:
         return [n for l, spec in enumerate(self.layers, 1) for n in spec.trainable(l)]
 
     def widths(self, params: dict, n_in: int) -> list[int]:
-        """n_1 ... n_L: a dense layer's W rows, another kind keeps its input's width."""
+        """n_1 ... n_L: a dense layer's W rows, a map kind's C·H·W, another kind keeps its
+        input's width."""
         out, n = [], n_in
         for l, spec in enumerate(self.layers, 1):
-            n = params[f"W{l}"].shape[0] if spec.kind == DENSE else n
+            n = params[f"W{l}"].shape[0] if spec.kind == DENSE else \
+                getattr(spec.settings, "units", n)
             out.append(n)
         return out
+
+    def map_of(self, l: int) -> tuple[int, int, int] | None:
+        """(C, H, W) of h_l when it is a feature map (x before a map kind, a convolution's
+        or a pool's output), else None (rows)."""
+        spec = self.layers[0] if l == 0 else self.layers[l - 1]
+        return getattr(spec.settings, "inp" if l == 0 else "out", None) \
+            if spec.kind in MAPS else None
+
+    @cached_property
+    def weights(self) -> tuple[str, ...]:
+        """The weights an L2 penalty covers: every W_l, dense or convolution."""
+        return tuple(n for n in self.parameter_names() if n.startswith("W"))
 
 
 @dataclass(frozen=True)

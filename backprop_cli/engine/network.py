@@ -72,8 +72,8 @@ def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> For
 
 
 def _penalty(model: Model, params: dict, N: int) -> float:
-    """The L2 term: penalty.FORMS's form of λ over every dense weight."""
-    weights = [params[step.W] for step in model.steps if step.W is not None]
+    """The L2 term: penalty.FORMS's form of λ over every weight, dense or convolution."""
+    weights = [params[name] for name in model.weights]
     return FORMS[model.penalty.form].value(weights, model.penalty.lam, N)
 
 
@@ -139,6 +139,9 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
             dh = r(dh)
             for short, g in dp.items():
                 name = step.params[short]
+                if short == "W" and model.penalty is not None:  # a convolution's weights
+                    g = g + FORMS[model.penalty.form].grad(params[name], model.penalty.lam,
+                                                           da.shape[0])
                 if ws is not None:  # into the workspace's buffer: plain SGD's update reads it
                     np.copyto(ws.grads[name], g)
                     g = ws.grads[name]

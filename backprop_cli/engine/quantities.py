@@ -3,6 +3,8 @@
 Python API iterate over it, in its order, instead of each listing the quantities again.
 
     shape   "sample"      (N, n): a row per sample
+            "map"         (N, C·H·W): a row per sample of feature maps (C, H, W), as the
+                          model's map_of(layer) says; shown in the file's map shape
             "feature"     (n,): one number per feature (batch norm's μ, σ²)
             "per-sample"  (N,): one number per sample (layer norm's μ, σ²)
             "number"      one number (dropout's scale)
@@ -32,12 +34,18 @@ def _intermediates(model: Model, l: int) -> list[Quantity]:
     return [Quantity(f"{name}{l}", name, l, shape) for name, shape in KINDS[spec.kind].shown]
 
 
+def _rows(model: Model, l: int) -> str:
+    """How h_l (and a_l) is shaped: rows of feature maps, or rows."""
+    return "map" if model.map_of(l) is not None else "sample"
+
+
 def forward(model: Model) -> list[Quantity]:
     """forward.*: each layer's intermediates (a kind's), then a_l and h_l."""
     out = []
     for l in range(1, len(model.layers) + 1):
         out += _intermediates(model, l)
-        out += [Quantity(f"a{l}", "a", l, "sample"), Quantity(f"h{l}", "h", l, "sample")]
+        out += [Quantity(f"a{l}", "a", l, _rows(model, l)),
+                Quantity(f"h{l}", "h", l, _rows(model, l))]
     return out
 
 
@@ -48,9 +56,10 @@ def gradients(model: Model) -> list[Quantity]:
     intermediate whose backward gives no gradient (eval mode) is left out by the caller."""
     L, out = len(model.layers), []
     for l in range(L, 0, -1):
-        out += [Quantity(f"h{l}", "h", l, "sample"), Quantity(f"a{l}", "a", l, "sample")]
+        out += [Quantity(f"h{l}", "h", l, _rows(model, l)),
+                Quantity(f"a{l}", "a", l, _rows(model, l))]
         out += reversed(_intermediates(model, l))
-    out.append(Quantity("x", "x", 0, "sample"))
+    out.append(Quantity("x", "x", 0, _rows(model, 0)))
     for l in range(L, 0, -1):
         out += [Quantity(name, name[:-len(str(l))], l, "param")
                 for name in model.layers[l - 1].names(l)]

@@ -9,6 +9,7 @@ import numpy as np
 from backprop_cli.engine import quantities
 from backprop_cli.engine.model import Solution, Training, count_parameters
 from backprop_cli.errors import NumericalError, PathError
+from backprop_cli.problem.maps import written
 from backprop_cli.problem.reader import Problem
 from backprop_cli.problem.writer import in_file_layout, state_document
 
@@ -65,9 +66,9 @@ def _state_document(problem: Problem, state: dict) -> dict:
                                     for p, s in state.items()})
 
 
-def gradient_arrays(grads, model) -> list[tuple[str, str, object]]:
-    """(name, shape, array) of every gradient in the document's order (engine/quantities.py:
-    output to input, then the parameters)."""
+def gradient_arrays(grads, model) -> list[tuple[str, str, object, int]]:
+    """(name, shape, array, layer) of every gradient in the document's order
+    (engine/quantities.py: output to input, then the parameters)."""
     out = []
     for q in quantities.gradients(model):
         if q.what in ("h", "a"):
@@ -79,14 +80,17 @@ def gradient_arrays(grads, model) -> list[tuple[str, str, object]]:
         else:  # a kind's intermediate: only where its backward gives one
             value = (grads.inter[q.layer - 1] or {}).get(q.what) if grads.inter else None
         if value is not None:
-            out.append((q.name, q.shape, value))
+            out.append((q.name, q.shape, value, q.layer))
     return out
 
 
-def shown(problem: Problem, shape: str, value):
-    """A value as the document writes it, by its registry shape."""
+def shown(problem: Problem, shape: str, value, layer: int = 0):
+    """A value as the document writes it, by its registry shape (and, for feature maps,
+    the layer they belong to: 0 for x)."""
     if shape == "sample":
         return _rows(problem, value)
+    if shape == "map":
+        return plain_zero(written(problem, value, layer)).tolist()
     if shape == "per-sample":
         value = plain_zero(np.asarray(value))
         return value.tolist() if problem.batched else float(value[0])
@@ -103,7 +107,7 @@ def forward_values(problem: Problem, fwd) -> dict:
             value = fwd.a[q.layer - 1] if q.what == "a" else fwd.h[q.layer]
         else:
             value = fwd.caches[q.layer - 1][q.what]
-        out[q.name] = shown(problem, q.shape, value)
+        out[q.name] = shown(problem, q.shape, value, q.layer)
     return out
 
 
@@ -139,9 +143,9 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
         doc["loss_parts"] = _parts(*fwd.parts)
     doc["gradients"] = {
         name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
-        if shape == "sample" else shown(problem, shape, arr) if shape != "param"
+        if shape == "sample" else shown(problem, shape, arr, l) if shape != "param"
         else in_file_layout(problem, name, plain_zero(arr))
-        for name, shape, arr in gradient_arrays(grads, model)}
+        for name, shape, arr, l in gradient_arrays(grads, model)}
     doc["update"] = {
         "optimizer": optimizer_document(problem),
         "parameters": parameters_document(problem, sol.update.params),

@@ -29,14 +29,14 @@ def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widt
                   "a layer kind")
     if kind != "dense":
         spec, params = kinds.kind_layer(source, i, layer, inputs, why, n, batched,
-                                        lambda lay: _activation(source, base, l, lay,
+                                        lambda lay: read_activation(source, base, l, lay,
                                                                 "identity"))
         return spec, params, inputs
     check_keys(source, base, layer, LAYER_KEYS)
     for key in ("weights", "activation"):
         if key not in layer:
             fail(source, f"{base}.{key}", f"missing, expected it in layer {l}")
-    activation, param = _activation(source, base, l, layer, None)
+    activation, param = read_activation(source, base, l, layer, None)
     W = matrix(source, f"{base}.weights", f" (W{l})", layer["weights"])
     if layout == "in_out":
         W = W.T
@@ -80,7 +80,7 @@ def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widt
     return spec, params, units
 
 
-def _activation(source, base, l, layer, default):
+def read_activation(source, base, l, layer, default):
     """(activation, its slope/alpha or None) of a layer: `activation` (default: `default`,
     None where it is required) and the key of its parameter."""
     activation = choice(source, f"{base}.activation (h{l})", layer.get("activation", default),

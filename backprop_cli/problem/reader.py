@@ -14,17 +14,18 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
+from backprop_cli.engine.layers import MAPS
 from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
-from backprop_cli.problem import documents, kinds
+from backprop_cli.problem import documents, kinds, maps
 from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import state as state_checks
 from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
 from backprop_cli.problem.grading import Grading
 
-TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "layers", "l2", "optimizer",
-            "grading")
+TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "channels", "layers", "l2",
+            "optimizer", "grading")
 LAYOUTS = ("out_in", "in_out")
 # a layer's keys that hold parameters: rewritten from arrays when a problem is written back
 PARAMETER_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
@@ -36,9 +37,9 @@ class Problem:
     source: str  # the path, or <stdin>
     document: dict  # the mapping as read, less parameters and optimizer: for writing back
     title: str | None
-    x: np.ndarray  # (N, n_0)
+    x: np.ndarray  # (N, n_0); feature maps (C, H, W) as rows of C·H·W in that order
     y: np.ndarray  # (N, n_L) targets; class indices become one-hot rows
-    batched: bool  # x was a list of lists: outputs keep that rank
+    batched: bool  # x was a list of lists (of maps): outputs keep that rank
     layout: str
     model: Model
     params: dict  # W{l} (n_l, n_{l-1}) in out_in layout, b{l} (n_l,)
@@ -47,6 +48,8 @@ class Problem:
     hyper: dict  # every setting, defaults filled in
     state: dict  # optimizer state by parameter name, out_in layout
     grading: Grading = Grading()  # how answers are marked: precision, points
+    channels: str = "first"  # maps written (C, H, W) or, "last", (H, W, C)
+    sample_rank: int | None = None  # maps: one sample of x written (C, H, W) 3, or (H, W) 2
 
     @property
     def inputs(self) -> Inputs:
@@ -168,24 +171,47 @@ def from_document(doc, source: str) -> Problem:
                                   "∂L/∂ŷ itself and L = Σ y ⊙ ŷ")
     layout = choice(source, "layout", doc.get("layout", "out_in"), LAYOUTS, "a layout")
 
-    raw_x = doc["x"]
-    batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
-    x = matrix(source, "x", "", raw_x) if batched else vector(source, "x", "", raw_x)[None, :]
-
+    channels = choice(source, "channels", doc.get("channels", "first"), maps.CHANNELS,
+                      "a channel order")
     layers = doc["layers"]
     if not isinstance(layers, list) or not layers:
         fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
+    raw_x, sample_rank, shape = doc["x"], None, None
+    if _kind(layers[0]) in MAPS:  # x is feature maps
+        x, batched, shape, sample_rank = maps.image(source, raw_x, channels)
+        why = f"x has {_maps_text(shape)}"
+    else:
+        batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
+        x = matrix(source, "x", "", raw_x) if batched else \
+            vector(source, "x", "", raw_x)[None, :]
+        why = f"x has {counted(x.shape[1], 'feature')}"
     specs, params = [], {}
-    inputs, why = x.shape[1], f"x has {counted(x.shape[1], 'feature')}"
+    inputs = x.shape[1]
     widths = [inputs]  # h_0 = x, h_1, ...: what a residual may add
     for i, layer in enumerate(layers):
-        spec, found, inputs = layer_checks.layer(source, i, layer, layout, inputs, why,
-                                                 len(layers), x.shape[0], batched, widths)
+        kind, l = _kind(layer), i + 1
+        if kind in MAPS:
+            if shape is None:
+                fail(source, f"layers[{i}].kind", f"found {kind}, expected a kind that takes "
+                                                  f"rows: {why}, not feature maps")
+            spec, found, shape, inputs = maps.map_layer(
+                source, i, layer, shape, channels,
+                lambda lay, i=i: layer_checks.read_activation(source, f"layers[{i}]", i + 1, lay,
+                                                         "identity"))
+            why = f"layer {l} ({kind}) gives " + (_maps_text(shape) if shape is not None else
+                                                  f"{counted(inputs, 'feature')} "
+                                                  f"({_size_text(spec.settings.inp)})")
+        else:
+            if shape is not None:
+                fail(source, f"layers[{i}]", f"found a {kind} layer, expected flatten first: "
+                                             f"{why}")
+            spec, found, inputs = layer_checks.layer(source, i, layer, layout, inputs, why,
+                                                     len(layers), x.shape[0], batched, widths)
+            why = f"layer {l} has {counted(inputs, 'unit')}"
         specs.append(spec)
         params.update(found)
         widths.append(inputs)
-        why = f"layer {i + 1} has {counted(inputs, 'unit')}"
 
     out_activation = specs[-1].activation
     need = LOSSES[loss].output
@@ -193,14 +219,33 @@ def from_document(doc, source: str) -> Problem:
         n = len(layers)
         fail(source, f"layers[{n - 1}].activation (h{n})",
               f"found {out_activation}, expected {need}: {loss} needs a {need} output")
-    y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
+    if shape is None:
+        y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
+    elif loss == "upstream":
+        y = maps.map_targets(source, doc["y"], shape, x.shape[0], batched, channels)
+    else:
+        fail(source, "loss", f"found {loss} after feature maps, expected a flatten (and dense "
+                             f"layers) before the output, or loss upstream: {why}")
     penalty = kinds.l2(source, doc["l2"]) if "l2" in doc else None
     model = Model(tuple(specs), loss, reduction, penalty)
     name, given, hyper, state = state_checks.optimizer(
-        source, doc.get("optimizer"), model, params, layout)
+        source, doc.get("optimizer"), model, params, layout, channels)
     grading = grading_checks.section(source, doc["grading"]) if "grading" in doc else Grading()
     return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
-                   given, hyper, state, grading)
+                   given, hyper, state, grading, channels, sample_rank)
+
+
+def _kind(layer):
+    return layer.get("kind", "dense") if isinstance(layer, dict) else None
+
+
+def _size_text(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def _maps_text(shape) -> str:
+    C, H, W = shape
+    return f"{counted(C, 'map')} of {H}×{W}"
 
 
 def _kept(doc: dict) -> dict:

@@ -6,11 +6,11 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.errors import OptimizerError, describe
-from backprop_cli.problem import documents
+from backprop_cli.problem import documents, maps
 from backprop_cli.problem.checks import choice, fail, matrix, shape_text, vector
 
 
-def optimizer(source, block, model, params, layout):
+def optimizer(source, block, model, params, layout, channels="first"):
     if block is None:
         block = {}
     if not isinstance(block, dict):
@@ -23,14 +23,14 @@ def optimizer(source, block, model, params, layout):
         hyper = optimizers.hyperparameters(name, given)
     except OptimizerError as e:
         fail(source, f"optimizer.{documents.key_text(e.key)}", str(e))
-    state = _state(source, block.get("state"), name, hyper, model, params, layout)
+    state = _state(source, block.get("state"), name, hyper, model, params, layout, channels)
     return name, given, hyper, state
 
 
 _SQUARES = ("sum", "square_avg", "exp_avg_sq", "max_exp_avg_sq")  # never negative in torch
 
 
-def _state(source, raw, name, hyper, model, params, layout) -> dict:
+def _state(source, raw, name, hyper, model, params, layout, channels) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -65,7 +65,14 @@ def _state(source, raw, name, hyper, model, params, layout) -> dict:
                                                   "from 0 to 2**53")
                 s[key] = value
                 continue
-            if len(shape) == 2:
+            if len(shape) == 4:  # a convolution's kernels, in the file's channel order
+                arr = maps.array(source, f"{base}.{key}", "", value, 4)
+                want = maps.kernel_in_file(shape, channels)
+                if arr.shape != want:
+                    fail(source, f"{base}.{key}", f"shape {shape_text(arr.shape)}, expected "
+                                                   f"{shape_text(want)} like {pname}")
+                arr = arr if channels == "first" else arr.transpose(3, 2, 0, 1)
+            elif len(shape) == 2:
                 arr = matrix(source, f"{base}.{key}", "", value)
                 arr = arr.T if layout == "in_out" else arr
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.problem.maps import kernel_in_file
 from backprop_cli.problem.reader import PARAMETER_KEYS, Problem
 
 
@@ -13,6 +14,8 @@ def in_file_layout(problem: Problem, name: str, value):
     if isinstance(value, np.ndarray):
         if value.ndim == 2 and problem.layout == "in_out":
             value = value.T
+        elif value.ndim == 4:  # a convolution's kernels
+            value = kernel_in_file(value, problem.channels)
         return value.tolist()
     return value
 

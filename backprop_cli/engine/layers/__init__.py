@@ -1,7 +1,9 @@
 """Layer kinds beyond dense: one module per kind, its forward beside its backward.
 
-Every kind maps a layer's input x (N, n) to its output (N, n), before the activation the
-network applies after every kind. A kind's functions:
+Every kind maps a layer's input x (N, n) to its output (N, n'), before the activation the
+network applies after every kind; the norms and dropout keep the width (n' = n), the map
+kinds (conv2d, pooling, flatten) hold each sample's (C, H, W) map as a row in that order.
+A kind's functions:
 
     forward(x, p, spec, r=None) -> (out, cache)
         p {"gamma": (n,), "beta": (n,)}: the parameters present (a kind without affine
@@ -42,8 +44,19 @@ class Kind:
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.
-from backprop_cli.engine.layers import batchnorm, dropout, layernorm  # noqa: E402
+from backprop_cli.engine.layers import (  # noqa: E402
+    batchnorm,
+    conv2d,
+    dropout,
+    flatten,
+    layernorm,
+    pooling,
+)
 
-KINDS = {kind.name: kind for kind in (batchnorm.KIND, layernorm.KIND, dropout.KIND)}
+KINDS = {kind.name: kind for kind in (batchnorm.KIND, layernorm.KIND, dropout.KIND,
+                                      conv2d.KIND, pooling.MAX, pooling.AVG, flatten.KIND)}
+# the kinds whose input is a feature map (C, H, W): their settings say its shape (inp),
+# their output's (out: None for flatten's row) and its width (units)
+MAPS = ("conv2d", "maxpool2d", "avgpool2d", "flatten")
 
-__all__ = ["KINDS", "Kind"]
+__all__ = ["KINDS", "MAPS", "Kind"]
