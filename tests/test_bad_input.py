@@ -59,7 +59,7 @@ ADAM = BASE.replace("{name: sgd, lr: 0.5}", "{name: adam, lr: 0.1, state: STATE}
 ADAM_STATE_W2 = "W2: {step: 1, exp_avg: [[0, 0, 0], [0, 0, 0]], exp_avg_sq: EXP_AVG_SQ}"
 MOMENTUM = BASE.replace("{name: sgd, lr: 0.5}", "{name: sgd, momentum: 0.9, state: STATE}")
 
-TOP_KEYS = "title, x, y, loss, reduction, layout, layers, l2, optimizer, grading"
+TOP_KEYS = "title, x, y, loss, reduction, layout, channels, layers, l2, optimizer, grading"
 LAYER_KEYS = "kind, weights, bias, activation, slope, alpha, frozen, residual"
 SGD_KEYS = "lr, momentum, dampening, weight_decay, nesterov, maximize"
 ADAM_KEYS = "lr, betas, eps, weight_decay, amsgrad, maximize"

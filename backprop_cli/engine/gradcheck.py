@@ -64,15 +64,20 @@ class Check:
 
 
 def _kink_pattern(model, fwd) -> list:
-    return [a > 0 for spec, a in zip(model.layers, fwd.a) if ACTIVATIONS[spec.activation].kinked]
+    """What a kink changes: the sign pattern of each kinked activation's input, and which
+    cell wins each max-pooling window."""
+    return [a > 0 for spec, a in zip(model.layers, fwd.a) if ACTIVATIONS[spec.activation].kinked] \
+        + [cache["argmax"] for cache in fwd.caches if cache and "argmax" in cache]
 
 
-def _input_scale(name: str, fwd) -> np.ndarray | float:
+def _input_scale(name: str, fwd, value: np.ndarray) -> np.ndarray | float:
     """max(1, |input|) for each entry of parameter `name`: W_l[j, i] multiplies column i of
     h_{l-1} (its largest magnitude over the batch); a bias multiplies 1."""
     if not name.startswith("W"):  # a bias, gamma (times x̂, about 1), beta, x itself
         return 1.0
     h = fwd.h[int(name[1:]) - 1]
+    if value.ndim == 4:  # a convolution's kernel meets every cell of its input
+        return max(1.0, float(np.abs(h).max()))
     return np.maximum(1.0, np.abs(h).max(axis=0))[None, :]  # broadcasts over W's rows
 
 
@@ -88,7 +93,7 @@ def check(inputs, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
     names = model.parameter_names() + ["x"]  # ∂L/∂x: every solution shows it
     for name in names:
         value = x if name == "x" else params[name]
-        steps = step * np.maximum(1.0, np.abs(value)) / _input_scale(name, base)
+        steps = step * np.maximum(1.0, np.abs(value)) / _input_scale(name, base, value)
         analytic = grads.x if name == "x" else grads.params[name]
         results.append(_check_parameter(model, params, x, y, name, analytic, steps,
                                         pattern, tol_abs, rtol))

@@ -17,6 +17,7 @@ from backprop_cli.errors import counted
 from backprop_cli.output.cells import number
 from backprop_cli.output.checktable import check_body
 from backprop_cli.output.sections import Fitted, Row, Section, heading
+from backprop_cli.problem.maps import written
 from backprop_cli.problem.reader import Problem
 
 __all__ = ["check_view", "number", "solve_view", "step_view"]
@@ -31,8 +32,7 @@ FORWARD = {
 
 
 def architecture(problem: Problem) -> str:
-    sizes = [problem.x.shape[1]] + problem.model.widths(problem.params, problem.x.shape[1])
-    return " → ".join(map(str, sizes))
+    return " → ".join(problem.sizes())
 
 
 def _header(problem: Problem) -> Table:
@@ -102,19 +102,48 @@ def _output_gradient(problem: Problem, doc: dict):
     return filled if problem.batched else filled[0]
 
 
-def _state_rows(state: dict) -> list[Row]:
+def _state_rows(problem: Problem, state: dict) -> list[Row]:
     # Adam's exp_avg_sq and the like hold squared gradients, far below the decimals shown.
-    return [Row(f"state {name}.{key}", value, tiny=True)
-            for name, entry in state.items() for key, value in entry.items()]
+    return [row for name, entry in state.items() for key, value in entry.items()
+            for row in _matrices(problem, Row(f"state {name}.{key}", value, tiny=True))]
+
+
+def _matrices(problem: Problem, row: Row, maps: bool = False) -> list[Row]:
+    """A row whose value has more than two axes (feature maps, a convolution's kernels)
+    as one row per matrix, labelled by its index (a1[0, 1], W1[:, :, 0, 1] with channels
+    last); its extra cells (a sum) on the first. maps: the value is feature maps, whose
+    matrix axes are H, W; else kernels (kH, kW)."""
+    arr = np.asarray(row.value, dtype=float) if isinstance(row.value, list) else None
+    if arr is None or arr.ndim < 3:
+        return [row]
+    d, last = arr.ndim, problem.channels == "last"
+    spatial = ((d - 3, d - 2) if last else (d - 2, d - 1)) if maps else \
+        ((0, 1) if last else (2, 3))
+    outer = [k for k in range(d) if k not in spatial]
+    rows = []
+    for index in np.ndindex(*(arr.shape[k] for k in outer)):
+        at, it = [], iter(index)
+        for k in range(d):
+            at.append(slice(None) if k in spatial else next(it))
+        label = ", ".join(":" if k in spatial else str(i) for k, i in enumerate(at))
+        label = label.replace(":, :", ":, :") if last else label.removesuffix(", :, :")
+        rows.append(Row(f"{row.label}[{label}]", arr[tuple(at)].tolist(),
+                        row.extras if not rows else tuple("" for _ in row.extras),
+                        row.bold, row.tiny))
+    return rows
 
 
 def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]:
     L, model = len(problem.model.layers), problem.model
-    x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
-    fwd = [Row("h0 = x", x, ("",))]
-    fwd += [Row(q.name, _column(problem, q, doc["forward"][q.name]),
-                (number(doc["sums"][q.name], decimals) if q.name in doc["sums"] else "",))
-            for q in quantities.forward(model)]
+    if model.map_of(0) is None:
+        x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
+    else:
+        x = written(problem, problem.x, 0).tolist()
+    fwd = _matrices(problem, Row("h0 = x", x, ("",)), True)
+    fwd += [row for q in quantities.forward(model) for row in _matrices(
+        problem, Row(q.name, _column(problem, q, doc["forward"][q.name]),
+                     (number(doc["sums"][q.name], decimals) if q.name in doc["sums"]
+                      else "",)), q.shape == "map")]
     forward = FORWARD[problem.batched, problem.layout]
     loss = [Row(f"L ({model.loss}, {model.reduction})", doc["loss"])]
     if "loss_parts" in doc:
@@ -126,14 +155,17 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
     for q in sorted((q for q in quantities.gradients(model) if q.name in g),
                     key=lambda q: -q.layer):
         name = q.name
-        grads.append(Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name) else ""),
-                         _column(problem, q, g[name])))
+        grads += _matrices(problem, Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name)
+                                                          else ""),
+                                        _column(problem, q, g[name])), q.shape == "map")
         if model.penalty is not None and q.what == "W":  # the L2 term's own row
-            grads.append(Row(f"  of which ∂(L2)/∂{name}", _penalty_part(problem, name)))
+            grads += _matrices(problem, Row(f"  of which ∂(L2)/∂{name}",
+                                            _penalty_part(problem, name)))
     up = doc["update"]
-    update = [Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
-                  value) for name, value in up["parameters"].items()]
-    update += _state_rows(up["state"])
+    update = [row for name, value in up["parameters"].items() for row in _matrices(
+        problem, Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
+                     value))]
+    update += _state_rows(problem, up["state"])
     update += [Row(f"{name}  new", value) for name, value in up.get("running", {}).items()]
     if "loss_parts" in up:
         update += _loss_rows(model, up["loss_parts"], up["loss"], "L after the update")
@@ -186,9 +218,9 @@ def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Fit
     title = f"{counted(n, 'step')} with " + _optimizer_line(doc["optimizer"])
     rows = [Row(f"{i} (start)" if i == 0 else str(i), value)
             for i, value in enumerate(losses) if i % every == 0 or i == n]
-    params = [Row(name + ("  (frozen)" if _frozen(problem, name) else ""), value)
-              for name, value in doc["parameters"].items()]
-    params += _state_rows(doc["state"])
+    params = [row for name, value in doc["parameters"].items() for row in _matrices(
+        problem, Row(name + ("  (frozen)" if _frozen(problem, name) else ""), value))]
+    params += _state_rows(problem, doc["state"])
     params += [Row(name, value) for name, value in doc.get("running", {}).items()]
     sections = [Section(title, ("after step", "loss"), rows, decimals),
                 Section("Parameters after the last step", ("", "value"), params, decimals)]

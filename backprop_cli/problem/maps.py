@@ -97,6 +97,10 @@ def _last_note(channels):
     return " (channels: last: (N, H, W, C), (H, W, C) or (H, W))" if channels == "last" else ""
 
 
+def _h(k: int) -> str:
+    return "x" if k == 0 else f"h{k}"
+
+
 def _pair(source, place, raw, default, low, what) -> tuple[int, int]:
     """An int or [int, int] (rows, columns), each at least low."""
     raw = default if raw is None else raw
@@ -113,10 +117,10 @@ def _geometry(source, base, l, shape, kernel, stride, padding, label) -> Geometr
     C, H, W = shape
     (kH, kW), (sH, sW), (pH, pW) = kernel, stride, padding
     Hp, Wp = H + 2 * pH, W + 2 * pW
-    pad = f" padded by {pH}×{pW}" if pH or pW else ""
+    pad = f" padded by {pH}×{pW} ({Hp}×{Wp})" if pH or pW else ""
     if kH > Hp or kW > Wp:
         fail(source, f"{base}.{label}", f"a {kH}×{kW} window, expected one that fits the "
-                                        f"input: h{l - 1} is {H}×{W}{pad} ({Hp}×{Wp})")
+                                        f"input: {_h(l - 1)} is {H}×{W}{pad}")
     for name, n, k, s, p in (("H", H, kH, sH, pH), ("W", W, kW, sW, pW)):
         if (n + 2 * p - k) % s:
             fail(source, f"{base}.stride", f"({name} + 2p − k)/s + 1 = ({n} + {2 * p} − {k})"
@@ -170,7 +174,7 @@ def _conv(source, i, layer, shape, channels, activation, param):
     if C_in != shape[0]:
         found = W.shape if channels == "first" else (W.shape[2], W.shape[3], C_in, C_out)
         fail(source, f"{base}.weights (W{l})", f"shape {shape_text(found)}, expected C_in = "
-                                               f"{shape[0]} in {order}: h{l - 1} has "
+                                               f"{shape[0]} in {order}: {_h(l - 1)} has "
                                                f"{counted(shape[0], 'channel')}")
     stride = _pair(source, f"{base}.stride", layer.get("stride"), 1, 1, "a stride")
     padding = _pair(source, f"{base}.padding", layer.get("padding"), 0, 0, "a padding")

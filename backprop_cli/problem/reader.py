@@ -99,9 +99,15 @@ class Problem:
 
     # ---------------------------------------------------------------- shown
 
+    def sizes(self) -> list[str]:
+        """The width of x and of each h_l, a feature map's as C×H×W."""
+        widths = [self.x.shape[1]] + self.model.widths(self.params, self.x.shape[1])
+        return [str(n) if self.model.map_of(l) is None else _size_text(self.model.map_of(l))
+                for l, n in enumerate(widths)]
+
     def summary(self) -> list[tuple[str, str]]:
         """(label, text) lines that describe the problem: what repr() and a notebook show."""
-        sizes = [self.x.shape[1]] + self.model.widths(self.params, self.x.shape[1])
+        sizes = self.sizes()
         n = self.x.shape[0]
         settings = ", ".join(f"{k} = {list(v) if isinstance(v, tuple) else v!r}"
                              for k, v in self.hyper.items()
@@ -213,6 +219,9 @@ def from_document(doc, source: str) -> Problem:
         params.update(found)
         widths.append(inputs)
 
+    if shape is not None and loss != "upstream":
+        fail(source, "loss", f"found {loss} after feature maps, expected a flatten (and dense "
+                             f"layers) before the output, or loss upstream: {why}")
     out_activation = specs[-1].activation
     need = LOSSES[loss].output
     if need and out_activation != need:
@@ -221,11 +230,8 @@ def from_document(doc, source: str) -> Problem:
               f"found {out_activation}, expected {need}: {loss} needs a {need} output")
     if shape is None:
         y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
-    elif loss == "upstream":
+    else:  # loss upstream: ∂L/∂ŷ in the output's map shape
         y = maps.map_targets(source, doc["y"], shape, x.shape[0], batched, channels)
-    else:
-        fail(source, "loss", f"found {loss} after feature maps, expected a flatten (and dense "
-                             f"layers) before the output, or loss upstream: {why}")
     penalty = kinds.l2(source, doc["l2"]) if "l2" in doc else None
     model = Model(tuple(specs), loss, reduction, penalty)
     name, given, hyper, state = state_checks.optimizer(
