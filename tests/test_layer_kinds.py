@@ -71,8 +71,12 @@ def _kind_layers():
 
 
 def test_every_kind_has_a_fixture():
+    # the norms and dropout in golden/layers/, the map kinds in golden/conv/
+    maps = sorted((HERE / "golden" / "conv").glob("*.json"))
     seen = {json.loads(path.read_text())["problem"]["layers"][l - 1]["kind"]
             for path, l in (case.values for case in _kind_layers())}
+    seen |= {layer["kind"] for path in maps
+             for layer in json.loads(path.read_text())["problem"]["layers"] if "kind" in layer}
     assert seen == set(KINDS)
 
 
