@@ -6,7 +6,8 @@ after the update), sum:a1 (the sum of a1's entries), const:lr and the like (sett
 counts, never computed from answers) and ~a1, ~h1: the forward pass after the update, which
 no answer sheet shows but a person computes (they carry the rounding of those hidden steps).
 
-A node's value has the engine's shape: (N, n_l) per sample, (n_l, n_{l-1}) for weights.
+A node's value has the engine's shape: (N, n_l) per sample (a feature map (C, H, W) as a
+row in that order), (n_l, n_{l-1}) for weights, (C', C, kH, kW) for a convolution's.
 """
 
 from __future__ import annotations
@@ -138,15 +139,15 @@ def exact_values(ctx: Inputs, sol: Solution, graph) -> dict:
     out = {}
     for node in graph:
         l, kind = node.layer, node.kind
-        if kind in ("a", "a_norm", "a_drop", "h"):
+        if kind == "h" or node.name == f"a{l}":  # a_l of every kind
             value = fwd.h[l] if kind == "h" else fwd.a[l - 1]
         elif kind == "sum":
             value = math.fsum(out[node.name[4:]].ravel().tolist())
-        elif kind in ("dh", "dh_norm", "dh_drop", "dh_out"):
+        elif kind.startswith("dh"):  # ∂L/∂h through every kind, and the output's
             value = grads.x if l == 0 else grads.h[l - 1]
         elif kind in ("da", "da_out"):
             value = grads.a[l - 1]
-        elif kind in ("dW", "db", "dgamma", "dbeta"):
+        elif kind in ("dW", "db", "dgamma", "dbeta", "dW_conv", "db_conv"):
             value = grads.params[node.name[1:]]
         elif kind == "new":
             value = upd.params[node.param]

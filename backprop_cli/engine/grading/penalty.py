@@ -1,7 +1,8 @@
-"""The L2 penalty in the marking graph (engine/penalty.py computes the same): with `l2`
-the loss is data + penalty, each a node (data, penalty, loss), and so after the update
-(data', penalty', loss'); ∂L/∂W_l gets the penalty's term 2c·W_l. c depends on the form
-(λ/2, λ/2m, λ, λ/m) and the batch size N; `form` picks another for the slip l2-form."""
+"""The L2 penalty in the marking graph (engine/penalty.py computes the same), on every
+weight, dense or convolution (not biases): with `l2` the loss is data + penalty, each a
+node (data, penalty, loss), and so after the update (data', penalty', loss'); ∂L/∂W_l
+gets the penalty's term 2c·W_l. c depends on the form (λ/2, λ/2m, λ, λ/m) and the batch
+size N; `form` picks another for the slip l2-form."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ def _coefficient(ctx, form: str | None) -> float:
 
 
 def _weights(ctx) -> list[str]:
-    return [f"W{l}" for l, spec in enumerate(ctx.model.layers, 1) if spec.kind == "dense"]
+    """Every weight the penalty covers: the dense layers' and the convolutions' kernels."""
+    return list(ctx.model.weights)
+
+
+def _total(ctx, name: str, w):
+    """The sum of the entries of w, shaped like weight `name` after any leading dimensions."""
+    w = np.asarray(w)
+    ndim = ctx.params[name].ndim
+    return np.add.reduce(w.reshape(w.shape[:w.ndim - ndim] + (-1,)), axis=-1)
 
 
 def penalty(form: str | None = None):
@@ -32,11 +41,11 @@ def penalty(form: str | None = None):
 def penalty_after(form: str | None = None):
     """c·Σ_l ΣW_l'² of the updated weights."""
     def factory(ctx, node):
-        c = _coefficient(ctx, form)
-        return Rule(tuple(f"{w}'" for w in _weights(ctx)),
-                    lambda *W: c * sum(np.add.reduce(w * w, axis=(-2, -1)) for w in W),
-                    spread=lambda v, w: sum(np.add.reduce(2.0 * c * np.abs(a) * b,
-                                                          axis=(-2, -1)) for a, b in zip(v, w)))
+        c, names = _coefficient(ctx, form), _weights(ctx)
+        return Rule(tuple(f"{w}'" for w in names),
+                    lambda *W: c * sum(_total(ctx, n, w * w) for n, w in zip(names, W)),
+                    spread=lambda v, w: sum(_total(ctx, n, 2.0 * c * np.abs(a) * b)
+                                            for n, a, b in zip(names, v, w)))
     return factory
 
 

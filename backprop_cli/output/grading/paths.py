@@ -1,7 +1,9 @@
 """Answer sheets in the marking graph's terms: each path of solve's document as the node it
 answers and, in the document's layout (rank of x, the file's weight layout), the flat
 indices of the node's entries it gives. Paths are checked as --get checks them; a sheet in
-the other weight layout is turned into the problem's first (layouts.py).
+the other weight layout is turned into the problem's first (layouts.py). Feature maps are
+written as the file writes them ((N, C, H, W), one sample (C, H, W), channels last
+(N, H, W, C)), a convolution's kernels in the file's channel order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from backprop_cli.errors import PathError, ProblemError, UsageError, counted
 from backprop_cli.output.grading import layouts
 from backprop_cli.output.grading.layouts import per_sample
 from backprop_cli.output.report import get
+from backprop_cli.problem.maps import kernel_in_file, written
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,23 @@ def _node_of(keys: list) -> tuple:
 def _grid(problem, node) -> np.ndarray:
     grid = np.arange(int(np.prod(node.shape))).reshape(node.shape)
     if per_sample(node):  # a row per sample, whatever the layout
+        if _is_map(problem, node):  # feature maps, as the file writes them
+            return written(problem, grid, node.layer)
         return grid if problem.batched else grid[0]
+    if grid.ndim == 4:  # a convolution's kernels, in the file's channel order
+        return kernel_in_file(grid, problem.channels)
     if grid.ndim == 2 and problem.layout == "in_out":  # weight-shaped: the file's layout
         return grid.T
     return grid
+
+
+def _is_map(problem, node) -> bool:
+    """A per-sample node that is h_l's feature maps (a_l, h_l and their gradients; ∂L/∂x
+    with an image x), rows (N, C·H·W) in the engine."""
+    shape = problem.model.map_of(node.layer)
+    return shape is not None and node.shape[1:] == (int(np.prod(shape)),) and \
+        node.name in (f"a{node.layer}", f"h{node.layer}", f"da{node.layer}",
+                      f"dh{node.layer}", "dx" if node.layer == 0 else "")
 
 
 def shape_words(shape: tuple) -> str:

@@ -113,9 +113,18 @@ class _Answer:
 
 def _answer(r, decimals: int) -> _Answer:
     shown = min(17, max(decimals, _finest(r.decimals) + 1))  # finer than what was given
-    return _Answer(r.path, None if r.given is None else texts(r.given, r.decimals),
-                   r.expected, r.own if r.verdict == "carried" else None, shown, r.verdict,
-                   _diagnosis(r))
+    return _Answer(r.path, None if r.given is None else _rows(texts(r.given, r.decimals)),
+                   _rows(r.expected), _rows(r.own) if r.verdict == "carried" else None,
+                   shown, r.verdict, _diagnosis(r))
+
+
+def _rows(value):
+    """A feature map (C, H, W), a batch of them or a convolution's kernels as a matrix:
+    its last axis a row, the rows of each channel (of each sample) one after another."""
+    if not isinstance(value, list) or not value or not isinstance(value[0], list) or \
+            not value[0] or not isinstance(value[0][0], list):
+        return value
+    return _rows([row for block in value for row in block])
 
 
 def student_view(problem, g, decimals: int) -> Fitted:

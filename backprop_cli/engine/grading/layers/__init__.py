@@ -1,5 +1,6 @@
 """The layer kinds beyond dense in the marking graph: one module per kind (as engine/layers/
-computes them), found through KINDS by the name a problem file spells.
+computes them), found through KINDS by the name a problem file spells: the norms and
+dropout, and the map kinds (conv2d, the pools, flatten; their windows in windows.py).
 
 Each kind's entry gives, for its layer l:
 
@@ -13,7 +14,9 @@ Each kind's entry gives, for its layer l:
     exact(node, solution)         a node's exact value, for the node kinds it adds
 
 A person's values carry leading dimensions (sheets, perturbations) before the engine's
-(N, n): the rules here reduce over axis −2 (the batch) or −1 (a sample's features).
+(N, n): the rules here reduce over axis −2 (the batch) or −1 (a sample's features). A
+map kind's values are rows too, each sample's (C, H, W) map in that order, as the engine
+holds them; only the answer sheet writes them as maps (output/grading/paths.py).
 """
 
 from __future__ import annotations
@@ -58,9 +61,18 @@ def parameter(ctx, l: int, name: str, default: float) -> np.ndarray | float:
 
 
 # The kind modules use the helpers above, so they are imported after them.
-from backprop_cli.engine.grading.layers import batchnorm, dropout, layernorm  # noqa: E402
+from backprop_cli.engine.grading.layers import (  # noqa: E402
+    batchnorm,
+    conv2d,
+    dropout,
+    flatten,
+    layernorm,
+    pooling,
+)
 
-KINDS = {"batchnorm": batchnorm.KIND, "layernorm": layernorm.KIND, "dropout": dropout.KIND}
+KINDS = {"batchnorm": batchnorm.KIND, "layernorm": layernorm.KIND, "dropout": dropout.KIND,
+         "conv2d": conv2d.KIND, "maxpool2d": pooling.MAX, "avgpool2d": pooling.AVG,
+         "flatten": flatten.KIND}
 
 
 def rules() -> dict:
