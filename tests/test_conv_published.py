@@ -24,7 +24,6 @@ import pytest
 from helpers import ROOT
 
 from backprop_cli import engine
-from backprop_cli.errors import ProblemError
 from backprop_cli.output.report import solve_document
 from backprop_cli.problem import load
 
@@ -67,14 +66,7 @@ def _tolerance(check: dict, slack: float) -> np.ndarray:
 # which the course (int(1 + (n_H_prev - f) / stride)) and torch (F.max_pool2d, ceil_mode False)
 # floor to 1. The tool refuses windows that do not tile the input, by choice (docs/
 # convolution.md, "Windows must fit"); strict, so the mark goes if that choice changes.
-FLOORED = {"dlai_pool_forward_max_2018.yaml", "dlai_pool_forward_avg_2018.yaml"}
-FLOOR = pytest.mark.xfail(strict=True, raises=ProblemError,
-                          reason="the reader refuses a pool whose windows leave a row and a "
-                                 "column over; torch and the course floor")
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=FLOOR) if name in FLOORED else name
-                                  for name in sorted(EXPECTED)])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_solve_matches_the_published_numbers(name):
     case = EXPECTED[name]
     problem = load(str(CONV / name))

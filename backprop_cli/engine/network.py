@@ -134,9 +134,13 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
                     skips[step.residual] + da
         else:
             p = {short: params[name] for short, name in step.params.items()}
-            dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p, step.settings,
-                                                      rounding)
-            dh = r(dh)
+            if l == 1 and ws is not None and step.kind.parameter_gradients is not None:
+                dh, inter[0] = None, {}
+                dp = step.kind.parameter_gradients(da, fwd.caches[0], p, step.settings)
+            else:
+                dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p,
+                                                          step.settings, rounding)
+                dh = r(dh)
             for short, g in dp.items():
                 name = step.params[short]
                 if short == "W" and model.penalty is not None:  # a convolution's weights

@@ -13,13 +13,14 @@ from backprop_cli.engine.layers.pooling import PoolSpec
 from backprop_cli.engine.layers.windows import Geometry
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
-from backprop_cli.problem.checks import check_keys, fail, is_num, shape_text, vector
+from backprop_cli.problem.checks import check_keys, choice, fail, is_num, shape_text, vector
 
 COMMON = ("kind", "activation", "slope", "alpha")
 KEYS = {
-    "conv2d": COMMON + ("weights", "bias", "stride", "padding", "flip", "frozen"),
-    "maxpool2d": COMMON + ("size", "stride", "padding"),
-    "avgpool2d": COMMON + ("size", "stride", "padding"),
+    "conv2d": COMMON + ("weights", "bias", "stride", "padding", "flip", "remainder",
+                        "frozen"),
+    "maxpool2d": COMMON + ("size", "stride", "padding", "remainder"),
+    "avgpool2d": COMMON + ("size", "stride", "padding", "remainder"),
     "flatten": COMMON,
 }
 CHANNELS = ("first", "last")
@@ -111,9 +112,10 @@ def _pair(source, place, raw, default, low, what) -> tuple[int, int]:
     return pair[0], pair[1]
 
 
-def _geometry(source, base, l, shape, kernel, stride, padding, label) -> Geometry:
-    """The windows over input `shape`, refused when a kernel outgrows the padded input or
-    the windows do not fit it exactly."""
+def _geometry(source, base, l, layer, shape, kernel, stride, padding, label) -> Geometry:
+    """The windows over input `shape`, refused when a kernel outgrows the padded input or,
+    unless the layer says `remainder: drop` (torch's floor), when they do not fit it
+    exactly."""
     C, H, W = shape
     (kH, kW), (sH, sW), (pH, pW) = kernel, stride, padding
     Hp, Wp = H + 2 * pH, W + 2 * pW
@@ -121,13 +123,16 @@ def _geometry(source, base, l, shape, kernel, stride, padding, label) -> Geometr
     if kH > Hp or kW > Wp:
         fail(source, f"{base}.{label}", f"a {kH}×{kW} window, expected one that fits the "
                                         f"input: {_h(l - 1)} is {H}×{W}{pad}")
+    drop = choice(source, f"{base}.remainder", layer.get("remainder", "error"),
+                  ("error", "drop"), "what to do with rows or columns no window reaches")
     for name, n, k, s, p in (("H", H, kH, sH, pH), ("W", W, kW, sW, pW)):
-        if (n + 2 * p - k) % s:
+        if (n + 2 * p - k) % s and drop == "error":
             fail(source, f"{base}.stride", f"({name} + 2p − k)/s + 1 = ({n} + {2 * p} − {k})"
                                            f"/{s} + 1 = {(n + 2 * p - k) / s + 1:g} output "
                                            f"{'rows' if name == 'H' else 'columns'}, "
                                            "expected a whole number: change the stride, the "
-                                           "padding or the size")
+                                           "padding or the size, or write remainder: drop to "
+                                           "leave the last ones out as torch does")
     return Geometry(shape, kernel, stride, padding)
 
 
@@ -153,7 +158,8 @@ def map_layer(source, i: int, layer: dict, shape, channels: str, activation_and_
         fail(source, f"{base}.padding", f"found {describe(layer['padding'])}, expected at "
                                         f"most half the window ({size[0]}×{size[1]}), as "
                                         "torch requires")
-    spec = PoolSpec(_geometry(source, base, l, tuple(shape), size, stride, padding, "size"))
+    spec = PoolSpec(_geometry(source, base, l, layer, tuple(shape), size, stride, padding,
+                              "size"))
     return LayerSpec(activation, param, False, frozenset(), kind, spec), {}, spec.out, \
         spec.units
 
@@ -183,7 +189,7 @@ def _conv(source, i, layer, shape, channels, activation, param):
         fail(source, f"{base}.flip", f"found {describe(flip)}, expected true (a true "
                                      "convolution: the kernel turned 180°) or false (torch's "
                                      "cross-correlation)")
-    g = _geometry(source, base, l, tuple(shape), W.shape[2:], stride, padding,
+    g = _geometry(source, base, l, layer, tuple(shape), W.shape[2:], stride, padding,
                   f"weights (W{l})")
     params = {f"W{l}": W}
     if "bias" in layer:

@@ -41,6 +41,9 @@ class Kind:
     # follows(cache, spec) -> the names of cache arrays that are finite whenever the
     # cache's other arrays are (the training loop's watch reads only those others)
     follows: Callable | None = None
+    # parameter_gradients(dout, cache, p, spec) -> dp: backward without ∂L/∂x, for a first
+    # layer in the training loop (which never reads ∂L/∂x); None: backward's dp serves
+    parameter_gradients: Callable | None = None
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.

@@ -4,12 +4,12 @@ define it).
 
 Shapes: x (N, C·H·W) rows of (C, H, W) maps; W (C', C, kH, kW); b (C',); out
 (N, C'·H'·W'). With K = C·kH·kW and P = H'·W' (windows.py):
-    cols[n]  (K, P)    every window of x[n] as a column (im2col, from a strided view)
-    out[n] = W_k cols[n] + b        W_k (C', K): W as rows, turned 180° with flip
-Backward, from dout (N, C'·H'·W'):
-    ∂L/∂b   = Σ_n,p dout[n, :, p]
-    ∂L/∂W_k = Σ_n dout[n] cols[n]ᵀ    (the correlation of the input with dout)
-    ∂L/∂x   = col2im(W_kᵀ dout[n])    (the full convolution of dout with the turned kernel)
+    cols  (K, N·P)     every window of the batch as a column (im2col, from a strided view)
+    out = W_k cols + b               W_k (C', K): W as rows, turned 180° with flip
+Backward, from dout as d (C', N·P):
+    ∂L/∂b   = Σ_columns d
+    ∂L/∂W_k = d colsᵀ                 (the correlation of the input with dout)
+    ∂L/∂x   = col2im(W_kᵀ d)          (the full convolution of dout with the turned kernel)
 cache: "cols". No running statistics.
 """
 
@@ -55,36 +55,51 @@ def _kernel(W: np.ndarray, spec: ConvSpec) -> np.ndarray:
 
 
 def columns(x: np.ndarray, g: Geometry) -> np.ndarray:
-    """x (N, C·H·W) -> cols (N, K, P): column p of cols[n] is window p's cells, in W's
-    (c, i, j) order."""
+    """x (N, C·H·W) -> cols (K, N·P): column (n, p) is sample n's window p, its cells in
+    W's (c, i, j) order. One matrix for the whole batch: one product per pass."""
     N = x.shape[0]
     win = view(padded(x.reshape(N, *g.inp), g), g)  # (N, C, H', W', kH, kW)
     C, (kH, kW), (Ho, Wo) = g.inp[0], g.kernel, g.out_hw
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kH * kW, Ho * Wo)
+    return win.transpose(1, 4, 5, 0, 2, 3).reshape(C * kH * kW, N * Ho * Wo)
 
 
 def forward(x, p, spec, r=None):
     """x (N, C·H·W) -> (out (N, C'·H'·W'), {"cols"}); r unused (the caller rounds out)."""
     cols = columns(x, spec.geometry)
-    out = np.matmul(_kernel(p["W"], spec), cols)  # (N, C', P)
+    out = _kernel(p["W"], spec) @ cols  # (C', N·P)
     if "b" in p:
         out += p["b"][:, None]
-    return out.reshape(x.shape[0], -1), {"cols": cols}
+    N = x.shape[0]
+    return out.reshape(spec.out_channels, N, -1).transpose(1, 0, 2).reshape(N, -1), \
+        {"cols": cols}
+
+
+def _upstream(dout, spec) -> np.ndarray:
+    """dout (N, C'·P) as (C', N·P), the columns' order."""
+    N = dout.shape[0]
+    return dout.reshape(N, spec.out_channels, -1).transpose(1, 0, 2).reshape(
+        spec.out_channels, -1)
+
+
+def parameter_gradients(dout, cache, p, spec, d=None) -> dict:
+    """∂L/∂W (W's shape) and ∂L/∂b: what the first layer's backward pass is for in the
+    training loop, which never reads ∂L/∂x."""
+    d = _upstream(dout, spec) if d is None else d
+    dW = (d @ cache["cols"].T).reshape(p["W"].shape)
+    dp = {"W": np.ascontiguousarray(dW[:, :, ::-1, ::-1]) if spec.flip else dW}
+    if "b" in p:
+        dp["b"] = d.sum(axis=1)
+    return dp
 
 
 def backward(dout, cache, p, spec, r=None):
     """dout (N, C'·H'·W') -> (dx (N, C·H·W), {"W", "b"}, {})."""
-    g, cols, W = spec.geometry, cache["cols"], p["W"]
-    N, K, P = cols.shape
-    d = dout.reshape(N, spec.out_channels, P)
-    dp = {"W": np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)}
-    if spec.flip:
-        dp["W"] = np.ascontiguousarray(dp["W"][:, :, ::-1, ::-1])
-    if "b" in p:
-        dp["b"] = d.sum(axis=(0, 2))
+    g, N = spec.geometry, dout.shape[0]
+    d = _upstream(dout, spec)
+    dp = parameter_gradients(dout, cache, p, spec, d)
     C, (kH, kW), (Ho, Wo) = g.inp[0], g.kernel, g.out_hw
-    dcols = np.matmul(_kernel(W, spec).T, d).reshape(N, C, kH, kW, Ho, Wo)
-    dx = scatter(lambda i, j: dcols[:, :, i, j], g, N)
+    dcols = (_kernel(p["W"], spec).T @ d).reshape(C, kH, kW, N, Ho, Wo)
+    dx = scatter(lambda i, j: dcols[:, i, j].transpose(1, 0, 2, 3), g, N)
     return dx.reshape(N, -1), dp, {}
 
 
@@ -92,4 +107,4 @@ def _follows(cache, spec):
     return ("cols",)  # x's cells, finite with x
 
 
-KIND = Kind("conv2d", ("W", "b"), forward, backward, None, (), _follows)
+KIND = Kind("conv2d", ("W", "b"), forward, backward, None, (), _follows, parameter_gradients)

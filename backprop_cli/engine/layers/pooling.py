@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine.layers import Kind
-from backprop_cli.engine.layers.windows import Geometry, padded, scatter, view
+from backprop_cli.engine.layers.windows import Geometry, padded, scatter
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,27 @@ class PoolSpec:
     owned = ()
 
 
-def _windows(x, g: Geometry, fill: float):
+def _cells(x, g: Geometry, fill: float):
+    """cell(i, j) -> (N, C, H', W'): cell (i, j) of every window of x (padded by fill), a
+    strided view: a pool reads kH·kW of them instead of copying every window."""
     N = x.shape[0]
-    (Ho, Wo), (kH, kW) = g.out_hw, g.kernel
-    win = view(padded(x.reshape(N, *g.inp), g, fill), g)
-    return win.reshape(N, g.inp[0], Ho, Wo, kH * kW)  # a copy when windows overlap or skip
+    xp = padded(x.reshape(N, *g.inp), g, fill)
+    (Ho, Wo), (sH, sW) = g.out_hw, g.stride
+    return lambda i, j: xp[:, :, i:i + sH * (Ho - 1) + 1:sH, j:j + sW * (Wo - 1) + 1:sW]
 
 
 def max_forward(x, p, spec, r=None):
     """x (N, C·H·W) -> (out (N, C·H'·W'), {"argmax"})."""
-    cells = _windows(x, spec.geometry, -np.inf)
-    argmax = cells.argmax(axis=-1)
-    out = np.take_along_axis(cells, argmax[..., None], axis=-1)
+    g = spec.geometry
+    kW = g.kernel[1]
+    cell = _cells(x, g, -np.inf)
+    out = cell(0, 0).copy()
+    argmax = np.zeros(out.shape, dtype=np.intp)
+    for k in range(1, g.kernel[0] * kW):
+        v = cell(k // kW, k % kW)
+        wins = v > out  # strictly: a tie keeps the first cell in row order, as torch
+        np.copyto(out, v, where=wins)
+        np.copyto(argmax, k, where=wins)
     return out.reshape(x.shape[0], -1), {"argmax": argmax}
 
 
@@ -57,16 +66,20 @@ def max_backward(dout, cache, p, spec, r=None):
     g, argmax = spec.geometry, cache["argmax"]
     d = dout.reshape(argmax.shape)
     kW = g.kernel[1]
-    zero = np.zeros_like(d)
-    dx = scatter(lambda i, j: np.where(argmax == i * kW + j, d, zero), g, d.shape[0])
+    dx = scatter(lambda i, j: np.where(argmax == i * kW + j, d, 0.0), g, d.shape[0])
     return dx.reshape(dout.shape[0], -1), {}, {}
 
 
 def avg_forward(x, p, spec, r=None):
-    """x (N, C·H·W) -> (out (N, C·H'·W'), {})."""
-    kH, kW = spec.geometry.kernel
-    cells = _windows(x, spec.geometry, 0.0)
-    return (cells.sum(axis=-1) / (kH * kW)).reshape(x.shape[0], -1), {}
+    """x (N, C·H·W) -> (out (N, C·H'·W'), {}): the window's cells summed in row order,
+    then divided by kH·kW."""
+    g = spec.geometry
+    kH, kW = g.kernel
+    cell = _cells(x, g, 0.0)
+    total = cell(0, 0).copy()
+    for k in range(1, kH * kW):
+        total += cell(k // kW, k % kW)
+    return (total / (kH * kW)).reshape(x.shape[0], -1), {}
 
 
 def avg_backward(dout, cache, p, spec, r=None):

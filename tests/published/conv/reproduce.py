@@ -666,8 +666,11 @@ def catalogue():
         name = "max" if mode == "max" else "average"
         title = (f"deeplearning.ai pool_forward ({ed}), mode {name}: A_prev (2, 4, 4, 3), "
                  f"f {f}, stride {s}")
+        # v2's 3-wide windows at stride 2 leave a row and a column of the 4x4 input over:
+        # the course (int(...)) and torch floor, which `remainder: drop` asks for
+        pool = {**_pool(mode, f, s), **({"remainder": "drop"} if (4 - f) % s else {})}
         c[f"dlai_pool_forward_{mode}_{year}"] = (
-            _problem(title, "last", A, [_pool(mode, f, s)]),
+            _problem(title, "last", A, [pool]),
             _entry(title, f"{DLAI}; {src}", [
                 _check("A", "forward.a1", want, EO.format(ed), decimals=8)]))
 
