@@ -452,7 +452,8 @@ def test_batchnorm_in_train_mode_needs_two_samples():
 
 
 def test_the_table_of_kinds():
-    assert set(KINDS) == {"batchnorm", "layernorm", "dropout"}
+    assert set(KINDS) == {"batchnorm", "layernorm", "dropout", "conv2d", "maxpool2d",
+                          "avgpool2d", "flatten"}
     for name, kind in KINDS.items():
         assert isinstance(kind, Kind) and kind.name == name
         assert callable(kind.forward) and callable(kind.backward)
@@ -460,6 +461,8 @@ def test_the_table_of_kinds():
     assert KINDS["dropout"].params == ()
     assert callable(KINDS["batchnorm"].running)
     assert KINDS["layernorm"].running is None and KINDS["dropout"].running is None
+    assert KINDS["conv2d"].params == ("W", "b") and KINDS["flatten"].params == ()
+    assert KINDS["conv2d"].parameter_gradients is not None
 
 
 def test_torch_defaults():

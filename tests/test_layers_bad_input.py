@@ -60,7 +60,8 @@ SINGLE = edit(BASE, "x: [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]", "x: [1.0, 2.0, 3.0
 BN_KEYS = ("kind, activation, slope, alpha, gamma, beta, eps, momentum, running_mean, "
            "running_var, mode, variance, frozen")
 DROPOUT_KEYS = "kind, activation, slope, alpha, mask, p, keep, scale, mode"
-KINDS = "dense | batchnorm | layernorm | dropout"
+KINDS = ("dense | batchnorm | layernorm | dropout | conv2d | maxpool2d | avgpool2d | "
+         "flatten")
 FORMS = "lambda/2 | lambda/2m | lambda | lambda/m"
 MASK = "mask: [[1, 0, 1], [1, 1, 0]]"
 BOTH = ("expected both (learnable, torch's affine=True) or neither (gamma 1 and beta 0, "

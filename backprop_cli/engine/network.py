@@ -133,23 +133,8 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
                 skips[step.residual] = da if step.residual not in skips else \
                     skips[step.residual] + da
         else:
-            p = {short: params[name] for short, name in step.params.items()}
-            if l == 1 and ws is not None and step.kind.parameter_gradients is not None:
-                dh, inter[0] = None, {}
-                dp = step.kind.parameter_gradients(da, fwd.caches[0], p, step.settings)
-            else:
-                dh, dp, inter[l - 1] = step.kind.backward(da, fwd.caches[l - 1], p,
-                                                          step.settings, rounding)
-                dh = r(dh)
-            for short, g in dp.items():
-                name = step.params[short]
-                if short == "W" and model.penalty is not None:  # a convolution's weights
-                    g = g + FORMS[model.penalty.form].grad(params[name], model.penalty.lam,
-                                                           da.shape[0])
-                if ws is not None:  # into the workspace's buffer: plain SGD's update reads it
-                    np.copyto(ws.grads[name], g)
-                    g = ws.grads[name]
-                grads[name] = r(g)
+            dh, inter[l - 1] = _kind_backward(model, params, fwd, step, l, da, grads, r, ws,
+                                              rounding)
         if l - 1 in skips and dh is not None:
             dh = r(dh + skips.pop(l - 1))
         if l == 1:
@@ -165,6 +150,29 @@ def backward_unguarded(model, params, fwd, y, watch, rounding=None, ws=None) -> 
         for name, g in grads.items():  # frozen parameters' too: solve reports them
             watch(f"the gradient of {name}", g)
     return Gradients(tuple(da_s), tuple(dh_s), grads, dx, tuple(inter))
+
+
+def _kind_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws, rounding):
+    """Another kind's backward pass: its parameters' gradients (with the penalty's part
+    for a convolution's weights) into grads; returns (∂L/∂h_{l-1}, the gradients of its
+    intermediates). A first layer in the training loop skips ∂L/∂x where it can."""
+    p = {short: params[name] for short, name in step.params.items()}
+    if l == 1 and ws is not None and step.kind.parameter_gradients is not None:
+        dh, inter = None, {}
+        dp = step.kind.parameter_gradients(da, fwd.caches[0], p, step.settings)
+    else:
+        dh, dp, inter = step.kind.backward(da, fwd.caches[l - 1], p, step.settings, rounding)
+        dh = r(dh)
+    for short, g in dp.items():
+        name = step.params[short]
+        if short == "W" and model.penalty is not None:  # a convolution's weights
+            g = g + FORMS[model.penalty.form].grad(params[name], model.penalty.lam,
+                                                   da.shape[0])
+        if ws is not None:  # into the workspace's buffer: plain SGD's update reads it
+            np.copyto(ws.grads[name], g)
+            g = ws.grads[name]
+        grads[name] = r(g)
+    return dh, inter
 
 
 def _dense_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws):

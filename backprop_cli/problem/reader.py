@@ -14,14 +14,13 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
-from backprop_cli.engine.layers import MAPS
 from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
-from backprop_cli.problem import documents, kinds, maps
+from backprop_cli.problem import documents, kinds, maps, stack
 from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import state as state_checks
-from backprop_cli.problem.checks import check_keys, choice, fail, matrix, vector
+from backprop_cli.problem.checks import check_keys, choice, fail
 from backprop_cli.problem.grading import Grading
 
 TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "channels", "layers", "l2",
@@ -102,7 +101,7 @@ class Problem:
     def sizes(self) -> list[str]:
         """The width of x and of each h_l, a feature map's as C×H×W."""
         widths = [self.x.shape[1]] + self.model.widths(self.params, self.x.shape[1])
-        return [str(n) if self.model.map_of(l) is None else _size_text(self.model.map_of(l))
+        return [str(n) if self.model.map_of(l) is None else stack.size_text(self.model.map_of(l))
                 for l, n in enumerate(widths)]
 
     def summary(self) -> list[tuple[str, str]]:
@@ -183,42 +182,9 @@ def from_document(doc, source: str) -> Problem:
     if not isinstance(layers, list) or not layers:
         fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
-    raw_x, sample_rank, shape = doc["x"], None, None
-    if _kind(layers[0]) in MAPS:  # x is feature maps
-        x, batched, shape, sample_rank = maps.image(source, raw_x, channels)
-        why = f"x has {_maps_text(shape)}"
-    else:
-        batched = isinstance(raw_x, list) and bool(raw_x) and isinstance(raw_x[0], list)
-        x = matrix(source, "x", "", raw_x) if batched else \
-            vector(source, "x", "", raw_x)[None, :]
-        why = f"x has {counted(x.shape[1], 'feature')}"
-    specs, params = [], {}
-    inputs = x.shape[1]
-    widths = [inputs]  # h_0 = x, h_1, ...: what a residual may add
-    for i, layer in enumerate(layers):
-        kind, l = _kind(layer), i + 1
-        if kind in MAPS:
-            if shape is None:
-                fail(source, f"layers[{i}].kind", f"found {kind}, expected a kind that takes "
-                                                  f"rows: {why}, not feature maps")
-            spec, found, shape, inputs = maps.map_layer(
-                source, i, layer, shape, channels,
-                lambda lay, i=i: layer_checks.read_activation(source, f"layers[{i}]", i + 1, lay,
-                                                         "identity"))
-            why = f"layer {l} ({kind}) gives " + (_maps_text(shape) if shape is not None else
-                                                  f"{counted(inputs, 'feature')} "
-                                                  f"({_size_text(spec.settings.inp)})")
-        else:
-            if shape is not None:
-                fail(source, f"layers[{i}]", f"found a {kind} layer, expected flatten first: "
-                                             f"{why}")
-            spec, found, inputs = layer_checks.layer(source, i, layer, layout, inputs, why,
-                                                     len(layers), x.shape[0], batched, widths)
-            why = f"layer {l} has {counted(inputs, 'unit')}"
-        specs.append(spec)
-        params.update(found)
-        widths.append(inputs)
-
+    x, batched, shape, sample_rank, why = stack.inputs(source, doc["x"], layers, channels)
+    specs, params, shape, inputs, why = stack.layers(source, layers, layout, channels, x,
+                                                     batched, shape, why)
     if shape is not None and loss != "upstream":
         fail(source, "loss", f"found {loss} after feature maps, expected a flatten (and dense "
                              f"layers) before the output, or loss upstream: {why}")
@@ -241,19 +207,6 @@ def from_document(doc, source: str) -> Problem:
                    given, hyper, state, grading, channels, sample_rank)
 
 
-def _kind(layer):
-    return layer.get("kind", "dense") if isinstance(layer, dict) else None
-
-
-def _size_text(shape) -> str:
-    return "×".join(map(str, shape))
-
-
-def _maps_text(shape) -> str:
-    C, H, W = shape
-    return f"{counted(C, 'map')} of {H}×{W}"
-
-
 def _kept(doc: dict) -> dict:
     """What writing the file back needs of the document: everything but the parameters
     and the optimizer block, which are rewritten from arrays anyway (and, in a large
@@ -262,5 +215,3 @@ def _kept(doc: dict) -> dict:
     kept["layers"] = [{k: (None if k in PARAMETER_KEYS else v) for k, v in layer.items()}
                       for layer in doc["layers"]]
     return kept
-
-
