@@ -126,8 +126,9 @@ def _matrices(problem: Problem, row: Row, maps: bool = False) -> list[Row]:
         for k in range(d):
             at.append(slice(None) if k in spatial else next(it))
         label = ", ".join(":" if k in spatial else str(i) for k, i in enumerate(at))
-        label = label.replace(":, :", ":, :") if last else label.removesuffix(", :, :")
-        rows.append(Row(f"{row.label}[{label}]", arr[tuple(at)].tolist(),
+        label = label if last else label.removesuffix(", :, :")
+        name, gap, note = row.label.partition("  ")  # "W1  new": the index after the name
+        rows.append(Row(f"{name}[{label}]{gap}{note}", arr[tuple(at)].tolist(),
                         row.extras if not rows else tuple("" for _ in row.extras),
                         row.bold, row.tiny))
     return rows
