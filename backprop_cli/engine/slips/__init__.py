@@ -5,7 +5,8 @@ quantity it changes, a factory (ctx, node) -> Rule, or None where the slip canno
 Marking recomputes every quantity under each variant from the person's own answers; a
 wrong answer that a variant gives back names the slip. To add one: write its factory
 beside the rule it breaks (dense.py for the dense network's quantities, kinds.py for the
-layer kinds', residual connections' and the penalty's) and add an entry to SLIPS (its id
+layer kinds', residual connections' and the penalty's, maps.py for convolution's and
+pooling's) and add an entry to SLIPS (its id
 is part of the interface; its text is shown to the person).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from backprop_cli.engine.slips import dense as d
 from backprop_cli.engine.slips import kinds as k
+from backprop_cli.engine.slips import maps as m
 from backprop_cli.engine.slips.dense import (
     bias_kept,
     derivative_as_h,
@@ -32,7 +34,7 @@ from backprop_cli.engine.slips.variants import Slip, Variant, one
 
 SLIPS: dict[str, Slip] = {s.id: s for s in [
     Slip("updated-weights", "∂L/∂h_{l−1} computed with the already-updated W_l",
-         one("dh", updated_weights)),
+         lambda ctx: [Variant("", {"dh": updated_weights, "dh_conv": m.updated_weights})]),
     Slip("derivative-at-h", "f′ evaluated at h instead of a (σ(h)(1−σ(h)) for sigmoid)",
          d.derivative(derivative_at_h)),
     Slip("derivative-with-a", "f′ written with a in place of h (a(1−a) for σ′, 1−a² for "
@@ -75,6 +77,18 @@ SLIPS: dict[str, Slip] = {s.id: s for s in [
     Slip("l2-form", "the L2 penalty in another form (λ for λ/2, λ/2 for λ/2m, …)", k.l2_form),
     Slip("residual-path-missing", "a residual connection left out: h_k not added to a_l, or "
                                   "∂L/∂a_l not added to ∂L/∂h_k", k.residual_path_missing),
+    Slip("kernel-flip", "the kernel turned 180° where the convolution does not turn it "
+                        "(or not turned where it does, flip: true)", m.kernel_flip),
+    Slip("padding-ignored", "the zero padding left out: the windows placed from the "
+                            "input's first cell, so each is off by the padding",
+         m.padding_ignored),
+    Slip("stride-backward", "the stride left out of the backward pass: the gradient "
+                            "scattered (and ∂L/∂W gathered) at unit steps", m.stride_backward),
+    Slip("maxpool-gradient-spread", "a max pool's gradient given to every cell of its "
+                                    "window, or averaged over it, not to its largest cell "
+                                    "alone", m.maxpool_gradient_spread),
+    Slip("avgpool-no-divide", "an average pool without its 1/(kH·kW), forward or backward",
+         m.avgpool_no_divide),
     Slip("arithmetic", "none of the above: wrong, yet everything after it is consistent "
                        "with it", lambda ctx: []),
 ]}

@@ -220,7 +220,8 @@ def mean_vs_sum(ctx):
 def sign(ctx):
     flip = _changed(lambda v: -v)
     return [Variant("gradient", {"dh_out": flip, "da_out": flip}),
-            Variant("parameters", {"dW": flip, "db": flip, "dgamma": flip, "dbeta": flip}),
+            Variant("parameters", {"dW": flip, "db": flip, "dgamma": flip, "dbeta": flip,
+                                   "dW_conv": flip, "db_conv": flip}),
             Variant("update", {"new": update_added})]
 
 

@@ -70,13 +70,15 @@ def dropout_mask_backward(ctx):
 
 def l2_gradient_missing(ctx):
     """∂L/∂W without the penalty's term."""
-    return [] if ctx.model.penalty is None else [Variant("", {"dW": DENSE["dW"]})]
+    return [] if ctx.model.penalty is None else \
+        [Variant("", {"dW": DENSE["dW"], "dW_conv": layers.rules()["dW_conv"]})]
 
 
 def l2_form(ctx):
     """Another form's coefficient (λ for λ/2, λ/2 for λ/2m, …) in the penalty, its gradient
     and the penalty after the update."""
     return [Variant(form, {"dW": penalty.with_penalty(DENSE["dW"], form),
+                           "dW_conv": penalty.with_penalty(layers.rules()["dW_conv"], form),
                            "penalty": penalty.penalty(form),
                            "penalty_after": penalty.penalty_after(form)})
             for form in penalty.forms(ctx)]
@@ -88,7 +90,7 @@ def residual_path_missing(ctx):
         return []
     own = layers.rules()
     return [Variant("backward", {"dh": skips.without_skips(DENSE["dh"]),
-                                 "dh_norm": skips.without_skips(own["dh_norm"]),
-                                 "dh_drop": skips.without_skips(own["dh_drop"])}),
+                                 **{kind.dh: skips.without_skips(own[kind.dh])
+                                    for kind in layers.KINDS.values()}}),
             Variant("forward", {"a": skips.without_skips(DENSE["a"]),
                                 "loss_after": loss_after_with({"dense": {"skip": False}})})]

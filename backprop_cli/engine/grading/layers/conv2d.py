@@ -66,14 +66,14 @@ def input_gradient_of(da, W, s, flip=False, shift=False, unit=False):
     return dx.reshape(dx.shape[:-3] + (-1,))
 
 
-def _flips(ctx, l: int) -> bool:
+def turns(ctx, l: int) -> bool:
     """Turning layer l's kernels changes them (not every kernel is symmetric under 180°)."""
     W = ctx.params[f"W{l}"]
     return bool((W != W[..., ::-1, ::-1]).any())
 
 
 def _can(ctx, l: int, flip: bool, shift: bool, unit: bool) -> bool:
-    return (not flip or _flips(ctx, l)) and moves(spec(ctx, l).geometry, shift, unit)
+    return (not flip or turns(ctx, l)) and moves(spec(ctx, l).geometry, shift, unit)
 
 
 def forward_nodes(ctx, l: int) -> list[Node]:
@@ -146,7 +146,9 @@ def input_gradient(flip=False, shift=False, unit=False, updated=False):
             if f"W{l}" not in ctx.model.trainable_names():
                 return None
             return Rule((f"da{l}", f"W{l}'"),
-                        lambda da, W: input_gradient_of(da, W, s, flip, shift, unit))
+                        lambda da, W: input_gradient_of(da, W, s, flip, shift, unit),
+                        spread=lambda v, w: input_gradient_of(w[0], np.abs(v[1]), s) +
+                        input_gradient_of(np.abs(v[0]), w[1], s))
         W = ctx.params[f"W{l}"]
         absW = np.abs(W)
         return Rule((f"da{l}",), lambda da: input_gradient_of(da, W, s, flip, shift, unit),
