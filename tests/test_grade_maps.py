@@ -456,3 +456,79 @@ def test_every_map_rule_has_a_spread():
         graph = {n.name: n for n in nodes(ctx)}
         for node, rule in _rules(ctx, graph):
             assert rule is None or not rule.inputs or rule.spread is not None, node.name
+
+
+# --------------------------------------------------------- the command line
+
+
+def test_grade_on_the_command_line(run, tmp_path, monkeypatch):
+    """The example's exact sheet in a table; a sheet with a flipped kernel in Markdown
+    feedback (the slip by name and the rule with the student's numbers), and as CSV."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text(A_SLOW)
+    book = Maps(A_SLOW)
+    (tmp_path / "right.yaml").write_text(sheet_text(book.sheet(), number, "Ada"))
+    (tmp_path / "flipped.yaml").write_text(sheet_text(book.sheet("kernel-flip"), number,
+                                                      "Bo"))
+    result = run("grade", "a.yaml", "right.yaml")
+    assert result.exit_code == 0, result.stderr
+    total = len(book.sheet())
+    assert f"Score {total} of {total}" in result.stdout
+    assert "forward.a1" in result.stdout
+    result = run("grade", "a.yaml", "flipped.yaml", "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "## `forward.a1`: wrong" in text and "kernel-flip" in text
+    assert "**The right formula, with your numbers:**" in text
+    result = run("grade", "a.yaml", "right.yaml", "flipped.yaml", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith(f"Ada,right.yaml,{total},{total},,")
+    assert lines[2].startswith("Bo,flipped.yaml,") and "kernel-flip" in lines[2]
+
+
+# What each map kind's rule shows: the TeX of its window sum with the layer's stride and
+# padding in the indices (flip: the turned kernel's cell).
+RULES = {"strided": {"forward.a1": [r"x[c, 2i + u - 1, 2j + v - 1]", r"\text{padded by }"],
+                     "forward.a2": [r"\frac{1}{9} \sum_{u, v} h_{1}[c, 2i + u - 1, 2j + v - 1]"],
+                     "forward.a3": [r"\operatorname{vec}(h_{2})\ \text{in (C, H, W) order}"],
+                     "gradients.W1": [r"\sum_{n, i, j} \delta_{1}[n, o, i, j]\, x[n, c,",
+                                      r"+ 0.1000000000\, W_{1}[o, c, u, v]"],
+                     "gradients.b1": [r"\sum_{n, i, j} \delta_{1}[n, o, i, j]"],
+                     "gradients.h1": [r"\frac{\delta_{2}[c, i, j]}{9}"],
+                     "gradients.h2": [r"\text{as maps, read in (C, H, W) order}"],
+                     "gradients.x": [r"\delta_{1}[o, i, j]\, W_{1}[o, c, u, v]"]},
+         "flip": {"forward.a1": [r"W_{1}[o, c, 1 - u, 1 - v]"],
+                  "forward.a2": [r"\max_{u, v} h_{1}[c, 2i + u - 1, 2j + v - 1]", r"-\infty"],
+                  "gradients.h1": [r"\text{'s largest cell of } h_{1}"]},
+         "last": {"forward.a3": [r"\text{in (H, W, C) order}"]}}
+
+
+@pytest.mark.parametrize("network", RULES)
+def test_feedback_writes_each_map_rule_with_the_numbers(run, tmp_path, network):
+    """A sheet with every number off by its own 0.2 to 0.5: every answer wrong, each with
+    its rule and the student's own numbers (maps a matrix per channel), the TeX's braces
+    balanced; for Gradescope the value the rule gives stays hidden."""
+    rng = np.random.default_rng(4)
+    sheet = {k: (v + rng.uniform(0.2, 0.5, np.shape(v))).tolist()
+             for k, v in Maps(NETWORKS[network]).sheet().items()}
+    problem, answers = tmp_path / "p.yaml", tmp_path / "s.yaml"
+    problem.write_text(NETWORKS[network])
+    answers.write_text(sheet_text(sheet, number))
+    result = run("grade", problem, answers, "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    sections = {}
+    for part in result.stdout.split("\n## `")[1:]:
+        path = part.split("`", 1)[0]
+        sections[path] = part.split("$$")[1]
+    for path, pieces in RULES[network].items():
+        for piece in pieces:
+            assert piece in sections[path], (path, piece, sections[path][:400])
+    for path, tex in sections.items():
+        assert tex.count("{") == tex.count("}"), path
+        assert tex.count(r"\left") == tex.count(r"\right"), path
+    result = run("grade", problem, answers, "--format", "gradescope")
+    assert result.exit_code == 0, result.stderr
+    tests = {t["name"]: t["output"] for t in json.loads(result.stdout)["tests"]}
+    shown = tests["forward.a1"].split("$$")[1]
+    assert shown.rstrip().endswith(r"\Rightarrow\ a_{1}"), shown[-200:]

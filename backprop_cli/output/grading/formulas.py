@@ -4,6 +4,8 @@ value the formula then gives.
 
 Vectors follow the worked solutions: a single sample's are columns for layout out_in
 (a = W h + b) and rows for in_out (a = h W + b); a batch has a row per sample (A = H Wᵀ + b).
+Feature maps are an H×W matrix per channel (of each sample), a convolution's kernels a
+kH×kW matrix per input channel of each output channel (maps.py: their formulas).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.penalty import FORMS
 from backprop_cli.output.fmt import fixed
 from backprop_cli.output.grading.kinds import KIND_FORMULAS
+from backprop_cli.output.grading.maps import MAP_FORMULAS
 from backprop_cli.output.worked.formulas import loss_formula
 from backprop_cli.output.worked.tex import matrix
 
@@ -54,7 +57,37 @@ class Numbers:
         value = np.asarray(value, dtype=float)
         if value.ndim == 0:
             return self.num(value)
+        if value.ndim == 4:  # a convolution's kernels
+            return self.kernels(value)
         return self.weight(value)
+
+    def at(self, value, l: int) -> str:
+        """A per-sample (N, k) value of h_l's shape: its feature maps when h_l is one
+        (l = 0: x), else as sample() shows it."""
+        value = np.asarray(value)
+        shape = self.problem.model.map_of(l) if l <= len(self.problem.model.layers) else None
+        if shape is None or value.ndim != 2 or value.shape[1] != int(np.prod(shape)):
+            return self.sample(value)
+        maps = value.reshape(value.shape[0], *shape)
+        shown = [self._channels(m) for m in maps]
+        return shown[0] if not self.batch else \
+            r"\left[" + r";\ ".join(shown) + r"\right]"
+
+    def _channels(self, m) -> str:
+        """One (C, H, W) map: an H×W matrix per channel."""
+        parts = [matrix(c.tolist(), self.num) for c in m]
+        return parts[0] if len(parts) == 1 else \
+            r"\left(" + r",\ ".join(parts) + r"\right)"
+
+    def kernels(self, value) -> str:
+        """(C', C, kH, kW): each output channel's kernels, a kH×kW matrix per input
+        channel."""
+        shown = [self._channels(k) for k in np.asarray(value)]
+        return shown[0] if len(shown) == 1 else \
+            r"\left[" + r";\ ".join(shown) + r"\right]"
+
+
+FORMULAS = {**KIND_FORMULAS, **MAP_FORMULAS}
 
 
 def _sym(text: str, l: int) -> str:
@@ -69,14 +102,14 @@ def formula(problem, node, values: dict, result, decimals: int) -> str:
            "da": _da, "dh": _dh, "dW": _dW, "db": _db}.get(kind)
     if kind == "new":
         parts = _update(problem, w, node.param, values)
-    elif kind in KIND_FORMULAS:
-        parts = KIND_FORMULAS[kind](problem, w, node, values)
+    elif kind in FORMULAS:
+        parts = FORMULAS[kind](problem, w, node, values)
     elif put is None:
         return rf"{_name(node)} = {w.any(result)}"
     else:
         parts = put(problem, w, l, values)
     rows = node.rows or kind in ("a", "h", "dh", "da", "dh_out", "da_out")
-    shown = w.sample(result) if rows and np.ndim(result) == 2 else w.any(result)
+    shown = w.at(result, l) if rows and np.ndim(result) == 2 else w.any(result)
     return " = ".join([*parts, shown])
 
 
@@ -109,7 +142,7 @@ def _a(problem, w, l, values):
 
 def _h(problem, w, l, values):
     symbol = ACTIVATIONS[problem.model.layers[l - 1].activation].tex[0]
-    return [f"h_{{{l}}}", rf"{symbol}(a_{{{l}}})", rf"{symbol}\left({w.sample(values[f'a{l}'])}"
+    return [f"h_{{{l}}}", rf"{symbol}(a_{{{l}}})", rf"{symbol}\left({w.at(values[f'a{l}'], l)}"
                                                   r"\right)"]
 
 
@@ -117,8 +150,8 @@ def _loss(problem, w, l, values):
     rule = loss_formula(problem.model.loss, r"\hat y_k", "y_k")
     mean = problem.model.reduction == "mean" and problem.x.shape[0] > 1
     rule = (r"\frac{1}{N} \sum_n " if mean else r"\sum_n " if w.batch else "") + rule
-    return ["L", rf"{rule},\quad \hat y = {w.sample(values[f'h{l}'])},\ "
-                 rf"y = {w.sample(problem.y)}\ \Rightarrow\ L"]
+    return ["L", rf"{rule},\quad \hat y = {w.at(values[f'h{l}'], l)},\ "
+                 rf"y = {w.at(problem.y, l)}\ \Rightarrow\ L"]
 
 
 def _batch_factor(problem) -> str:
@@ -127,8 +160,8 @@ def _batch_factor(problem) -> str:
 
 
 def _dh_out(problem, w, l, values):
-    y = w.sample(problem.y)
-    h = w.sample(values[f"h{l}"])
+    y = w.at(problem.y, l)
+    h = w.at(values[f"h{l}"], l)
     rule = {"cross_entropy": r"-y \oslash \hat y", "sse_half": r"\hat y - y",
             "mse": r"\frac{2}{K}(\hat y - y)",
             "bce": r"\frac{1}{K}\left(\frac{1 - y}{1 - \hat y} - \frac{y}{\hat y}\right)"}
@@ -140,13 +173,13 @@ def _dh_out(problem, w, l, values):
 def _da_out(problem, w, l, values):
     over = r"\frac{1}{K}" if problem.model.loss == "bce" else ""
     return [rf"\delta_{{{l}}}", rf"{_batch_factor(problem)}{over}(\hat y - y)",
-            rf"{_batch_factor(problem)}{over}\left({w.sample(values[f'h{l}'])} - "
-            rf"{w.sample(problem.y)}\right)"]
+            rf"{_batch_factor(problem)}{over}\left({w.at(values[f'h{l}'], l)} - "
+            rf"{w.at(problem.y, l)}\right)"]
 
 
 def _da(problem, w, l, values):
     act = problem.model.layers[l - 1].activation
-    dh = w.sample(values[f"dh{l}"])
+    dh = w.at(values[f"dh{l}"], l)
     if act == "softmax":
         return [rf"\delta_{{{l}}}", rf"J_{{\operatorname{{softmax}}}}(h_{{{l}}})^\top "
                 rf"\frac{{\partial L}}{{\partial h_{{{l}}}}} = h \odot (g - (g \cdot h)),"
@@ -154,7 +187,7 @@ def _da(problem, w, l, values):
                 rf"\delta_{{{l}}}"]
     prime = ACTIVATIONS[act].tex[2].replace("@", str(l)).replace("%", fixed(
         problem.model.layers[l - 1].param or 0.0, 4))
-    h, a = w.sample(values[f"h{l}"]), w.sample(values[f"a{l}"])
+    h, a = w.at(values[f"h{l}"], l), w.at(values[f"a{l}"], l)
     shown = {"sigmoid": rf"{h} \odot \left(1 - {h}\right)", "tanh": rf"1 - {h}^{{\odot 2}}"}
     return [rf"\delta_{{{l}}}", rf"\frac{{\partial L}}{{\partial h_{{{l}}}}} \odot {prime}",
             rf"{dh} \odot " + shown.get(act, rf"f'\left({a}\right)")]
