@@ -3,10 +3,14 @@
     pictures  formats, the matplotlib check, the style, atomic saving
     plots     the loss curve
     model     what a network diagram shows (Network, Column, Block, Skip) and its builder
-    kinds     what each layer kind's block says (batch norm, layer norm, dropout): one table
+    kinds     what each layer kind's block says (batch norm, layer norm, dropout, conv2d,
+              the pools, flatten): one table
+    maps      what a convolution's or a pool's window picture shows (its grids, numbers)
     layout    where everything of the diagram goes: pure geometry, no matplotlib
     blocks    the same for the kinds' blocks and the residual connections' arrows
+    grids     the same for the feature maps' stacks and the window pictures
     figure    the diagram drawn from its layout
+    mapfigure the feature maps' stacks and window pictures drawn
     graph/    the same for a computational graph (`backprop graph --draw`): its columns
               and rows, the plane geometry of placing labels, where everything goes (no
               matplotlib), the picture drawn from that

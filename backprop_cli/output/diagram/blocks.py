@@ -4,8 +4,10 @@ layout.py (which calls these), no matplotlib.
 A layer of another kind (batch norm, layer norm, dropout) keeps its input's width: its
 column's unit j is fed by unit j of the column before, through one line each, and a box
 with the kind's text stands across those lines halfway between the two columns. A
-residual connection h_k -> a_l is an arrow from column k's top neuron up to a lane above
-everything, along it, and down into column l's top neuron, labelled on the lane.
+convolution or a pool links one feature map to the next by one line under its box; a
+flatten fans from its map to each unit shown. A residual connection h_k -> a_l is an
+arrow from column k's top neuron up to a lane above everything, along it, and down into
+column l's top neuron, labelled on the lane.
 """
 
 from __future__ import annotations
@@ -57,8 +59,12 @@ def block_gap(width: float, hw_left: float, hw_right: float) -> float:
     return width + 2 * max(hw_left, hw_right) + 0.3
 
 
-def links(grid, c: int) -> tuple[tuple[Point, Point], ...]:
-    """Unit to unit from column c to column c + 1 (the same slots: the same width)."""
+def links(grid, c: int, fan: bool = False) -> tuple[tuple[Point, Point], ...]:
+    """Unit to unit from column c to column c + 1 (the same slots: the same width); with
+    fan (a flatten), from column c's one map to each unit of column c + 1."""
+    if fan:
+        return tuple((grid.at(c, 0), grid.at(c + 1, k))
+                     for k, j in enumerate(grid.slots[c + 1]) if j is not None)
     return tuple((grid.at(c, k), grid.at(c + 1, k))
                  for k, j in enumerate(grid.slots[c]) if j is not None)
 

@@ -1,12 +1,15 @@
 """The network diagram drawn with matplotlib, from a Layout (layout.py) that says where
-everything goes; this module only says how it looks. Matplotlib is imported inside the
-functions, never when the package is imported."""
+everything goes; this module only says how it looks (the feature maps' stacks and window
+pictures: mapfigure.py). Matplotlib is imported inside the functions, never when the
+package is imported."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.output.diagram import mapfigure
 from backprop_cli.output.diagram.blocks import BLOCK_PT, BLOCK_SPACING, SKIP_PT
+from backprop_cli.output.diagram.grids import NAME_DROP
 from backprop_cli.output.diagram.kinds import LOOKS
 from backprop_cli.output.diagram.layout import (
     EDGE_PT,
@@ -59,8 +62,11 @@ def _figure(net: Network, lay: Layout):
     _draw_skips(ax, lay)
     if lay.labelled:
         _write_weights(ax, lay)
-    for col, place in zip(net.columns, lay.columns):
-        _draw_column(ax, col, place, lay)
+    for col, place, stack in zip(net.columns, lay.columns, lay.stacks or
+                                 [None] * len(lay.columns)):
+        _draw_column(ax, col, place, lay, stack)
+    for panel in lay.panels:
+        mapfigure.draw_panel(ax, panel)
     if lay.colour_bar:
         _draw_colour_bar(fig, lay, norm, cmap)
     return fig
@@ -139,12 +145,15 @@ def _write_weights(ax, lay: Layout) -> None:
                       "alpha": 0.9})
 
 
-def _draw_column(ax, col: Column, place: Place, lay: Layout) -> None:
-    """Neurons (or the ⋮ of an elided layer) with their notes, the bias node, the name."""
+def _draw_column(ax, col: Column, place: Place, lay: Layout, stack=None) -> None:
+    """Neurons (or the ⋮ of an elided layer) with their notes, or a feature map's stack;
+    the bias node, the name."""
     from matplotlib.patches import Circle
 
     fill = FILL.get(col.name, HIDDEN)
-    for slot in place.slots:
+    if stack is not None:
+        mapfigure.draw_stack(ax, stack, fill)
+    for slot in place.slots if stack is None else ():
         if slot.neuron is None:
             ax.text(*slot.centre, "⋮", fontsize=18, ha="center", va="center", zorder=4)
             continue
@@ -162,10 +171,12 @@ def _draw_column(ax, col: Column, place: Place, lay: Layout) -> None:
         ax.add_patch(Circle(place.bias, RB, facecolor="#f4f4f4", edgecolor="#777777",
                             linewidth=1.0, zorder=3))
         ax.text(*place.bias, "1", fontsize=8, ha="center", va="center", zorder=4)
-    ax.text(place.x, lay.name_y, col.name, fontsize=9.5, fontweight="bold", ha="center",
+    name_y, activation_y = (lay.name_y, lay.activation_y) if stack is None else \
+        (stack.name_at[1], stack.name_at[1] - NAME_DROP)  # a map's: under its stack
+    ax.text(place.x, name_y, col.name, fontsize=9.5, fontweight="bold", ha="center",
             va="top")
     if col.activation:
-        ax.text(place.x, lay.activation_y, col.activation, fontsize=8.5, style="italic",
+        ax.text(place.x, activation_y, col.activation, fontsize=8.5, style="italic",
                 color="#444444", ha="center", va="top")
 
 

@@ -1,7 +1,9 @@
 """What the block of each layer kind says in a network diagram: one entry per kind, keyed
 as a problem file spells it (`kind: batchnorm`). A block stands between the columns of a
 kind's input h_{l-1} and its output h_l (same width, unit to unit); the numbers under
-its units come from the kind's cache (engine/layers/) for the first sample."""
+its units come from the kind's cache (engine/layers/) for the first sample. The map
+kinds' blocks (conv2d, the pools, flatten) stand between feature maps drawn as stacks of
+channels (maps.py draws their windows); they say their settings only."""
 
 from __future__ import annotations
 
@@ -55,6 +57,44 @@ def _dropout(spec, l: int) -> tuple[str, ...]:
     return (f"p = {1 - spec.keep:g}", scale, "mask given")
 
 
+def shape_text(shape) -> str:
+    """A map's shape as the diagram writes it: 6×24×24 (C×H×W)."""
+    return "×".join(map(str, shape))
+
+
+def _pair(name: str, pair) -> str:
+    """stride 1, or stride (2, 1) when the rows' and the columns' differ."""
+    return f"{name} {pair[0]}" if pair[0] == pair[1] else f"{name} ({pair[0]}, {pair[1]})"
+
+
+def _window(g) -> tuple[str, str]:
+    return _pair("stride", g.stride), _pair("padding", g.padding)
+
+
+def _conv(spec, l: int) -> tuple[str, ...]:
+    """Channels in and out, the kernel, stride and padding, flip, the parameters."""
+    g = spec.geometry
+    return (f"{g.inp[0]} → {spec.out_channels} channels", f"kernel {shape_text(g.kernel)}",
+            *_window(g), "flip (true conv.)" if spec.flip else "no flip",
+            f"W{sub(l)}, b{sub(l)}" if spec.bias else f"W{sub(l)}, no bias")
+
+
+def _pool(average: bool):
+    """A pool's size, stride and padding (average pooling divides by the whole window)."""
+
+    def lines(spec, l: int) -> tuple[str, ...]:
+        g = spec.geometry
+        pad = ("÷ whole window",) if average and any(g.padding) else ()
+        return (f"size {shape_text(g.kernel)}", *_window(g), "per channel", *pad)
+
+    return lines
+
+
+def _flatten(spec, l: int) -> tuple[str, ...]:
+    order = "(C, H, W)" if spec.order == "first" else "(H, W, C)"
+    return (f"{shape_text(spec.inp)} → {spec.units}", f"{order} order")
+
+
 def _nothing(cache, decimals: int) -> tuple[str, ...]:
     return ()
 
@@ -90,6 +130,10 @@ LOOKS = {
     "layernorm": Look("LN", _layernorm, _sample_statistics,
                       (("x̂", _first("xhat")), *GAMMA_BETA), "#ece4f7"),
     "dropout": Look("dropout", _dropout, _nothing, (("mask", _mask),), "#eeeeee"),
+    "conv2d": Look("conv", _conv, _nothing, (), "#dfe7fd"),
+    "maxpool2d": Look("max pool", _pool(False), _nothing, (), "#dcf0f0"),
+    "avgpool2d": Look("avg pool", _pool(True), _nothing, (), "#dcf0f0"),
+    "flatten": Look("flatten", _flatten, _nothing, (), "#f0f0f0"),
 }
 
 

@@ -4,15 +4,17 @@
 Lengths are inches and points are (x, y) in inches from the figure's bottom left, since
 the drawing's axes span the figure one data unit per inch. Text widths are estimated from
 the number of characters: the layout never asks a renderer. The blocks of the layer
-kinds and the residual connections' arrows are placed by blocks.py, called from here.
+kinds and the residual connections' arrows are placed by blocks.py, the feature maps'
+stacks and the window pictures under the network by grids.py, called from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from backprop_cli.output.diagram import blocks
+from backprop_cli.output.diagram import blocks, grids
 from backprop_cli.output.diagram.blocks import Box, Detour
+from backprop_cli.output.diagram.grids import Panel, Stack
 from backprop_cli.output.diagram.model import Network
 from backprop_cli.output.fmt import fixed as number
 
@@ -75,6 +77,8 @@ class Layout:
     boxes: tuple[Box, ...] = ()  # the blocks of the layers of other kinds (blocks.py)
     links: tuple[tuple[Point, Point], ...] = ()  # unit to unit through the blocks
     detours: tuple[Detour, ...] = ()  # the residual connections
+    stacks: tuple[Stack | None, ...] = ()  # per column, its feature map's (None: neurons)
+    panels: tuple[Panel, ...] = ()  # the window pictures, under the network
 
 
 def shown(n: int) -> list:
@@ -103,9 +107,10 @@ class _Sizes:
     has_bias: list[bool]  # column c has a bias node (feeding column c + 1)
     labelled: bool
     note_lines: int  # the most lines under any neuron
-    note_hw: list[float]  # per column, half the width of its widest note
+    note_hw: list[float]  # per column, half the width of its widest note (or of its map)
     edge_hw: float  # half the width of the widest edge label (0 when not labelled)
     blocks: list  # per gap k (column k to k + 1): its block's (width, height), or None
+    reach: list  # per column, its map's (above, below) its middle, or None: neurons
 
 
 def _measure(net: Network, decimals: int) -> _Sizes:
@@ -116,10 +121,16 @@ def _measure(net: Network, decimals: int) -> _Sizes:
     note_lines = max((len(n) for c in cols for n in c.notes), default=0)
     note_hw = [max((text_width(s, NOTE_PT) / 2 + 0.05 for n in c.notes for s in n), default=0)
                for c in cols]
+    reach = [None] * len(cols)
+    for c, col in enumerate(cols):
+        if col.map is not None:
+            note_hw[c], *above_below = grids.stack_reach(col.map, text_width)
+            reach[c] = tuple(above_below)
     edge_hw = 0.0
     texts = [number(v, decimals) for k, W in enumerate(net.weights) if W is not None
-             for v in list(W.ravel()) + list(net.biases[k] if has_bias[k] else [])]
-    if labelled and texts:
+             for v in list(W.ravel()) + list(net.biases[k] if has_bias[k] else [])] \
+        if labelled else []
+    if texts:
         edge_hw = max(text_width(t, EDGE_PT) for t in texts) / 2 + 0.05
     slots = [shown(n) for n in sizes]
     sized = []
@@ -130,7 +141,7 @@ def _measure(net: Network, decimals: int) -> _Sizes:
             block = (width, max(height, (len(slots[k]) - 1) * _spacing(note_lines, labelled,
                                                                         sizes) + 2 * R))
         sized.append(block)
-    return _Sizes(sizes, slots, has_bias, labelled, note_lines, note_hw, edge_hw, sized)
+    return _Sizes(sizes, slots, has_bias, labelled, note_lines, note_hw, edge_hw, sized, reach)
 
 
 def _gaps(m: _Sizes) -> list[float]:
@@ -150,15 +161,16 @@ def _gaps(m: _Sizes) -> list[float]:
     return gaps
 
 
-def _across(net: Network, m: _Sizes) -> tuple[list[float], float]:
-    """(each column's x, the figure's width): the columns centred, the title fitting."""
+def _across(net: Network, m: _Sizes, least: float = 0.0) -> tuple[list[float], float]:
+    """(each column's x, the figure's width): the columns centred, the title fitting, at
+    least `least` wide (the window pictures')."""
     xs = [0.0]
     for g in _gaps(m):
         xs.append(xs[-1] + g)
     left = 0.45 + max(m.note_hw[0], R)
     right = 0.45 + max(m.note_hw[-1], R)
     width = max(left + xs[-1] + right, 4.0, text_width(net.title, TITLE_PT) * 1.1 + 0.6,
-                text_width(net.subtitle, SUBTITLE_PT) + 0.6)
+                text_width(net.subtitle, SUBTITLE_PT) + 0.6, least)
     shift = (width - xs[-1]) / 2
     return [x + shift for x in xs], width
 
@@ -230,29 +242,41 @@ def _place(net: Network, m: _Sizes, grid: _Grid, c: int) -> Place:
 
 
 def arrange(net: Network, decimals: int = 4) -> Layout:
-    """Where everything goes: the neurons d apart in centred columns, the blocks of other
-    kinds between theirs, the skips' lanes above, the figure sized in inches to what it
-    holds (notes, edge labels, title), the layer names at the foot."""
+    """Where everything goes: the neurons d apart in centred columns (a feature map's
+    stack in its column's middle), the blocks of other kinds between theirs, the skips'
+    lanes above, the window pictures in rows under it all, the figure sized in inches to
+    what it holds (notes, edge labels, title, pictures), the layer names at the foot."""
     m = _measure(net, decimals)
-    xs, width = _across(net, m)
+    sizes = [grids.measure(p, text_width) for p in net.pictures]
+    xs, width = _across(net, m, grids.widest(sizes) + 2 * grids.MARGIN if sizes else 0.0)
     grid = _grid(m, xs)
     columns = range(len(m.sizes))
     notes = m.note_lines * LINE + 0.12 if m.note_lines else 0
     half = max((b[1] / 2 for b in m.blocks if b), default=0.0)  # the tallest block
-    top = max([grid.y(c, -1 if m.has_bias[c] else 0) + R for c in columns] + [half])
-    bottom = min([grid.y(c, len(m.slots[c]) - 1) - R - notes for c in columns] + [-half])
+    top = max([grid.y(c, -1 if m.has_bias[c] else 0) + R for c in columns] + [half] +
+              [r[0] for r in m.reach if r])
+    bottom = min([grid.y(c, len(m.slots[c]) - 1) - R - notes for c in columns] + [-half] +
+                 [-r[1] for r in m.reach if r])
     lane = top + blocks.LANE  # the skips' lanes go above everything else
     top += blocks.lanes_height(net.skips)
     coloured = net.values and not m.labelled
-    foot = 0.65 + (0.75 if coloured else 0)  # the layer names, and the colour bar
+    packed = grids.rows(sizes, width - 2 * grids.MARGIN)
+    band = grids.height(packed) + 2 * grids.GAP if packed else 0.0  # the pictures, bottom
+    names = 0.65 if any(c.map is None for c in net.columns) else 0.1  # maps: under each
+    foot = band + names + (0.75 if coloured else 0)  # the layer names, and the colour bar
     height = 0.95 + (top - bottom) + foot
     grid = replace(grid, base=foot + 0.1 - bottom)
-    bar = ((width / 2 - 1.6) / width, 0.42 / height, 3.2 / width, 0.13 / height)
+    bar = ((width / 2 - 1.6) / width, (band + 0.42) / height, 3.2 / width, 0.13 / height)
     kinds = [k for k, b in enumerate(m.blocks) if b]
+    fan = [net.columns[k].map is not None and net.columns[k + 1].map is None
+           for k in range(len(net.columns) - 1)]  # flatten: the map to each unit
     return Layout(width, height, tuple(_place(net, m, grid, c) for c in columns),
                   _edges(net, m, grid, decimals), m.labelled, coloured,
                   1 - 0.3 / height, 1 - 0.58 / height, foot - 0.05, foot - 0.05 - 0.2,
                   bar if coloured else None,
                   tuple(blocks.box(net.block(k + 1), grid, k, m.blocks[k]) for k in kinds),
-                  tuple(link for k in kinds for link in blocks.links(grid, k)),
-                  blocks.detours(net.skips, grid, lane, R))
+                  tuple(link for k in kinds for link in blocks.links(grid, k, fan[k])),
+                  blocks.detours(net.skips, grid, lane, R),
+                  tuple(grids.stack(col.map, col.labels[0], grid.at(c, 0))
+                        if col.map is not None else None for c, col in enumerate(net.columns)),
+                  grids.place(packed, grids.MARGIN, width - grids.MARGIN, band - grids.GAP))

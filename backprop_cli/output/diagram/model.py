@@ -1,7 +1,10 @@
 """What a network diagram shows: the layers as columns of labelled neurons with the
 numbers written under them, the weights on the edges, a block for each layer of another
-kind (batch norm, layer norm, dropout: kinds.py says what each block says), an arrow for
-each residual connection, a title. No geometry here (see layout.py) and no drawing (see
+kind (batch norm, layer norm, dropout, convolution, pooling, flatten: kinds.py says what
+each block says), an arrow for each residual connection, a title. A feature map (the
+input of a convolution, a convolution's or a pool's output) is one stack of its channels
+rather than a column of neurons, and each convolution and pool adds a picture of its
+window at work (maps.py). No geometry here (see layout.py) and no drawing (see
 figure.py)."""
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import numpy as np
 
 from backprop_cli.engine.model import DENSE
 from backprop_cli.errors import counted
-from backprop_cli.output.diagram.kinds import block_lines, unit_notes
+from backprop_cli.output.diagram import maps
+from backprop_cli.output.diagram.kinds import block_lines, shape_text, unit_notes
 from backprop_cli.output.fmt import fixed as number
 
 
@@ -25,6 +29,7 @@ class Column:
     activation: str | None  # None for the input
     labels: tuple[str, ...]
     notes: tuple[tuple[str, ...], ...]  # lines written under each neuron (may be empty)
+    map: tuple[int, int, int] | None = None  # (C, H, W): a feature map, one stack (label)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Network:
     values: bool  # write (or colour) the weights on the edges
     blocks: tuple[Block | None, ...] = ()  # per layer l (index l-1); () or None: dense
     skips: tuple[Skip, ...] = ()
+    pictures: tuple[maps.Picture, ...] = ()  # each convolution's and pool's window
 
     def block(self, l: int) -> Block | None:
         """Layer l's block (l >= 1), None for a dense layer."""
@@ -69,15 +75,20 @@ def network(problem, fwd=None, grads=None, decimals: int = 4, biases: bool = Tru
     sizes = [problem.x.shape[1]] + model.widths(problem.params, problem.x.shape[1])
     columns = tuple(_column(problem, l, n, fwd, grads, decimals) for l, n in enumerate(sizes))
     title = problem.title or os.path.basename(problem.source)
-    weights = tuple(problem.params.get(f"W{l}") for l in range(1, L + 1))
-    bias = tuple(problem.params.get(f"b{l}") if biases else None for l in range(1, L + 1))
+    dense = [spec.kind == DENSE for spec in model.layers]  # a convolution's W is its block's
+    weights = tuple(problem.params.get(f"W{l}") if dense[l - 1] else None
+                    for l in range(1, L + 1))
+    bias = tuple(problem.params.get(f"b{l}") if biases and dense[l - 1] else None
+                 for l in range(1, L + 1))
     blocks = tuple(None if spec.kind == DENSE else
                    Block(spec.kind, block_lines(spec, l, _cache(fwd, l), decimals))
                    for l, spec in enumerate(model.layers, 1))
     skips = tuple(Skip(spec.residual, l, f"+ {'x' if spec.residual == 0 else f'h{spec.residual}'}")
                   for l, spec in enumerate(model.layers, 1) if spec.residual is not None)
-    return Network(title, _subtitle(problem, sizes, fwd, grads, decimals), columns, weights,
-                   bias, fwd is not None, blocks, skips)
+    shapes = [shape_text(c.map) if c.map else str(n) for c, n in zip(columns, sizes)]
+    return Network(title, _subtitle(problem, shapes, fwd, grads, decimals), columns, weights,
+                   bias, fwd is not None, blocks, skips,
+                   maps.pictures(problem, fwd, grads, decimals))
 
 
 def _cache(fwd, l: int):
@@ -90,8 +101,11 @@ def _column(problem, l: int, n: int, fwd, grads, decimals: int) -> Column:
     L = len(problem.model.layers)
     name = "input" if l == 0 else "output" if l == L else f"hidden {l}"
     stem = "x" if l == 0 else "ŷ" if l == L else f"h{l}_"
-    notes = tuple(_notes(problem, l, j, fwd, grads, decimals) for j in range(n))
     activation = _activation(problem.model.layers[l - 1]) if l else None
+    shape = problem.model.map_of(l)
+    if shape is not None:  # its numbers are in the windows' pictures
+        return Column(name, activation, (stem.removesuffix("_"),), ((),), shape)
+    notes = tuple(_notes(problem, l, j, fwd, grads, decimals) for j in range(n))
     return Column(name, activation, tuple(f"{stem}{j + 1}" for j in range(n)), notes)
 
 
@@ -123,9 +137,10 @@ def _activation(spec) -> str:
 
 
 def _subtitle(problem, sizes, fwd, grads, decimals: int) -> str:
-    """Sizes, loss, the loss's value, and which sample the neurons show in a batch."""
+    """Sizes (a map's C×H×W), loss, the loss's value, and which sample the neurons show
+    in a batch."""
     model = problem.model
-    parts = [" → ".join(map(str, sizes)), _loss(model)]
+    parts = [" → ".join(sizes), _loss(model)]
     n = problem.x.shape[0]
     batch = problem.batched or n > 1
     if fwd is not None:
