@@ -29,8 +29,10 @@ def draw(problems, examples, output, biases, values, gradients, decimals):
 
     Input, hidden and output layers are columns of neurons (x1..., h1_1..., ŷ1...), every
     connection drawn, each layer's activation under it. Layers of more than 12 neurons
-    show the first 9, ⋮ and the last. With a batch, --values and --gradients show the
-    first sample. Needs matplotlib: pip install 'backprop-cli[plot]'.
+    show the first 9, ⋮ and the last. Feature maps (conv2d, pools) are stacks of
+    channels with a block of each layer's settings, and each convolution and pool adds a
+    picture of its window at the first output cell. With a batch, --values and
+    --gradients show the first sample. Needs matplotlib: pip install 'backprop-cli[plot]'.
 
     \b
     Examples:
