@@ -2,6 +2,7 @@
 it runs (or when --help lists the commands), so `solve --format json` pays for nothing else.
 
     common   the one error translation, shared options, loading, writing to stdout
+    options  `new`'s --layers, --activations, --x and --y parsed
     solve, step, new, check, draw, graph, grade   one module per command
 """
 

@@ -11,55 +11,14 @@ import click
 from click.core import ParameterSource
 
 from backprop_cli.api import generating
-from backprop_cli.api.generating import ACTIVATIONS, LOSSES
-from backprop_cli.cli import common
+from backprop_cli.api.generating import LOSSES
+from backprop_cli.cli import common, options
 from backprop_cli.errors import UsageError, WriteError, counted
 
 FILE_NAME = re.compile(r".+\.(?:ya?ml|json)", re.I)
 DRAWING = ("layers", "activations", "loss", "seed", "decimals", "init", "batch", "x_text",
            "y_text", "title", "count", "replace")
 FLAGS = {"x_text": "--x", "y_text": "--y", "output": "-o"}  # else --name
-
-
-def _numbers(option: str, text: str) -> list:
-    values = []
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            values.append(int(part) if part.lstrip("+-").isdigit() else float(part))
-        except ValueError:
-            raise click.BadParameter(f"found {part!r}, expected comma-separated numbers",
-                                     param_hint=option) from None
-    return values
-
-
-def _sizes(text: str) -> list:
-    """The input's width, then a width per dense layer or a layer kind's name."""
-    parts = [p.strip() for p in text.split(",")]
-    sizes = [p if p in generating.KINDS else _numbers("--layers", p)[0] for p in parts]
-    if len(sizes) < 2 or any(not isinstance(n, str) and (not isinstance(n, int) or n < 1)
-                             for n in sizes) or isinstance(sizes[0], str) \
-            or isinstance(sizes[-1], str):
-        raise click.BadParameter("expected positive whole numbers, input size first, and "
-                                 "layer kinds (" + ", ".join(generating.KINDS) + ") between, "
-                                 "like 3,3,3,3 or 4,8,batchnorm,dropout,3",
-                                 param_hint="--layers")
-    return sizes
-
-
-def _activations(text: str | None, depth: int, loss: str, sizes) -> list[str]:
-    if text is None:
-        return generating.default_activations(depth, loss, sizes)
-    names = [t.strip() for t in text.split(",")]
-    for name in names:
-        if name not in ACTIVATIONS:
-            raise click.BadParameter(f"found {name!r}, expected one of "
-                                     + ", ".join(ACTIVATIONS), param_hint="--activations")
-    if len(names) != depth:
-        raise click.BadParameter(f"found {counted(len(names), 'activation')}, expected "
-                                 f"{depth}: one per layer after the input",
-                                 param_hint="--activations")
-    return names
 
 
 # ------------------------------------------------------------------ usage checks
@@ -147,7 +106,11 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
 @click.command()
 @click.option("--layers", metavar="SIZES",
               help="Layer sizes, input first, e.g. 3,3,3,3; a layer kind (batchnorm, "
-                   "layernorm, dropout) in between keeps the width before it.")
+                   "layernorm, dropout) in between keeps the width before it. An image "
+                   "input HxW or CxHxW, then conv2d, maxpool2d, avgpool2d and flatten, makes "
+                   "a CNN exercise: 1x5x5,conv2d,maxpool2d,flatten,3 (settings drawn, or "
+                   "pinned: conv2d:kernels=2:size=3:stride=1:padding=1, "
+                   "maxpool2d:size=2:stride=2).")
 @click.option("--activations", metavar="NAMES",
               help="One per layer after the input (default: sigmoid hidden layers; softmax "
                    "output for cross_entropy, sigmoid otherwise).")
@@ -210,12 +173,20 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
     Seeds are numpy's, 0 to 2**32 - 1, the last variant's (S + N - 1) too. One output
     needs --loss bce (a sigmoid output) or mse: a softmax over one unit learns nothing.
 
+    An image input (HxW or CxHxW) makes a CNN exercise to do by hand: x whole numbers 0 to
+    3, weights and biases tenths (kernels in [-1, 1], dense layers in [-0.5, 0.5]), relu
+    after conv2d; the settings not pinned are drawn from the seed among those that give
+    whole outputs, and a draw with a 0 into relu, a max-pool tie, a zero gradient or an
+    output beyond ±5 is drawn again.
+
     \b
     Examples:
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 > classic.yaml
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 | backprop solve
       backprop new --layers 2,3,1 --loss bce --init xavier --seed 7 -o p.json
       backprop new --layers 4,6,batchnorm,dropout,3 --batch 4 --decimals 2 --seed 3
+      backprop new --layers 1x5x5,conv2d,maxpool2d,flatten,3 --seed 4
+      backprop new --layers 2x6x6,conv2d:kernels=2:size=3,avgpool2d,flatten,2 --count 30 -o cnn/
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/ --replace
       backprop new --example classic -o my-problem.yaml
@@ -243,19 +214,15 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
         return
     if layers is None:
         raise click.UsageError("Missing option '--layers' (e.g. --layers 3,3,3,3).")
-    sizes = _sizes(layers)
-    acts = _activations(activations, len(sizes) - 1, loss, sizes)
+    sizes = options.sizes(layers)
+    acts = options.activations(activations, len(sizes) - 1, loss, sizes)
     if batch is not None and (x_text or y_text):
         raise UsageError("--x and --y give one sample: leave them out with --batch (x and y "
                          "are drawn, a row per sample)")
-    x = _numbers("--x", x_text) if x_text else None
-    if x is not None and len(x) != sizes[0]:
-        raise click.BadParameter(f"found {counted(len(x), 'number')}, expected {sizes[0]} "
-                                 "(the input size)", param_hint="--x")
-    y = None
-    if y_text:
-        y = _numbers("--y", y_text)
-        y = y[0] if len(y) == 1 and isinstance(y[0], int) else y
+    if isinstance(sizes[0], tuple) and "init" in _given():
+        raise UsageError("--init does not go with an image input: a CNN exercise draws x as "
+                         "whole numbers, weights and biases with one decimal")
+    x, y = options.sample(x_text, sizes), options.target(y_text)
     generating.check_drawing(layers, sizes, loss, y, batch)
     old = check_output(output, count, replace)
     docs = generating.problems(sizes, acts, loss, seed, count, decimals, init, x, y, title,

@@ -8,6 +8,7 @@
     state       validation of the optimizer block and its state
     writer      a problem written back after updates
     generate    seeded problems for `backprop new`
+    cnn         its CNN exercises: an image input, whole-number and one-decimal draws
     examples/   the bundled example problems
 """
 

@@ -9,6 +9,9 @@ number with Python's round, as printing to that many decimals does. Seeds are nu
 A class index y becomes the target vector: its one-hot vector for k > 1 outputs (losses
 other than cross_entropy), and [y] for one output (y is 0 or 1, a drawn y too).
 
+An image input (sizes[0] a (H, W) or (C, H, W) tuple) with the map kinds (conv2d, maxpool2d,
+avgpool2d, flatten) is a CNN exercise, drawn by problem/cnn.py (its draw order there).
+
 A folder of variants (--count N): variant i is named variant_name(i, N), variant-000.yaml
 ... zero-padded to DIGITS digits, more only when N needs them; write_variants removes an
 earlier run's variant files first (earlier_variants finds them, older names included).
@@ -31,10 +34,19 @@ DIGITS = 3  # variant numbers are zero-padded to at least this many digits
 VARIANT_FILE = re.compile(r"variant-(\d+)\.(?:ya?ml|json)")  # this rule's names and older ones
 
 
+def kind_of(size) -> str | None:
+    """The kind a --layers entry names (a name, or (name, settings) with pinned settings),
+    None for a width."""
+    name = size[0] if isinstance(size, tuple) and isinstance(size[0], str) else size
+    return name if isinstance(name, str) else None
+
+
 def default_activations(depth: int, loss: str, sizes=()) -> list[str]:
-    """Sigmoid hidden layers (a kind of sizes[1:]: none, identity), the loss's output."""
+    """Sigmoid hidden layers (a kind of sizes[1:]: none, identity; conv2d: relu), the
+    loss's output."""
     output = "softmax" if loss == "cross_entropy" else "sigmoid"
-    hidden = ["identity" if s in KINDS else "sigmoid" for s in list(sizes[1:])[:depth - 1]]
+    hidden = [("relu" if kind_of(s) == "conv2d" else "identity") if kind_of(s) else "sigmoid"
+              for s in list(sizes[1:])[:depth - 1]]
     return hidden + ["sigmoid"] * (depth - 1 - len(hidden)) + [output]
 
 
@@ -60,7 +72,11 @@ def _rounded(values: np.ndarray, decimals: int | None):
     return rnd(out)
 
 
-KINDS = ("batchnorm", "layernorm", "dropout")  # what --layers may name besides a width
+# what --layers may name besides a width, with the settings it may pin (conv2d:size=3)
+KINDS = {"batchnorm": (), "layernorm": (), "dropout": (),
+         "conv2d": ("kernels", "size", "stride", "padding"), "maxpool2d": ("size", "stride"),
+         "avgpool2d": ("size", "stride"), "flatten": ()}
+MAPS = ("conv2d", "maxpool2d", "avgpool2d", "flatten")  # an image input's kinds: a CNN
 
 
 def problem(sizes: list, activations: list[str], loss: str, seed: int,
@@ -70,23 +86,32 @@ def problem(sizes: list, activations: list[str], loss: str, seed: int,
     kind's name (batchnorm, layernorm, dropout: the width it is given). batch: N samples
     (x a list of rows), else one. xavier and he draw weights only: their biases start at 0.
     A norm layer's gamma is drawn from [0.5, 1.5) and beta from [-0.5, 0.5), a dropout
-    mask keeps each unit with probability 1/2 (p 0.5), each where its layer comes."""
+    mask keeps each unit with probability 1/2 (p 0.5), each where its layer comes. An image
+    input or a map kind: a CNN exercise (problem/cnn.py)."""
+    if isinstance(sizes[0], tuple) or any(kind_of(s) in MAPS for s in sizes[1:]):
+        from backprop_cli.problem import cnn
+
+        return cnn.problem(sizes, activations, loss, seed, decimals, x, y, title, batch)
     np.random.seed(seed)
     layers, n, N = [], sizes[0], batch or 1
     for size, activation in zip(sizes[1:], activations):
         if size in KINDS:
-            layers.append(_kind_layer(size, n, N, batch is not None, activation, decimals))
+            layers.append(kind_layer(size, n, N, batch is not None, activation, decimals))
             continue
         W = _draw((size, n), init, n, size)
         b = np.zeros(size) if init in ("xavier", "he") else _draw((size,), init, n, size)
         layers.append({"weights": _rounded(W, decimals), "bias": _rounded(b, decimals),
                        "activation": activation})
         n = size
-    k = n
     if x is None:
         x = _rounded(np.random.rand(*((N, sizes[0]) if batch else (sizes[0],))), decimals)
     if y is None:
-        y = _targets(loss, k, batch, decimals)
+        y = targets(loss, n, batch, decimals)
+    return document(title, x, y, loss, layers, n)
+
+
+def document(title: str | None, x, y, loss: str, layers: list, k: int) -> dict:
+    """The problem document: a class index y as the loss needs it (k outputs)."""
     if isinstance(y, int) and loss != "cross_entropy":
         y = [y] if k == 1 else [1 if i == y else 0 for i in range(k)]  # one-hot
     doc = {}
@@ -97,7 +122,7 @@ def problem(sizes: list, activations: list[str], loss: str, seed: int,
     return doc
 
 
-def _kind_layer(kind: str, n: int, N: int, batched: bool, activation: str, decimals):
+def kind_layer(kind: str, n: int, N: int, batched: bool, activation: str, decimals):
     if kind == "dropout":
         mask = (np.random.rand(N, n) >= 0.5).astype(int)
         return {"kind": kind, "p": 0.5, "mask": mask.tolist() if batched else mask[0].tolist(),
@@ -107,7 +132,7 @@ def _kind_layer(kind: str, n: int, N: int, batched: bool, activation: str, decim
             "activation": activation}
 
 
-def _targets(loss: str, k: int, batch: int | None, decimals):
+def targets(loss: str, k: int, batch: int | None, decimals):
     """Drawn targets: a class index per sample (one-hot rows for losses other than
     cross_entropy), or for upstream y = ∂L/∂ŷ (a "dout"), real numbers in [-1, 1)."""
     if loss == "upstream":
