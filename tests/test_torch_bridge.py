@@ -624,9 +624,10 @@ def views_of_one_buffer(overlap):
 
 
 def conv_net():
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, dtype=torch.float64), nn.ReLU(), nn.Flatten(),
-                          lin(144, 3))
-    return model, torch.ones(2, 1, 8, 8, dtype=torch.float64), Y, MSE, None
+    """A 1-D convolution (test_torch_bridge_maps.py: the 2-D ones backprop has)."""
+    model = nn.Sequential(nn.Conv1d(1, 4, 3, dtype=torch.float64), nn.ReLU(), nn.Flatten(),
+                          lin(24, 3))
+    return model, torch.ones(2, 1, 8, dtype=torch.float64), Y, MSE, None
 
 
 UNSUPPORTED = [
@@ -661,8 +662,8 @@ UNSUPPORTED = [
      "layer's own", tied_parameter),
     ("model[2].weight: found the tensor of model[0].weight (tied weights)",
      lambda: views_of_one_buffer(overlap=True)),
-    ("model[0]: found nn.Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1)), which backprop "
-     "has no equivalent for", conv_net),
+    ("model[0]: found nn.Conv1d(1, 4, kernel_size=(3,), stride=(1,)), which backprop has "
+     "no equivalent for", conv_net),
     ("loss_fn: found nn.HuberLoss, which backprop has no equivalent for; expected "
      "nn.CrossEntropyLoss, nn.MSELoss, nn.BCELoss, nn.BCEWithLogitsLoss or bp.torch_loss",
      lambda: (nn.Sequential(lin()), X, Y, nn.HuberLoss(), None)),

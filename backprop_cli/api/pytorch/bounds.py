@@ -15,6 +15,7 @@ computes: a_l = h_{l−1} W_lᵀ + b_l is off by at most
 h_l = f(a_l) by sup|f'|·E(a_l) + C·u·|h_l|, and likewise through the loss, the backward pass
 (∂L/∂h_{l−1} = δ_l W_l, ∂L/∂W_l = δ_lᵀ h_{l−1}, ∂L/∂b_l = Σ δ_l: sums over the fan-out and
 the N samples) and the optimizer step (the step taken across each gradient's interval).
+Convolutions, pools and flatten: bounds_maps.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backprop_cli.api.pytorch import bounds_maps
 from backprop_cli.engine import network, optimizers
 from backprop_cli.engine.functions import ACTIVATIONS
 
@@ -103,7 +105,12 @@ def forward(model, params: dict, errors: dict, x, y, pr: Precision):
     fwd = network.forward(model, params, x, y)
     Ea, Eh = [], [np.zeros_like(x)]
     for l, spec in enumerate(model.layers, 1):
-        W, EW, h, E = params[f"W{l}"], errors[f"W{l}"], fwd.h[l - 1], Eh[-1]
+        h, E = fwd.h[l - 1], Eh[-1]
+        if spec.kind != "dense":  # a map layer (bounds_maps.py)
+            Ea.append(bounds_maps.forward(spec, l, params, errors, h, E, pr))
+            Eh.append(activation(spec, fwd.h[l], Ea[-1], pr))
+            continue
+        W, EW = params[f"W{l}"], errors[f"W{l}"]
         size, products = np.abs(h) @ np.abs(W).T, np.abs(h) @ EW.T + E @ (np.abs(W) + EW).T
         if spec.bias:
             size, products = size + np.abs(params[f"b{l}"]), products + errors[f"b{l}"]
@@ -155,14 +162,19 @@ def backward(model, params, fwd, grads, Ea, Eh, Edz, pr: Precision, logits: bool
         Eda = activation_backward(spec, fwd.a[-1], fwd.h[-1], fwd.saved[-1], grads.h[-1],
                                   grads.a[-1], Edz, Ea[-1], Eh[-1], pr)
     for l in range(L, 0, -1):
-        da, h, Eh_in, W = grads.a[l - 1], fwd.h[l - 1], Eh[l - 1], params[f"W{l}"]
+        da, h, Eh_in, spec = grads.a[l - 1], fwd.h[l - 1], Eh[l - 1], model.layers[l - 1]
         out[f"a{l}"] = Eda
-        out[f"W{l}"] = pr.sum(N) * (np.abs(da).T @ np.abs(h)) + Eda.T @ (np.abs(h) + Eh_in) \
-            + np.abs(da).T @ Eh_in + pr.floor(N)
-        if model.layers[l - 1].bias:
-            out[f"b{l}"] = pr.sum(N) * np.abs(da).sum(axis=0) + Eda.sum(axis=0) + pr.floor(N)
-        Edh = pr.sum(W.shape[0]) * (np.abs(da) @ np.abs(W)) + Eda @ np.abs(W) \
-            + pr.floor(W.shape[0])
+        if spec.kind != "dense":  # a map layer (bounds_maps.py)
+            Edh = bounds_maps.backward(spec, l, params, h, Eh_in, da, Eda, pr, out)
+        else:
+            W = params[f"W{l}"]
+            out[f"W{l}"] = pr.sum(N) * (np.abs(da).T @ np.abs(h)) \
+                + Eda.T @ (np.abs(h) + Eh_in) + np.abs(da).T @ Eh_in + pr.floor(N)
+            if spec.bias:
+                out[f"b{l}"] = pr.sum(N) * np.abs(da).sum(axis=0) + Eda.sum(axis=0) \
+                    + pr.floor(N)
+            Edh = pr.sum(W.shape[0]) * (np.abs(da) @ np.abs(W)) + Eda @ np.abs(W) \
+                + pr.floor(W.shape[0])
         if l == 1:  # ∂L/∂x, which every solution shows
             out["x"] = Edh
             break

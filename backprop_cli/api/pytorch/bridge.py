@@ -14,6 +14,7 @@ import numpy as np
 
 from backprop_cli.api.functions import load
 from backprop_cli.api.pytorch import losses as torch_losses
+from backprop_cli.api.pytorch import maps as torch_maps
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import optim as torch_optim
 from backprop_cli.api.pytorch.model import SOURCE, array, fail, require_torch
@@ -28,7 +29,7 @@ class TorchProblem(NamedTuple):
     its loss, optimizer (None when every parameter is frozen) its optimizer."""
 
     model: object  # torch.nn.Sequential, float64
-    x: object  # torch.Tensor: (N, n_0), or (n_0,) for one sample
+    x: object  # torch.Tensor: (N, n_0), or (n_0,) for one sample; maps (N, C, H, W)
     y: object  # float64 targets, or int64 class indices
     loss_fn: object  # torch.nn.Module
     optimizer: object  # torch.optim.Optimizer or None
@@ -61,7 +62,9 @@ def from_torch(model, x, y, loss_fn, optimizer=None, *, title: str | None = None
 
     model: an nn.Sequential of nn.Linear (with or without bias) and activation modules
     (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus with beta=1, Softmax(dim=-1),
-    Identity), each Linear its own (tied weights are refused); a parameter with
+    Identity), each Linear its own (tied weights are refused); before them nn.Conv2d,
+    nn.MaxPool2d and nn.AvgPool2d on images x (N, C, H, W) up to an nn.Flatten, which may
+    come first (x (N, H, W) is one channel), see maps.py; a parameter with
     requires_grad=False, or one the optimizer does not hold, is frozen. loss_fn:
     nn.CrossEntropyLoss (the model ends in logits), nn.MSELoss, nn.BCELoss (after
     nn.Sigmoid), nn.BCEWithLogitsLoss, or bp.torch_loss(...); reduction mean or sum.
@@ -77,17 +80,22 @@ def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Pr
     """from_torch, with masks for nn.Dropout in train mode: False refuses one, True puts
     a placeholder of ones, {place: mask} the masks torch drew (bp.compare)."""
     import torch.nn as nn
-    try:  # the model first: a conv net is named for its first module, not for x's shape
+    try:  # the model first: what it holds is named before x's shape
         rank = np.ndim(x)
     except (TypeError, ValueError):  # ragged lists: _inputs names them
         rank = 2
     layers = torch_model.read_layers(model, rank)
-    x = _inputs(x)
+    if layers[0].kind in torch_maps.KINDS:  # images: maps (C, H, W) per sample
+        x, first, batched = torch_maps.image(layers, x)
+        rows = (x.shape[0], int(np.prod(first))) if batched else (int(np.prod(first)),)
+    else:
+        x = _inputs(x)
+        first, batched, rows = x.shape[-1], x.ndim == 2, x.shape
     batch_norm = next((layer for layer in layers if layer.kind == "batchnorm"), None)
-    if x.ndim == 1 and batch_norm is not None:
+    if not batched and batch_norm is not None:
         fail("x", f"found one sample of shape {x.shape}, expected rows (N, n): "
                   f"{batch_norm.place}, nn.BatchNorm1d, takes a batch")
-    outputs = torch_model.widths(layers, x.shape[-1])[-1]
+    outputs = torch_model.widths(layers, first)[-1]
     targets, indices = _targets(y, type(loss_fn) is nn.CrossEntropyLoss)
     loss, reduction, output = torch_losses.read_loss(loss_fn, layers[-1], outputs, indices)
     if output is not None:  # the loss's own softmax or sigmoid
@@ -104,7 +112,7 @@ def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Pr
     doc = {} if title is None else {"title": title}
     doc.update(x=x.tolist(), y=targets, loss=loss, reduction=reduction,
                layers=torch_model.layer_documents(layers, set(parameters) - trainable,
-                                                  x.shape, masks))
+                                                  rows, masks, first))
     if block:
         doc["optimizer"] = block
     return reader.from_document(doc, SOURCE)
@@ -122,11 +130,14 @@ def to_torch(problem) -> TorchProblem:
     model = torch_model.build(problem, logits)
     outputs = problem.y.shape[1]
     loss_fn = torch_losses.loss_module(net.loss, net.reduction, outputs)
-    parameters = torch_model.parameters(torch_model.read_layers(model, problem.x.ndim))
+    if problem.model.map_of(0) is not None:
+        x = torch_maps.torch_x(problem)
+    else:
+        x = torch.tensor(problem.x if problem.batched else problem.x[0])
+    parameters = torch_model.parameters(torch_model.read_layers(model, x.ndim))
     optimizer = torch_optim.build(problem, parameters)
-    x = torch.tensor(problem.x if problem.batched else problem.x[0])
-    raw_y, raw_x = problem.document["y"], problem.document["x"]
-    if logits and np.ndim(raw_y) < np.ndim(raw_x):  # class indices, as the file has them
+    raw_y = problem.document["y"]
+    if logits and np.ndim(raw_y) < 1 + problem.batched:  # class indices, as the file has
         y = torch.tensor(np.argmax(problem.y, axis=1), dtype=torch.int64)
         y = y if problem.batched else y[0]
     else:
@@ -148,6 +159,8 @@ def _torch_has(problem) -> None:
                  "docs/api.md)")
     elif net.loss == "upstream":
         found = ("loss", "upstream, expected a loss torch has a module for")
+    elif net.map_of(0) is not None and torch_maps.refused(problem) is not None:
+        found = torch_maps.refused(problem)
     else:
         return
     raise ProblemError(problem.source, found[0], f"bp.to_torch: found {found[1]}")

@@ -1,6 +1,7 @@
 """The layer kinds in the PyTorch bridge: nn.BatchNorm1d, nn.LayerNorm and nn.Dropout read
 as a problem file's `kind:` layers (docs/layers.md), and built back. A dropout layer in train
-mode is built as a FixedDropout, whose mask is the file's (nn.Dropout draws its own).
+mode is built as a FixedDropout, whose mask is the file's (nn.Dropout draws its own). The
+map kinds' modules (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten) are in maps.py.
 
 torch is imported inside the functions only.
 """
@@ -11,6 +12,8 @@ import functools
 
 import numpy as np
 
+from backprop_cli.api.pytorch import maps
+from backprop_cli.api.pytorch.maps import KINDS as MAPS
 from backprop_cli.api.pytorch.model import fail, shown
 
 
@@ -43,12 +46,15 @@ def fixed_dropout_class():
 
 
 # Each kind's torch module, by the name a problem file spells (torch is imported lazily,
-# so the table names the class)
-MODULES = {"batchnorm": "BatchNorm1d", "layernorm": "LayerNorm", "dropout": "Dropout"}
+# so the table names the class); the map kinds' are read and built in maps.py
+MODULES = {"batchnorm": "BatchNorm1d", "layernorm": "LayerNorm", "dropout": "Dropout",
+           "conv2d": "Conv2d", "maxpool2d": "MaxPool2d", "avgpool2d": "AvgPool2d",
+           "flatten": "Flatten"}
 
 
 def kind_of(module) -> str | None:
-    """The problem file's kind of a module: batchnorm, layernorm, dropout or None."""
+    """The problem file's kind of a module: batchnorm, layernorm, dropout, conv2d,
+    maxpool2d, avgpool2d, flatten or None."""
     import torch.nn as nn
 
     kind = type(module)
@@ -60,6 +66,9 @@ def kind_of(module) -> str | None:
 def check(module, place: str) -> None:
     """What a kind's module may hold that has no equivalent, whatever x is (read_layers
     checks it with the modules, before the loss and the optimizer)."""
+    if kind_of(module) in MAPS:
+        maps.check(module, place)
+        return
     if kind_of(module) == "batchnorm" and module.momentum is None:
         fail(f"{place}.momentum", f"found None in {shown(module)} (a cumulative average), "
                                   "expected a number: backprop's running statistics move by "
@@ -71,7 +80,9 @@ def check(module, place: str) -> None:
 
 
 def params(module) -> dict:
-    """The module's gamma and beta (None where torch has none)."""
+    """The module's gamma and beta (None where torch has none); a convolution's W and b."""
+    if kind_of(module) == "conv2d":
+        return {"W": module.weight, "b": module.bias}
     return {"gamma": getattr(module, "weight", None), "beta": getattr(module, "bias", None)}
 
 
@@ -138,6 +149,8 @@ def module(spec, l: int, problem, width: int):
     import torch.nn as nn
 
     s, p = spec.settings, problem.params
+    if spec.kind in MAPS:
+        return maps.module(spec, l, problem)
     if spec.kind == "dropout":  # the file's p as written (1 − keep may round otherwise)
         drop = problem.document["layers"][l - 1].get("p", 1.0 - s.keep)
         if s.mode == "eval":

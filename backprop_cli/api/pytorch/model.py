@@ -1,5 +1,6 @@
 """The model half of the PyTorch bridge: an nn.Sequential read as backprop's layers (each
-nn.Linear with the activation module after it), and a problem's layers built back.
+nn.Linear, or a kind's module, with the activation module after it), and a problem's
+layers built back.
 
 torch is imported inside the functions only: importing this module costs nothing.
 """
@@ -13,10 +14,11 @@ import numpy as np
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.errors import BackpropError, ProblemError, describe
 
+NO_PARAMETERS = ("dropout", "maxpool2d", "avgpool2d", "flatten")
 SOURCE = "<torch>"  # how errors and problems name what came from PyTorch
-KNOWN = ("nn.Linear, nn.BatchNorm1d, nn.LayerNorm, nn.Dropout, nn.Sigmoid, nn.Tanh, "
-         "nn.ReLU, nn.LeakyReLU, nn.ELU, nn.Softplus (beta=1), nn.Softmax (dim=-1) or "
-         "nn.Identity")
+KNOWN = ("nn.Linear, nn.BatchNorm1d, nn.LayerNorm, nn.Dropout, nn.Conv2d, nn.MaxPool2d, "
+         "nn.AvgPool2d, nn.Flatten, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, "
+         "nn.Softplus (beta=1), nn.Softmax (dim=-1) or nn.Identity")
 
 
 def fail(place: str | None, message: str):
@@ -48,7 +50,8 @@ def shown(module) -> str:
 @dataclass(frozen=True)
 class Layer:
     """One layer read from the model: its nn.Linear (or nn.BatchNorm1d, nn.LayerNorm,
-    nn.Dropout: the layer's kind) and the activation after it."""
+    nn.Dropout, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten: the layer's kind) and
+    the activation after it."""
 
     place: str  # where the core module is: model[0]
     core: object  # the nn.Linear, or the kind's module
@@ -98,6 +101,7 @@ def read_layers(model, x_rank: int) -> list[Layer]:
     backprop equivalent or is out of place."""
     import torch.nn as nn
 
+    from backprop_cli.api.pytorch import maps
     from backprop_cli.api.pytorch.kinds import check, kind_of
 
     layers: list[Layer] = []
@@ -105,6 +109,7 @@ def read_layers(model, x_rank: int) -> list[Layer]:
     for place, module in flatten(model):
         kind = "dense" if type(module) is nn.Linear else kind_of(module)
         if kind is not None:
+            maps.follow(layers, kind, module, place)
             if id(module) in cores:
                 fail(place, f"found {shown(module)} again (it is {cores[id(module)]}), "
                             "expected each module once: backprop gives every layer its "
@@ -114,7 +119,10 @@ def read_layers(model, x_rank: int) -> list[Layer]:
                 check(module, place)
             layers.append(Layer(place, module, kind=kind))
             continue
-        found = activation(module, place, x_rank)
+        if layers and layers[-1].kind in maps.WINDOWS and type(module) is nn.Softmax:
+            fail(place, f"found {shown(module)} after feature maps ({layers[-1].place}), "
+                        "expected it after rows: a softmax over each sample's outputs")
+        found = activation(module, place, maps.rows_rank(layers, x_rank))
         if found is None:
             fail(place, f"found {shown(module)}, which backprop has no equivalent for; "
                         f"expected {KNOWN}")
@@ -170,7 +178,7 @@ def layer_parameters(layer: Layer) -> dict:
 
     if layer.kind == "dense":
         return {"W": layer.core.weight, "b": layer.core.bias}
-    return params(layer.core) if layer.kind != "dropout" else {}
+    return params(layer.core) if layer.kind not in NO_PARAMETERS else {}
 
 
 def parameters(layers: list[Layer]) -> dict:
@@ -179,24 +187,40 @@ def parameters(layers: list[Layer]) -> dict:
             for short, p in layer_parameters(layer).items() if p is not None}
 
 
-def widths(layers: list[Layer], n_in: int) -> list[int]:
-    """n_0, n_1, ..., n_L: a Linear's out_features, a kind keeps its input's width."""
-    out = [n_in]
+def shapes(layers: list[Layer], first) -> list:
+    """What each layer takes and gives, from x's: a width n, or maps (C, H, W) (the map
+    layers' checked as torch and backprop both take them, maps.outputs)."""
+    from backprop_cli.api.pytorch import maps
+
+    out = [first]
     for layer in layers:
-        out.append(layer.core.out_features if layer.kind == "dense" else out[-1])
+        if layer.kind in maps.KINDS:
+            out.append(maps.outputs(layer, out[-1]))
+        else:
+            out.append(layer.core.out_features if layer.kind == "dense" else out[-1])
     return out
 
 
-def layer_documents(layers: list[Layer], frozen: set, x_shape: tuple,
-                    masks=False) -> list[dict]:
+def widths(layers: list[Layer], first) -> list[int]:
+    """n_0, n_1, ..., n_L: a Linear's out_features, a map's C·H·W, a kind keeps its input's
+    width; first: x's width, or its maps (C, H, W)."""
+    return [int(np.prod(n)) for n in shapes(layers, first)]
+
+
+def layer_documents(layers: list[Layer], frozen: set, x_shape: tuple, masks=False,
+                    first=None) -> list[dict]:
     """The layers as a problem file writes them (out_in layout, torch's); masks as
-    kinds.document takes them."""
+    kinds.document takes them; x_shape: x's rows ((N, n) or (n,)), first: what the first
+    layer takes (widths), its width or maps (C, H, W)."""
+    from backprop_cli.api.pytorch import maps
     from backprop_cli.api.pytorch.kinds import document
 
-    docs, n = [], widths(layers, x_shape[-1])
+    docs, n = [], widths(layers, x_shape[-1] if first is None else first)
     keys = {"W": "weights", "b": "bias", "gamma": "gamma", "beta": "beta"}
     for l, layer in enumerate(layers, 1):
-        if layer.kind == "dense":
+        if layer.kind in maps.KINDS:
+            doc = maps.document(layer)
+        elif layer.kind == "dense":
             doc = {"weights": array(layer.core.weight).tolist()}
             if layer.core.bias is not None:
                 doc["bias"] = array(layer.core.bias).tolist()

@@ -13,6 +13,7 @@ import numpy as np
 
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch.losses import backprop_loss_class
+from backprop_cli.api.pytorch.maps import KINDS as MAPS
 from backprop_cli.api.pytorch.model import fail
 
 
@@ -85,6 +86,35 @@ def inputs(layers, x, y, loss_fn):
     _check_x(x, dtype)
     _check_y(y, dtype, loss_fn)
     return dtype, x, y
+
+
+def unbounded(problem, model, dtype: str) -> str | None:
+    """Why bounds.allowed does not bound this run in `dtype` (a ProblemError's message), or
+    None: a layer it has no bound for (batch norm, layer norm, dropout), or a convolution
+    torch may compute otherwise than by direct sums (bounds_maps.py): off the CPU (cuDNN:
+    TF32 by default, Winograd, FFT), without oneDNN (NNPACK: Winograd, FFT), or with
+    oneDNN's float32 convolutions in a lower precision."""
+    import torch
+
+    net = problem.model
+    if net.penalty is not None or any(s.kind not in ("dense", *MAPS) or s.residual is not None
+                                      for s in net.layers):
+        what = "batch norm, layer norm or dropout"
+    else:
+        convs = [m for m in model.modules() if type(m) is torch.nn.Conv2d]
+        mkldnn = torch.backends.mkldnn
+        precision = getattr(getattr(mkldnn, "conv", None), "fp32_precision", "none")
+        if any(conv.weight.device.type != "cpu" for conv in convs):
+            what = "convolutions off the CPU (cuDNN may take TF32, Winograd or FFT)"
+        elif convs and not (mkldnn.is_available() and mkldnn.enabled):
+            what = "convolutions without oneDNN (NNPACK may take Winograd or FFT)"
+        elif convs and precision not in ("none", "ieee"):
+            what = f"oneDNN's float32 convolutions in {precision}"
+        else:
+            return None
+    return (f"found a {dtype} model with {what}, expected rtol and atol: the error bounds "
+            "below float64 cover dense, convolution, pooling and flatten layers on the CPU "
+            "only (or compare model.double())")
 
 
 def _forward_hooks(layers, seen: dict) -> list:
