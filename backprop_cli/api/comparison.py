@@ -181,10 +181,9 @@ def compare(model, x, y, loss_fn, optimizer=None, *, rtol: float | None = None,
         problem = from_torch(model, x, y, loss_fn, optimizer, masks=masks)
     solution = solve(problem)
     if rtol is None and atol is None and dtype in bounds.UNITS:
-        if not problem.model.plain:
-            fail(None, f"found a {dtype} model with batch norm, layer norm or dropout, "
-                       "expected rtol and atol: the error bounds below float64 cover dense "
-                       "networks only (or compare model.double())")
+        why = torch_run.unbounded(problem, model, dtype)
+        if why is not None:
+            fail(None, why)
         bound = bounds.allowed(problem, dtype, logits)
         allowed = {path: _exact(solution, path, bound) for path in found}
     else:
