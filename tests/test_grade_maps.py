@@ -532,3 +532,22 @@ def test_feedback_writes_each_map_rule_with_the_numbers(run, tmp_path, network):
     tests = {t["name"]: t["output"] for t in json.loads(result.stdout)["tests"]}
     shown = tests["forward.a1"].split("$$")[1]
     assert shown.rstrip().endswith(r"\Rightarrow\ a_{1}"), shown[-200:]
+
+
+def test_a_rule_with_many_inputs_is_perturbed_a_chunk_at_a_time(monkeypatch):
+    """The loss after the update reads every parameter and every hidden step (thousands of
+    entries in a network of maps): one sheet's perturbations are taken a chunk at a time
+    (memory bounded by worlds.BLOCK), with the same slack as all at once."""
+    ctx = _context(STRIDED)
+    graph = {n.name: n for n in nodes(ctx)}
+    rule = DEFAULT["loss_after"](ctx, graph["loss'"])
+    rng = np.random.default_rng(8)
+    ins = [tuple(a[:1] for a in i) for i in _inputs(rng, rule, graph, ctx, 1e-3)]
+    count = sum(np.size(own) for own, _, _ in ins)
+    whole = worlds.propagate(rule, ins, 1, ())
+    monkeypatch.setattr(worlds, "BLOCK", 7 * count)  # chunks of 7 perturbations
+    chunked = worlds.propagate(rule, ins, 1, ())
+    np.testing.assert_array_equal(whole[0], chunked[0])
+    np.testing.assert_allclose(whole[1], chunked[1], rtol=1e-12)
+    np.testing.assert_allclose(whole[2], chunked[2], rtol=1e-12)
+    assert (whole[1] > 0).all() and (whole[2] > 0).all()

@@ -197,23 +197,37 @@ def propagate(rule, ins, sheets: int, shape: tuple):
     count = sum(sizes)
     if sheets > 1 and sheets * (count + 1) * count > BLOCK:
         return _in_blocks(rule, ins, sheets, shape, max(1, BLOCK // ((count + 1) * count)))
-    stacked, steps, start = [], [], 1
+    # one sheet of a rule with very many inputs (the loss after the update of a network of
+    # feature maps): its perturbations a chunk at a time, the memory bounded as a block's
+    chunk = count if (count + 1) * count <= BLOCK else max(1, BLOCK // count)
+    unc = np.concatenate([np.reshape(u, (sheets, -1)) for _, u, _ in ins], axis=1)
+    weight = np.concatenate([np.reshape(w, (sheets, -1)) for _, _, w in ins], axis=1)
+    center, slack, hidden = None, 0.0, 0.0
+    for lo in range(0, count, chunk):
+        hi = min(lo + chunk, count)
+        center, slope = _differences(rule, ins, sheets, shape, sizes, lo, hi)
+        slack = slack + _weighted(slope, [unc[:, lo:hi]], sheets)
+        hidden = hidden + _weighted(slope, [weight[:, lo:hi]], sheets)
+    return center, slack.reshape(center.shape), hidden.reshape(center.shape)
+
+
+def _differences(rule, ins, sheets: int, shape: tuple, sizes: list, lo: int, hi: int):
+    """(center, |slope| (S, hi − lo, m)): the rule at its inputs and at each input entry
+    lo ... hi − 1 (counted across the inputs) moved by a step of its uncertainty."""
+    stacked, steps, start, m = [], [], 0, hi - lo
     for (own, unc, _), size in zip(ins, sizes):
-        x = np.repeat(np.asarray(own)[:, None], count + 1, axis=1)
-        flat = x.reshape(sheets, count + 1, size)
+        x = np.repeat(np.asarray(own)[:, None], m + 1, axis=1)
+        flat = x.reshape(sheets, m + 1, size)
         step = np.where(unc > 0, unc, EPS * np.maximum(1.0, np.abs(own))).reshape(sheets, size)
-        entries = np.arange(size)
-        flat[:, start + entries, entries] += step
+        entries = np.arange(max(lo, start), min(hi, start + size)) - start
+        flat[:, 1 + start - lo + entries, entries] += step[:, entries]
         stacked.append(x)
         steps.append(step)
         start += size
-    out = np.broadcast_to(rule.f(*stacked), (sheets, count + 1) + shape)
+    out = np.broadcast_to(rule.f(*stacked), (sheets, m + 1) + shape)
     center = out[:, 0]
-    moved = np.abs(out[:, 1:] - center[:, None]).reshape(sheets, count, -1)
-    slope = moved / np.concatenate(steps, axis=1)[..., None]
-    slack = _weighted(slope, [unc for _, unc, _ in ins], sheets)
-    hidden = _weighted(slope, [weight for _, _, weight in ins], sheets)
-    return center, slack.reshape(center.shape), hidden.reshape(center.shape)
+    moved = np.abs(out[:, 1:] - center[:, None]).reshape(sheets, m, -1)
+    return center, moved / np.concatenate(steps, axis=1)[:, lo:hi, None]
 
 
 def _spread(rule, ins, sheets: int, shape: tuple):
