@@ -3,8 +3,8 @@ kinds' slips. For each slip (kernel-flip, padding-ignored, stride-backward,
 maxpool-gradient-spread, avgpool-no-divide), on every network here where it can be made,
 a sheet worked with that slip by the independent by-hand worker (maps_textbook.py: numpy
 loops over the windows, not the catalogue) is diagnosed as that slip in every quantity the
-slip changes, and every quantity it does not change is correct. The worker is checked
-against solve first.
+slip changes, and every quantity it does not change is correct, in full precision and
+written to 4 decimals. The worker is checked against solve first.
 
 Also: the exact sheet scores full marks (full precision and rounded to 4 decimals; and
 solve's own document for every PyTorch fixture of tests/golden/conv/, whatever its
@@ -284,12 +284,23 @@ def test_a_forward_slip_made_before_the_update_only_is_diagnosed(run, tmp_path, 
     check_diagnosis(run, tmp_path, network, slip, variant, again=False)
 
 
-def check_diagnosis(run, tmp_path, network, slip, variant, again):
+@pytest.mark.parametrize(("network", "slip", "variant"), [
+    pytest.param(n, s, v, id=f"{n}-{s}-{v}".rstrip("-")) for n, s, v in CASES])
+def test_a_map_slip_is_diagnosed_at_a_students_precision(run, tmp_path, network, slip,
+                                                         variant):
+    """The same sheets written to 4 decimals, as a person writes them."""
+    check_diagnosis(run, tmp_path, network, slip, variant, again=True, decimals=4)
+
+
+def check_diagnosis(run, tmp_path, network, slip, variant, again, decimals=None):
     book = Maps(NETWORKS[network])
     exact, sheet = book.sheet(), book.sheet(slip, variant, again=again)
     moved = changed(sheet, exact)
     assert moved, "the slip should change something here"
-    doc = grade(run, tmp_path, network, sheet_text(sheet, number))
+    if decimals is not None:
+        sheet = {k: np.round(np.asarray(v), decimals).tolist() for k, v in sheet.items()}
+    write = number if decimals is None else (lambda v: f"{v:.{decimals}f}")
+    doc = grade(run, tmp_path, network, sheet_text(sheet, write))
     assert_diagnosed(doc, sheet, moved, slip)
     assert slip in doc["slips"]
 
