@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, answer_table, section
 from backprop_cli.output.worked.notation import Notation
@@ -23,7 +25,7 @@ def answers(note: Notation) -> list[Block]:
         rows.append((["Data loss"], note.number(doc["loss_parts"]["data"])))
         rows.append((["L2 penalty ", Math("R")], note.number(doc["loss_parts"]["penalty"])))
     rows.append(([Math(rf"\partial L / \partial {note.symbol('a', L)}")],
-                 tex.tuple_text(note.gradient(f"a{L}"), note.number)))
+                 tex.tuple_text(_flat(note, doc["gradients"][f"a{L}"]), note.number)))
     for l in range(L, 0, -1):
         for name in (f"b{l}", f"gamma{l}", f"beta{l}"):
             if name in doc["gradients"]:
@@ -31,6 +33,12 @@ def answers(note: Notation) -> list[Block]:
                              tex.tuple_text(note.gradient(name), note.number)))
     if "x" in doc["gradients"]:
         rows.append(([Math(rf"\partial L / \partial {note.symbol('x', None)}")],
-                     tex.tuple_text(note.gradient("x"), note.number)))
+                     tex.tuple_text(_flat(note, doc["gradients"]["x"]), note.number)))
     rows.append((["Loss after the update"], note.number(doc["update"]["loss"])))
     return [section("Answers"), answer_table(rows)]
+
+
+def _flat(note: Notation, value) -> np.ndarray:
+    """A per-sample quantity as one row per sample, in the order the document writes it
+    (a feature map's entries in the file's order)."""
+    return np.array(value, dtype=float).reshape(note.samples, -1)

@@ -7,7 +7,7 @@ import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import kinds, l2, tex
+from backprop_cli.output.worked import kinds, l2, maps, maps_backward, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -36,6 +36,8 @@ def backward_pass(note: Notation) -> list[Block]:
 def output_delta(note: Notation) -> list[Block]:
     """delta_L: from dL/dyhat through the output activation, or straight from the logits
     where the loss and activation simplify (softmax with cross-entropy, sigmoid with bce)."""
+    if maps.is_map(note, note.depth):  # feature maps out: loss upstream
+        return maps_backward.output_delta(note) + chain(note, note.depth)
     out = _output_gradient(note)
     if note.model.loss in ("cross_entropy", "bce"):
         return out + _delta_from_logits(note)
@@ -87,8 +89,10 @@ def _delta_from_logits(note: Notation) -> list[Block]:
 def incoming(note: Notation, l: int) -> list[Block]:
     """dL/dh_l (dL/dx for l = 0) from what h_l feeds: layer l + 1 (through W_{l+1}, or the
     kind's input gradient worked above) and each residual connection that adds h_l."""
-    sym, terms = _next_layer(note, l)
     skips = kinds.residuals_into(note, l)
+    if maps.is_map(note, l) and not skips:  # worked by the map layer l + 1 above
+        return maps_backward.incoming(note, l)
+    sym, terms = _next_layer(note, l)
     for m in skips:  # ∂a_m/∂h_l is the identity: δ_m flows back unchanged
         sym += f" + {note.symbol('delta', m)}"
         terms.append("+ " + note.vector(note.gradient(f"a{m}")))
@@ -130,6 +134,8 @@ def chain(note: Notation, l: int) -> list[Block]:
     spec = note.model.layers[l - 1]
     if spec.activation == "softmax":
         return _softmax_chain(note, l)
+    if maps.is_map(note, l):  # channel by channel
+        return maps_backward.chain(note, l)
     a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
     symbol, _, deriv = ACTIVATIONS[spec.activation].tex
     with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr

@@ -7,7 +7,7 @@ import numpy as np
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.errors import counted
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import kinds, l2, tex
+from backprop_cli.output.worked import kinds, l2, maps, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -60,8 +60,10 @@ def _sum(note: Notation, q: str, l: int) -> Block:
 
 
 def _activation(note: Notation, l: int) -> list[Block]:
-    """h_l = f(a_l), with f's definition."""
+    """h_l = f(a_l), with f's definition (a feature map's channel by channel)."""
     spec = note.model.layers[l - 1]
+    if maps.is_map(note, l) and spec.activation != "softmax":  # softmax: over the row
+        return [*maps.activation(note, l), _sum(note, "h", l)]
     a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
     a_l, h_l = note.symbol("a", l), note.symbol("h", l)
     symbol, definition, _ = ACTIVATIONS[spec.activation].tex

@@ -2,7 +2,9 @@
 (WORKED): each kind's line in the Problem section, what the file gives it, its forward
 pass up to a_l, its backward pass from δ_l to its parameters and its input, and its part
 of the update. Batch norm and layer norm are norms.py's (their backward pass
-norms_backward.py's); dropout is here.
+norms_backward.py's); dropout is here. The feature-map kinds: conv2d is conv.py's (its
+backward pass conv_backward.py's, its kernels kernels.py's), the pools pools.py's
+(pools_backward.py's), flatten flatten.py's; maps.py holds what they share.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from backprop_cli.output.worked import norms, norms_backward
+from backprop_cli.output.worked import (
+    conv,
+    conv_backward,
+    flatten,
+    kernels,
+    norms,
+    norms_backward,
+    pools,
+    pools_backward,
+)
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -102,6 +113,14 @@ WORKED = {
                         norms.cache, _nothing),
     "dropout": Worked(_dropout_settings, _dropout_given, _dropout_forward, _dropout_backward,
                       _dropout_cache, _nothing),
+    "conv2d": Worked(conv.settings, kernels.given, conv.forward, conv_backward.backward,
+                     conv.cache, _nothing),
+    "maxpool2d": Worked(pools.settings, _nothing, pools.forward, pools_backward.backward,
+                        pools.cache, _nothing),
+    "avgpool2d": Worked(pools.settings, _nothing, pools.forward, pools_backward.backward,
+                        pools.cache, _nothing),
+    "flatten": Worked(flatten.settings, _nothing, flatten.forward, flatten.backward,
+                      flatten.cache, _nothing),
 }
 
 

@@ -39,7 +39,8 @@ def _form(note: Notation) -> tuple[Form, str, str]:
 
 
 def _weights(note: Notation) -> list[int]:
-    return [l for l in range(1, note.depth + 1) if note.kind(l) == "dense"]
+    """The layers whose W the penalty covers: dense and convolution layers."""
+    return [l for l in range(1, note.depth + 1) if note.kind(l) in ("dense", "conv2d")]
 
 
 def statement(note: Notation) -> list[Block]:
@@ -80,6 +81,12 @@ def gradient_term(note: Notation, l: int) -> tuple[str, str] | None:
     a penalty."""
     if note.model.penalty is None:
         return None
+    sym, num = factor(note)
+    return (rf" + {sym} W_{{{l}}}",
+            rf"+ {num} \cdot {note.matrix(note.file_weights(l), note.given)}")
+
+
+def factor(note: Notation) -> tuple[str, str]:
+    """2c, the penalty's factor of W in ∂L/∂W: (in symbols, in numbers)."""
     form, lam, N = _form(note)
-    return (rf" + {form.twice(LAMBDA, 'N')} W_{{{l}}}",
-            rf"+ {form.twice(lam, N)} \cdot {note.matrix(note.file_weights(l), note.given)}")
+    return form.twice(LAMBDA, "N"), form.twice(lam, N)

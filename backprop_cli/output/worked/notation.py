@@ -75,7 +75,8 @@ class Notation:
         return self.partial("x", None) if l == 1 else self.partial("h", l - 1)
 
     def kind(self, l: int) -> str:
-        """Layer l's kind: dense, batchnorm, layernorm or dropout."""
+        """Layer l's kind: dense, batchnorm, layernorm, dropout, conv2d, maxpool2d,
+        avgpool2d or flatten."""
         return self.model.layers[l - 1].kind
 
     def width(self, l: int) -> int:
@@ -131,12 +132,41 @@ class Notation:
     # ---------------------------------------------------------------- values
 
     def forward_value(self, name: str) -> np.ndarray:
-        """a{l} or h{l} of the forward pass, one row per sample."""
-        return as_rows(self.doc["forward"][name])
+        """a{l} or h{l} of the forward pass, one row per sample (a feature map's row in
+        (C, H, W) order, as the engine holds it)."""
+        return self._rows(name, self.doc["forward"][name])
 
     def gradient(self, name: str) -> np.ndarray:
-        """dL/d(name) as rows: a{l}, h{l}, W{l}, b{l}."""
-        return as_rows(self.doc["gradients"][name])
+        """dL/d(name) as rows: a{l}, h{l}, x, W{l}, b{l}; a convolution's W{l} as the
+        engine holds it, (C_out, C_in, kH, kW)."""
+        value = self.doc["gradients"][name]
+        if name.startswith("W") and self.kind(split_name(name)[1]) == "conv2d":
+            return self.kernels(value)
+        return self._rows(name, value)
+
+    def kernels(self, value) -> np.ndarray:
+        """A convolution's kernels as the document writes them (the file's order: (kH, kW,
+        C_in, C_out) with channels last) as (C_out, C_in, kH, kW)."""
+        arr = np.array(value, dtype=float)
+        return arr.transpose(3, 2, 0, 1) if self.problem.channels == "last" else arr
+
+    def map_of(self, name: str):
+        """(C, H, W) of a{l}, h{l} or x when the document writes it as feature maps."""
+        what, l = ("x", 0) if name == "x" else split_name(name)
+        return self.model.map_of(l) if what in ("a", "h", "x") else None
+
+    def _rows(self, name: str, value) -> np.ndarray:
+        """The document's value as rows; feature maps, written in the file's shape and
+        channel order, as rows in (C, H, W) order."""
+        shape = self.map_of(name)
+        if shape is None:
+            return as_rows(value)
+        C, H, W = shape
+        one = (C, H, W) if self.problem.channels == "first" else (H, W, C)
+        arr = np.array(value, dtype=float).reshape(self.samples, *one)
+        if self.problem.channels == "last":
+            arr = arr.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(arr).reshape(self.samples, -1)
 
     def layer_input(self, l: int) -> np.ndarray:
         """h_{l-1}: the inputs x for the first layer."""

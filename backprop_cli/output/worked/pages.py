@@ -138,7 +138,10 @@ def to_latex(blocks) -> str:
         elif kind in ("section", "subsection"):
             out.append(f"\\{kind}*{{{tex_escape(body)}}}")
         elif kind == "par":
-            out.append(_tex_segments(body))
+            text = _tex_segments(body)
+            # a long file name breaks at / and _: ragged, or a short first line would
+            # leave no break but past the margin
+            out.append(f"{{\\raggedright {text}\\par}}" if r"\allowbreak" in text else text)
         elif kind == "eq":
             rows = aligned_rows(body)
             size = _size(max(map(width, rows)))

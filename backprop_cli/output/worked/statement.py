@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.errors import counted
-from backprop_cli.output.worked import kinds, l2, tex
+from backprop_cli.output.worked import conv, kinds, l2, maps, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, title
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -33,11 +33,11 @@ def header(note: Notation) -> list[Block]:
 def statement(note: Notation) -> list[Block]:
     """The "Problem" section: everything the exercise gives."""
     sizes = [note.width(l) for l in range(note.depth + 1)]
-    return ([section("Problem")] + _network(note, sizes) + _data(note) + _parameters(note)
+    return ([section("Problem")] + _network(note) + _data(note) + _parameters(note)
             + l2.statement(note) + _optimizer(note, sizes))
 
 
-def _network(note: Notation, sizes: list[int]) -> list[Block]:
+def _network(note: Notation) -> list[Block]:
     p, model = note.problem, note.model
     acts = []
     for spec in model.layers:
@@ -51,18 +51,25 @@ def _network(note: Notation, sizes: list[int]) -> list[Block]:
     samples = counted(note.samples, "sample")
     batch_note = " One row per sample; the bias is added to every row." if note.batch else ""
     what = "layers" if model.extended else "activations"
-    return [par("Network: ", Math(r" \to ".join(map(str, sizes))),
-                f" units; {what}: " + ", ".join(acts) + "."),
-            par(f"Loss: {model.loss}, reduction {model.reduction} over {samples}; layout "
-                f"{p.layout}: ", Math(_LAYER_FORMULA[(note.batch, p.layout)]), "." + batch_note)]
+    units = [maps.size(note, l) for l in range(note.depth + 1)]  # C×H×W for a map
+    network = par("Network: ", Math(r" \to ".join(units)), f" units; {what}: "
+                  + ", ".join(acts) + ".")
+    loss = f"Loss: {model.loss}, reduction {model.reduction} over {samples}"
+    if not any(spec.kind == "dense" for spec in model.layers):  # no layout to speak of
+        return [network, par(loss + ".")]
+    return [network, par(f"{loss}; layout {p.layout}: ",
+                         Math(_LAYER_FORMULA[(note.batch, p.layout)]), "." + batch_note)]
 
 
 def _data(note: Notation) -> list[Block]:
     """Inputs and targets, and whether the targets were class indices."""
     p = note.problem
-    out = [eq((note.symbol("h", 0) + " = " + ("X" if note.batch else "x"), "=",
-               [note.vector(p.x, note.given) + ",",
-                rf"\qquad {note.symbol('y', None)} = " + note.vector(p.y, note.given)]))]
+    if maps.is_map(note, 0):  # images: each channel a matrix
+        out = maps.inputs(note)
+    else:
+        out = [eq((note.symbol("h", 0) + " = " + ("X" if note.batch else "x"), "=",
+                   [note.vector(p.x, note.given) + ",",
+                    rf"\qquad {note.symbol('y', None)} = " + note.vector(p.y, note.given)]))]
     raw = p.document.get("y") if isinstance(p.document, dict) else None
     # the reader turned them into one-hot rows: say so, or the targets look made up
     indices = isinstance(raw, int) or (note.batch and isinstance(raw, list) and raw
@@ -112,6 +119,8 @@ def _optimizer(note: Notation, sizes: list[int]) -> list[Block]:
         spec = note.model.layers[l - 1]
         if spec.kind == "dense":
             terms.append(f"({n} \\cdot {m} + {n})" if spec.bias else f"{n} \\cdot {m}")
+        elif spec.kind == "conv2d":
+            terms.append(conv.count(note, l))
         elif spec.names(l):  # gamma and beta
             terms.append(f"({n} + {n})")
     count, trainable = note.doc["parameters"], note.doc["trainable"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import kinds, l2, tex
+from backprop_cli.output.worked import kernels, kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section
 from backprop_cli.output.worked.notation import Notation, as_rows, split_name
 from backprop_cli.output.worked.tex import Math
@@ -47,6 +47,8 @@ def _rule(opt: dict, plain_sgd: bool) -> list[Block]:
 def _new_value(note: Notation, name: str, new, plain_sgd: bool) -> Block:
     """One parameter after the update; with plain SGD, the subtraction that gives it."""
     what, l = split_name(name)
+    if what == "W" and note.kind(l) == "conv2d":  # kernel by kernel
+        return kernels.new_value(note, name, new, plain_sgd)
     is_w, sym = what == "W", note.param_symbol(name)
     show = note.matrix if is_w else note.bias
     new = as_rows(new) if is_w else new
@@ -70,6 +72,9 @@ def _state(note: Notation, state: dict) -> list[Block]:
     for name, entries in state.items():
         show = note.matrix if name.startswith("W") else note.bias
         out.append(par("State of ", Math(note.param_symbol(name)), " after the update:"))
+        if name.startswith("W") and note.kind(split_name(name)[1]) == "conv2d":
+            out.append(kernels.state(note, name, entries))
+            continue
         cells = [str(v) if isinstance(v, int) else
                  show(as_rows(v) if name[0] == "W" else v, _power(note.decimals)
                       if hides_values(v, note.decimals) else None)
