@@ -56,9 +56,9 @@ def test_a_mistyped_example_gets_a_suggestion(run):
     result = run("solve", "--example", "clasic")
     assert result.exit_code == INPUT_ERRORS
     assert result.stderr == ("Error: --example clasic: no such example, expected one of "
-                             "batch_classes, batch_mse, batchnorm, classic, dropout_l2, "
-                             "frozen_bias, in_out, layernorm_residual, textbook_321 (did "
-                             "you mean classic?)\n")
+                             "batch_classes, batch_mse, batchnorm, classic, cnn, "
+                             "dropout_l2, frozen_bias, in_out, layernorm_residual, "
+                             "textbook_321 (did you mean classic?)\n")
 
 
 # ------------------------------------------------------------------ --optimizer
@@ -91,8 +91,8 @@ def _complete(words: str) -> list[str]:
     return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
 
 
-EXAMPLES = ["batch_classes", "batch_mse", "batchnorm", "classic", "dropout_l2", "frozen_bias",
-            "in_out", "layernorm_residual", "textbook_321"]
+EXAMPLES = ["batch_classes", "batch_mse", "batchnorm", "classic", "cnn", "dropout_l2",
+            "frozen_bias", "in_out", "layernorm_residual", "textbook_321"]
 
 
 @pytest.mark.parametrize("command", ["solve", "step", "check", "draw", "grade"])

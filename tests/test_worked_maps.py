@@ -25,7 +25,7 @@ import re
 import numpy as np
 import pytest
 import yaml
-from helpers import GOLDEN, assert_markdown_well_formed, compile_latex
+from helpers import GOLDEN, ROOT, assert_markdown_well_formed, compile_latex
 from test_worked import NEEDS_PDFLATEX, assert_every_number, solved
 from test_worked_kinds import NUMBER, chains, elided, rounds_to, values
 
@@ -99,14 +99,16 @@ MANY = {  # nine samples, nine output channels: the middle ones elided
 INLINE = {"example": EXAMPLE, "strided": STRIDED, "average": AVERAGE, "last": LAST,
           "ties": TIES, "many": MANY}
 FIXTURES = sorted((GOLDEN / "conv").glob("*.json"))
+BUNDLED = sorted((ROOT / "problems").glob("cnn*.yaml"))  # the bundled CNN examples
 FORMATS = ["markdown", "latex"]
 
 
-@pytest.fixture(params=[*INLINE, *FIXTURES], ids=lambda p: getattr(p, "stem", p))
+@pytest.fixture(params=[*INLINE, *FIXTURES, *BUNDLED], ids=lambda p: getattr(p, "stem", p))
 def source(request, tmp_path):
     """The problem as a YAML file."""
     name = request.param
-    doc = INLINE[name] if name in INLINE else json.loads(name.read_text())["problem"]
+    doc = INLINE[name] if name in INLINE else yaml.safe_load(name.read_text()) \
+        if name.suffix == ".yaml" else json.loads(name.read_text())["problem"]
     path = tmp_path / f"{getattr(name, 'stem', name)}.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
