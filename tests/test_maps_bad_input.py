@@ -83,7 +83,7 @@ ROWS = [
     pytest.param(edit(BASE, "y: [1, 0]", "y: [1, 0, 1]"),
                  'y: 3 class indices, expected 2: x has 2 samples', id='dense-y'),
     pytest.param(edit(BASE, "bias: [0.1, -0.2]", "bias: [0.1, -0.2]\n    frozen: [gamma]"),
-                 "layers[0].frozen[0]: found the string 'gamma', expected weights or bias", id='frozen'),
+                 "layers[0].frozen[0]: found the string 'gamma', expected a parameter: weights | bias", id='frozen'),
     pytest.param(edit(BASE, POOL, "stride: 1"),
                  "layers[1].size: missing, expected the pool's window: an integer or [rows, columns]", id='pool-size-missing'),
     pytest.param(BASE + "optimizer:\n  name: sgd\n  lr: 0.1\n  momentum: 0.9\n  state:\n    W1: {momentum_buffer: [[[[1, 0], [0, -1]]]]}\n",

@@ -60,6 +60,18 @@ def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widt
             fail(source, f"{base}.bias (b{l})",
                  f"shape {shape_text(b.shape)}, expected {shape_text((units,))}: "
                  f"layer {l} has {counted(units, 'unit')}")
+    frozen = read_frozen(source, base, l, layer, b is not None)
+    skip = kinds.residual(source, i, layer["residual"], list(widths), units) \
+        if "residual" in layer else None
+    spec = LayerSpec(activation, param, b is not None, frozen, residual=skip)
+    params = {f"W{l}": np.ascontiguousarray(W)}
+    if b is not None:
+        params[f"b{l}"] = b
+    return spec, params, units
+
+
+def read_frozen(source, base, l, layer, bias: bool) -> frozenset:
+    """`frozen` of a layer with weights (dense, conv2d): weights and/or bias, or one word."""
     frozen = layer.get("frozen", [])
     if isinstance(frozen, str):
         frozen = [frozen]
@@ -68,16 +80,10 @@ def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widt
                                         "weights and/or bias")
     for j, item in enumerate(frozen):
         choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
-        if item == "bias" and b is None:
+        if item == "bias" and not bias:
             fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
                                                  f"layer {l} has no bias")
-    skip = kinds.residual(source, i, layer["residual"], list(widths), units) \
-        if "residual" in layer else None
-    spec = LayerSpec(activation, param, b is not None, frozenset(frozen), residual=skip)
-    params = {f"W{l}": np.ascontiguousarray(W)}
-    if b is not None:
-        params[f"b{l}"] = b
-    return spec, params, units
+    return frozenset(frozen)
 
 
 def read_activation(source, base, l, layer, default):

@@ -14,6 +14,7 @@ from backprop_cli.engine.layers.windows import Geometry
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
 from backprop_cli.problem.checks import check_keys, choice, fail, is_num, shape_text, vector
+from backprop_cli.problem.layers import read_frozen
 
 COMMON = ("kind", "activation", "slope", "alpha")
 KEYS = {
@@ -199,23 +200,10 @@ def _conv(source, i, layer, shape, channels, activation, param):
                                                 f"{shape_text((C_out,))}: layer {l} has "
                                                 f"{counted(C_out, 'output channel')}")
         params[f"b{l}"] = b
-    frozen = _frozen(source, base, layer, "bias" in layer)
+    frozen = read_frozen(source, base, l, layer, "bias" in layer)
     spec = ConvSpec(g, C_out, flip, "bias" in layer)
     return LayerSpec(activation, param, "bias" in layer, frozen, "conv2d", spec), params, \
         spec.out, spec.units
-
-
-def _frozen(source, base, layer, bias) -> frozenset:
-    frozen = layer.get("frozen", [])
-    frozen = [frozen] if isinstance(frozen, str) else frozen
-    if not isinstance(frozen, list):
-        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of weights "
-                                        "and/or bias")
-    for j, item in enumerate(frozen):
-        if item not in ("weights", "bias") or (item == "bias" and not bias):
-            fail(source, f"{base}.frozen[{j}]", f"found {describe(item)}, expected weights"
-                                                 + (" or bias" if bias else " (no bias)"))
-    return frozenset(frozen)
 
 
 def map_targets(source, raw, shape, n: int, batched: bool, channels: str) -> np.ndarray:
