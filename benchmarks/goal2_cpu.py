@@ -44,12 +44,14 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # A torch child spends 5-7 s of CPU before its first step (import torch, and torch.optim
 # importing torch._dynamo), with up to a second of jitter on a busy machine; N gives each
 # side about 10 s of steps (torch's 20000 classic steps, 8000 medium, 400 large) so that
-# jitter stays a small part of the difference (and 2000 steps of the kinds' network).
+# jitter stays a small part of the difference (and 2000 steps of the kinds' network, 800
+# of LeNet-5's: torch takes about 12 ms a step).
 CASES = (
     (netgen.CLASSIC, "problems/classic.yaml", 0.3, 20000, 5000),
     (netgen.MEDIUM, None, 0.8, 8000, 2000),
     (netgen.LARGE, None, 1.1, 400, 100),
     (netgen.KINDS, None, 1.0, 2000, 500),
+    (netgen.LENET, None, 1.5, 800, 200),
 )
 
 

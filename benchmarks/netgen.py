@@ -2,7 +2,9 @@
 
 Weights and biases are drawn like torch.nn.Linear's default initialisation (uniform in
 ±1/sqrt(fan_in)), x uniform in [0, 1), y as class indices, so a few hundred SGD steps
-stay finite on every network here.
+stay finite on every network here. The convolutional network (issue 21's LeNet-5) draws
+its weights He-scaled instead (normal, standard deviation sqrt(2/fan_in), fan_in =
+C_in·kH·kW for a convolution), its biases as torch's default, and x of shape (N, C, H, W).
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Conv:
+    """A conv2d layer (stride 1, no padding, a bias) and the max pool after it."""
+
+    channels: int  # C_out
+    kernel: int  # kH = kW
+    pool: int  # max pool size and stride after it (0: none)
+    activation: str = "relu"
+
+
+@dataclass(frozen=True)
 class Network:
     label: str
     sizes: tuple[int, ...]  # input width first
@@ -21,6 +33,8 @@ class Network:
     batch: int | None  # None: one sample (x is a vector)
     lr: float = 0.01
     kinds: bool = False  # after each hidden dense layer: batch norm (train, relu), dropout
+    image: tuple[int, int, int] | None = None  # (C, H, W): x is (N, C, H, W), convs first
+    convs: tuple[Conv, ...] = ()  # before a flatten and the dense layers (sizes[0]: its width)
 
 
 CLASSIC = Network("classic 3-3-3-3, 1 sample", (3, 3, 3, 3),
@@ -34,19 +48,26 @@ LARGE = Network("784-512-512-10 relu, batch 256", (784, 512, 512, 10),
 KINDS = Network("784-256-10 batchnorm relu dropout, batch 64", (784, 256, 10),
                 ("identity", "softmax"), 64, kinds=True)
 DROP = 0.5  # the kinds' dropout probability
+# issue 21's row: LeNet-5, 1x28x28 -> conv 6@5x5 (relu) -> max pool 2 -> conv 16@5x5
+# (relu) -> max pool 2 -> flatten (16x4x4 = 256) -> 120 (relu) -> 84 (relu) -> 10 softmax
+LENET = Network("LeNet-5 1x28x28 conv6@5x5 pool2 conv16@5x5 pool2 120-84-10 relu, batch 64",
+                (256, 120, 84, 10), ("relu", "relu", "softmax"), 64, image=(1, 28, 28),
+                convs=(Conv(6, 5, 2), Conv(16, 5, 2)))
 
 
 def document(net: Network, seed: int = 0) -> dict:
     """A problem document (plain lists and floats) for `net`, cross_entropy, plain SGD."""
     rng = np.random.default_rng(seed)
     rows = net.batch or 1
-    x = rng.random((rows, net.sizes[0]))
+    x = rng.random((rows, *(net.image or (net.sizes[0],))))
     y = rng.integers(0, net.sizes[-1], rows)
-    layers = []
+    layers = conv_layers(net, rng) if net.image else []
     for fan_in, units, activation in zip(net.sizes, net.sizes[1:], net.activations):
         bound = 1.0 / np.sqrt(fan_in)
+        weights = (rng.normal(0.0, np.sqrt(2.0 / fan_in), (units, fan_in)) if net.image
+                   else rng.uniform(-bound, bound, (units, fan_in)))
         layers.append({
-            "weights": rng.uniform(-bound, bound, (units, fan_in)).tolist(),
+            "weights": weights.tolist(),
             "bias": rng.uniform(-bound, bound, units).tolist(),
             "activation": activation,
         })
@@ -61,6 +82,32 @@ def document(net: Network, seed: int = 0) -> dict:
         "layers": layers,
         "optimizer": {"name": "sgd", "lr": net.lr},
     }
+
+
+def conv_layers(net: Network, rng) -> list[dict]:
+    """The convolutions (He-scaled weights in torch's (C_out, C_in, kH, kW) order, biases
+    as torch's default), each with its max pool, and the flatten that ends them."""
+    channels, height, width = net.image
+    layers = []
+    for conv in net.convs:
+        fan_in = channels * conv.kernel * conv.kernel
+        bound = 1.0 / np.sqrt(fan_in)
+        shape = (conv.channels, channels, conv.kernel, conv.kernel)
+        layers.append({
+            "kind": "conv2d",
+            "weights": rng.normal(0.0, np.sqrt(2.0 / fan_in), shape).tolist(),
+            "bias": rng.uniform(-bound, bound, conv.channels).tolist(),
+            "activation": conv.activation,
+        })
+        channels, height, width = conv.channels, height - conv.kernel + 1, width - conv.kernel + 1
+        if conv.pool:
+            layers.append({"kind": "maxpool2d", "size": conv.pool})
+            height, width = height // conv.pool, width // conv.pool
+    if channels * height * width != net.sizes[0]:
+        raise ValueError(f"{net.label}: the maps flatten to {channels * height * width} "
+                         f"numbers, not {net.sizes[0]}")
+    layers.append({"kind": "flatten"})
+    return layers
 
 
 def kind_layers(units: int, rows: int, rng) -> list[dict]:

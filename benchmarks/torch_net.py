@@ -4,7 +4,10 @@ The softmax output layer becomes logits fed to F.cross_entropy, torch's idiom fo
 output with cross-entropy loss; the input needs no gradient (torch skips dL/dx). A batch
 norm layer is nn.BatchNorm1d (train mode, its running statistics updated as ours are), a
 dropout layer its file's fixed mask multiplied in with 1/keep (what nn.Dropout does with
-the mask it draws).
+the mask it draws). Issue 21's maps: conv2d is nn.Conv2d (its flip: the kernel stored
+rotated by 180 degrees), maxpool2d / avgpool2d nn.MaxPool2d / nn.AvgPool2d
+(count_include_pad), flatten nn.Flatten; with `channels: last` x and the kernels are
+turned into torch's order and flatten reads the maps in (H, W, C) order, as the file does.
 """
 
 from __future__ import annotations
@@ -28,16 +31,28 @@ class FixedMask(nn.Module):
         return x * self.scaled
 
 
+class FlattenLast(nn.Module):
+    """Flatten of `channels: last`: (N, C, H, W) maps read in (H, W, C) order."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
 def _tensor(values):
     return torch.tensor(values, dtype=torch.float64)
 
 
 def _linear(layer: dict) -> nn.Module:
     w = _tensor(layer["weights"])
-    linear = nn.Linear(w.shape[1], w.shape[0], dtype=torch.float64)
+    linear = nn.Linear(w.shape[1], w.shape[0], bias="bias" in layer, dtype=torch.float64)
     with torch.no_grad():
         linear.weight.copy_(w)
-        linear.bias.copy_(_tensor(layer["bias"]))
+        if "bias" in layer:
+            linear.bias.copy_(_tensor(layer["bias"]))
     return linear
 
 
@@ -51,26 +66,76 @@ def _batchnorm(layer: dict) -> nn.Module:
     return norm
 
 
-def _module(layer: dict) -> nn.Module:
+def _conv(layer: dict, last: bool) -> nn.Module:
+    w = _tensor(layer["weights"])
+    if last:  # (kH, kW, C_in, C_out) -> (C_out, C_in, kH, kW)
+        w = w.permute(3, 2, 0, 1)
+    if layer.get("flip", False):  # a true convolution: torch's cross-correlation, rotated
+        w = w.flip(-1, -2)
+    conv = nn.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]),
+                     stride=_pair(layer.get("stride", 1)),
+                     padding=_pair(layer.get("padding", 0)), bias="bias" in layer,
+                     dtype=torch.float64)
+    with torch.no_grad():
+        conv.weight.copy_(w)
+        if "bias" in layer:
+            conv.bias.copy_(_tensor(layer["bias"]))
+    conv.file_layout = (last, layer.get("flip", False))  # for parameters()
+    return conv
+
+
+def _pool(layer: dict) -> nn.Module:
+    size = _pair(layer["size"])
+    stride = _pair(layer.get("stride", size))
+    padding = _pair(layer.get("padding", 0))
+    if layer["kind"] == "maxpool2d":
+        return nn.MaxPool2d(size, stride, padding)
+    return nn.AvgPool2d(size, stride, padding, count_include_pad=True)
+
+
+def _module(layer: dict, last: bool) -> nn.Module:
     kind = layer.get("kind", "dense")
     if kind == "dropout":
         keep = layer["keep"] if "keep" in layer else 1.0 - layer.get("p", 0.5)
         return FixedMask(layer["mask"], keep)
+    if kind == "conv2d":
+        return _conv(layer, last)
+    if kind in ("maxpool2d", "avgpool2d"):
+        return _pool(layer)
+    if kind == "flatten":
+        return FlattenLast() if last else nn.Flatten()
     return _batchnorm(layer) if kind == "batchnorm" else _linear(layer)
 
 
+def _maps(x: torch.Tensor, last: bool) -> torch.Tensor:
+    """x of a network that starts with a map layer, as (N, C, H, W): the rank decides,
+    (H, W) is one sample of one channel, (C, H, W) (or (H, W, C)) one sample."""
+    if x.ndim == 2:
+        return x[None, None]
+    if x.ndim == 3:
+        x = x[None]
+    return x.permute(0, 3, 1, 2) if last else x
+
+
 def build(doc: dict) -> tuple[nn.Module, torch.Tensor, torch.Tensor, float]:
-    """(model, x, class targets, lr) from a problem document with class-index targets."""
+    """(model, x, class targets, lr) from a problem document with class-index targets.
+    Each layer's module knows the file's layer number (`backprop_layer`, for
+    parameters())."""
+    last = doc.get("channels", "first") == "last"
     layers = []
-    for layer in doc["layers"]:
-        layers.append(_module(layer))
+    for l, layer in enumerate(doc["layers"], 1):
+        module = _module(layer, last)
+        module.backprop_layer = l
+        layers.append(module)
         activation = layer.get("activation", "identity")
         if activation in HIDDEN:
             layers.append(HIDDEN[activation]())
     x = torch.tensor(doc["x"], dtype=torch.float64)
-    y = torch.tensor(doc["y"], dtype=torch.long)
-    if x.ndim == 1:
-        x, y = x[None, :], y.reshape(1)
+    y = torch.tensor(doc["y"], dtype=torch.long).reshape(-1)
+    if doc["layers"][0].get("kind") in ("conv2d", "maxpool2d", "avgpool2d"):
+        x = _maps(x, last).contiguous()
+    elif x.ndim == 1:
+        x = x[None, :]
     return nn.Sequential(*layers), x, y, float(doc["optimizer"]["lr"])
 
 
@@ -96,10 +161,23 @@ def loss(model: nn.Module, x, y) -> float:
 
 
 def parameters(model: nn.Module) -> dict[str, np.ndarray]:
-    out, l = {}, 0
+    """The parameters as `backprop step` names them (by the file's layer number), in the
+    file's layout."""
+    out = {}
     for module in model:
+        l = getattr(module, "backprop_layer", None)
         if isinstance(module, nn.Linear):
-            l += 1
             out[f"W{l}"] = module.weight.detach().numpy()
-            out[f"b{l}"] = module.bias.detach().numpy()
+            if module.bias is not None:
+                out[f"b{l}"] = module.bias.detach().numpy()
+        elif isinstance(module, nn.Conv2d):
+            w = module.weight.detach()
+            last, flip = module.file_layout
+            w = w.flip(-1, -2) if flip else w
+            out[f"W{l}"] = (w.permute(2, 3, 1, 0) if last else w).numpy()
+            if module.bias is not None:
+                out[f"b{l}"] = module.bias.detach().numpy()
+        elif isinstance(module, nn.BatchNorm1d):
+            out[f"gamma{l}"] = module.weight.detach().numpy()
+            out[f"beta{l}"] = module.bias.detach().numpy()
     return out
