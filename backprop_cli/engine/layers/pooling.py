@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.engine.functions.activations import masked
 from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.windows import Geometry, padded, scatter
 
@@ -49,15 +50,19 @@ def _cells(x, g: Geometry, fill: float):
 def max_forward(x, p, spec, r=None):
     """x (N, C·H·W) -> (out (N, C·H'·W'), {"argmax"})."""
     g = spec.geometry
-    kW = g.kernel[1]
+    kH, kW = g.kernel
     cell = _cells(x, g, -np.inf)
     out = cell(0, 0).copy()
-    argmax = np.zeros(out.shape, dtype=np.intp)
-    for k in range(1, g.kernel[0] * kW):
-        v = cell(k // kW, k % kW)
-        wins = v > out  # strictly: a tie keeps the first cell in row order, as torch
-        np.copyto(out, v, where=wins)
-        np.copyto(argmax, k, where=wins)
+    for k in range(1, kH * kW):
+        np.maximum(out, cell(k // kW, k % kW), out=out)
+    # the first cell equal to the maximum, in row order (torch's choice on a tie): its
+    # index is how many cells come before any equal one
+    seen = cell(0, 0) == out
+    # small integers: a quarter of intp's memory, which a large batch pays for in page faults
+    argmax = np.zeros(out.shape, dtype=np.int16 if kH * kW < 2**15 else np.intp)
+    for k in range(1, kH * kW):
+        np.add(argmax, ~seen, out=argmax)
+        seen |= cell(k // kW, k % kW) == out
     return out.reshape(x.shape[0], -1), {"argmax": argmax}
 
 
@@ -66,7 +71,7 @@ def max_backward(dout, cache, p, spec, r=None):
     g, argmax = spec.geometry, cache["argmax"]
     d = dout.reshape(argmax.shape)
     kW = g.kernel[1]
-    dx = scatter(lambda i, j: np.where(argmax == i * kW + j, d, 0.0), g, d.shape[0])
+    dx = scatter(lambda i, j: masked(d, argmax == i * kW + j), g, d.shape[0])
     return dx.reshape(dout.shape[0], -1), {}, {}
 
 

@@ -58,7 +58,12 @@ def scatter(parts, g: Geometry, N: int) -> np.ndarray:
     C, H, W = g.inp
     (Ho, Wo), (kH, kW), (sH, sW), (pH, pW) = g.out_hw, g.kernel, g.stride, g.padding
     dxp = np.zeros((N, C, H + 2 * pH, W + 2 * pW))
+    apart = sH >= kH and sW >= kW  # no cell in two windows: each share is written once
     for i in range(kH):
         for j in range(kW):
-            dxp[:, :, i:i + sH * (Ho - 1) + 1:sH, j:j + sW * (Wo - 1) + 1:sW] += parts(i, j)
+            cells = dxp[:, :, i:i + sH * (Ho - 1) + 1:sH, j:j + sW * (Wo - 1) + 1:sW]
+            if apart:
+                cells[...] = parts(i, j)
+            else:
+                cells += parts(i, j)
     return dxp[:, :, pH:pH + H, pW:pW + W]
