@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import kinds, l2, maps, maps_backward, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
@@ -136,13 +135,7 @@ def chain(note: Notation, l: int) -> list[Block]:
         return _softmax_chain(note, l)
     if maps.is_map(note, l):  # channel by channel
         return maps_backward.chain(note, l)
-    a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
-    symbol, _, deriv = ACTIVATIONS[spec.activation].tex
-    with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr
-        slope = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a), spec.param)
-    deriv = deriv.replace("@", f"{{{l}}}").replace("%", tex.plain(spec.param or 0))
-    if note.batch:
-        deriv = deriv.replace("h_{", "H_{").replace("a_{", "A_{")
+    symbol, deriv, slope = rules.derivative(note, l)
     f_prime = rf"{symbol}'({note.symbol('a', l)})"
     return [eq((f_prime, "=", [deriv]), (None, "=", [note.vector(slope)]),
                (rf"{note.symbol('delta', l)} = {note.partial('a', l)}", "=",

@@ -6,8 +6,24 @@ the order torch applies them; g is the gradient, theta the parameter, t the step
 
 from __future__ import annotations
 
-from backprop_cli.engine.functions import LOSSES
+import numpy as np
+
+from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
 from backprop_cli.output.worked.tex import Math, given, number, plain
+
+
+def derivative(note, l: int):
+    """(f's symbol, f' as TeX, f'(a_l) at the solution) of layer l's activation, as the
+    chain rule writes it (H, A for a batch)."""
+    spec = note.model.layers[l - 1]
+    a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
+    symbol, _, deriv = ACTIVATIONS[spec.activation].tex
+    with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr
+        slope = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a), spec.param)
+    deriv = deriv.replace("@", f"{{{l}}}").replace("%", plain(spec.param or 0))
+    if note.batch:
+        deriv = deriv.replace("h_{", "H_{").replace("a_{", "A_{")
+    return symbol, deriv, slope
 
 
 def _filled(template: str, yhat: str, y: str) -> str:

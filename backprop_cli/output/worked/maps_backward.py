@@ -7,10 +7,7 @@ own module's (conv_backward.py, pools_backward.py, flatten.py).
 
 from __future__ import annotations
 
-import numpy as np
-
-from backprop_cli.engine.functions import ACTIVATIONS
-from backprop_cli.output.worked import tex
+from backprop_cli.output.worked import formulas
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.maps import at, each, grid, maps_eq, partial
 from backprop_cli.output.worked.notation import Notation
@@ -46,13 +43,7 @@ def chain(note: Notation, l: int) -> list[Block]:
         return [par("No activation (identity): ",
                     Math(rf"{d_l} = {note.partial('h', l)}"), ":"),
                 maps_eq(note, lambda n, c: at(d_l, n, c), delta)]
-    a, h = note.forward_value(f"a{l}"), note.forward_value(f"h{l}")
-    symbol, _, deriv = ACTIVATIONS[spec.activation].tex
-    with np.errstate(all="ignore"):  # f' at a saturated unit must not warn on stderr
-        slope = ACTIVATIONS[spec.activation].backward(a, h, None, np.ones_like(a), spec.param)
-    deriv = deriv.replace("@", f"{{{l}}}").replace("%", tex.plain(spec.param or 0))
-    if note.batch:
-        deriv = deriv.replace("h_{", "H_{").replace("a_{", "A_{")
+    symbol, deriv, slope = formulas.derivative(note, l)
     slope, dh = grid(note, slope, l), grid(note, note.gradient(f"h{l}"), l)
 
     def step(n, c):
