@@ -20,27 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.engine.layers import Kind
-from backprop_cli.engine.layers.windows import Geometry, padded, scatter, view
+from backprop_cli.engine.layers.windows import Geometry, Windowed, padded, scatter, view
 
 
 @dataclass(frozen=True)
-class ConvSpec:
+class ConvSpec(Windowed):
     geometry: Geometry  # inp (C, H, W), kernel, stride, padding
     out_channels: int  # C'
     flip: bool = False
     bias: bool = True
 
     @property
-    def inp(self) -> tuple[int, int, int]:
-        return self.geometry.inp
-
-    @property
     def out(self) -> tuple[int, int, int]:
         return (self.out_channels, *self.geometry.out_hw)
-
-    @property
-    def units(self) -> int:
-        return int(np.prod(self.out))
 
     @property
     def owned(self) -> tuple[str, ...]:

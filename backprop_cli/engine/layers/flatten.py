@@ -23,8 +23,6 @@ class FlattenSpec:
     def units(self) -> int:
         return int(np.prod(self.inp))
 
-    owned = ()
-
 
 def forward(x, p, spec, r=None):
     """x (N, C·H·W) -> (out (N, C·H·W), {})."""

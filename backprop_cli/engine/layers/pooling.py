@@ -16,35 +16,23 @@ import numpy as np
 
 from backprop_cli.engine.functions.activations import masked
 from backprop_cli.engine.layers import Kind
-from backprop_cli.engine.layers.windows import Geometry, padded, scatter
+from backprop_cli.engine.layers.windows import Geometry, Windowed, padded, scatter
 
 
 @dataclass(frozen=True)
-class PoolSpec:
+class PoolSpec(Windowed):
     geometry: Geometry  # inp (C, H, W), kernel (the pool's size), stride, padding
-
-    @property
-    def inp(self) -> tuple[int, int, int]:
-        return self.geometry.inp
 
     @property
     def out(self) -> tuple[int, int, int]:
         return (self.geometry.inp[0], *self.geometry.out_hw)
 
-    @property
-    def units(self) -> int:
-        return int(np.prod(self.out))
-
-    owned = ()
-
 
 def _cells(x, g: Geometry, fill: float):
     """cell(i, j) -> (N, C, H', W'): cell (i, j) of every window of x (padded by fill), a
     strided view: a pool reads kH·kW of them instead of copying every window."""
-    N = x.shape[0]
-    xp = padded(x.reshape(N, *g.inp), g, fill)
-    (Ho, Wo), (sH, sW) = g.out_hw, g.stride
-    return lambda i, j: xp[:, :, i:i + sH * (Ho - 1) + 1:sH, j:j + sW * (Wo - 1) + 1:sW]
+    xp = padded(x.reshape(x.shape[0], *g.inp), g, fill)
+    return lambda i, j: xp[g.cell(i, j)]
 
 
 def max_forward(x, p, spec, r=None):

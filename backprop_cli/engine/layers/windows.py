@@ -27,6 +27,26 @@ class Geometry:
             self.padding
         return (H + 2 * pH - kH) // sH + 1, (W + 2 * pW - kW) // sW + 1
 
+    def cell(self, i: int, j: int) -> tuple:
+        """The index of cell (i, j) of every window in a padded (N, C, Hp, Wp) array: an
+        (N, C, H', W') strided view."""
+        (Ho, Wo), (sH, sW) = self.out_hw, self.stride
+        return (slice(None), slice(None), slice(i, i + sH * (Ho - 1) + 1, sH),
+                slice(j, j + sW * (Wo - 1) + 1, sW))
+
+
+class Windowed:
+    """The shapes a layer over windows states (its settings define geometry and out):
+    its input map, and the width of its output as a row."""
+
+    @property
+    def inp(self) -> tuple[int, int, int]:
+        return self.geometry.inp
+
+    @property
+    def units(self) -> int:
+        return int(np.prod(self.out))
+
 
 def padded(x4: np.ndarray, g: Geometry, fill: float = 0.0) -> np.ndarray:
     """x4 (N, C, H, W) with pH rows and pW columns of `fill` on each side (x4 itself
@@ -56,12 +76,12 @@ def scatter(parts, g: Geometry, N: int) -> np.ndarray:
     (N, C, H', W') gradient of cell (i, j) of every window. Overlapping windows add; the
     padding's share is dropped."""
     C, H, W = g.inp
-    (Ho, Wo), (kH, kW), (sH, sW), (pH, pW) = g.out_hw, g.kernel, g.stride, g.padding
+    (kH, kW), (sH, sW), (pH, pW) = g.kernel, g.stride, g.padding
     dxp = np.zeros((N, C, H + 2 * pH, W + 2 * pW))
     apart = sH >= kH and sW >= kW  # no cell in two windows: each share is written once
     for i in range(kH):
         for j in range(kW):
-            cells = dxp[:, :, i:i + sH * (Ho - 1) + 1:sH, j:j + sW * (Wo - 1) + 1:sW]
+            cells = dxp[g.cell(i, j)]
             if apart:
                 cells[...] = parts(i, j)
             else:
