@@ -157,3 +157,27 @@ def test_overflow_in_a_convolution_is_one_located_error(run, tmp_path):
     assert out.exit_code == 2
     assert out.stderr == (f"Error: {path}: a1 is not finite in float64, expected finite "
                           "values (try a smaller learning rate or smaller weights)\n")
+
+
+def test_layout_in_out_turns_the_dense_weights_only():
+    # the dense layer after flatten written (in, out); the kernels keep (C_out, C_in, kH, kW)
+    layers = [dict(layer) for layer in FIRST["layers"]]
+    layers[3]["weights"] = np.array(layers[3]["weights"]).T.tolist()
+    _, out_in = _solved(FIRST)
+    _, in_out = _solved({**FIRST, "layout": "in_out", "layers": layers})
+    assert in_out["loss"] == out_in["loss"]
+    assert in_out["gradients"]["W1"] == out_in["gradients"]["W1"]
+    assert np.array(in_out["gradients"]["W4"]).shape == (8, 2)
+    np.testing.assert_array_equal(np.array(in_out["gradients"]["W4"]),
+                                  np.array(out_in["gradients"]["W4"]).T)
+
+
+def test_targets_follow_the_samples_not_the_maps():
+    # target rows (N, n_L) after an image batch, and one target vector after one image
+    rows = {**FIRST, "loss": "mse", "y": [[0.5, -0.5], [1.0, 0.0]],
+            "layers": [*FIRST["layers"][:3], dict(FIRST["layers"][3], activation="identity")]}
+    problem, doc = _solved(rows)
+    assert problem.y.shape == (2, 2)
+    one = {**rows, "x": FIRST["x"][0], "y": [0.5, -0.5]}
+    problem, doc = _solved(one)
+    assert problem.y.shape == (1, 2) and np.array(doc["forward"]["h4"]).shape == (2,)
