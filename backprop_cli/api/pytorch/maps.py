@@ -8,7 +8,7 @@ torch is imported inside the functions only.
 
 from __future__ import annotations
 
-from backprop_cli.api.pytorch.model import array, fail, shown
+from backprop_cli.api.pytorch.model import array, fail, loaded, shown
 from backprop_cli.errors import counted
 
 WINDOWS = ("conv2d", "maxpool2d", "avgpool2d")  # the kinds that give maps
@@ -220,16 +220,8 @@ def module(spec, l: int, problem):
         pool = nn.MaxPool2d if spec.kind == "maxpool2d" else nn.AvgPool2d
         return pool(kernel, stride, padding)
     W = problem.params[f"W{l}"]
-    conv = nn.Conv2d(W.shape[1], W.shape[0], kernel, stride, padding, bias=spec.bias,
-                     dtype=torch.float64)
-    with torch.no_grad():
-        conv.weight.copy_(torch.as_tensor(W))
-        if spec.bias:
-            conv.bias.copy_(torch.as_tensor(problem.params[f"b{l}"]))
-    conv.weight.requires_grad_("weights" not in spec.frozen)
-    if spec.bias:
-        conv.bias.requires_grad_("bias" not in spec.frozen)
-    return conv
+    return loaded(nn.Conv2d(W.shape[1], W.shape[0], kernel, stride, padding, bias=spec.bias,
+                            dtype=torch.float64), spec, l, problem)
 
 
 def torch_x(problem):

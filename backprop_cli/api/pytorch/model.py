@@ -248,6 +248,20 @@ def activation_module(name: str, param: float | None):
     return module(param) if act.torch_param else module()
 
 
+def loaded(module, spec, l: int, problem):
+    """nn.Linear or nn.Conv2d holding layer l's W_l (and b_l), frozen as the file says."""
+    import torch
+
+    with torch.no_grad():
+        module.weight.copy_(torch.as_tensor(problem.params[f"W{l}"]))
+        if spec.bias:
+            module.bias.copy_(torch.as_tensor(problem.params[f"b{l}"]))
+    module.weight.requires_grad_("weights" not in spec.frozen)
+    if spec.bias:
+        module.bias.requires_grad_("bias" not in spec.frozen)
+    return module
+
+
 def build(problem, logits: bool):
     """The problem's network as an nn.Sequential in float64: each layer an nn.Linear (or
     its kind's module, kinds.module) and its activation module (none for identity, nor for
@@ -265,15 +279,8 @@ def build(problem, logits: bool):
             modules.append(module(spec, l, problem, n[l - 1]))
         else:
             W = problem.params[f"W{l}"]
-            linear = nn.Linear(W.shape[1], W.shape[0], bias=spec.bias, dtype=torch.float64)
-            with torch.no_grad():
-                linear.weight.copy_(torch.tensor(W))
-                if spec.bias:
-                    linear.bias.copy_(torch.tensor(problem.params[f"b{l}"]))
-            linear.weight.requires_grad_("weights" not in spec.frozen)
-            if spec.bias:
-                linear.bias.requires_grad_("bias" not in spec.frozen)
-            modules.append(linear)
+            modules.append(loaded(nn.Linear(W.shape[1], W.shape[0], bias=spec.bias,
+                                            dtype=torch.float64), spec, l, problem))
         if spec.activation != "identity" and not (logits and l == last):
             modules.append(activation_module(spec.activation, spec.param))
     return nn.Sequential(*modules)
