@@ -21,10 +21,11 @@ from typing import NamedTuple
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
-from backprop_cli.engine.layers import KINDS, MAPS
+from backprop_cli.engine.layers import KINDS, MAPS, RECURRENT, SEQUENCES
 
 DENSE = "dense"
-FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
+FROZEN_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta",
+               "wx": "Wx", "wh": "Wh", "bias_h": "bh", "table": "E"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class LayerSpec:
     def label(self) -> str:
         """The layer as a header lists it: its activation; another kind's name before it;
         a residual's h_k (x) after it."""
+        if self.kind in RECURRENT:
+            s = self.settings
+            return " ".join([self.kind] + [s.nonlinearity] * (self.kind == "rnn")
+                            + [s.form] * (s.form != "torch")
+                            + ["(every step)"] * (s.output == "all"))
         if self.kind != DENSE:
             return self.kind if self.activation == "identity" else \
                 f"{self.kind} {self.activation}"
@@ -150,8 +156,36 @@ class Model:
             if spec.kind in MAPS else None
 
     @cached_property
+    def time(self) -> int | None:
+        """T, the steps of a sequence exercise (an embedding or a recurrent layer first),
+        else None."""
+        first = self.layers[0]
+        return first.settings.steps if first.kind in SEQUENCES else None
+
+    @cached_property
+    def recurrent(self) -> int | None:
+        """l of the recurrent layer (there is at most one), else None."""
+        return next((l for l, spec in enumerate(self.layers, 1) if spec.kind in RECURRENT),
+                    None)
+
+    def sequence(self, l: int) -> bool:
+        """h_l (l = 0: x) holds T steps per sample: x before a recurrent layer, an
+        embedding's output, a recurrent layer's with output "all" and the dense layers
+        after it (as N·T rows). An embedding's x (token indices) is not one."""
+        if self.time is None:
+            return False
+        first = self.layers[0].kind
+        if l == 0:
+            return first in RECURRENT
+        k = self.recurrent
+        if k is None or l < k:
+            return True  # the embedding's output
+        return self.layers[k - 1].settings.output == "all"
+
+    @cached_property
     def weights(self) -> tuple[str, ...]:
-        """The weights an L2 penalty covers: every W_l, dense or convolution."""
+        """The weights an L2 penalty covers: every W_l, dense or convolution, and a
+        recurrent layer's Wx_l and Wh_l."""
         return tuple(n for n in self.parameter_names() if n.startswith("W"))
 
 
@@ -230,6 +264,11 @@ class Training:
     params: dict
     state: dict
     running: dict = field(default_factory=dict)  # batch norm's running statistics after
+
+
+def layer_of(name: str) -> int:
+    """l of a parameter's name: W12 -> 12, gamma2 -> 2, Wx1 -> 1."""
+    return int(name[len(name.rstrip("0123456789")):])
 
 
 def count_parameters(params: dict, names) -> int:

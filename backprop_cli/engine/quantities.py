@@ -5,6 +5,8 @@ Python API iterate over it, in its order, instead of each listing the quantities
     shape   "sample"      (N, n): a row per sample
             "map"         (N, C·H·W): a row per sample of feature maps (C, H, W), as the
                           model's map_of(layer) says; shown in the file's map shape
+            "steps"       T steps per sample: (N, T, k), or rows (N, T·k) or (N·T, k)
+                          that are that; shown (N, T, k)
             "feature"     (n,): one number per feature (batch norm's μ, σ²)
             "per-sample"  (N,): one number per sample (layer norm's μ, σ²)
             "number"      one number (dropout's scale)
@@ -27,6 +29,9 @@ class Quantity:
     shape: str
 
 
+UNNUMBERED = ("h0", "c0")  # a recurrent layer's initial states: there is one such layer
+
+
 def _intermediates(model: Model, l: int) -> list[Quantity]:
     spec = model.layers[l - 1]
     if spec.kind == DENSE:
@@ -34,16 +39,33 @@ def _intermediates(model: Model, l: int) -> list[Quantity]:
     return [Quantity(f"{name}{l}", name, l, shape) for name, shape in KINDS[spec.kind].shown]
 
 
+def stepped(model: Model, l: int) -> bool:
+    """Layer l is recurrent: its cache's a and h (every step) stand for a_l and h_l, and
+    its backward pass's intermediates are listed by the kind (backward_shown)."""
+    spec = model.layers[l - 1]
+    return spec.kind != DENSE and KINDS[spec.kind].backward_shown is not None
+
+
 def _rows(model: Model, l: int) -> str:
-    """How h_l (and a_l) is shaped: rows of feature maps, or rows."""
-    return "map" if model.map_of(l) is not None else "sample"
+    """How h_l (and a_l) is shaped: rows of feature maps, of steps, or rows."""
+    if model.map_of(l) is not None:
+        return "map"
+    return "steps" if model.sequence(l) else "sample"
+
+
+def _stepped_gradients(model: Model, l: int) -> list[Quantity]:
+    return [Quantity(name if name in UNNUMBERED else f"{name}{l}", name, l, shape)
+            for name, shape in KINDS[model.layers[l - 1].kind].backward_shown]
 
 
 def forward(model: Model) -> list[Quantity]:
-    """forward.*: each layer's intermediates (a kind's), then a_l and h_l."""
+    """forward.*: each layer's intermediates (a kind's), then a_l and h_l (a recurrent
+    layer's, every step, among its intermediates)."""
     out = []
     for l in range(1, len(model.layers) + 1):
         out += _intermediates(model, l)
+        if stepped(model, l):
+            continue
         out += [Quantity(f"a{l}", "a", l, _rows(model, l)),
                 Quantity(f"h{l}", "h", l, _rows(model, l))]
     return out
@@ -56,6 +78,9 @@ def gradients(model: Model) -> list[Quantity]:
     intermediate whose backward gives no gradient (eval mode) is left out by the caller."""
     L, out = len(model.layers), []
     for l in range(L, 0, -1):
+        if stepped(model, l):
+            out += _stepped_gradients(model, l)
+            continue
         out += [Quantity(f"h{l}", "h", l, _rows(model, l)),
                 Quantity(f"a{l}", "a", l, _rows(model, l))]
         out += reversed(_intermediates(model, l))

@@ -11,6 +11,7 @@ from backprop_cli.engine.model import Solution, Training, count_parameters
 from backprop_cli.errors import NumericalError, PathError
 from backprop_cli.problem.maps import written
 from backprop_cli.problem.reader import Problem
+from backprop_cli.problem.sequences import file_order, steps_written
 from backprop_cli.problem.writer import in_file_layout, state_document
 
 _NEGATIVE_ZERO = np.float64(-0.0).view(np.uint64)  # the bits of -0.0
@@ -71,7 +72,11 @@ def gradient_arrays(grads, model) -> list[tuple[str, str, object, int]]:
     (engine/quantities.py: output to input, then the parameters)."""
     out = []
     for q in quantities.gradients(model):
-        if q.what in ("h", "a"):
+        if q.layer and q.shape != "param" and quantities.stepped(model, q.layer):
+            value = grads.inter[q.layer - 1][q.what] if grads.inter else None
+            if q.what == "a" and value is not None:
+                value = file_order(model, value, q.layer)
+        elif q.what in ("h", "a"):
             value = (grads.h if q.what == "h" else grads.a)[q.layer - 1]
         elif q.what == "x":
             value = grads.x
@@ -91,6 +96,8 @@ def shown(problem: Problem, shape: str, value, layer: int = 0):
         return _rows(problem, value)
     if shape == "map":
         return plain_zero(written(problem, value, layer)).tolist()
+    if shape == "steps":
+        return plain_zero(steps_written(problem, value)).tolist()
     if shape == "per-sample":
         value = plain_zero(np.asarray(value))
         return value.tolist() if problem.batched else float(value[0])
@@ -103,12 +110,24 @@ def forward_values(problem: Problem, fwd) -> dict:
     """forward.*: each layer's intermediates, a_l and h_l, by name."""
     out = {}
     for q in quantities.forward(problem.model):
-        if q.what in ("a", "h"):
+        if quantities.stepped(problem.model, q.layer):
+            value = fwd.caches[q.layer - 1][q.what]
+            if q.what == "a":
+                value = file_order(problem.model, value, q.layer)
+        elif q.what in ("a", "h"):
             value = fwd.a[q.layer - 1] if q.what == "a" else fwd.h[q.layer]
         else:
             value = fwd.caches[q.layer - 1][q.what]
         out[q.name] = shown(problem, q.shape, value, q.layer)
     return out
+
+
+def layer_values(model, fwd, l: int) -> tuple:
+    """(a_l, h_l) as a solution shows them: a recurrent layer's at every step."""
+    if quantities.stepped(model, l):
+        cache = fwd.caches[l - 1]
+        return cache["a"], cache["h"]
+    return fwd.a[l - 1], fwd.h[l]
 
 
 def _sum(name: str, arr: np.ndarray, rounded: int | None) -> float:
@@ -137,7 +156,7 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     doc["trainable"] = count_parameters(problem.params, model.trainable_names())
     forward = forward_values(problem, fwd)
     sums = {name: _sum(name, arr, rounded) for l in range(1, L + 1)
-            for name, arr in ((f"a{l}", fwd.a[l - 1]), (f"h{l}", fwd.h[l]))}
+            for name, arr in zip((f"a{l}", f"h{l}"), layer_values(model, fwd, l))}
     doc["forward"], doc["sums"], doc["loss"] = forward, sums, plain_zero(fwd.loss)
     if model.penalty is not None:
         doc["loss_parts"] = _parts(*fwd.parts)

@@ -16,7 +16,7 @@ from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
 from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
-from backprop_cli.problem import documents, kinds, maps, stack
+from backprop_cli.problem import documents, kinds, maps, sequences, stack
 from backprop_cli.problem import grading as grading_checks
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import state as state_checks
@@ -27,7 +27,8 @@ TOP_KEYS = ("title", "x", "y", "loss", "reduction", "layout", "channels", "layer
             "optimizer", "grading")
 LAYOUTS = ("out_in", "in_out")
 # a layer's keys that hold parameters: rewritten from arrays when a problem is written back
-PARAMETER_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta"}
+PARAMETER_KEYS = {"weights": "W", "bias": "b", "gamma": "gamma", "beta": "beta",
+                  "wx": "Wx", "wh": "Wh", "bias_h": "bh", "table": "E"}
 HTML_NUMBERS = 20_000  # a notebook shows a problem file of up to this many numbers
 
 
@@ -182,9 +183,16 @@ def from_document(doc, source: str) -> Problem:
     if not isinstance(layers, list) or not layers:
         fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
-    x, batched, shape, sample_rank, why = stack.inputs(source, doc["x"], layers, channels)
-    specs, params, shape, inputs, why = stack.layers(source, layers, layout, channels, x,
-                                                     batched, shape, why)
+    every = False  # y holds a target for every step
+    if sequences.is_sequence(layers):
+        x, batched, steps, why = sequences.inputs(source, doc["x"], layers)
+        specs, params, inputs, why, every = sequences.walk(source, layers, layout, x,
+                                                           batched, steps, why)
+        shape = sample_rank = None
+    else:
+        x, batched, shape, sample_rank, why = stack.inputs(source, doc["x"], layers, channels)
+        specs, params, shape, inputs, why = stack.layers(source, layers, layout, channels, x,
+                                                         batched, shape, why)
     if shape is not None and loss != "upstream":
         fail(source, "loss", f"found {loss} after feature maps, expected a flatten (and dense "
                              f"layers) before the output, or loss upstream: {why}")
@@ -194,7 +202,9 @@ def from_document(doc, source: str) -> Problem:
         n = len(layers)
         fail(source, f"layers[{n - 1}].activation (h{n})",
               f"found {out_activation}, expected {need}: {loss} needs a {need} output")
-    if shape is None:
+    if every:
+        y = sequences.targets(source, doc["y"], loss, x.shape[0], steps, batched, inputs, why)
+    elif shape is None:
         y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
     else:  # loss upstream: ∂L/∂ŷ in the output's map shape
         y = maps.map_targets(source, doc["y"], shape, x.shape[0], batched, channels)

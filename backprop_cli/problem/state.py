@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine import optimizers
+from backprop_cli.engine.layers import RECURRENT
+from backprop_cli.engine.model import layer_of
 from backprop_cli.errors import OptimizerError, describe
-from backprop_cli.problem import documents, maps
+from backprop_cli.problem import documents, maps, sequences
 from backprop_cli.problem.checks import choice, fail, matrix, shape_text, vector
 
 
@@ -65,7 +67,12 @@ def _state(source, raw, name, hyper, model, params, layout, channels) -> dict:
                                                   "from 0 to 2**53")
                 s[key] = value
                 continue
-            if len(shape) == 4:  # a convolution's kernels, in the file's channel order
+            kind = model.layers[layer_of(pname) - 1].kind
+            if kind in RECURRENT:  # by gate or stacked, as the layer is written
+                arr = sequences.from_file(source, f"{base}.{key}", value, model, pname, layout)
+            elif kind == "embedding":  # an embedding's table: rows whatever the layout
+                arr = matrix(source, f"{base}.{key}", "", value)
+            elif len(shape) == 4:  # a convolution's kernels, in the file's channel order
                 arr = maps.array(source, f"{base}.{key}", "", value, 4)
                 want = maps.kernel_in_file(shape, channels)
                 if arr.shape != want:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.engine.layers import RECURRENT
+from backprop_cli.engine.model import layer_of
 from backprop_cli.problem.maps import kernel_in_file
 from backprop_cli.problem.reader import PARAMETER_KEYS, Problem
+from backprop_cli.problem.sequences import in_file
 
 
 def in_file_layout(problem: Problem, name: str, value):
     """A parameter-shaped array as the file lays it out, as nested lists / floats."""
     if isinstance(value, np.ndarray):
+        spec = problem.model.layers[layer_of(name) - 1]
+        if spec.kind in RECURRENT:  # by gate, or stacked in the file's order
+            return in_file(problem, name, value)
+        if spec.kind == "embedding":  # a table of rows, whatever the layout
+            return value.tolist()
         if value.ndim == 2 and problem.layout == "in_out":
             value = value.T
         elif value.ndim == 4:  # a convolution's kernels

@@ -44,6 +44,10 @@ class Kind:
     # parameter_gradients(dout, cache, p, spec) -> dp: backward without ∂L/∂x, for a first
     # layer in the training loop (which never reads ∂L/∂x); None: backward's dp serves
     parameter_gradients: Callable | None = None
+    # a recurrent kind: (name, shape) of the backward pass's intermediates in the order a
+    # solution shows them (∂L/∂h_t, its two parts, ...); its cache's "a" and "h" hold every
+    # step and stand for a_l and h_l in every document (recurrent/)
+    backward_shown: tuple[tuple[str, str], ...] | None = None
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.
@@ -51,15 +55,22 @@ from backprop_cli.engine.layers import (  # noqa: E402
     batchnorm,
     conv2d,
     dropout,
+    embedding,
     flatten,
     layernorm,
     pooling,
 )
+from backprop_cli.engine.layers.recurrent import gru, lstm, rnn  # noqa: E402
 
 KINDS = {kind.name: kind for kind in (batchnorm.KIND, layernorm.KIND, dropout.KIND,
-                                      conv2d.KIND, pooling.MAX, pooling.AVG, flatten.KIND)}
+                                      conv2d.KIND, pooling.MAX, pooling.AVG, flatten.KIND,
+                                      embedding.KIND, rnn.KIND, lstm.KIND, gru.KIND)}
 # the kinds whose input is a feature map (C, H, W): their settings say its shape (inp),
 # their output's (out: None for flatten's row) and its width (units)
 MAPS = ("conv2d", "maxpool2d", "avgpool2d", "flatten")
+# the kinds of a sequence exercise: their settings say the input's (T, D) (inp) and, when
+# the next layer sees every step, the output's (out)
+RECURRENT = ("rnn", "lstm", "gru")
+SEQUENCES = ("embedding", *RECURRENT)
 
-__all__ = ["KINDS", "MAPS", "Kind"]
+__all__ = ["KINDS", "MAPS", "RECURRENT", "SEQUENCES", "Kind"]
