@@ -27,6 +27,7 @@ import numpy as np
 
 from backprop_cli import engine
 from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.model import layer_of
 
 STEP, ATOL, RTOL = 1e-6, 1e-7, 1e-5
 
@@ -67,7 +68,9 @@ def _kink_pattern(model, fwd) -> list:
     """What a kink changes: the sign pattern of each kinked activation's input, and which
     cell wins each max-pooling window."""
     return [a > 0 for spec, a in zip(model.layers, fwd.a) if ACTIVATIONS[spec.activation].kinked] \
-        + [cache["argmax"] for cache in fwd.caches if cache and "argmax" in cache]
+        + [cache["argmax"] for cache in fwd.caches if cache and "argmax" in cache] \
+        + [cache["a"] > 0 for spec, cache in zip(model.layers, fwd.caches)
+           if spec.kind == "rnn" and ACTIVATIONS[spec.settings.nonlinearity].kinked]
 
 
 def _input_scale(name: str, fwd, value: np.ndarray) -> np.ndarray | float:
@@ -75,7 +78,13 @@ def _input_scale(name: str, fwd, value: np.ndarray) -> np.ndarray | float:
     h_{l-1} (its largest magnitude over the batch); a bias multiplies 1."""
     if not name.startswith("W"):  # a bias, gamma (times x̂, about 1), beta, x itself
         return 1.0
-    h = fwd.h[int(name[1:]) - 1]
+    l = layer_of(name)
+    if name[1] in "xh":  # a recurrent layer's Wx (times x_t) or Wh (times h_{t-1})
+        cache = fwd.caches[l - 1]
+        seen = cache["_x"] if name[1] == "x" else np.concatenate(
+            [cache["_h0"][:, None], cache["h"]], axis=1)
+        return np.maximum(1.0, np.abs(seen).max(axis=(0, 1)))[None, :]
+    h = fwd.h[l - 1]
     if value.ndim == 4:  # a convolution's kernel meets every cell of its input
         return max(1.0, float(np.abs(h).max()))
     return np.maximum(1.0, np.abs(h).max(axis=0))[None, :]  # broadcasts over W's rows
@@ -90,7 +99,8 @@ def check(inputs, step=STEP, atol=ATOL, rtol=RTOL) -> Check:
     pattern = _kink_pattern(model, base)
     tol_abs = atol * max(1.0, abs(base.loss))
     results = []
-    names = model.parameter_names() + ["x"]  # ∂L/∂x: every solution shows it
+    # ∂L/∂x: every solution shows it (token indices have none)
+    names = model.parameter_names() + ["x"] * (grads.x is not None)
     for name in names:
         value = x if name == "x" else params[name]
         steps = step * np.maximum(1.0, np.abs(value)) / _input_scale(name, base, value)

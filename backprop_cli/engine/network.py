@@ -78,8 +78,8 @@ def _penalty(model: Model, params: dict, N: int) -> float:
 
 
 def _watch_cache(watch, l: int, cache) -> None:
-    for name, value in (cache or {}).items():
-        if isinstance(value, np.ndarray):
+    for name, value in (cache or {}).items():  # "_": kept for the backward pass only
+        if isinstance(value, np.ndarray) and not name.startswith("_"):
             watch(f"{name}{l}", value)
 
 

@@ -33,7 +33,8 @@ def train(inputs: Inputs, steps: int, progress=None) -> Training:
     model, params, x, y = inputs.model, inputs.params, inputs.x, inputs.y
     optimizer, hyper, state = inputs.optimizer, inputs.hyper, inputs.state
     lr = hyper["lr"] if optimizers.is_plain_sgd(optimizer, hyper) else None
-    ws = Workspace(model, params, x.shape[0], x.shape[1], flat=lr is not None)
+    # the dense layers' rows: y's (N·T after a recurrent layer that gives every step)
+    ws = Workspace(model, params, y.shape[0], x.shape[1], flat=lr is not None)
     params = ws.start(params)
     losses, stats = [], None  # stats: batch norm's running statistics, step to step
     with np.errstate(all="ignore"):  # every value is watched; overflow is reported by name

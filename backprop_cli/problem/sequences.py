@@ -211,7 +211,7 @@ class _Gated:
                     fail(self.source, f"{place}.{g}", f"missing, expected the {g} gate's "
                                                       f"{WHAT[key]} ({name})")
                 blocks.append(self._one(f"{place}.{g}", f" ({name})", raw[g], cols, 1, why))
-            return np.concatenate(blocks)
+            return np.ascontiguousarray(np.concatenate(blocks))
         G = len(self.order)
         arr = self._one(place, f" ({name})", raw, cols, G, why)
         H = arr.shape[0] // G
