@@ -106,7 +106,7 @@ def test_how_the_gates_are_written_changes_no_number(doc, data):
     gets its parameters back in its own form."""
     problem = from_document(doc, "random.yaml")
     layer = next(lay for lay in doc["layers"] if lay["kind"] in GATES)
-    cell, l = layer["kind"], 1 + (doc["layers"][0]["kind"] == "embedding")
+    l = 1 + (doc["layers"][0]["kind"] == "embedding")
     plain = {**doc, "layout": "out_in",
              "layers": [dict(lay) for lay in doc["layers"]]}
     if doc["layout"] == "in_out":

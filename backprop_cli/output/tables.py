@@ -105,14 +105,20 @@ def _output_gradient(problem: Problem, doc: dict):
 def _state_rows(problem: Problem, state: dict) -> list[Row]:
     # Adam's exp_avg_sq and the like hold squared gradients, far below the decimals shown.
     return [row for name, entry in state.items() for key, value in entry.items()
-            for row in _matrices(problem, Row(f"state {name}.{key}", value, tiny=True))]
+            for row in matrices(problem, Row(f"state {name}.{key}", value, tiny=True))]
 
 
-def _matrices(problem: Problem, row: Row, maps: bool = False) -> list[Row]:
+def matrices(problem: Problem, row: Row, maps: bool = False) -> list[Row]:
     """A row whose value has more than two axes (feature maps, a convolution's kernels)
     as one row per matrix, labelled by its index (a1[0, 1], W1[:, :, 0, 1] with channels
     last); its extra cells (a sum) on the first. maps: the value is feature maps, whose
-    matrix axes are H, W; else kernels (kH, kW)."""
+    matrix axes are H, W; else kernels (kH, kW). A parameter written by gate (an LSTM's
+    {i: ..., f: ...}) is a row per gate, labelled Wx1.i."""
+    if isinstance(row.value, dict):
+        name, gap, note = row.label.partition("  ")
+        return [r for key, value in row.value.items() for r in matrices(
+            problem, Row(f"{name}.{key}{gap}{note}", value, row.extras, row.bold, row.tiny),
+            maps)]
     arr = np.asarray(row.value, dtype=float) if isinstance(row.value, list) else None
     if arr is None or arr.ndim < 3:
         return [row]
@@ -136,34 +142,11 @@ def _matrices(problem: Problem, row: Row, maps: bool = False) -> list[Row]:
 
 def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]:
     L, model = len(problem.model.layers), problem.model
-    if model.map_of(0) is None:
-        x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
-    else:
-        x = written(problem, problem.x, 0).tolist()
-    fwd = _matrices(problem, Row("h0 = x", x, ("",)), True)
-    fwd += [row for q in quantities.forward(model) for row in _matrices(
-        problem, Row(q.name, _column(problem, q, doc["forward"][q.name]),
-                     (number(doc["sums"][q.name], decimals) if q.name in doc["sums"]
-                      else "",)), q.shape == "map")]
-    forward = FORWARD[problem.batched, problem.layout]
     loss = [Row(f"L ({model.loss}, {model.reduction})", doc["loss"])]
     if "loss_parts" in doc:
         loss = _loss_rows(model, doc["loss_parts"], doc["loss"], "L")
-    g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
-    grads = []
-    # layer by layer, output to input, each with its parameters (the document lists them
-    # last), then ∂L/∂x: a stable sort of the document's order
-    for q in sorted((q for q in quantities.gradients(model) if q.name in g),
-                    key=lambda q: -q.layer):
-        name = q.name
-        grads += _matrices(problem, Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name)
-                                                          else ""),
-                                        _column(problem, q, g[name])), q.shape == "map")
-        if model.penalty is not None and q.what == "W":  # the L2 term's own row
-            grads += _matrices(problem, Row(f"  of which ∂(L2)/∂{name}",
-                                            _penalty_part(problem, name)))
     up = doc["update"]
-    update = [row for name, value in up["parameters"].items() for row in _matrices(
+    update = [row for name, value in up["parameters"].items() for row in matrices(
         problem, Row(name + ("  (frozen, unchanged)" if _frozen(problem, name) else "  new"),
                      value))]
     update += _state_rows(problem, up["state"])
@@ -172,6 +155,34 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
         update += _loss_rows(model, up["loss_parts"], up["loss"], "L after the update")
     else:
         update.append(Row("L after the update", up["loss"], bold=True))
+    if model.time is not None:  # a sequence: a section per time step
+        from backprop_cli.output import steps
+
+        return steps.sections(problem, doc, decimals, loss, update,
+                              _optimizer_line(up["optimizer"]))
+    if model.map_of(0) is None:
+        x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
+    else:
+        x = written(problem, problem.x, 0).tolist()
+    fwd = matrices(problem, Row("h0 = x", x, ("",)), True)
+    fwd += [row for q in quantities.forward(model) for row in matrices(
+        problem, Row(q.name, _column(problem, q, doc["forward"][q.name]),
+                     (number(doc["sums"][q.name], decimals) if q.name in doc["sums"]
+                      else "",)), q.shape == "map")]
+    forward = FORWARD[problem.batched, problem.layout]
+    g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
+    grads = []
+    # layer by layer, output to input, each with its parameters (the document lists them
+    # last), then ∂L/∂x: a stable sort of the document's order
+    for q in sorted((q for q in quantities.gradients(model) if q.name in g),
+                    key=lambda q: -q.layer):
+        name = q.name
+        grads += matrices(problem, Row(f"∂L/∂{name}" + ("  (frozen)" if _frozen(problem, name)
+                                                          else ""),
+                                        _column(problem, q, g[name])), q.shape == "map")
+        if model.penalty is not None and q.what == "W":  # the L2 term's own row
+            grads += matrices(problem, Row(f"  of which ∂(L2)/∂{name}",
+                                            _penalty_part(problem, name)))
     return [
         Section(f"Step 1 · Forward pass: {forward}", ("", "value", "sum"), fwd, decimals),
         Section("Step 2 · Loss", ("", "value"), loss, decimals),
@@ -219,7 +230,7 @@ def step_view(problem: Problem, doc: dict, decimals: int, every: int = 1) -> Fit
     title = f"{counted(n, 'step')} with " + _optimizer_line(doc["optimizer"])
     rows = [Row(f"{i} (start)" if i == 0 else str(i), value)
             for i, value in enumerate(losses) if i % every == 0 or i == n]
-    params = [row for name, value in doc["parameters"].items() for row in _matrices(
+    params = [row for name, value in doc["parameters"].items() for row in matrices(
         problem, Row(name + ("  (frozen)" if _frozen(problem, name) else ""), value))]
     params += _state_rows(problem, doc["state"])
     params += [Row(name, value) for name, value in doc.get("running", {}).items()]

@@ -101,9 +101,20 @@ class Problem:
 
     def sizes(self) -> list[str]:
         """The width of x and of each h_l, a feature map's as C×H×W."""
-        widths = [self.x.shape[1]] + self.model.widths(self.params, self.x.shape[1])
-        return [str(n) if self.model.map_of(l) is None else stack.size_text(self.model.map_of(l))
-                for l, n in enumerate(widths)]
+        model = self.model
+        widths = [self.x.shape[1]] + model.widths(self.params, self.x.shape[1])
+        T, k = model.time, model.recurrent or 0
+        out = []
+        for l, n in enumerate(widths):
+            if model.map_of(l) is not None:
+                out.append(stack.size_text(model.map_of(l)))
+            elif T is not None and l == 0 and not model.sequence(0):
+                out.append(counted(T, "token"))
+            elif model.sequence(l):  # rows of T·d before the recurrent layer, of d after
+                out.append(f"{T}×{n // T if l < k else n}")
+            else:
+                out.append(str(n))
+        return out
 
     def summary(self) -> list[tuple[str, str]]:
         """(label, text) lines that describe the problem: what repr() and a notebook show."""
@@ -183,6 +194,20 @@ def from_document(doc, source: str) -> Problem:
     if not isinstance(layers, list) or not layers:
         fail(source, "layers", f"found {describe(layers)}, expected a list of layers, "
                                 "input to output")
+    x, batched, sample_rank, specs, params, y = _network(source, doc, layers, loss, layout,
+                                                         channels)
+    penalty = kinds.l2(source, doc["l2"]) if "l2" in doc else None
+    model = Model(tuple(specs), loss, reduction, penalty)
+    name, given, hyper, state = state_checks.optimizer(
+        source, doc.get("optimizer"), model, params, layout, channels)
+    grading = grading_checks.section(source, doc["grading"]) if "grading" in doc else Grading()
+    return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
+                   given, hyper, state, grading, channels, sample_rank)
+
+
+def _network(source, doc, layers, loss, layout, channels):
+    """x, the layers and y, each checked against what comes before it: (x rows, batched,
+    how one sample of maps is written, specs, parameters, y)."""
     every = False  # y holds a target for every step
     if sequences.is_sequence(layers):
         x, batched, steps, why = sequences.inputs(source, doc["x"], layers)
@@ -208,13 +233,7 @@ def from_document(doc, source: str) -> Problem:
         y = layer_checks.targets(source, doc["y"], loss, x.shape[0], batched, inputs, why)
     else:  # loss upstream: ∂L/∂ŷ in the output's map shape
         y = maps.map_targets(source, doc["y"], shape, x.shape[0], batched, channels)
-    penalty = kinds.l2(source, doc["l2"]) if "l2" in doc else None
-    model = Model(tuple(specs), loss, reduction, penalty)
-    name, given, hyper, state = state_checks.optimizer(
-        source, doc.get("optimizer"), model, params, layout, channels)
-    grading = grading_checks.section(source, doc["grading"]) if "grading" in doc else Grading()
-    return Problem(source, _kept(doc), title, x, y, batched, layout, model, params, name,
-                   given, hyper, state, grading, channels, sample_rank)
+    return x, batched, sample_rank, specs, params, y
 
 
 def _kept(doc: dict) -> dict:

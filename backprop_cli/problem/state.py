@@ -67,28 +67,8 @@ def _state(source, raw, name, hyper, model, params, layout, channels) -> dict:
                                                   "from 0 to 2**53")
                 s[key] = value
                 continue
-            kind = model.layers[layer_of(pname) - 1].kind
-            if kind in RECURRENT:  # by gate or stacked, as the layer is written
-                arr = sequences.from_file(source, f"{base}.{key}", value, model, pname, layout)
-            elif kind == "embedding":  # an embedding's table: rows whatever the layout
-                arr = matrix(source, f"{base}.{key}", "", value)
-            elif len(shape) == 4:  # a convolution's kernels, in the file's channel order
-                arr = maps.array(source, f"{base}.{key}", "", value, 4)
-                want = maps.kernel_in_file(shape, channels)
-                if arr.shape != want:
-                    fail(source, f"{base}.{key}", f"shape {shape_text(arr.shape)}, expected "
-                                                   f"{shape_text(want)} like {pname}")
-                arr = arr if channels == "first" else arr.transpose(3, 2, 0, 1)
-            elif len(shape) == 2:
-                arr = matrix(source, f"{base}.{key}", "", value)
-                arr = arr.T if layout == "in_out" else arr
-            else:
-                arr = vector(source, f"{base}.{key}", "", value)
-            if arr.shape != shape:
-                file_shape = shape[::-1] if layout == "in_out" and len(shape) == 2 else shape
-                found = arr.shape[::-1] if layout == "in_out" and len(shape) == 2 else arr.shape
-                fail(source, f"{base}.{key}", f"shape {shape_text(found)}, expected "
-                                               f"{shape_text(file_shape)} like {pname}")
+            arr = _array(source, f"{base}.{key}", value, model, pname, shape, layout,
+                         channels)
             if key in _SQUARES and (arr < 0).any():
                 at = tuple(int(v) for v in np.argwhere(arr < 0)[0])
                 written = at[::-1] if layout == "in_out" and len(at) == 2 else at
@@ -100,3 +80,29 @@ def _state(source, raw, name, hyper, model, params, layout, channels) -> dict:
     return state
 
 
+def _array(source, place, value, model, pname, shape, layout, channels) -> np.ndarray:
+    """One state array as the file writes it (like its parameter) -> the engine's."""
+    kind = model.layers[layer_of(pname) - 1].kind
+    if kind in RECURRENT:  # by gate or stacked, as the layer is written
+        arr = sequences.from_file(source, place, value, model, pname, layout)
+    elif kind == "embedding":  # an embedding's table: rows whatever the layout
+        arr = matrix(source, place, "", value)
+    elif len(shape) == 4:  # a convolution's kernels, in the file's channel order
+        arr = maps.array(source, place, "", value, 4)
+        want = maps.kernel_in_file(shape, channels)
+        if arr.shape != want:
+            fail(source, place, f"shape {shape_text(arr.shape)}, expected "
+                                f"{shape_text(want)} like {pname}")
+        arr = arr if channels == "first" else arr.transpose(3, 2, 0, 1)
+    elif len(shape) == 2:
+        arr = matrix(source, place, "", value)
+        arr = arr.T if layout == "in_out" else arr
+    else:
+        arr = vector(source, place, "", value)
+    if arr.shape != shape:
+        turned = layout == "in_out" and len(shape) == 2 and kind != "embedding"
+        file_shape = shape[::-1] if turned else shape
+        found = arr.shape[::-1] if turned else arr.shape
+        fail(source, place, f"shape {shape_text(found)}, expected {shape_text(file_shape)} "
+                            f"like {pname}")
+    return arr
