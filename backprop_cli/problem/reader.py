@@ -209,7 +209,7 @@ def _network(source, doc, layers, loss, layout, channels):
     """x, the layers and y, each checked against what comes before it: (x rows, batched,
     how one sample of maps is written, specs, parameters, y)."""
     every = False  # y holds a target for every step
-    if sequences.is_sequence(layers):
+    if sequences.is_sequence(source, layers):
         x, batched, steps, why = sequences.inputs(source, doc["x"], layers)
         specs, params, inputs, why, every = sequences.walk(source, layers, layout, x,
                                                            batched, steps, why)

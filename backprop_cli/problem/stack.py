@@ -5,7 +5,7 @@ layer's `why` names what fixed its input."""
 
 from __future__ import annotations
 
-from backprop_cli.engine.layers import MAPS, SEQUENCES
+from backprop_cli.engine.layers import MAPS
 from backprop_cli.errors import counted
 from backprop_cli.problem import layers as layer_checks
 from backprop_cli.problem import maps
@@ -43,10 +43,6 @@ def layers(source, raw: list, layout: str, channels: str, x, batched: bool, shap
     widths = [inputs]  # h_0 = x, h_1, ...: what a residual may add
     for i, layer in enumerate(raw):
         kind, l = kind_of(layer), i + 1
-        if kind in SEQUENCES:
-            fail(source, f"layers[{i}].kind", f"found {kind}, expected it as layers[0] (a "
-                                              "recurrent layer may follow an embedding): it "
-                                              "reads x's steps")
         if kind in MAPS:
             if shape is None:
                 fail(source, f"layers[{i}].kind", f"found {kind}, expected a kind that takes "

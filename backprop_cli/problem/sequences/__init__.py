@@ -36,7 +36,8 @@ def inputs(source, raw, layers: list):
         at = np.argwhere(arr != np.round(arr))
         if at.size:
             fail(source, "x" + "".join(f"[{i}]" for i in at[0]),
-                 f"found {arr[tuple(at[0])]!r}, expected a token index (a whole number)")
+                 f"found {float(arr[tuple(at[0])])!r}, expected a token index (a whole "
+                 "number)")
         arr = arr if rank == 2 else arr[None]
         T = arr.shape[1]
         return arr, rank == 2, T, f"x has {counted(T, 'step')} of token indices"
@@ -90,7 +91,7 @@ def walk(source, raw: list, layout: str, x, batched: bool, T: int, why: str):
                 fail(source, f"{base}.kind", f"found {describe(kind)}, expected a recurrent "
                                              "layer (rnn, lstm or gru) after the embedding")
             if kind != "dense":
-                fail(source, f"{base}.kind", f"found {describe(kind)}, expected dense: after "
+                fail(source, f"{base}.kind", f"found {kind}, expected dense: after "
                                              "a recurrent layer, dense layers (they act on "
                                              "every step with output: all)")
             if isinstance(layer, dict) and "residual" in layer:
@@ -153,8 +154,18 @@ def steps_written(problem, value: np.ndarray) -> np.ndarray:
     return arr if problem.batched else arr[0]
 
 
-def is_sequence(layers) -> bool:
-    return bool(layers) and _kind(layers[0]) in SEQUENCES
+def is_sequence(source, layers) -> bool:
+    """The layers start with an embedding or a recurrent layer; a sequence kind further on
+    is refused here, before x is read as rows."""
+    for i, layer in enumerate(layers[1:], 1):
+        kind = _kind(layer)
+        if kind in SEQUENCES and not (kind in RECURRENT and _kind(layers[0]) == "embedding"):
+            if _kind(layers[0]) in SEQUENCES:
+                break  # the walk names it (a second recurrent layer, a late embedding)
+            fail(source, f"layers[{i}].kind", f"found {kind}, expected it as layers[0] (a "
+                                              "recurrent layer may follow an embedding): it "
+                                              "reads x's steps")
+    return _kind(layers[0]) in SEQUENCES
 
 
 __all__ = ["file_order", "from_file", "in_file", "inputs", "is_sequence", "steps_written",

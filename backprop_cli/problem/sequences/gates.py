@@ -27,6 +27,7 @@ class Gated:
         self.order, self.layout = order, layout
         self.named = False
         self.H = None  # the hidden width, fixed by the first array read
+        self.fixed_by = None  # where: a later mismatch within that parameter names it
 
     def __call__(self, key, raw, cols, why, place=None):
         """cols: the columns (D or H), None for a bias; place: where it is written (the
@@ -38,6 +39,10 @@ class Gated:
                 fail(self.source, f"{place} ({name})", "found a mapping by gate, expected "
                                                         "one array: an rnn has no gates")
             self.named = True
+            if self.kind == "lstm" and "c" in raw and "g" not in raw:
+                fail(self.source, f"{place}.c", "found c, expected g: the cell candidate is "
+                                                "g here (torch's name; Keras and "
+                                                "deeplearning.ai call it c)")
             check_keys(self.source, place, raw, tuple(GATES[self.kind]))
             blocks = []
             for g in GATES[self.kind]:
@@ -67,17 +72,20 @@ class Gated:
         arr = array(self.source, place, label, raw, rank)
         if rank == 2 and self.layout == "in_out":
             arr = arr.T
-        gates = f"{G} gates ({self.order}) of H rows each" if G > 1 else "H rows"
         if self.H is None:
             if arr.shape[0] % G:
                 fail(self.source, f"{place}{label}",
-                     f"shape {self._text(arr.shape)}, expected {gates}: "
-                     f"{arr.shape[0]} rows is not a multiple of {G}")
-            self.H = arr.shape[0] // G
+                     f"shape {self._text(arr.shape)}, expected {G} gates ({self.order}) of "
+                     f"H rows each: {arr.shape[0]} rows is not a multiple of {G}")
+            self.H, self.fixed_by = arr.shape[0] // G, place
         want = (G * self.H,) if cols is None else (G * self.H, cols)
         if arr.shape != want:
+            like = self.fixed_by if self.fixed_by and cols == arr.shape[-1] and \
+                self.fixed_by.rsplit(".", 1)[0] == place.rsplit(".", 1)[0] else None
+            gates = f" ({G} gates ({self.order}) of H = {self.H} rows each)" if G > 1 else ""
             fail(self.source, f"{place}{label}", f"shape {self._text(arr.shape)}, expected "
-                                                 f"{self._text(want)} ({gates}): {why}")
+                                                 f"{self._text(want)}{gates}"
+                                                 + (f" like {like}" if like else f": {why}"))
         return arr
 
 
