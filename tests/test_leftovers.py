@@ -91,8 +91,8 @@ def _complete(words: str) -> list[str]:
     return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
 
 
-EXAMPLES = ["batch_classes", "batch_mse", "batchnorm", "classic", "cnn", "dropout_l2",
-            "frozen_bias", "in_out", "layernorm_residual", "textbook_321"]
+EXAMPLES = ["batch_classes", "batch_mse", "batchnorm", "char_rnn", "classic", "cnn",
+            "dropout_l2", "frozen_bias", "in_out", "layernorm_residual", "lstm", "textbook_321"]
 
 
 @pytest.mark.parametrize("command", ["solve", "step", "check", "draw", "grade"])

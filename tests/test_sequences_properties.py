@@ -1,9 +1,10 @@
-"""Random sequence exercises (hypothesis): rnn (tanh, relu), lstm, gru (torch and cho
-forms), output last or all, T 1..4, an embedding or not, bias and bias_h or none, h0/c0
-given or not, gates stacked in a random order or by name, layout out_in or in_out, one
-sample or a batch, a dense output or `loss: upstream` on the recurrent layer: every
-gradient the engine gives agrees with central differences (`check`), one training step
-is solve's update, and the way a file writes the gates changes no number."""
+"""Random sequence exercises (hypothesis): rnn (tanh, relu), lstm, gru (reset gate in
+torch's or Cho's place, z keeping the old or the new state), output last or all, T 1..4,
+an embedding or not, bias and bias_h or none, h0/c0 given or not, gates stacked in a
+random order or by name, layout out_in or in_out, one sample or a batch, a dense output
+or `loss: upstream` on the recurrent layer: every gradient the engine gives agrees with
+central differences (`check`), one training step is solve's update, and the way a file
+writes the gates changes no number."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def problems(draw, cell=None):
         layer["activation"] = draw(st.sampled_from(["tanh", "relu"]))
     if cell == "gru":
         layer["form"] = draw(st.sampled_from(["torch", "cho"]))
+        layer["update"] = draw(st.sampled_from(["old", "new"]))
     one = N == 1 and draw(st.booleans())
     for key in ("h0", "c0") if cell == "lstm" else ("h0",):
         if draw(st.booleans()):

@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine.layers.embedding import EmbeddingSpec
-from backprop_cli.engine.layers.recurrent import FORMS, GATES, OUTPUTS, RecurrentSpec
+from backprop_cli.engine.layers.recurrent import (
+    FORMS,
+    GATES,
+    OUTPUTS,
+    UPDATES,
+    RecurrentSpec,
+)
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
 from backprop_cli.problem.checks import check_keys, choice, fail, shape_text
@@ -18,7 +24,8 @@ KEYS = {
     "embedding": ("kind", "table", "frozen"),
     "rnn": ("kind", "wx", "wh", "bias", "bias_h", "h0", "activation", "output", "frozen"),
     "lstm": ("kind", "wx", "wh", "bias", "bias_h", "h0", "c0", "output", "gates", "frozen"),
-    "gru": ("kind", "wx", "wh", "bias", "bias_h", "h0", "output", "gates", "form", "frozen"),
+    "gru": ("kind", "wx", "wh", "bias", "bias_h", "h0", "output", "gates", "form", "update",
+            "frozen"),
 }
 
 
@@ -82,11 +89,17 @@ def recurrent(source, i, layer, layout, D, T, N, batched, why):
         else "tanh"
     output = choice(source, f"{base}.output", layer.get("output", "last"), OUTPUTS,
                     "which steps the next layer sees")
-    form = choice(source, f"{base}.form", layer.get("form", "torch"), FORMS, "a GRU form") \
-        if kind == "gru" else "torch"
+    gru = kind == "gru"
+    form = choice(source, f"{base}.form", layer.get("form", "torch"), FORMS,
+                  "where the reset gate acts: torch (on Wh_n h + bh_n) or cho (on h, before "
+                  "Wh_n)") if gru else "torch"
+    update = choice(source, f"{base}.update", layer.get("update", "old"), UPDATES,
+                    "what z weighs: old (h′ = (1 − z) ⊙ n + z ⊙ h, torch's) or new (h′ = "
+                    "(1 − z) ⊙ h + z ⊙ n)") if gru else "old"
     frozen = _frozen(source, base, layer, tuple(k for k in PARAMETERS if k in layer))
-    spec = RecurrentSpec(kind, T, D, H, owned, nonlinearity, output, form,
-                         states.get("h0"), states.get("c0"), order, read.named)
+    spec = RecurrentSpec(kind, T, D, H, owned, nonlinearity=nonlinearity, output=output,
+                         form=form, update=update, h0=states.get("h0"), c0=states.get("c0"),
+                         gates=order, named=read.named)
     return LayerSpec("identity", None, "bias" in layer, frozen, kind, spec), params
 
 

@@ -1,14 +1,15 @@
-"""The GRU cell, gates stacked r, z, n, in two forms (the problem file's `form`):
+"""The GRU cell, gates stacked r, z, n. Where the reset gate acts is the file's `form`:
 torch (torch.nn.GRU, TensorFlow's reset_after):
     r = σ(x Wx_rᵀ + b_r + h Wh_rᵀ + bh_r)     z likewise
     n = tanh(x Wx_nᵀ + b_n + r ⊙ (h Wh_nᵀ + bh_n))
-    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
-cho (Cho et al. 2014 as courses write it): r, z as torch,
+cho (Cho et al. 2014, d2l): r, z as torch,
     n = tanh(x Wx_nᵀ + b_n + (r ⊙ h) Wh_nᵀ + bh_n)
-    h_t = (1 − z) ⊙ h_{t-1} + z ⊙ n
+and which state z keeps is its `update`:
+    old (torch, Cho et al.):        h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+    new (Chung et al., Colah):      h_t = (1 − z) ⊙ h_{t-1} + z ⊙ n
 a_t stacks the three gates' arguments. Backward with dh_t = hout_t + hnext_t:
-    torch: dn = dh (1 − z)   dz = dh (h_{t-1} − n)   direct path dh ⊙ z
-    cho:   dn = dh z         dz = dh (n − h_{t-1})   direct path dh ⊙ (1 − z)
+    old: dn = dh (1 − z)   dz = dh (h_{t-1} − n)   direct path dh ⊙ z
+    new: dn = dh z         dz = dh (n − h_{t-1})   direct path dh ⊙ (1 − z)
     da_n = tanh'(a_n) dn; torch: dr = da_n ⊙ (h Wh_nᵀ + bh_n), the hidden side's n part
     is r ⊙ da_n; cho: d(r⊙h) = da_n Wh_n, dr = d(r⊙h) ⊙ h_{t-1}, h_{t-1} gets d(r⊙h) ⊙ r
     da_r = σ'(a_r) dr   da_z = σ'(a_z) dz
@@ -48,7 +49,7 @@ def forward(x, p, spec, r=None):
     RH = np.empty((N, T, Hd))  # cho: r ⊙ h_{t-1}
     H = np.empty((N, T, Hd))
     h, Wh = h0, p["Wh"]
-    cho = spec.form == "cho"
+    cho, new = spec.form == "cho", spec.update == "new"
     for t in range(T):
         a = A[:, t]
         if cho:
@@ -70,7 +71,7 @@ def forward(x, p, spec, r=None):
             HN[:, t] = r(hw[:, nn])
             a[:, nn] = r(xw[:, t, nn] + rr * HN[:, t])
         n = S[:, t, nn] = r(np.tanh(a[:, nn]))
-        H[:, t] = h = r((1.0 - z) * h + z * n if cho else (1.0 - z) * n + z * h)
+        H[:, t] = h = r((1.0 - z) * h + z * n if new else (1.0 - z) * n + z * h)
     gates = {name: S[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return output(H, spec), {"a": A, **gates, "h": H, "_s": S, "_sneg": Sneg, "_hn": HN,
                              "_rh": RH, "_x": X, "_h0": h0}
@@ -83,7 +84,7 @@ def backward(dout, cache, p, spec, r=None):
     N, T = A.shape[:2]
     Hd = spec.hidden
     rz, nn = slice(0, 2 * Hd), slice(2 * Hd, 3 * Hd)
-    cho = spec.form == "cho"
+    cho, new = spec.form == "cho", spec.update == "new"
     hout = upstream(dout, spec, N)
     dH, hnext = np.zeros_like(H), np.zeros_like(H)
     dS, dA, dAh = np.empty_like(A), np.empty_like(A), np.empty_like(A)
@@ -96,8 +97,8 @@ def backward(dout, cache, p, spec, r=None):
         hnext[:, t] = dnext
         dh = dH[:, t] = r(hout[:, t] + dnext)
         ds = dS[:, t]
-        ds[:, nn] = r(dh * z if cho else dh * (1.0 - z))
-        ds[:, Hd:2 * Hd] = r(dh * (n - hp) if cho else dh * (hp - n))
+        ds[:, nn] = r(dh * z if new else dh * (1.0 - z))
+        ds[:, Hd:2 * Hd] = r(dh * (n - hp) if new else dh * (hp - n))
         da = dA[:, t]
         da[:, nn] = r(tanh_backward(A[:, t, nn], None, None, ds[:, nn], None))
         if cho:
@@ -109,10 +110,11 @@ def backward(dout, cache, p, spec, r=None):
         dah = dAh[:, t]
         dah[:, rz] = da[:, rz]
         dah[:, nn] = da[:, nn] if cho else r(rr * da[:, nn])
+        direct = dh * (1.0 - z) if new else dh * z
         if cho:
-            dnext = r(dh * (1.0 - z) + drh * rr + da[:, rz] @ Wh[rz])
+            dnext = r(direct + drh * rr + da[:, rz] @ Wh[rz])
         else:
-            dnext = r(dh * z + dah @ Wh)
+            dnext = r(direct + dah @ Wh)
     dp = input_gradients(dA, X, p, r)
     if cho:  # Wh_r, Wh_z multiply h_{t-1}; Wh_n multiplies r ⊙ h_{t-1}
         top = hidden_gradients(dAh[:, :, rz], Hprev, {}, r)["Wh"]
