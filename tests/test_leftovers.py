@@ -56,8 +56,8 @@ def test_a_mistyped_example_gets_a_suggestion(run):
     result = run("solve", "--example", "clasic")
     assert result.exit_code == INPUT_ERRORS
     assert result.stderr == ("Error: --example clasic: no such example, expected one of "
-                             "batch_classes, batch_mse, batchnorm, classic, cnn, "
-                             "dropout_l2, frozen_bias, in_out, layernorm_residual, "
+                             "batch_classes, batch_mse, batchnorm, char_rnn, classic, cnn, "
+                             "dropout_l2, frozen_bias, in_out, layernorm_residual, lstm, "
                              "textbook_321 (did you mean classic?)\n")
 
 
