@@ -12,10 +12,12 @@ from backprop_cli.problem.generate import (
     SEED_MAX,
     default_activations,
     earlier_variants,
+    is_sequence,
 )
+from backprop_cli.problem.rnn_exercises import WORDS, wrong_word
 
-__all__ = ["ACTIVATIONS", "INITS", "KINDS", "LOSSES", "SEED_MAX", "default_activations",
-           "earlier_variants"]
+__all__ = ["ACTIVATIONS", "INITS", "KINDS", "LOSSES", "SEED_MAX", "WORDS", "default_activations",
+           "earlier_variants", "is_sequence", "wrong_word"]
 
 
 def problems(sizes: list, activations: list[str], loss: str, seed: int,

@@ -110,7 +110,10 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
                    "input HxW or CxHxW, then conv2d, maxpool2d, avgpool2d and flatten, makes "
                    "a CNN exercise: 1x5x5,conv2d,maxpool2d,flatten,3 (settings drawn, or "
                    "pinned: conv2d:kernels=2:size=3:stride=1:padding=1, "
-                   "maxpool2d:size=2:stride=2).")
+                   "maxpool2d:size=2:stride=2). A sequence TxD, or T token indices before "
+                   "an embedding, then rnn, lstm or gru makes a sequence exercise: "
+                   "3x2,rnn,2 or 3,embedding,gru,2 (pinned: rnn:hidden=3:output=all, "
+                   "lstm:gates=ifog, gru:form=cho:update=new, embedding:vocab=5:size=2).")
 @click.option("--activations", metavar="NAMES",
               help="One per layer after the input (default: sigmoid hidden layers; softmax "
                    "output for cross_entropy, sigmoid otherwise).")
@@ -179,6 +182,14 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
     whole outputs, and a draw with a 0 into relu, a max-pool tie, a zero gradient or an
     output beyond ±5 is drawn again.
 
+    A sequence input, TxD (T steps of D features) or T before an embedding (token
+    indices), then rnn, lstm or gru and dense widths makes an exercise in backpropagation
+    through time: every number with one decimal, h0 (and an lstm's c0) drawn, the hidden
+    size (and the embedding's vocab and size) drawn unless pinned; gates stacked in
+    torch's order unless pinned (gates=ifog) or written by name (gates=named); the dense
+    layers see the last step (output=all: every step, y one per step); a draw whose gates
+    saturate (|a| > 2) is drawn again.
+
     \b
     Examples:
       backprop new --layers 3,3,3,3 --seed 0 --decimals 8 --x 1,0,1 --y 2 > classic.yaml
@@ -187,6 +198,8 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
       backprop new --layers 4,6,batchnorm,dropout,3 --batch 4 --decimals 2 --seed 3
       backprop new --layers 1x5x5,conv2d,maxpool2d,flatten,3 --seed 4
       backprop new --layers 2x6x6,conv2d:kernels=2:size=3,avgpool2d,flatten,2 --count 30 -o cnn/
+      backprop new --layers 3x2,rnn:hidden=3,2 --seed 1
+      backprop new --layers 3,embedding:vocab=5,lstm:output=all,3 --count 30 -o seq/
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/
       backprop new --layers 3,3,3,3 --decimals 2 --count 30 -o variants/ --replace
       backprop new --example classic -o my-problem.yaml
@@ -219,6 +232,9 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
     if batch is not None and (x_text or y_text):
         raise UsageError("--x and --y give one sample: leave them out with --batch (x and y "
                          "are drawn, a row per sample)")
+    if generating.is_sequence(sizes) and "init" in _given():
+        raise UsageError("--init does not go with a sequence exercise: it draws every number "
+                         "with one decimal")
     if isinstance(sizes[0], tuple) and "init" in _given():
         raise UsageError("--init does not go with an image input: a CNN exercise draws x as "
                          "whole numbers, weights and biases with one decimal")

@@ -67,6 +67,13 @@ def _kind(text: str):
                 f"no settings: {name} has none to pin"
             raise click.BadParameter(f"found {pin!r} in {text!r}, expected {expected}",
                                      param_hint="--layers")
+        if key in generating.WORDS:  # a sequence kind's output, gates, form
+            wrong = generating.wrong_word(name, key, value)
+            if wrong:
+                raise click.BadParameter(f"found {pin!r} in {text!r}, expected {wrong}",
+                                         param_hint="--layers")
+            settings[key] = value
+            continue
         low = 0 if key == "padding" else 1
         if not value.isdigit() or int(value) < low:
             raise click.BadParameter(f"found {pin!r} in {text!r}, expected {key}=N with N a "
@@ -90,17 +97,24 @@ def activations(text: str | None, depth: int, loss: str, sizes) -> list[str]:
     return names
 
 
+# what --x's numbers are, by (a sequence exercise, a shaped input)
+X_WHAT = {(False, False): "the input size",
+          (False, True): "the image's pixels, row by row, channel after channel",
+          (True, True): "the steps' features, step after step",
+          (True, False): "a token index per step"}
+
+
 def sample(text: str | None, sizes: list) -> list | None:
     """--x: as many numbers as the input has (an image's pixels, row by row, channel after
-    channel)."""
+    channel; a sequence's features step after step, or its token indices)."""
     if not text:
         return None
     x, image = numbers("--x", text), isinstance(sizes[0], tuple)
     n = math.prod(sizes[0]) if image else sizes[0]
     if len(x) != n:
-        raise click.BadParameter(f"found {counted(len(x), 'number')}, expected {n} "
-                                 + ("(the image's pixels, row by row, channel after channel)"
-                                    if image else "(the input size)"), param_hint="--x")
+        what = X_WHAT[generating.is_sequence(sizes), image]
+        raise click.BadParameter(f"found {counted(len(x), 'number')}, expected {n} ({what})",
+                                 param_hint="--x")
     return x
 
 

@@ -150,9 +150,9 @@ def _geometry(shape, maps) -> list[dict]:
 # ------------------------------------------------------------------ drawing
 
 
-def _numbers(shape, tenths: int):
-    """Tenths in [-tenths/10, tenths/10]."""
-    return np.round(np.random.randint(-tenths, tenths + 1, shape) / 10, 1).tolist()
+def tenths(shape, most: int):
+    """Tenths in [-most/10, most/10]."""
+    return np.round(np.random.randint(-most, most + 1, shape) / 10, 1).tolist()
 
 
 def _layers(shape, maps, settings, rest, activations, decimals, batch):
@@ -162,8 +162,8 @@ def _layers(shape, maps, settings, rest, activations, decimals, batch):
         layer = {"kind": kind}
         if kind == "conv2d":
             k, C = s["size"], shape[0]
-            layer.update(weights=_numbers((s["kernels"], C, k, k), KERNELS),
-                         bias=_numbers((s["kernels"],), KERNELS), stride=s["stride"],
+            layer.update(weights=tenths((s["kernels"], C, k, k), KERNELS),
+                         bias=tenths((s["kernels"],), KERNELS), stride=s["stride"],
                          padding=s["padding"])
         elif kind != "flatten":
             layer.update(size=s["size"], stride=s["stride"])
@@ -177,8 +177,8 @@ def _layers(shape, maps, settings, rest, activations, decimals, batch):
             layers.append(generate.kind_layer(size, n, N, batch is not None, next(acts),
                                               decimals))
             continue
-        layers.append({"weights": _numbers((size, n), DENSE),
-                       "bias": _numbers((size,), DENSE), "activation": next(acts)})
+        layers.append({"weights": tenths((size, n), DENSE),
+                       "bias": tenths((size,), DENSE), "activation": next(acts)})
         n = size
     return layers, n
 
@@ -194,8 +194,9 @@ def _image(x, image, shape, batch):
 # ------------------------------------------------------------------ fairness
 
 
-def fair(doc: dict) -> bool:
-    """No kink met, no max-pool tie, no (near) zero gradient, every number finite."""
+def fair(doc: dict, also=None) -> bool:
+    """No kink met, no max-pool tie, no (near) zero gradient, every number finite; and
+    also(model, fwd) when given (a sequence exercise's own rule, rnn_exercises.py)."""
     from backprop_cli.problem import from_document
 
     try:
@@ -205,7 +206,7 @@ def fair(doc: dict) -> bool:
     model, params = inputs.model, inputs.params
     with np.errstate(all="ignore"):
         fwd = network.forward_unguarded(model, params, inputs.x, inputs.y, None)
-        if not _fair_forward(model, fwd):
+        if not _fair_forward(model, fwd) or also is not None and not also(model, fwd):
             return False
         grads = network.backward_unguarded(model, params, fwd, inputs.y, None)
     for name, g in grads.params.items():

@@ -10,7 +10,9 @@ A class index y becomes the target vector: its one-hot vector for k > 1 outputs 
 other than cross_entropy), and [y] for one output (y is 0 or 1, a drawn y too).
 
 An image input (sizes[0] a (H, W) or (C, H, W) tuple) with the map kinds (conv2d, maxpool2d,
-avgpool2d, flatten) is a CNN exercise, drawn by problem/cnn.py (its draw order there).
+avgpool2d, flatten) is a CNN exercise, drawn by problem/cnn.py (its draw order there); an
+embedding or a recurrent kind (rnn, lstm, gru) a sequence exercise, by
+problem/rnn_exercises.py.
 
 A folder of variants (--count N): variant i is named variant_name(i, N), variant-000.yaml
 ... zero-padded to DIGITS digits, more only when N needs them; write_variants removes an
@@ -25,6 +27,7 @@ import re
 
 import numpy as np
 
+from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.errors import WriteError
 from backprop_cli.problem import documents
 
@@ -42,10 +45,11 @@ def kind_of(size) -> str | None:
 
 
 def default_activations(depth: int, loss: str, sizes=()) -> list[str]:
-    """Sigmoid hidden layers (a kind of sizes[1:]: none, identity; conv2d: relu), the
-    loss's output."""
+    """Sigmoid hidden layers (a kind of sizes[1:]: none, identity; conv2d: relu; a
+    recurrent one: tanh), the loss's output."""
     output = "softmax" if loss == "cross_entropy" else "sigmoid"
-    hidden = [("relu" if kind_of(s) == "conv2d" else "identity") if kind_of(s) else "sigmoid"
+    own = {"conv2d": "relu", "rnn": "tanh", "lstm": "tanh", "gru": "tanh"}
+    hidden = [own.get(kind_of(s), "identity") if kind_of(s) else "sigmoid"
               for s in list(sizes[1:])[:depth - 1]]
     return hidden + ["sigmoid"] * (depth - 1 - len(hidden)) + [output]
 
@@ -75,8 +79,16 @@ def _rounded(values: np.ndarray, decimals: int | None):
 # what --layers may name besides a width, with the settings it may pin (conv2d:size=3)
 KINDS = {"batchnorm": (), "layernorm": (), "dropout": (),
          "conv2d": ("kernels", "size", "stride", "padding"), "maxpool2d": ("size", "stride"),
-         "avgpool2d": ("size", "stride"), "flatten": ()}
+         "avgpool2d": ("size", "stride"), "flatten": (),
+         "embedding": ("vocab", "size"), "rnn": ("hidden", "output"),
+         "lstm": ("hidden", "output", "gates"),
+         "gru": ("hidden", "output", "gates", "form", "update")}
 MAPS = ("conv2d", "maxpool2d", "avgpool2d", "flatten")  # an image input's kinds: a CNN
+
+
+def is_sequence(sizes: list) -> bool:
+    """Whether --layers names an embedding or a recurrent kind: a sequence exercise."""
+    return any(kind_of(s) in SEQUENCES for s in sizes[1:])
 
 
 def problem(sizes: list, activations: list[str], loss: str, seed: int,
@@ -87,7 +99,13 @@ def problem(sizes: list, activations: list[str], loss: str, seed: int,
     (x a list of rows), else one. xavier and he draw weights only: their biases start at 0.
     A norm layer's gamma is drawn from [0.5, 1.5) and beta from [-0.5, 0.5), a dropout
     mask keeps each unit with probability 1/2 (p 0.5), each where its layer comes. An image
-    input or a map kind: a CNN exercise (problem/cnn.py)."""
+    input or a map kind: a CNN exercise (problem/cnn.py); an embedding or a recurrent kind:
+    a sequence exercise (problem/rnn_exercises.py)."""
+    if is_sequence(sizes):
+        from backprop_cli.problem import rnn_exercises
+
+        return rnn_exercises.problem(sizes, activations, loss, seed, decimals, x, y, title,
+                                     batch)
     if isinstance(sizes[0], tuple) or any(kind_of(s) in MAPS for s in sizes[1:]):
         from backprop_cli.problem import cnn
 
