@@ -165,7 +165,7 @@ def _kind_backward(model, params, fwd, step, l: int, da, grads: dict, r, ws, rou
         dh = r(dh)
     for short, g in dp.items():
         name = step.params[short]
-        if short == "W" and model.penalty is not None:  # a convolution's weights
+        if name in model.weights and model.penalty is not None:  # conv W, recurrent Wx, Wh
             g = g + FORMS[model.penalty.form].grad(params[name], model.penalty.lam,
                                                    da.shape[0])
         if ws is not None:  # into the workspace's buffer: plain SGD's update reads it
