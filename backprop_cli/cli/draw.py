@@ -31,7 +31,9 @@ def draw(problems, examples, output, biases, values, gradients, decimals):
     connection drawn, each layer's activation under it. Layers of more than 12 neurons
     show the first 9, ⋮ and the last. Feature maps (conv2d, pools) are stacks of
     channels with a block of each layer's settings, and each convolution and pool adds a
-    picture of its window at the first output cell. With a batch, --values and
+    picture of its window at the first output cell. A sequence (rnn, lstm, gru) is drawn
+    unrolled: its steps side by side, h_t (and c_t) passed between the cells, with
+    --gradients ∂L/∂h_t and its two parts. With a batch, --values and
     --gradients show the first sample. Needs matplotlib: pip install 'backprop-cli[plot]'.
 
     \b

@@ -11,6 +11,10 @@
     grids     the same for the feature maps' stacks and the window pictures
     figure    the diagram drawn from its layout
     mapfigure the feature maps' stacks and window pictures drawn
+    sequences what a sequence exercise's unrolled diagram shows (model.network hands it
+              over): the steps side by side, the cell's gates, the states h_t and c_t
+    unrolled  where everything of it goes: pure geometry, no matplotlib
+    seqfigure it drawn (figure.network_figure hands it over)
     graph/    the same for a computational graph (`backprop graph --draw`): its columns
               and rows, the plane geometry of placing labels, where everything goes (no
               matplotlib), the picture drawn from that

@@ -24,6 +24,8 @@ from backprop_cli.output.diagram.layout import (
 )
 from backprop_cli.output.diagram.model import Column, Network
 from backprop_cli.output.diagram.pictures import picture_format, require_matplotlib, save, style
+from backprop_cli.output.diagram.seqfigure import sequence_figure
+from backprop_cli.output.diagram.sequences import Unrolled
 
 FILL = {"input": "#e6f0fa", "output": "#fcebdc"}  # hidden layers: HIDDEN
 HIDDEN = "#e9f5e9"
@@ -38,9 +40,12 @@ def draw_network(net: Network, path: str, decimals: int = 4) -> None:
 
 
 def network_figure(net: Network, decimals: int = 4):
-    """The diagram as a matplotlib Figure, sized in inches to what it holds."""
+    """The diagram as a matplotlib Figure, sized in inches to what it holds (a sequence's
+    unrolled steps: seqfigure.py)."""
     require_matplotlib()
     with style():
+        if isinstance(net, Unrolled):
+            return sequence_figure(net)
         return _figure(net, arrange(net, decimals))
 
 

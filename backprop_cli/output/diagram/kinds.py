@@ -95,6 +95,25 @@ def _flatten(spec, l: int) -> tuple[str, ...]:
     return (f"{shape_text(spec.inp)} → {spec.units}", f"{order} order")
 
 
+def _owned(spec, l: int) -> str:
+    """A sequence layer's parameters as the JSON names them (Wx1, Wh1, b1): the unrolled
+    picture's subscripts count steps (x₁, h₂), not layers."""
+    return ", ".join(f"{p}{l}" for p in spec.owned)
+
+
+def _recurrent(spec, l: int) -> tuple[str, ...]:
+    """A recurrent layer's width, its nonlinearity or gates (and a GRU's form), which
+    steps the next layer sees, its parameters (the same at every step)."""
+    how = (spec.nonlinearity,) if spec.cell == "rnn" else \
+        (f"gates {spec.gates}",) + ((f"form {spec.form}",) if spec.cell == "gru" else ())
+    seen = "output every step" if spec.output == "all" else "output last step"
+    return (f"H = {spec.hidden}", *how, seen, f"{_owned(spec, l)} at every step")
+
+
+def _embedding(spec, l: int) -> tuple[str, ...]:
+    return (f"E{l}: {spec.vocabulary}×{spec.width}", "a row per token")
+
+
 def _nothing(cache, decimals: int) -> tuple[str, ...]:
     return ()
 
@@ -134,6 +153,11 @@ LOOKS = {
     "maxpool2d": Look("max pool", _pool(False), _nothing, (), "#dcf0f0"),
     "avgpool2d": Look("avg pool", _pool(True), _nothing, (), "#dcf0f0"),
     "flatten": Look("flatten", _flatten, _nothing, (), "#f0f0f0"),
+    # a sequence is drawn unrolled (sequences.py): these name the rows of its steps
+    "embedding": Look("embedding", _embedding, _nothing, (), "#f3e6f7"),
+    "rnn": Look("RNN", _recurrent, _nothing, (), "#e3edf9"),
+    "lstm": Look("LSTM", _recurrent, _nothing, (), "#e3edf9"),
+    "gru": Look("GRU", _recurrent, _nothing, (), "#e3edf9"),
 }
 
 

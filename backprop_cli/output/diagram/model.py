@@ -69,8 +69,13 @@ class Network:
 
 def network(problem, fwd=None, grads=None, decimals: int = 4, biases: bool = True) -> Network:
     """The diagram of a problem; fwd (engine.Forward) adds each neuron's a and h, grads
-    (engine.Gradients) its ∂L/∂a. Values are those of the first sample."""
+    (engine.Gradients) its ∂L/∂a. Values are those of the first sample. A sequence
+    exercise is drawn unrolled instead (sequences.py)."""
     model = problem.model
+    if model.time is not None:
+        from backprop_cli.output.diagram.sequences import unrolled  # it imports this module
+
+        return unrolled(problem, fwd, grads, decimals)
     L = len(model.layers)
     sizes = [problem.x.shape[1]] + model.widths(problem.params, problem.x.shape[1])
     columns = tuple(_column(problem, l, n, fwd, grads, decimals) for l, n in enumerate(sizes))
@@ -136,21 +141,24 @@ def _activation(spec) -> str:
     return spec.activation
 
 
-def _subtitle(problem, sizes, fwd, grads, decimals: int) -> str:
-    """Sizes (a map's C×H×W), loss, the loss's value, and which sample the neurons show
-    in a batch."""
+def _subtitle(problem, sizes, fwd, grads, decimals: int, shows: str = "neurons show",
+              rows: str | None = None) -> str:
+    """Sizes (a map's C×H×W), loss, the loss's value (a mean over the samples in a batch,
+    or over `rows`: an unrolled sequence's steps), and which sample the neurons (an
+    unrolled sequence's boxes) show in a batch."""
     model = problem.model
     parts = [" → ".join(sizes), _loss(model)]
     n = problem.x.shape[0]
     batch = problem.batched or n > 1
     if fwd is not None:
-        over = f"{model.reduction} over {counted(n, 'sample')}" if batch else ""
+        over = f"{model.reduction} over {rows or counted(n, 'sample')}" \
+            if batch or rows else ""
         if fwd.parts:  # data loss + L2 penalty
             data, penalty = (number(v, decimals) for v in fwd.parts)
             over = f"data {data}{f', {over}' if over else ''}; L2 {penalty}"
         parts.append(f"L = {number(fwd.loss, decimals)}{f' ({over})' if over else ''}")
     if (fwd is not None or grads is not None) and batch:
-        parts.append(f"neurons show sample 1 of {n}")
+        parts.append(f"{shows} sample 1 of {n}")
     return " · ".join(parts)
 
 
