@@ -8,9 +8,9 @@ not numpy, rich, matplotlib nor torch.
 
 __version__ = "0.1.0"
 
-_API = ("ByLayer", "Comparison", "Forward", "Grades", "Problem", "Row", "Solution",
-        "StepReport", "TorchProblem", "Update", "compare", "example", "examples", "from_torch",
-        "grade", "load", "solve", "step", "to_torch", "torch_loss")
+_API = ("ByLayer", "Comparison", "Forward", "Grades", "LastStep", "Problem", "Row",
+        "Solution", "StepReport", "TorchProblem", "Update", "compare", "example", "examples",
+        "from_torch", "grade", "load", "solve", "step", "to_torch", "torch_loss")
 _ERRORS = ("BackpropError", "NumericalError", "OptimizerError", "PathError", "PictureError",
            "ProblemError", "UsageError", "WriteError")
 

@@ -22,6 +22,7 @@ _WHERE = {
     "example": "functions", "examples": "functions", "load": "functions",
     "solve": "functions", "step": "functions",
     "Grades": "grading", "grade": "grading",
+    "LastStep": "pytorch.sequences",
     "TorchProblem": "pytorch.bridge", "from_torch": "pytorch.bridge",
     "to_torch": "pytorch.bridge", "torch_loss": "pytorch.bridge",
     "ByLayer": "solution", "Forward": "solution", "Solution": "solution",

@@ -20,6 +20,7 @@ from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import run as torch_run
 from backprop_cli.api.pytorch.bridge import read as from_torch  # with compare's masks
 from backprop_cli.api.pytorch.model import fail
+from backprop_cli.api.pytorch.sequences import is_sequence
 from backprop_cli.api.solution import Solution
 
 TOLERANCES = {"float64": (1e-7, 1e-7)}  # torch.testing.assert_close's (rtol, atol)
@@ -169,6 +170,10 @@ def compare(model, x, y, loss_fn, optimizer=None, *, rtol: float | None = None,
     what a correct run in that dtype can reach). The model, loss and optimizer given are
     not changed."""
     torch_model.require_torch("bp.compare")
+    if is_sequence(model):  # nn.Embedding, nn.RNN, nn.LSTM, nn.GRU: sequences_run.py
+        from backprop_cli.api.pytorch.sequences_run import compare as compare_sequence
+
+        return compare_sequence(model, x, y, loss_fn, optimizer, rtol=rtol, atol=atol)
     # what has no equivalent first (nn.Dropout's masks in train mode: ones until torch
     # has drawn them)
     problem = from_torch(model, x, y, loss_fn, optimizer, masks=True)
@@ -180,16 +185,25 @@ def compare(model, x, y, loss_fn, optimizer=None, *, rtol: float | None = None,
     if masks:  # the masks torch drew
         problem = from_torch(model, x, y, loss_fn, optimizer, masks=masks)
     solution = solve(problem)
+    allowed = None
     if rtol is None and atol is None and dtype in bounds.UNITS:
         why = torch_run.unbounded(problem, model, dtype)
         if why is not None:
             fail(None, why)
         bound = bounds.allowed(problem, dtype, logits)
         allowed = {path: _exact(solution, path, bound) for path in found}
-    else:
+    return judged(found, solution, dtype, rtol, atol, allowed)
+
+
+def judged(found: dict, solution: Solution, dtype: str, rtol, atol, allowed=None,
+           exact=_exact) -> Comparison:
+    """torch's values (by path) against backprop's (exact(solution, path)), each entry
+    close within allowed[path], or (None) atol + rtol·|backprop|, torch.testing's by
+    default."""
+    if allowed is None:
         rtol, atol = TOLERANCES["float64"][0] if rtol is None else rtol, \
             TOLERANCES["float64"][1] if atol is None else atol
-        allowed = {path: atol + rtol * np.abs(_exact(solution, path)) for path in found}
-    rows = tuple(Row(_label(path), path, *verdict(value, _exact(solution, path), allowed[path]))
+        allowed = {path: atol + rtol * np.abs(exact(solution, path)) for path in found}
+    rows = tuple(Row(_label(path), path, *verdict(value, exact(solution, path), allowed[path]))
                  for path, value in found.items())
     return Comparison(rows, dtype, rtol, atol, solution)

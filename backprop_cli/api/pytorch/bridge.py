@@ -17,6 +17,7 @@ from backprop_cli.api.pytorch import losses as torch_losses
 from backprop_cli.api.pytorch import maps as torch_maps
 from backprop_cli.api.pytorch import model as torch_model
 from backprop_cli.api.pytorch import optim as torch_optim
+from backprop_cli.api.pytorch import sequences as torch_sequences
 from backprop_cli.api.pytorch.model import SOURCE, array, fail, require_torch
 from backprop_cli.errors import ProblemError
 from backprop_cli.problem import reader
@@ -80,6 +81,9 @@ def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Pr
     """from_torch, with masks for nn.Dropout in train mode: False refuses one, True puts
     a placeholder of ones, {place: mask} the masks torch drew (bp.compare)."""
     import torch.nn as nn
+
+    if torch_sequences.is_sequence(model):  # nn.Embedding, nn.RNN, nn.LSTM, nn.GRU
+        return torch_sequences.read(model, x, y, loss_fn, optimizer, title=title)
     try:  # the model first: what it holds is named before x's shape
         rank = np.ndim(x)
     except (TypeError, ValueError):  # ragged lists: _inputs names them
@@ -101,14 +105,7 @@ def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Pr
     if output is not None:  # the loss's own softmax or sigmoid
         layers[-1] = replace(layers[-1], activation=output)
     parameters = torch_model.parameters(layers)
-    trainable = {n for n, p in parameters.items() if p.requires_grad}
-    block = {}
-    if optimizer is not None:
-        block = torch_optim.read_settings(optimizer)
-        trainable &= torch_optim.held(optimizer, {id(p): n for n, p in parameters.items()})
-        state = torch_optim.read_state(optimizer, block, parameters, trainable)
-        if state:
-            block["state"] = state
+    block, trainable = optimizer_block(optimizer, parameters)
     doc = {} if title is None else {"title": title}
     doc.update(x=x.tolist(), y=targets, loss=loss, reduction=reduction,
                layers=torch_model.layer_documents(layers, set(parameters) - trainable,
@@ -116,6 +113,20 @@ def read(model, x, y, loss_fn, optimizer=None, *, title=None, masks=False) -> Pr
     if block:
         doc["optimizer"] = block
     return reader.from_document(doc, SOURCE)
+
+
+def optimizer_block(optimizer, parameters: dict) -> tuple[dict, set]:
+    """(the problem file's optimizer block, {} for None; the names of the trainable
+    parameters: requires_grad and held by the optimizer)."""
+    trainable = {n for n, p in parameters.items() if p.requires_grad}
+    if optimizer is None:
+        return {}, trainable
+    block = torch_optim.read_settings(optimizer)
+    trainable &= torch_optim.held(optimizer, {id(p): n for n, p in parameters.items()})
+    state = torch_optim.read_state(optimizer, block, parameters, trainable)
+    if state:
+        block["state"] = state
+    return block, trainable
 
 
 def to_torch(problem) -> TorchProblem:
@@ -127,14 +138,16 @@ def to_torch(problem) -> TorchProblem:
     _torch_has(problem)
     net = problem.model
     logits = net.loss == "cross_entropy"
-    model = torch_model.build(problem, logits)
     outputs = problem.y.shape[1]
     loss_fn = torch_losses.loss_module(net.loss, net.reduction, outputs)
-    if problem.model.map_of(0) is not None:
-        x = torch_maps.torch_x(problem)
+    if net.time is not None:  # a sequence model: its own modules and x
+        model, x = torch_sequences.build(problem, logits)
+        parameters = torch_sequences.parameters(torch_sequences.read_modules(model))
     else:
-        x = torch.tensor(problem.x if problem.batched else problem.x[0])
-    parameters = torch_model.parameters(torch_model.read_layers(model, x.ndim))
+        model = torch_model.build(problem, logits)
+        x = torch_maps.torch_x(problem) if net.map_of(0) is not None else \
+            torch.tensor(problem.x if problem.batched else problem.x[0])
+        parameters = torch_model.parameters(torch_model.read_layers(model, x.ndim))
     optimizer = torch_optim.build(problem, parameters)
     raw_y = problem.document["y"]
     if logits and np.ndim(raw_y) < 1 + problem.batched:  # class indices, as the file has
@@ -161,6 +174,8 @@ def _torch_has(problem) -> None:
         found = ("loss", "upstream, expected a loss torch has a module for")
     elif net.map_of(0) is not None and torch_maps.refused(problem) is not None:
         found = torch_maps.refused(problem)
+    elif net.time is not None and torch_sequences.refused(problem) is not None:
+        found = torch_sequences.refused(problem)
     else:
         return
     raise ProblemError(problem.source, found[0], f"bp.to_torch: found {found[1]}")

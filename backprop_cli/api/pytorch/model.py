@@ -96,9 +96,10 @@ def activation(module, place: str, x_rank: int) -> tuple[str, float | None] | No
     return name, float(getattr(module, param)) if param else None
 
 
-def read_layers(model, x_rank: int) -> list[Layer]:
+def read_layers(model, x_rank: int, modules: list | None = None) -> list[Layer]:
     """The model's layers, or a ProblemError naming the first module that has no
-    backprop equivalent or is out of place."""
+    backprop equivalent or is out of place; modules: (place, module) to read instead of
+    the model's (a sequence model's layers after its recurrent one)."""
     import torch.nn as nn
 
     from backprop_cli.api.pytorch import maps
@@ -106,7 +107,7 @@ def read_layers(model, x_rank: int) -> list[Layer]:
 
     layers: list[Layer] = []
     cores: dict[int, str] = {}  # id -> place: a Linear (or a norm) used twice is refused
-    for place, module in flatten(model):
+    for place, module in flatten(model) if modules is None else modules:
         kind = "dense" if type(module) is nn.Linear else kind_of(module)
         if kind is not None:
             maps.follow(layers, kind, module, place)
@@ -262,10 +263,11 @@ def loaded(module, spec, l: int, problem):
     return module
 
 
-def build(problem, logits: bool):
+def build(problem, logits: bool, first: int = 1):
     """The problem's network as an nn.Sequential in float64: each layer an nn.Linear (or
     its kind's module, kinds.module) and its activation module (none for identity, nor for
-    the output when the loss takes logits); frozen parameters have requires_grad=False."""
+    the output when the loss takes logits); frozen parameters have requires_grad=False;
+    first: the layer to start from (after a sequence model's recurrent layer)."""
     import torch
     import torch.nn as nn
 
@@ -274,7 +276,7 @@ def build(problem, logits: bool):
     modules = []
     last = len(problem.model.layers)
     n = [problem.x.shape[1], *problem.model.widths(problem.params, problem.x.shape[1])]
-    for l, spec in enumerate(problem.model.layers, 1):
+    for l, spec in enumerate(problem.model.layers[first - 1:], first):
         if spec.kind != "dense":
             modules.append(module(spec, l, problem, n[l - 1]))
         else:

@@ -23,19 +23,22 @@ def _name(dtype) -> str:
 
 def model_dtype(layers) -> str:
     """The one dtype of the model's parameters ('float32', ...)."""
+    return one_dtype((f"{layer.place}.{key}", getattr(layer.core, key, None))
+                     for layer in layers for key in ("weight", "bias"))
+
+
+def one_dtype(tensors) -> str:
+    """The one dtype of (place, tensor or None) pairs, float64 if there are none."""
     first = None
-    for layer in layers:
-        for key in ("weight", "bias"):
-            p = getattr(layer.core, key, None)
-            if p is None:
-                continue
-            if first is None:
-                first = (f"{layer.place}.{key}", p.dtype)
-            elif p.dtype != first[1]:
-                fail(f"{layer.place}.{key}", f"found dtype {_name(p.dtype)}, expected "
-                                             f"{_name(first[1])} like {first[0]}: torch "
-                                             "computes a model in one dtype: model.to("
-                                             f"torch.{_name(first[1])})")
+    for place, p in tensors:
+        if p is None:
+            continue
+        if first is None:
+            first = (place, p.dtype)
+        elif p.dtype != first[1]:
+            fail(place, f"found dtype {_name(p.dtype)}, expected {_name(first[1])} like "
+                        f"{first[0]}: torch computes a model in one dtype: model.to("
+                        f"torch.{_name(first[1])})")
     return "float64" if first is None else _name(first[1])
 
 
@@ -145,11 +148,9 @@ def _output(loss: str, a):
     return torch.softmax(a, dim=-1) if loss == "cross_entropy" else torch.sigmoid(a)
 
 
-def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, object, bool]:
-    """(every quantity of the forward and backward pass, the loss tensor, whether the
-    loss brings the output activation)."""
-    seen: dict = {}
-    handles = _forward_hooks(layers, seen)
+def forward_backward(handles: list, parameters: dict, model, x, y, loss_fn):
+    """The loss of one forward pass with the hooks `handles` (removed after it), its
+    backward pass run (the parameters' gradients from None)."""
     for p in parameters.values():
         p.grad = None
     try:
@@ -159,6 +160,14 @@ def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, ob
             handle.remove()
     if loss.requires_grad:
         loss.backward()
+    return loss
+
+
+def _passes(problem, layers, parameters, model, x, y, loss_fn) -> tuple[dict, object, bool]:
+    """(every quantity of the forward and backward pass, the loss tensor, whether the
+    loss brings the output activation)."""
+    seen: dict = {}
+    loss = forward_backward(_forward_hooks(layers, seen), parameters, model, x, y, loss_fn)
     found, grads, L = {}, {}, len(layers)
     brought = layers[-1].activation != problem.model.layers[-1].activation
     for l in range(1, L + 1):
@@ -203,14 +212,16 @@ def run(problem, model, x, y, loss_fn, optimizer) -> tuple[dict, bool, dict]:
             {place: torch_model.array(n != 0) for place, n in noises.items()})
 
 
-def _steps(problem, layers, parameters, model, x, y, loss_fn, optimizer, noises) -> dict:
-    """The forward and backward pass, the running statistics, the step and the loss after
-    it (with the same dropout masks)."""
+def _steps(problem, layers, parameters, model, x, y, loss_fn, optimizer, noises,
+           passes=None) -> dict:
+    """The forward and backward pass (passes: another model's, as _passes), the running
+    statistics, the step and the loss after it (with the same dropout masks)."""
     import torch
 
     handles = dropout_hooks(layers, noises)
     try:
-        found, loss, brought = _passes(problem, layers, parameters, model, x, y, loss_fn)
+        found, loss, brought = (passes or _passes)(problem, layers, parameters, model, x, y,
+                                                   loss_fn)
     finally:
         for handle in handles:
             handle.remove()
