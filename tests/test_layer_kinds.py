@@ -71,8 +71,10 @@ def _kind_layers():
 
 
 def test_every_kind_has_a_fixture():
-    # the norms and dropout in golden/layers/, the map kinds in golden/conv/
-    maps = sorted((HERE / "golden" / "conv").glob("*.json"))
+    # the norms and dropout in golden/layers/, the map kinds in golden/conv/, the sequence
+    # kinds in golden/seq/
+    maps = sorted((HERE / "golden" / "conv").glob("*.json")) + \
+        sorted((HERE / "golden" / "seq").glob("*.json"))
     seen = {json.loads(path.read_text())["problem"]["layers"][l - 1]["kind"]
             for path, l in (case.values for case in _kind_layers())}
     seen |= {layer["kind"] for path in maps
@@ -453,7 +455,7 @@ def test_batchnorm_in_train_mode_needs_two_samples():
 
 def test_the_table_of_kinds():
     assert set(KINDS) == {"batchnorm", "layernorm", "dropout", "conv2d", "maxpool2d",
-                          "avgpool2d", "flatten"}
+                          "avgpool2d", "flatten", "embedding", "rnn", "lstm", "gru"}
     for name, kind in KINDS.items():
         assert isinstance(kind, Kind) and kind.name == name
         assert callable(kind.forward) and callable(kind.backward)
@@ -463,6 +465,12 @@ def test_the_table_of_kinds():
     assert KINDS["layernorm"].running is None and KINDS["dropout"].running is None
     assert KINDS["conv2d"].params == ("W", "b") and KINDS["flatten"].params == ()
     assert KINDS["conv2d"].parameter_gradients is not None
+    assert KINDS["embedding"].params == ("E",)
+    for cell in ("rnn", "lstm", "gru"):  # its cache's every step stands for a_l and h_l
+        assert KINDS[cell].params == ("Wx", "Wh", "b", "bh")
+        assert KINDS[cell].backward_shown[:3] == (("h", "steps"), ("hout", "steps"),
+                                                  ("hnext", "steps"))
+    assert all(KINDS[k].backward_shown is None for k in KINDS if k not in ("rnn", "lstm", "gru"))
 
 
 def test_torch_defaults():
@@ -482,6 +490,7 @@ def test_every_kind_has_a_place_in_every_room():
     # the grading graph, the worked solutions, the diagram, `new` and the PyTorch bridge;
     # a kind missing from any of their tables fails here
     from backprop_cli.api.pytorch.kinds import MODULES
+    from backprop_cli.api.pytorch.sequences import CELLS
     from backprop_cli.engine.grading.layers import KINDS as GRADED
     from backprop_cli.output.diagram.kinds import LOOKS
     from backprop_cli.output.worked.kinds import WORKED
@@ -490,6 +499,6 @@ def test_every_kind_has_a_place_in_every_room():
 
     rooms = {"problem": set(KIND_NAMES) - {"dense"}, "grading": set(GRADED),
              "worked": set(WORKED), "diagram": set(LOOKS), "new": set(GENERATED),
-             "bridge": set(MODULES)}
+             "bridge": set(MODULES) | set(CELLS.values()) | {"embedding"}}
     for room, names in rooms.items():
         assert names == set(KINDS), room

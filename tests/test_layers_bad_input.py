@@ -61,7 +61,7 @@ BN_KEYS = ("kind, activation, slope, alpha, gamma, beta, eps, momentum, running_
            "running_var, mode, variance, frozen")
 DROPOUT_KEYS = "kind, activation, slope, alpha, mask, p, keep, scale, mode"
 KINDS = ("dense | batchnorm | layernorm | dropout | conv2d | maxpool2d | avgpool2d | "
-         "flatten")
+         "flatten | embedding | rnn | lstm | gru")
 FORMS = "lambda/2 | lambda/2m | lambda | lambda/m"
 MASK = "mask: [[1, 0, 1], [1, 1, 0]]"
 BOTH = ("expected both (learnable, torch's affine=True) or neither (gamma 1 and beta 0, "

@@ -58,16 +58,16 @@ def sections(problem, doc: dict, decimals: int, loss: list, update: list,
                 continue
             if q.shape == "steps":
                 rows.append(Row(q.name, _at(problem, fwd[q.name], t)))
-        out.append(Section(f"Forward, step t = {t + 1}: {_rule(spec)}", ("", "value"), rows,
+        out.append(Section(f"Step 1 · Forward pass, t = {t + 1}: {_rule(spec)}", ("", "value"), rows,
                            decimals))
     sums = [Row(f"Σ {name}", value) for name, value in doc["sums"].items()]
     if not every and k < L:
         rows = [Row(f"h{k}_T", _at(problem, fwd[f"h{k}"], T - 1))]
         rows += [Row(q.name, fwd[q.name]) for q in forward_q if q.layer > k]
-        out.append(Section(f"Forward, after step T = {T}: the layers on h{k}_T", ("", "value"),
+        out.append(Section(f"Step 1 · Forward pass, after t = T = {T}: the layers on h{k}_T", ("", "value"),
                            rows, decimals))
-    out.append(Section("Sums of every entry (every step)", ("", "value"), sums, decimals))
-    out.append(Section("Loss" + (f", over every step ({model.reduction} of N·T terms)"
+    out.append(Section("Step 1 · Forward pass: the sums of every entry (every step)", ("", "value"), sums, decimals))
+    out.append(Section("Step 2 · Loss" + (f", over every step ({model.reduction} of N·T terms)"
                                  if every else ""), ("", "value"), loss, decimals))
     grads = quantities.gradients(model)
     top = [q for q in grads if q.layer > k and q.shape != "param" and q.name in g]
@@ -75,7 +75,7 @@ def sections(problem, doc: dict, decimals: int, loss: list, update: list,
     if not every and (top or params_after):
         rows = [r for q in top + params_after
                 for r in matrices(problem, Row(f"∂L/∂{q.name}", g[q.name]))]
-        out.append(Section(f"Backward, the layers on h{k}_T", ("", "value"), rows, decimals))
+        out.append(Section(f"Step 3 · Gradients, the layers on h{k}_T", ("", "value"), rows, decimals))
     cell = spec.kind
     for t in range(T - 1, -1, -1):
         rows = []
@@ -84,13 +84,13 @@ def sections(problem, doc: dict, decimals: int, loss: list, update: list,
         rows += _step_rows(problem, g, k, cell, t, T)
         if "x" in g:
             rows.append(Row(f"∂L/∂x_{t + 1}", _at(problem, g["x"], t)))
-        out.append(Section(f"Backward, step t = {t + 1}", ("", "value"), rows, decimals))
+        out.append(Section(f"Step 3 · Gradients, t = {t + 1}", ("", "value"), rows, decimals))
     rows = [Row(f"∂L/∂{name}", g[name]) for name in ("h0", "c0") if name in g]
     rows += [r for q in grads if q.shape == "param" and (q.layer <= k or every)
              for r in matrices(problem, Row(f"∂L/∂{q.name}", g[q.name]))]
-    out.append(Section("Gradients summed over time (and samples)", ("", "value"), rows,
+    out.append(Section("Step 3 · Gradients summed over time (and samples)", ("", "value"), rows,
                        decimals))
-    out.append(Section("Update with " + optimizer, ("", "value"), update, decimals))
+    out.append(Section("Step 4 · Update with " + optimizer, ("", "value"), update, decimals))
     return out
 
 
