@@ -93,3 +93,20 @@ def matrix(source, key, label, value) -> np.ndarray:
 
 def shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def frozen_list(source, base, layer, choices, listed: str, absent=lambda item: None):
+    """A layer's `frozen`: a list of `choices` (or one word); absent(item) says why the
+    layer cannot freeze it (it lacks that parameter), or None."""
+    frozen = layer.get("frozen", [])
+    if isinstance(frozen, str):
+        frozen = [frozen]
+    if not isinstance(frozen, list):
+        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
+                                        f"{listed}")
+    for j, item in enumerate(frozen):
+        choice(source, f"{base}.frozen[{j}]", item, choices, "a parameter")
+        why = absent(item)
+        if why is not None:
+            fail(source, f"{base}.frozen[{j}]", why)
+    return frozenset(frozen)

@@ -17,7 +17,16 @@ from backprop_cli.engine.model import LayerSpec, Penalty
 from backprop_cli.engine.penalty import DEFAULT as DEFAULT_FORM
 from backprop_cli.engine.penalty import FORMS
 from backprop_cli.errors import counted, describe
-from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
+from backprop_cli.problem.checks import (
+    check_keys,
+    choice,
+    fail,
+    frozen_list,
+    is_num,
+    matrix,
+    shape_text,
+    vector,
+)
 
 KIND_NAMES = ("dense", *KINDS)  # what `kind:` may say
 COMMON = ("kind", "activation", "slope", "alpha")
@@ -149,17 +158,10 @@ def _per_feature(source, place, label, raw, inputs, why) -> np.ndarray:
 
 
 def _frozen(source, base, layer, affine) -> frozenset:
-    frozen = layer.get("frozen", [])
-    frozen = [frozen] if isinstance(frozen, str) else frozen
-    if not isinstance(frozen, list):
-        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of gamma "
-                                        "and/or beta")
-    for j, item in enumerate(frozen):
-        choice(source, f"{base}.frozen[{j}]", item, ("gamma", "beta"), "a parameter")
-        if not affine:
-            fail(source, f"{base}.frozen[{j}]", f"found {item}, expected no frozen: without "
-                                                 "gamma and beta the layer has nothing to learn")
-    return frozenset(frozen)
+    return frozen_list(source, base, layer, ("gamma", "beta"), "gamma and/or beta",
+                       lambda item: None if affine else
+                       f"found {item}, expected no frozen: without gamma and beta the layer "
+                       "has nothing to learn")
 
 
 def residual(source, i: int, raw, widths: list, units: int) -> int:

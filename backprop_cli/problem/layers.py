@@ -12,7 +12,16 @@ from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
 from backprop_cli.problem import kinds
-from backprop_cli.problem.checks import check_keys, choice, fail, is_num, matrix, shape_text, vector
+from backprop_cli.problem.checks import (
+    check_keys,
+    choice,
+    fail,
+    frozen_list,
+    is_num,
+    matrix,
+    shape_text,
+    vector,
+)
 
 LAYER_KEYS = ("kind", "weights", "bias", "activation", "slope", "alpha", "frozen", "residual")
 FROZEN = ("weights", "bias")
@@ -72,18 +81,9 @@ def layer(source, i, layer, layout, inputs, why, depth, n=1, batched=False, widt
 
 def read_frozen(source, base, l, layer, bias: bool) -> frozenset:
     """`frozen` of a layer with weights (dense, conv2d): weights and/or bias, or one word."""
-    frozen = layer.get("frozen", [])
-    if isinstance(frozen, str):
-        frozen = [frozen]
-    if not isinstance(frozen, list):
-        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
-                                        "weights and/or bias")
-    for j, item in enumerate(frozen):
-        choice(source, f"{base}.frozen[{j}]", item, FROZEN, "a parameter")
-        if item == "bias" and not bias:
-            fail(source, f"{base}.frozen[{j}]", f"found bias, expected weights only: "
-                                                 f"layer {l} has no bias")
-    return frozenset(frozen)
+    return frozen_list(source, base, layer, FROZEN, "weights and/or bias",
+                       lambda item: f"found bias, expected weights only: layer {l} has no "
+                                    "bias" if item == "bias" and not bias else None)
 
 
 def read_activation(source, base, l, layer, default):

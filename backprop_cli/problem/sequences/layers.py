@@ -16,7 +16,7 @@ from backprop_cli.engine.layers.recurrent import (
 )
 from backprop_cli.engine.model import LayerSpec
 from backprop_cli.errors import counted, describe
-from backprop_cli.problem.checks import check_keys, choice, fail, shape_text
+from backprop_cli.problem.checks import check_keys, choice, fail, frozen_list, shape_text
 from backprop_cli.problem.maps import array, rank_of
 from backprop_cli.problem.sequences.gates import PARAMETERS, WHAT, Gated
 
@@ -96,7 +96,7 @@ def recurrent(source, i, layer, layout, D, T, N, batched, why):
     update = choice(source, f"{base}.update", layer.get("update", "old"), UPDATES,
                     "what z weighs: old (h′ = (1 − z) ⊙ n + z ⊙ h, torch's) or new (h′ = "
                     "(1 − z) ⊙ h + z ⊙ n)") if gru else "old"
-    frozen = _frozen(source, base, layer, tuple(k for k in PARAMETERS if k in layer))
+    frozen = _frozen(source, base, layer, tuple(PARAMETERS))
     spec = RecurrentSpec(kind, T, D, H, owned, nonlinearity=nonlinearity, output=output,
                          form=form, update=update, h0=states.get("h0"), c0=states.get("c0"),
                          gates=order, named=read.named)
@@ -119,14 +119,9 @@ def _state(source, place, raw, H, N, batched):
     return arr
 
 
-def _frozen(source, base, layer, allowed) -> frozenset:
-    frozen = layer.get("frozen", [])
-    frozen = [frozen] if isinstance(frozen, str) else frozen
-    if not isinstance(frozen, list):
-        fail(source, f"{base}.frozen", f"found {describe(frozen)}, expected a list of "
-                                        + ", ".join(allowed))
-    for j, item in enumerate(frozen):
-        choice(source, f"{base}.frozen[{j}]", item, allowed, "a parameter of the layer")
-    return frozenset(frozen)
-
-
+def _frozen(source, base, layer, keys) -> frozenset:
+    """`frozen` of an embedding or a recurrent layer: any of its parameters' keys."""
+    present = [k for k in keys if k in layer]
+    return frozen_list(source, base, layer, keys, ", ".join(keys),
+                       lambda item: None if item in layer else
+                       f"found {item}, expected one the layer has: {', '.join(present)}")
