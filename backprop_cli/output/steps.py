@@ -14,6 +14,7 @@ from backprop_cli.output.sections import Row, Section
 from backprop_cli.output.tables import matrices
 from backprop_cli.problem.sequences import steps_written
 
+VALUE = ("", "value")  # the sections' columns: a label, its value
 # the step rule each cell's forward section states (row convention, torch's gate order)
 RULES = {
     "rnn": "a_t = x_t Wxᵀ + h_{t−1} Whᵀ + b, h_t = {f}(a_t)",
@@ -58,24 +59,25 @@ def sections(problem, doc: dict, decimals: int, loss: list, update: list,
                 continue
             if q.shape == "steps":
                 rows.append(Row(q.name, _at(problem, fwd[q.name], t)))
-        out.append(Section(f"Step 1 · Forward pass, t = {t + 1}: {_rule(spec)}", ("", "value"), rows,
+        out.append(Section(f"Step 1 · Forward pass, t = {t + 1}: {_rule(spec)}", VALUE, rows,
                            decimals))
     sums = [Row(f"Σ {name}", value) for name, value in doc["sums"].items()]
     if not every and k < L:
         rows = [Row(f"h{k}_T", _at(problem, fwd[f"h{k}"], T - 1))]
         rows += [Row(q.name, fwd[q.name]) for q in forward_q if q.layer > k]
-        out.append(Section(f"Step 1 · Forward pass, after t = T = {T}: the layers on h{k}_T", ("", "value"),
-                           rows, decimals))
-    out.append(Section("Step 1 · Forward pass: the sums of every entry (every step)", ("", "value"), sums, decimals))
-    out.append(Section("Step 2 · Loss" + (f", over every step ({model.reduction} of N·T terms)"
-                                 if every else ""), ("", "value"), loss, decimals))
+        out.append(Section(f"Step 1 · Forward pass, after t = T = {T}: the layers on h{k}_T",
+                           VALUE, rows, decimals))
+    out.append(Section("Step 1 · Forward pass: the sums of every entry (every step)", VALUE,
+                       sums, decimals))
+    every_step = f", over every step ({model.reduction} of N·T terms)" if every else ""
+    out.append(Section("Step 2 · Loss" + every_step, VALUE, loss, decimals))
     grads = quantities.gradients(model)
     top = [q for q in grads if q.layer > k and q.shape != "param" and q.name in g]
     params_after = [q for q in grads if q.layer > k and q.shape == "param"]
     if not every and (top or params_after):
         rows = [r for q in top + params_after
                 for r in matrices(problem, Row(f"∂L/∂{q.name}", g[q.name]))]
-        out.append(Section(f"Step 3 · Gradients, the layers on h{k}_T", ("", "value"), rows, decimals))
+        out.append(Section(f"Step 3 · Gradients, the layers on h{k}_T", VALUE, rows, decimals))
     cell = spec.kind
     for t in range(T - 1, -1, -1):
         rows = []
@@ -84,13 +86,13 @@ def sections(problem, doc: dict, decimals: int, loss: list, update: list,
         rows += _step_rows(problem, g, k, cell, t, T)
         if "x" in g:
             rows.append(Row(f"∂L/∂x_{t + 1}", _at(problem, g["x"], t)))
-        out.append(Section(f"Step 3 · Gradients, t = {t + 1}", ("", "value"), rows, decimals))
+        out.append(Section(f"Step 3 · Gradients, t = {t + 1}", VALUE, rows, decimals))
     rows = [Row(f"∂L/∂{name}", g[name]) for name in ("h0", "c0") if name in g]
     rows += [r for q in grads if q.shape == "param" and (q.layer <= k or every)
              for r in matrices(problem, Row(f"∂L/∂{q.name}", g[q.name]))]
-    out.append(Section("Step 3 · Gradients summed over time (and samples)", ("", "value"), rows,
+    out.append(Section("Step 3 · Gradients summed over time (and samples)", VALUE, rows,
                        decimals))
-    out.append(Section("Step 4 · Update with " + optimizer, ("", "value"), update, decimals))
+    out.append(Section("Step 4 · Update with " + optimizer, VALUE, update, decimals))
     return out
 
 
