@@ -37,7 +37,10 @@ def sheet_of(doc: dict, skew: float = 1.0) -> str:
             if top == "gradients":
                 value = json.loads(json.dumps(value).replace("null", "0"))
                 value = _scaled(value, skew)
-            lines.append(f"  {top}.{name}: {json.dumps(value)}")
+            parts = value.items() if isinstance(value, dict) else [(None, value)]
+            for gate, part in parts:  # a recurrent layer's gates by name: a path each
+                lines.append(f"  {top}.{name}{'' if gate is None else '.' + gate}: "
+                             f"{json.dumps(part)}")
     lines.append(f"  loss: {doc['loss']!r}")
     for path, value in leaves(doc.get("loss_parts", {})):
         lines.append(f"  loss_parts.{path}: {value!r}")
@@ -48,6 +51,8 @@ def sheet_of(doc: dict, skew: float = 1.0) -> str:
 
 
 def _scaled(value, factor):
+    if isinstance(value, dict):  # a recurrent layer's gates by name
+        return {k: _scaled(v, factor) for k, v in value.items()}
     if isinstance(value, list):
         return [_scaled(v, factor) for v in value]
     return value * factor
@@ -103,8 +108,11 @@ def test_every_quantity_of_the_layer_kinds_wrong_gets_its_formula(run, tmp_path,
     assert markdown.exit_code == 0, markdown.stderr
     assert markdown.stdout.count("**The right formula, with your numbers:**") == len(wrong)
     names = {p.split(".")[1].rstrip("0123456789") for p in wrong if p.count(".") > 1}
-    maps = load(str(problem)).model.map_of(0) is not None  # a CNN: its maps and kernels
-    assert names & ({"a", "h", "W", "x"} if maps else {"mean", "var", "xhat", "mask"}), names
+    model = load(str(problem)).model
+    maps = model.map_of(0) is not None  # a CNN: its maps and kernels
+    own = {"a", "h", "W", "x"} if maps else {"hout", "hnext", "c", "Wh"} \
+        if model.time is not None else {"mean", "var", "xhat", "mask"}  # or a sequence's
+    assert names & own, names
 
 
 def test_the_layer_kinds_examples_are_among_them():

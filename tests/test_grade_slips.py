@@ -17,6 +17,7 @@ import pytest
 from helpers import assert_diagnosed
 from test_grade_kinds import KIND_SLIPS
 from test_grade_maps import MAP_SLIPS
+from test_grade_sequences import SEQ_SLIPS
 from test_grade_textbook import CANNOT, CASES, NETWORKS, Textbook, sheet_text
 
 from backprop_cli.engine.slips import SLIPS
@@ -38,7 +39,7 @@ def changed(sheet: dict, exact: dict) -> set:
 
 
 def test_every_slip_of_the_catalogue_is_tested():
-    assert {slip for slip, _ in CASES} | KIND_SLIPS | MAP_SLIPS == set(SLIPS)
+    assert {slip for slip, _ in CASES} | KIND_SLIPS | MAP_SLIPS | SEQ_SLIPS == set(SLIPS)
 
 
 @pytest.mark.parametrize(("network", "slip", "variant"),

@@ -213,8 +213,9 @@ class Inputs:
 
     @property
     def scale(self) -> float:
-        """The loss's factor per sample: 1/N for a mean, 1 for a sum."""
-        return 1.0 if self.model.reduction == "sum" else 1.0 / self.x.shape[0]
+        """The loss's factor per row of y: 1/N for a mean (1/(N·T) over every step of a
+        sequence), 1 for a sum."""
+        return 1.0 if self.model.reduction == "sum" else 1.0 / self.y.shape[0]
 
     def units(self, l: int) -> int:
         """n_l: the width of h_l (h_0 = x)."""

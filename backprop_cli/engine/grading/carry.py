@@ -33,28 +33,35 @@ def arithmetic(verdicts: dict, found: dict, items_of: dict, children: dict,
         for c in cs:
             parents.setdefault(c, []).append(n)
     out = {k: list(v) for k, v in found.items()}
+    every: dict = {}  # key -> (S,) consistent after each node it answers (a quantity
+    #                   answered at every step of a recurrent layer answers each step's)
     for node, keys in items_of.items():
         todo = {k: (verdicts[k] == WRONG) & ~slipped[k] for k in keys}
         if not any(t.any() for t in todo.values()):
             continue
-        ok = _consistent_after(node, answered, good, children, parents, order, sheets)
-        for k, t in todo.items():
-            for s in np.flatnonzero(t):
-                out[k][s] = ("arithmetic",) if ok[s] else ()
+        mine = {n for n, ks in items_of.items() if n != node and set(ks) & set(keys)}
+        ok = _consistent_after(node, answered, good, children, parents, order, sheets, mine)
+        for k in todo:
+            every[k] = every.get(k, True) & ok
+    for k, ok in every.items():
+        for s in np.flatnonzero((verdicts[k] == WRONG) & ~slipped[k]):
+            out[k][s] = ("arithmetic",) if ok[s] else ()
     return out
 
 
-def _consistent_after(node, answered, good, children, parents, order, sheets):
-    """(S,) whether the first answered quantities downstream of node are all good."""
+def _consistent_after(node, answered, good, children, parents, order, sheets, same=()):
+    """(S,) whether the first answered quantities downstream of node are all good (same:
+    nodes answered by the same answer, passed through)."""
     reach, after, ok = {}, order[order.index(node) + 1:], np.ones(sheets, dtype=bool)
     direct = set(children.get(node, ()))
     for m in after:
         r = np.full(sheets, m in direct)
         for p in parents.get(m, ()):
             if p in reach:  # through p when p is not answered (it stops the search)
-                r = r | (reach[p] & ~answered[p] if p in answered else reach[p])
+                r = r | (reach[p] & ~answered[p] if p in answered and p not in same
+                         else reach[p])
         reach[m] = r
-        if m in answered:
+        if m in answered and m not in same:
             ok &= ~(r & answered[m]) | good[m]
     return ok
 

@@ -33,6 +33,9 @@ class Node:
     # a value per sample, (N, …) of a kind's own (x̂, a mask, layer norm's μ): written a
     # row per sample in a batch, as a vector for one sample (as a_l and h_l are)
     rows: bool = False
+    # a recurrent layer's step node: (stack, T, t, lo, hi), its entries are the stack's
+    # (N, T·k) row viewed (N, T, k) at [:, t, lo:hi] (the numbers written there are its own)
+    of: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -60,19 +63,18 @@ def nodes(ctx: Inputs) -> tuple[Node, ...]:
     A layer of another kind adds its own quantities (layers/) before a_l and after ∂L/∂a_l."""
     from backprop_cli.engine.grading.layers import KINDS  # they build on Node and Rule
 
-    L, N, specs = ctx.depth, ctx.x.shape[0], ctx.model.layers
+    L, specs = ctx.depth, ctx.model.layers
     kinds = [None if s.kind == DENSE else KINDS[s.kind] for s in specs]
     out = []
     for l, kind in enumerate(kinds, 1):
-        n = ctx.units(l)
-        out += [Node(f"a{l}", "a", l, (N, n))] if kind is None else \
-            [*kind.forward(ctx, l), Node(f"a{l}", kind.a_kind, l, (N, n), rows=True)]
-        out.append(Node(f"h{l}", "h", l, (N, n)))
+        out += [Node(f"a{l}", "a", l, shaped(ctx, l))] if kind is None else \
+            [*kind.forward(ctx, l), Node(f"a{l}", kind.a_kind, l, shaped(ctx, l), rows=True)]
+        out.append(Node(f"h{l}", "h", l, shaped(ctx, l)))
     out += _loss(ctx, "")
     for l in range(1, L + 1):
         out += [Node(f"sum:a{l}", "sum", l, ()), Node(f"sum:h{l}", "sum", l, ())]
-    out.append(Node(f"dh{L}", "dh_out", L, (N, ctx.units(L))))
-    out.append(Node(f"da{L}", "da_out" if ctx.fused else "da", L, (N, ctx.units(L))))
+    out.append(Node(f"dh{L}", "dh_out", L, shaped(ctx, L)))
+    out.append(Node(f"da{L}", "da_out" if ctx.fused else "da", L, shaped(ctx, L)))
     for l in range(L, 0, -1):
         kind = kinds[l - 1]
         if kind is None:
@@ -84,16 +86,24 @@ def nodes(ctx: Inputs) -> tuple[Node, ...]:
         out += _updates(ctx, l)
         # ∂L/∂h_{l-1}, through layer l; ∂L/∂x for the first (single-layer exercises ask it)
         out.append(Node(f"dh{l - 1}" if l > 1 else "dx", "dh" if kind is None else kind.dh,
-                        l - 1, (N, ctx.units(l - 1)), rows=kind is not None))
+                        l - 1, shaped(ctx, l - 1), rows=kind is not None))
         if l > 1:
-            out.append(Node(f"da{l - 1}", "da", l - 1, (N, ctx.units(l - 1))))
+            out.append(Node(f"da{l - 1}", "da", l - 1, shaped(ctx, l - 1)))
     for l in range(1, L + 1):
-        out += [Node(f"~a{l}", "bump", l, (N, ctx.units(l))),
-                Node(f"~h{l}", "bump", l, (N, ctx.units(l)))]
+        out += [Node(f"~a{l}", "bump", l, shaped(ctx, l)),
+                Node(f"~h{l}", "bump", l, shaped(ctx, l))]
     out += _loss(ctx, "'")
     out += [Node(f"const:{name}", "const", 0, np.shape(value))
             for name, value in constants(ctx).items()]
     return tuple(out)
+
+
+def shaped(ctx: Inputs, l: int) -> tuple:
+    """(rows, n_l) of h_l: a row per sample, or per sample and step where a dense layer
+    (or a recurrent one's output: all) acts on every step of a sequence."""
+    m, N = ctx.model, ctx.x.shape[0]
+    every = l > 0 and m.sequence(l) and m.layers[l - 1].kind != "embedding"
+    return (N * m.time if every else N, ctx.units(l))
 
 
 def _loss(ctx: Inputs, after: str) -> list[Node]:

@@ -83,6 +83,9 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     items_of: dict = {}
     for it in items:
         items_of.setdefault(it.node, []).append(it.key)
+    for n in graph:  # a step answers for the quantity of every step it is part of
+        if n.of and n.of[0] in items_of:
+            items_of.setdefault(n.name, []).extend(items_of[n.of[0]])
     full = {name: np.reshape(m, (sheets, -1)).all(axis=1) for name, m in answers.mask.items()}
     full = {n.name: full.get(n.name, np.zeros(sheets, dtype=bool)) for n in graph}
     found = carry.arithmetic(verdicts, found, items_of, children, [n.name for n in graph])
@@ -151,6 +154,12 @@ def _answers(graph, items, given, decimals, prec, sheets, exact) -> Answers:
         value[it.node][:, flat] = np.where(written, g, 0.0)
         known = v.known_to(prec[it.key], g, decimals[it.key])
         unc[it.node][:, flat] = np.where(written, known, 0.0)
+    for n in graph:  # a step of a quantity answered over every step: its entries
+        if n.of and n.of[0] in mask:
+            whole, T, t, lo, hi = n.of
+            for table in (mask, value, unc):
+                part = table[whole].reshape(sheets, n.shape[0], T, -1)[:, :, t, lo:hi]
+                table[n.name] = part.reshape(sheets, -1)
     shaped = {name: (sheets,) + shapes[name] for name in mask}
     return Answers(sheets, *({k: a.reshape(shaped[k]) for k, a in t.items()}
                              for t in (mask, value, unc)))

@@ -70,7 +70,7 @@ def per_sample_loss(ctx: Inputs, h):
 
 def reduce_samples(ctx: Inputs, per_sample):
     total = per_sample.sum(axis=-1)
-    return total if ctx.model.reduction == "sum" else total / ctx.x.shape[0]
+    return total if ctx.model.reduction == "sum" else total / np.shape(per_sample)[-1]
 
 
 def output_gradient(ctx: Inputs, h):

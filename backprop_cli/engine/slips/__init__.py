@@ -15,6 +15,7 @@ from __future__ import annotations
 from backprop_cli.engine.slips import dense as d
 from backprop_cli.engine.slips import kinds as k
 from backprop_cli.engine.slips import maps as m
+from backprop_cli.engine.slips import sequences as q
 from backprop_cli.engine.slips.dense import (
     bias_kept,
     derivative_as_h,
@@ -89,6 +90,16 @@ SLIPS: dict[str, Slip] = {s.id: s for s in [
                                     "alone", m.maxpool_gradient_spread),
     Slip("avgpool-no-divide", "an average pool without its 1/(kH·kW), forward or backward",
          m.avgpool_no_divide),
+    Slip("bptt-truncated", "∂L/∂h_t without the part from step t + 1 (only what the "
+                           "layers above send)", q.bptt_truncated),
+    Slip("lstm-cell-path-missing", "∂L/∂c_t without the cell path from step t + 1 "
+                                   "(∂L/∂c_{t+1} ⊙ f_{t+1})", q.lstm_cell_path_missing),
+    Slip("gru-form", "the other GRU form's update: z and 1 − z swapped between h_{t−1} "
+                     "and n", q.gru_form),
+    Slip("time-sum-missing", "a recurrent weight's gradient from the last step alone, not "
+                             "summed over time", q.time_sum_missing),
+    Slip("gate-order", "the stacked gates read in another order (ifog for ifgo, zrn for "
+                       "rzn, …)", q.gate_order),
     Slip("arithmetic", "none of the above: wrong, yet everything after it is consistent "
                        "with it", lambda ctx: []),
 ]}

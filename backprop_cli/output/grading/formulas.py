@@ -17,6 +17,7 @@ from backprop_cli.engine.penalty import FORMS
 from backprop_cli.output.fmt import fixed
 from backprop_cli.output.grading.kinds import KIND_FORMULAS
 from backprop_cli.output.grading.maps import MAP_FORMULAS
+from backprop_cli.output.grading.sequences import stack_formula
 from backprop_cli.output.worked.formulas import loss_formula
 from backprop_cli.output.worked.tex import matrix
 
@@ -87,7 +88,7 @@ class Numbers:
             r"\left[" + r";\ ".join(shown) + r"\right]"
 
 
-FORMULAS = {**KIND_FORMULAS, **MAP_FORMULAS}
+FORMULAS = {**KIND_FORMULAS, **MAP_FORMULAS, "rec_stack": stack_formula}
 
 
 def _sym(text: str, l: int) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_cli.engine.grading.marking import Item
 from backprop_cli.errors import PathError, ProblemError, UsageError, counted
-from backprop_cli.output.grading import layouts
+from backprop_cli.output.grading import layouts, sequences
 from backprop_cli.output.grading.layouts import per_sample
 from backprop_cli.output.report import get
 from backprop_cli.problem.maps import kernel_in_file, written
@@ -52,6 +52,7 @@ def target(problem, doc: dict, graph: dict, path: str) -> np.ndarray | tuple:
         raise PathError(str(e).split(": ", 1)[1]) from None
     keys = path.split(".")
     node, used = _node_of(keys)
+    node = sequences.graph_name(graph, node)
     if isinstance(value, dict):
         raise PathError(f"{path} is a section, expected a path to numbers in it: one of "
                         + ", ".join(f"{path}.{k}" for k in value))
@@ -59,7 +60,7 @@ def target(problem, doc: dict, graph: dict, path: str) -> np.ndarray | tuple:
         raise PathError(f"found {value!r} there, expected a path to numbers to mark")
     grid = _grid(problem, graph[node])
     for key in keys[used:]:
-        grid = grid[int(key)]
+        grid = grid[key] if isinstance(grid, dict) else grid[int(key)]
     return node, np.asarray(grid)
 
 
@@ -81,6 +82,11 @@ def _node_of(keys: list) -> tuple:
 
 def _grid(problem, node) -> np.ndarray:
     grid = np.arange(int(np.prod(node.shape))).reshape(node.shape)
+    if per_sample(node) and sequences.stepped(problem, node):  # T steps per sample
+        return sequences.steps_grid(problem, node, grid)
+    named = None if per_sample(node) else sequences.parameter_grid(problem, node, grid)
+    if named is not None:  # a recurrent layer's, stacked in the file's order or by gate
+        return named
     if per_sample(node):  # a row per sample, whatever the layout
         if _is_map(problem, node):  # feature maps, as the file writes them
             return written(problem, grid, node.layer)

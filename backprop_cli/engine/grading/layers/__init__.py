@@ -65,14 +65,17 @@ from backprop_cli.engine.grading.layers import (  # noqa: E402
     batchnorm,
     conv2d,
     dropout,
+    embedding,
     flatten,
     layernorm,
     pooling,
+    recurrent,
 )
 
 KINDS = {"batchnorm": batchnorm.KIND, "layernorm": layernorm.KIND, "dropout": dropout.KIND,
          "conv2d": conv2d.KIND, "maxpool2d": pooling.MAX, "avgpool2d": pooling.AVG,
-         "flatten": flatten.KIND}
+         "flatten": flatten.KIND, "embedding": embedding.KIND,
+         **dict.fromkeys(("rnn", "lstm", "gru"), recurrent._kind())}
 
 
 def rules() -> dict:
