@@ -23,8 +23,10 @@ from backprop_cli.problem import load
 
 DECIMALS = 4  # solve's default
 # the layer kinds' problems; feature maps have their own (tests/test_worked_maps.py)
+# and sequences theirs (tests/test_worked_sequences.py)
 SOURCES = ([p for p in sorted(PROBLEMS.glob("*.yaml"))
-            if load(str(p)).model.extended and load(str(p)).model.map_of(0) is None]
+            if load(str(p)).model.extended and load(str(p)).model.map_of(0) is None
+            and load(str(p)).model.time is None]
            + sorted((GOLDEN / "layers").glob("*.json"))
            + sorted((ROOT / "tests" / "published").glob("*.yaml")))
 FORMATS = ["markdown", "latex"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import kinds, l2, maps, maps_backward, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
@@ -22,6 +23,10 @@ def backward_pass(note: Notation) -> list[Block]:
                " for the gradient of the loss with respect to the pre-activation of layer l.")]
     for l in range(note.depth, 0, -1):
         out.append(subsection(note.layer_title(l)))
+        if note.kind(l) in SEQUENCES:  # through time (sequences_backward.py)
+            out += _output_gradient(note) if l == note.depth else incoming(note, l)
+            out += kinds.of(note, l).backward(note, l, None, note.input_partial(l))
+            continue
         out += output_delta(note) if l == note.depth else [*incoming(note, l), *chain(note, l)]
         if note.kind(l) == "dense":
             out += parameter_gradients(note, l)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS, LOSSES
+from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.errors import counted
+from backprop_cli.output.fmt import elide
 from backprop_cli.output.worked import formulas as rules
 from backprop_cli.output.worked import kinds, l2, maps, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, subsection
@@ -18,6 +20,9 @@ def forward_pass(note: Notation) -> list[Block]:
     out = [section("Step 1: Forward pass")]
     for l in range(1, note.depth + 1):
         out.append(subsection(note.layer_title(l)))
+        if note.kind(l) in SEQUENCES:  # step by step, h^{(t)} its own (sequences.py)
+            out += [*kinds.of(note, l).forward(note, l), _sum(note, "a", l), _sum(note, "h", l)]
+            continue
         if note.kind(l) == "dense":
             out += _pre_activation(note, l)
         else:
@@ -112,13 +117,15 @@ def _batch_loss(note: Notation, per_sample: str, name: str, data: float) -> Bloc
     with np.errstate(all="ignore"):  # a saturated output must not warn on stderr
         ell = LOSSES[note.model.loss].value(note.forward_value(f"a{L}"),
                                             note.forward_value(f"h{L}"), note.problem.y)
-    names = ", ".join(rf"\ell_{{{i + 1}}}" for i in range(note.samples))
-    values = " + ".join(note.number(v) for v in ell)
+    shown = elide(list(range(note.samples)), None)  # many rows (N·T steps): the middle elided
+    names = ", ".join(r"\ldots" if i is None else rf"\ell_{{{i + 1}}}" for i in shown)
+    each = [r"\ldots" if i is None else note.number(ell[i]) for i in shown]
+    values = " + ".join(each)
     if note.model.reduction == "sum":
         reduce_sym, reduce_num = r"\sum_n \ell_n", ""
     else:
         reduce_sym, reduce_num = r"\frac{1}{N} \sum_n \ell_n", rf"\frac{{1}}{{{note.samples}}}"
     return eq((r"\ell_n", "=", [per_sample, r"\quad \text{for each sample } n"]),
-              (rf"({names})", "=", [f"({', '.join(note.number(v) for v in ell)})"]),
+              (rf"({names})", "=", [f"({', '.join(each)})"]),
               (name, "=", [reduce_sym]), (None, "=", [rf"{reduce_num}({values})"]),
               (None, "=", [note.number(data)]))

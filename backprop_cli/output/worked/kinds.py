@@ -4,7 +4,9 @@ pass up to a_l, its backward pass from δ_l to its parameters and its input, and
 of the update. Batch norm and layer norm are norms.py's (their backward pass
 norms_backward.py's); dropout is here. The feature-map kinds: conv2d is conv.py's (its
 backward pass conv_backward.py's, its kernels kernels.py's), the pools pools.py's
-(pools_backward.py's), flatten flatten.py's; maps.py holds what they share.
+(pools_backward.py's), flatten flatten.py's; maps.py holds what they share. The sequence
+kinds (embedding, rnn, lstm, gru) are sequences.py's (sequences_backward.py's), worked
+step by step.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from backprop_cli.output.worked import (
     norms_backward,
     pools,
     pools_backward,
+    sequences,
+    sequences_backward,
+    sequences_problem,
 )
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.notation import Notation
@@ -121,6 +126,9 @@ WORKED = {
                         pools.cache, _nothing),
     "flatten": Worked(flatten.settings, _nothing, flatten.forward, flatten.backward,
                       flatten.cache, _nothing),
+    **{kind: Worked(sequences_problem.settings_line, sequences_problem.given, sequences.forward,
+                    sequences_backward.backward, sequences.cache, _nothing)
+       for kind in ("embedding", "rnn", "lstm", "gru")},
 }
 
 

@@ -38,9 +38,11 @@ def _form(note: Notation) -> tuple[Form, str, str]:
     return FORMS[penalty.form], tex.plain(penalty.lam), str(note.samples)
 
 
-def _weights(note: Notation) -> list[int]:
-    """The layers whose W the penalty covers: dense and convolution layers."""
-    return [l for l in range(1, note.depth + 1) if note.kind(l) in ("dense", "conv2d")]
+def _weights(note: Notation) -> list[tuple[str, np.ndarray]]:
+    """(symbol, value) of each weight the penalty covers: W_l of the dense and convolution
+    layers, a recurrent layer's W_x and W_h."""
+    return [(f"W_{{{name[1:]}}}" if name[1:].isdigit() else f"W_{{{name[1]}}}",
+             note.problem.params[name]) for name in note.model.weights]
 
 
 def statement(note: Notation) -> list[Block]:
@@ -48,7 +50,7 @@ def statement(note: Notation) -> list[Block]:
     if note.model.penalty is None:
         return []
     form, lam, _ = _form(note)
-    names = ", ".join(f"W_{{{l}}}" for l in _weights(note))
+    names = ", ".join(sym for sym, _ in _weights(note))
     return [par(f"L2 penalty ({note.model.penalty.form}) on the weights ", Math(names),
                 " (not the biases, not γ or β), added to the loss: ",
                 Math(rf"R = {form.c(LAMBDA, 'N')} \sum_l \sum W_l^2"), " with ",
@@ -59,10 +61,10 @@ def loss_part(note: Notation, data: float, total: float, penalty: float,
               after: bool = False) -> list[Block]:
     """R with its numbers, then L = data loss + R."""
     form, lam, N = _form(note)
-    layers = _weights(note)
+    weights = _weights(note)
     # each ΣW² as penalty.Form.value sums it
-    sums = [float(np.add.reduce((note.weights(l) ** 2).ravel())) for l in layers]
-    each = " + ".join(rf"\sum W_{{{l}}}^2" for l in layers)
+    sums = [float(np.add.reduce((W ** 2).ravel())) for _, W in weights]
+    each = " + ".join(rf"\sum {sym}^2" for sym, _ in weights)
     values = " + ".join(note.number(v) for v in sums)
     blocks = []
     if not after:

@@ -4,8 +4,9 @@ parameters, optimizer)."""
 from __future__ import annotations
 
 from backprop_cli.engine.functions import ACTIVATIONS
+from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.errors import counted
-from backprop_cli.output.worked import conv, kinds, l2, maps, tex
+from backprop_cli.output.worked import conv, kinds, l2, maps, sequences_problem, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, title
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.tex import Math
@@ -66,6 +67,8 @@ def _data(note: Notation) -> list[Block]:
     p = note.problem
     if maps.is_map(note, 0):  # images: each channel a matrix
         out = maps.inputs(note)
+    elif note.model.time is not None:  # steps (sequences.py)
+        return sequences_problem.inputs(note)
     else:
         out = [eq((note.symbol("h", 0) + " = " + ("X" if note.batch else "x"), "=",
                    [note.vector(p.x, note.given) + ",",
@@ -121,6 +124,8 @@ def _optimizer(note: Notation, sizes: list[int]) -> list[Block]:
             terms.append(f"({n} \\cdot {m} + {n})" if spec.bias else f"{n} \\cdot {m}")
         elif spec.kind == "conv2d":
             terms.append(conv.count(note, l))
+        elif spec.kind in SEQUENCES:
+            terms.append(sequences_problem.count(note, l))
         elif spec.names(l):  # gamma and beta
             terms.append(f"({n} + {n})")
     count, trainable = note.doc["parameters"], note.doc["trainable"]

@@ -3,9 +3,10 @@ afterwards and the loss the new parameters give."""
 
 from __future__ import annotations
 
+from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import kernels, kinds, l2, tex
+from backprop_cli.output.worked import kernels, kinds, l2, sequences_update, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section
 from backprop_cli.output.worked.notation import Notation, as_rows, split_name
 from backprop_cli.output.worked.tex import Math
@@ -19,7 +20,11 @@ def update(note: Notation) -> list[Block]:
     plain_sgd = opt["name"] == "sgd" and not opt.get("momentum") and \
         not opt.get("weight_decay") and not opt.get("maximize")
     out = [section(f"Step 4: Update with {opt['name']}"), *_rule(opt, plain_sgd)]
-    out += [_new_value(note, name, new, plain_sgd) for name, new in up["parameters"].items()]
+    for name, new in up["parameters"].items():
+        if note.kind(split_name(name)[1]) in SEQUENCES:  # gate by gate
+            out += sequences_update.new_value(note, name, new, plain_sgd)
+        else:
+            out.append(_new_value(note, name, new, plain_sgd))
     out += _state(note, up["state"])
     for l in range(1, note.depth + 1):
         if note.kind(l) != "dense":
@@ -71,6 +76,10 @@ def _state(note: Notation, state: dict) -> list[Block]:
     out = []
     for name, entries in state.items():
         show = note.matrix if name.startswith("W") else note.bias
+        if note.kind(split_name(name)[1]) in SEQUENCES:  # gate by gate
+            out.append(par(f"State of {name} after the update:"))
+            out += sequences_update.state(note, name, entries)
+            continue
         out.append(par("State of ", Math(note.param_symbol(name)), " after the update:"))
         if name.startswith("W") and note.kind(split_name(name)[1]) == "conv2d":
             out.append(kernels.state(note, name, entries))
