@@ -7,6 +7,9 @@ LayerSpec) and frozen result records. Arrays are float64, one row per sample:
                                   n_l = n_{l-1}, parameters gamma_l, beta_l (n_l,); conv2d,
                                   W_l (C_l, C_{l-1}, kH, kW), b_l (C_l,); pooling; flatten)
 A feature map (C, H, W) is a row of C·H·W numbers in that order: h_l (N, C·H·W).
+T steps of D features are a row of T·D numbers (x, an embedding's output); a recurrent
+layer (Wx_l, Wh_l, b_l, bh_l, gates stacked) gives h_T (N, H) or, every step, N·T rows
+(N·T, H), which the dense layers after it and the loss take as rows.
     h[l] = f_l(a[l])    (N, n_l)
 Parameters live in a dict {"W1": ..., "b1": ..., "gamma2": ..., ...}, always in this
 out_in layout; the problem package transposes for files written in_out.

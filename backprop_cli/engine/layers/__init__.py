@@ -2,7 +2,9 @@
 
 Every kind maps a layer's input x (N, n) to its output (N, n'), before the activation the
 network applies after every kind; the norms and dropout keep the width (n' = n), the map
-kinds (conv2d, pooling, flatten) hold each sample's (C, H, W) map as a row in that order.
+kinds (conv2d, pooling, flatten) hold each sample's (C, H, W) map as a row in that order,
+the sequence kinds (embedding, recurrent/: rnn, lstm, gru) each sample's T steps as a row
+(N, T·D), and a recurrent layer that gives every step its output as N·T rows (N·T, H).
 A kind's functions:
 
     forward(x, p, spec, r=None) -> (out, cache)
