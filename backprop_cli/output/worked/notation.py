@@ -46,6 +46,12 @@ class Notation:
         self.samples = problem.x.shape[0]
         self.batch = problem.batched
         self.columns = not self.batch and problem.layout == "out_in"
+        self.seq = None  # a sequence exercise's rules (timesteps.py), imported for one
+        if problem.model.time is not None:  # the dense layers see its steps as rows
+            from backprop_cli.output.worked import timesteps
+
+            self.seq = timesteps
+            timesteps.configure(self)
 
     # ---------------------------------------------------------------- symbols
 
@@ -80,7 +86,10 @@ class Notation:
         return self.model.layers[l - 1].kind
 
     def width(self, l: int) -> int:
-        """n_l, the width of h_l (h_0 = x)."""
+        """n_l, the width of h_l (h_0 = x); a sequence's per step."""
+        n = None if self.seq is None else self.seq.width(self, l)
+        if n is not None:
+            return n
         return self.problem.inputs.units(l)
 
     def layer_title(self, l: int) -> str:
@@ -139,7 +148,9 @@ class Notation:
     def gradient(self, name: str) -> np.ndarray:
         """dL/d(name) as rows: a{l}, h{l}, x, W{l}, b{l}; a convolution's W{l} as the
         engine holds it, (C_out, C_in, kH, kW)."""
-        value = self.doc["gradients"][name]
+        # a sequence's recurrent ∂L/∂h_l: the part from above (hout), as rows of h_l
+        value = self.doc["gradients"][name if self.seq is None else
+                                      self.seq.gradient_name(self, name)]
         if name.startswith("W") and self.kind(split_name(name)[1]) == "conv2d":
             return self.kernels(value)
         return self._rows(name, value)
@@ -157,7 +168,11 @@ class Notation:
 
     def _rows(self, name: str, value) -> np.ndarray:
         """The document's value as rows; feature maps, written in the file's shape and
-        channel order, as rows in (C, H, W) order."""
+        channel order, as rows in (C, H, W) order; steps as the rows the next layer sees."""
+        if self.seq is not None:
+            value, steps = self.seq.rows(self, name, value)
+            if steps is not None:
+                return steps
         shape = self.map_of(name)
         if shape is None:
             return as_rows(value)

@@ -11,7 +11,6 @@ from backprop_cli.output.worked.blocks import Block, figure
 from backprop_cli.output.worked.forward import forward_pass, loss
 from backprop_cli.output.worked.notation import Notation
 from backprop_cli.output.worked.statement import header, statement
-from backprop_cli.output.worked.timesteps import SequenceNotation
 from backprop_cli.output.worked.update import update
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ def outline(problem: Problem, doc: dict, decimals: int, diagram: str | None = No
     """The blocks of the solution: doc is the `solve` document (every number), problem gives
     the inputs, targets and parameters before the update."""
     # a sequence exercise's dense layers and loss see rows of steps (timesteps.py)
-    note = (Notation if problem.model.time is None else SequenceNotation)(problem, doc, decimals)
+    note = Notation(problem, doc, decimals)
     blocks = header(note) + statement(note)
     if diagram:
         blocks.append(figure(diagram))

@@ -6,8 +6,8 @@ A step's quantity is written with its step as a superscript, h^{(t)} (Goodfellow
 form): h_{2} stays layer 2's output, as in every other worked solution. A batch has one
 row per sample and capitals (H^{(t)}); the gates stay small letters. The dense layers after
 the recurrent layer, and the loss, see rows: h^{(T)} of each sample with output last, every
-step with output all (row n·T + t, as the engine holds them); SequenceNotation gives those
-rows to the dense layers' worked solution, unchanged.
+step with output all (row n·T + t, as the engine holds them); Notation gives those rows to
+the dense layers' worked solution, unchanged (configure, rows).
 """
 
 from __future__ import annotations
@@ -23,65 +23,66 @@ from backprop_cli.output.worked.notation import Notation, split_name
 _CAPITAL = {"a": "A", "h": "H", "x": "X", "c": "C", "delta": r"\Delta"}
 
 
-class SequenceNotation(Notation):
-    """A Notation whose dense layers and loss see rows of the recurrent layer's steps:
-    samples is their count, N·T with output all (then a batch even for one sample)."""
+def configure(note: Notation) -> None:
+    """A sequence exercise's Notation: its dense layers and loss see rows of the recurrent
+    layer's steps, so samples is their count, N·T with output all (then a batch even for
+    one sample); sequences (N), steps (T) and recurrent (l) say where they came from."""
+    problem, model = note.problem, note.model
+    note.sequences, note.steps = note.samples, model.time  # N, T
+    note.recurrent = model.recurrent
+    every = model.layers[note.recurrent - 1].settings.output == "all"
+    note.samples = note.sequences * (note.steps if every else 1)
+    note.batch = problem.batched or note.samples > 1
+    note.columns = not note.batch and problem.layout == "out_in"
+    note.step_columns = not problem.batched and problem.layout == "out_in"
 
-    def __init__(self, problem, doc, decimals: int):
-        super().__init__(problem, doc, decimals)
-        model = problem.model
-        self.sequences, self.steps = self.samples, model.time  # N, T
-        self.recurrent = model.recurrent
-        every = model.layers[self.recurrent - 1].settings.output == "all"
-        self.samples = self.sequences * (self.steps if every else 1)
-        self.batch = problem.batched or self.samples > 1
-        self.columns = not self.batch and problem.layout == "out_in"
-        self.step_columns = not problem.batched and problem.layout == "out_in"
 
-    def width(self, l: int) -> int:
-        """n_l of the network line: D (x's width; V of an embedding: one-hot tokens), an
-        embedding's E, the hidden H, a dense layer's units."""
-        spec = self.model.layers[max(l, 1) - 1]
-        if l == 0:
-            return spec.settings.vocabulary if spec.kind == "embedding" else spec.settings.inputs
-        if spec.kind == "embedding":
-            return spec.settings.width
-        return spec.settings.hidden if spec.kind in SEQUENCES else super().width(l)
+def width(note: Notation, l: int) -> int | None:
+    """n_l of the network line: D (x's width; V of an embedding: one-hot tokens), an
+    embedding's E, the hidden H; None for a dense layer (its units, as anywhere)."""
+    spec = note.model.layers[max(l, 1) - 1]
+    if l == 0:
+        return spec.settings.vocabulary if spec.kind == "embedding" else spec.settings.inputs
+    if spec.kind == "embedding":
+        return spec.settings.width
+    return spec.settings.hidden if spec.kind in SEQUENCES else None
 
-    def _rows(self, name: str, value):
-        """Steps as the rows the next layer sees (h_T only, for the recurrent layer's h
-        with output last: the gradient from above of that is its hout); a gated parameter
-        named by gate as its blocks stacked in torch's order."""
-        if isinstance(value, dict):  # named gates: stacked in torch's order, as written
-            blocks = [np.asarray(value[g], dtype=float)
-                      for g in GATES[self.model.layers[split_name(name)[1] - 1].kind]]
-            turn = blocks[0].ndim == 2 and self.problem.layout == "in_out"
-            value = np.concatenate(blocks, axis=1 if turn else 0).tolist()
-        what, l = ("x", 0) if name == "x" else split_name(name)
-        if what not in ("a", "h", "x") or not self._stepped_rows(l):
-            return super()._rows(name, value)
-        arr = np.asarray(value, dtype=float)
-        arr = arr.reshape(self.sequences, self.steps, -1)
-        if l == self.recurrent and what == "h" and self.samples == self.sequences:
-            arr = arr[:, -1:]  # output last: the next layer sees h^{(T)}
-        return arr.reshape(-1, arr.shape[-1])
 
-    def _stepped_rows(self, l: int) -> bool:
-        return l == 0 and self.model.layers[0].kind != "embedding" or l > 0 and (
-            self.model.sequence(l) or stepped(self.model, l))
+def rows(note: Notation, name: str, value):
+    """(name, value) as the rows the next layer sees, or None where the value is not
+    steps: a gated parameter named by gate becomes its blocks stacked in torch's order;
+    the recurrent layer's h with output last is h^{(T)} (its gradient from above is its
+    hout)."""
+    if isinstance(value, dict):  # named gates: stacked in torch's order, as written
+        blocks = [np.asarray(value[g], dtype=float)
+                  for g in GATES[note.model.layers[split_name(name)[1] - 1].kind]]
+        turn = blocks[0].ndim == 2 and note.problem.layout == "in_out"
+        value = np.concatenate(blocks, axis=1 if turn else 0).tolist()
+    what, l = ("x", 0) if name == "x" else split_name(name)
+    if what not in ("a", "h", "x") or not _stepped_rows(note, l):
+        return value, None
+    arr = np.asarray(value, dtype=float).reshape(note.sequences, note.steps, -1)
+    if l == note.recurrent and what == "h" and note.samples == note.sequences:
+        arr = arr[:, -1:]  # output last: the next layer sees h^{(T)}
+    return value, arr.reshape(-1, arr.shape[-1])
 
-    def gradient(self, name: str):
-        """The recurrent layer's ∂L/∂h_l is what the next layer sends it (hout): its part
-        from step t + 1 is worked through time."""
-        if name == f"h{self.recurrent}":
-            return self._rows(name, self.doc["gradients"][f"hout{self.recurrent}"])
-        return super().gradient(name)
+
+def _stepped_rows(note: Notation, l: int) -> bool:
+    model = note.model
+    return l == 0 and model.layers[0].kind != "embedding" or l > 0 and (
+        model.sequence(l) or stepped(model, l))
+
+
+def gradient_name(note: Notation, name: str) -> str:
+    """The recurrent layer's ∂L/∂h_l is what the next layer sends it (hout): its part
+    from step t + 1 is worked through time."""
+    return f"hout{note.recurrent}" if name == f"h{note.recurrent}" else name
 
 
 # ------------------------------------------------------------------------ values of steps
 
 
-def steps(note: SequenceNotation, part: str, name: str) -> np.ndarray:
+def steps(note: Notation, part: str, name: str) -> np.ndarray:
     """A document's quantity of every step as (N, T, k): part forward or gradients."""
     arr = np.asarray(note.doc[part][name], dtype=float)
     return arr.reshape(note.sequences, note.steps, -1)
@@ -124,7 +125,7 @@ def engine_param(note: Notation, name: str, value) -> np.ndarray:
 # ------------------------------------------------------------------------ symbols
 
 
-def sym(note: SequenceNotation, name: str, t, sub: str = "") -> str:
+def sym(note: Notation, name: str, t, sub: str = "") -> str:
     """name^{(t)} of a step (t None: no step), capital in a batch for a, h, x, c, δ; sub a
     gate's subscript."""
     base = {"delta": r"\delta"}.get(name, name)
@@ -150,13 +151,13 @@ def partial(s: str) -> str:
     return rf"\frac{{\partial L}}{{\partial {s}}}"
 
 
-def step_vector(note: SequenceNotation, arr, cell=None) -> str:
+def step_vector(note: Notation, arr, cell=None) -> str:
     """A step's quantity (N, k): a column for one sample in layout out_in, else rows."""
     arr = np.asarray(arr, dtype=float)
     return note.matrix(arr.T if note.step_columns else arr, cell)
 
 
-def step_bias(note: SequenceNotation, b, cell=None) -> str:
+def step_bias(note: Notation, b, cell=None) -> str:
     b = np.asarray(b, dtype=float)
     return note.matrix(b[:, None] if note.step_columns else b[None, :], cell)
 
@@ -171,7 +172,7 @@ def block(note: Notation, name: str, g: str, value=None) -> np.ndarray:
     form): (H, k) of a weight, (H,) of a bias."""
     arr = note.problem.params[name] if value is None else value
     return gate(note, split_name(name)[1], arr.T, g).T
-def product(note: SequenceNotation, W: np.ndarray, Wsym: str, v, vsym: str, cell=None):
+def product(note: Notation, W: np.ndarray, Wsym: str, v, vsym: str, cell=None):
     """(symbols, numbers) of W v in the layout's order, W (H, k) as the engine holds it:
     W v (one sample, out_in), v Wᵀ (out_in rows), v W (in_out: W as the file writes it)."""
     if note.step_columns:
@@ -180,7 +181,7 @@ def product(note: SequenceNotation, W: np.ndarray, Wsym: str, v, vsym: str, cell
     return f"{vsym} {Wsym}{t}", (step_vector(note, v, cell), note.matrix(W.T, note.given))
 
 
-def transposed(note: SequenceNotation, W: np.ndarray, Wsym: str, d, dsym: str):
+def transposed(note: Notation, W: np.ndarray, Wsym: str, d, dsym: str):
     """(symbols, numbers) of Wᵀ d, the gradient back through W v (d (N, H), W (H, k) as the
     engine holds it)."""
     if note.step_columns:
@@ -189,11 +190,11 @@ def transposed(note: SequenceNotation, W: np.ndarray, Wsym: str, d, dsym: str):
     return f"{dsym} {Wsym}{t}", (step_vector(note, d), note.matrix(W, note.given))
 
 
-def entry_terms(note: SequenceNotation, pairs, cells) -> list[str]:
+def entry_terms(note: Notation, pairs, cells) -> list[str]:
     """The products u · v of a worked entry, each factor written by its cell."""
     return [rf"{signed(fu(u))} \cdot {signed(fv(v))}" for (u, v), (fu, fv) in zip(pairs, cells)]
 
 
-def entry(s: str, note: SequenceNotation, unit: int = 0) -> str:
+def entry(s: str, note: Notation, unit: int = 0) -> str:
     """s[0] of one sample, s[0, unit] of a batch: the entry worked in full."""
     return at(s, 0, unit) if note.problem.batched else at(s, unit)
