@@ -172,7 +172,9 @@ ERRORS = [
      "found 'sgd' there, expected a path to numbers to mark"),
     ("answers:\n  forward.a1: [1, 2]\n  forward.a1.0: 1\n", "s.yaml: answers.forward.a1.0: "
      "gives entries forward.a1 gives too, expected each number once"),
-    ("answers:\n  loss: {a: 1}\n", "s.yaml: answers.loss: found a mapping, expected a "
+    ("answers:\n  loss: {a: 1}\n", "s.yaml: answers.loss.a: no 'a' in loss, expected "
+     "nothing further: it is a single value"),
+    ("answers:\n  loss: {}\n", "s.yaml: answers.loss: found a mapping, expected a "
      "number or a list of numbers"),
     ("answer:\n  loss: 1\n", "s.yaml: answer: unknown key 'answer', expected one of "
      "student, layout, answers (did you mean answers?)"),

@@ -18,7 +18,8 @@ import json
 
 import numpy as np
 import pytest
-from helpers import GOLDEN, assert_diagnosed
+import yaml
+from helpers import GOLDEN, ROOT, assert_diagnosed
 from seq_textbook import Seq
 from test_grade_maps import answers_of, changed, number
 from test_grade_textbook import sheet_text
@@ -268,3 +269,24 @@ def test_named_gate_paths(run, tmp_path):
     out = grade(run, tmp_path, problem, text)
     assert out["answers"]["gradients.Wx1.f.1.0"]["verdict"] == "correct"
     assert out["answers"]["gradients.Wx1.g"]["verdict"] == "wrong"
+
+
+
+def test_a_sheet_may_give_parameters_by_gate_as_solve_writes_them(run, solve_json, tmp_path):
+    """solve's JSON writes gates by name as a mapping; a sheet that copies it answers each
+    gate (gradients.Wx1.i, ...), and one wrong gate is the only wrong answer."""
+    problem = ROOT / "problems" / "lstm.yaml"  # gates by name
+    doc = solve_json(problem)
+    answers = {"gradients.Wx1": doc["gradients"]["Wx1"],
+               "update.parameters.Wh1": doc["update"]["parameters"]["Wh1"]}
+    answers["gradients.Wx1"]["f"][0][0] += 0.5
+    sheet = tmp_path / "answers.yaml"
+    sheet.write_text(yaml.safe_dump({"answers": answers}))
+    result = run("grade", problem, sheet, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    marks = {path: a["verdict"] for path, a in json.loads(result.stdout)["answers"].items()}
+    assert marks.pop("gradients.Wx1.f") == "wrong"
+    assert set(marks) == {"gradients.Wx1.i", "gradients.Wx1.g", "gradients.Wx1.o",
+                          "update.parameters.Wh1.i", "update.parameters.Wh1.f",
+                          "update.parameters.Wh1.g", "update.parameters.Wh1.o"}
+    assert set(marks.values()) == {"correct"}

@@ -44,12 +44,9 @@ def read(label: str, text: str, name: str) -> dict:
         choice(label, "layout", layout, LAYOUTS, "the layout its matrices are written in")
     spelled = _spellings(label, text)
     values, written, raw, warnings = {}, {}, {}, []
-    for key, value in answers.items():
-        if not isinstance(key, str) or not key.strip():
-            fail(label, "answers", f"found the key {documents.shown_key(key)}, expected a "
-                                   "path like forward.a1 or loss")
+    for key, value, spelling in _flat(label, answers, spelled):
         bad: list = []
-        v, d, _ = _array(label, f"answers.{key}", value, spelled.get(key), bad)
+        v, d, _ = _array(label, f"answers.{key}", value, spelling, bad)
         values[key], written[key] = v[None], d[None]
         if bad:
             raw[key] = np.full((1,) + v.shape, None, dtype=object)
@@ -59,6 +56,20 @@ def read(label: str, text: str, name: str) -> dict:
                                 "marked unreadable")
     return {"students": (name if student is None else str(student),), "values": values,
             "decimals": written, "raw": raw, "layout": layout, "warnings": tuple(warnings)}
+
+
+def _flat(label, answers: dict, spelled: dict, prefix: str = ""):
+    """(path, value, spelling) of every answer; a mapping continues its key's path, as solve
+    writes parameters by gate (gradients.Wx1: {i: ..., f: ...} is gradients.Wx1.i, ...)."""
+    for key, value in answers.items():
+        if not isinstance(key, str) or not key.strip():
+            fail(label, f"answers{prefix}", f"found the key {documents.shown_key(key)}, "
+                                            "expected a path like forward.a1 or loss")
+        spelling = spelled.get(key) if isinstance(spelled, dict) else None
+        if isinstance(value, dict) and value:
+            yield from _flat(label, value, spelling, f"{prefix}.{key}")
+        else:
+            yield f"{prefix}.{key}".lstrip("."), value, spelling
 
 
 def _array(label, place, value, spelling, bad, index=()):
@@ -131,6 +142,8 @@ def _spellings(label: str, text: str) -> dict:
 def _node_text(node):
     if isinstance(node, yaml.SequenceNode):
         return [_node_text(n) for n in node.value]
+    if isinstance(node, yaml.MappingNode):  # answers by gate: the path continues
+        return {k.value: _node_text(v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     if not isinstance(node, yaml.ScalarNode):
         return None
     text = _Written(node.value)
