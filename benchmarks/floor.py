@@ -10,7 +10,10 @@ im2col matrix (one row per output pixel of the batch, C_in·kH·kW columns) and 
 as a (C_out, C_in·kH·kW) matrix: forward cols W^T, backward dA^T cols (dW) and dA W
 (d cols, what col2im folds back into dL/dh of the layer below; again not below the first
 layer with weights). im2col, col2im, pools and flatten are no products: they are not in
-the floor. numpy only, so the child loads the same BLAS as ours and nothing else.
+the floor. A recurrent layer (rnn, lstm, gru; G gates of H units stacked) is x_t Wx^T for
+every step as one (N·T, D) product, h_{t-1} Wh^T at each of the T steps forward and
+dA_t Wh at each step backward, and dA^T X, dA^T H_prev (dWx, dWh) over all steps at once.
+numpy only, so the child loads the same BLAS as ours and nothing else.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 import numpy as np
 
 MAPS = ("conv2d", "maxpool2d", "avgpool2d")
+RECURRENT = ("rnn", "lstm", "gru")
 
 
 def _pair(value) -> tuple[int, int]:
@@ -30,6 +34,8 @@ def _pair(value) -> tuple[int, int]:
 def _input_shape(doc: dict) -> tuple[int, ...]:
     """x's shape as the first layer reads it: (N, C, H, W) for maps, else (N, n)."""
     shape = np.shape(doc["x"])
+    if doc["layers"][0].get("kind", "dense") in RECURRENT:
+        return shape if len(shape) == 3 else (1, *shape)
     if doc["layers"][0].get("kind", "dense") not in MAPS:
         return shape if len(shape) == 2 else (1, *shape)
     if len(shape) == 2:
@@ -65,6 +71,28 @@ def _after(layer: dict, shape: tuple[int, ...], last: bool) -> tuple[int, ...]:
     return (n, c, (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1)
 
 
+def _recurrent(layer: dict, shape, first: bool, forward: list, backward: list, rng):
+    """A recurrent layer's products on x (N, T, D); (forward, backward, what comes next
+    reads: h_T (N, H), or every step as (N·T, H) rows with output all)."""
+    n, steps, d = shape
+    wx, wh = (np.asarray(layer[k], dtype=np.float64) for k in ("wx", "wh"))
+    gh, hidden = wh.shape
+    x = rng.random((n * steps, d))
+    hs = rng.random((steps, n, hidden))  # h_{t-1}, step by step
+    a, da = np.empty((n * steps, gh)), np.empty((steps, n, gh))
+    dh = np.empty((n, hidden))
+    step_fwd = [(hs[t], wh.T, da[t]) for t in range(steps)]  # stands in for a_t's buffer
+    forward = [*forward, (x, wx.T, a), *step_fwd]
+    step_bwd = [(da[t], wh, dh) for t in range(steps - 1, -1, -1)]
+    rows, hprev = da.reshape(-1, gh), hs.reshape(-1, hidden)
+    sums = [(rows.T, x, np.empty_like(wx)), (rows.T, hprev, np.empty_like(wh))]
+    if not first:
+        sums.append((rows, wx, np.empty_like(x)))  # dL/dx_t, all steps
+    last = layer.get("output", "last") == "last"
+    h = rng.random((n, hidden) if last else (n * steps, hidden))
+    return forward, [*step_bwd, *sums, *backward], h
+
+
 def products(doc: dict):
     """A function that runs one step's products, for a problem document (x, the shapes of
     its layers, the weights of its dense and conv2d layers)."""
@@ -89,6 +117,9 @@ def products(doc: dict):
             backward[:0] = step
             shape, first = out, False
             h = rng.random((out[0], int(np.prod(out[1:]))))  # whatever comes next reads
+        elif kind in RECURRENT:
+            forward, backward, h = _recurrent(layer, shape, first, forward, backward, rng)
+            shape, first = h.shape, False
         elif kind in MAPS or kind == "flatten":
             shape = _after(layer, shape, last)
             h = rng.random((shape[0], int(np.prod(shape[1:]))))

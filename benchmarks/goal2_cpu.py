@@ -45,13 +45,16 @@ OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # importing torch._dynamo), with up to a second of jitter on a busy machine; N gives each
 # side about 10 s of steps (torch's 20000 classic steps, 8000 medium, 400 large) so that
 # jitter stays a small part of the difference (and 2000 steps of the kinds' network, 800
-# of LeNet-5's: torch takes about 12 ms a step).
+# of LeNet-5's: torch takes about 12 ms a step; issue 22's RNN 3000 at about 3.4 ms, its
+# LSTM 800 at about 13 ms).
 CASES = (
     (netgen.CLASSIC, "problems/classic.yaml", 0.3, 20000, 5000),
     (netgen.MEDIUM, None, 0.8, 8000, 2000),
     (netgen.LARGE, None, 1.1, 400, 100),
     (netgen.KINDS, None, 1.0, 2000, 500),
     (netgen.LENET, None, 1.5, 800, 200),
+    (netgen.RNN, None, 1.0, 3000, 750),
+    (netgen.LSTM, None, 1.0, 800, 200),
 )
 
 

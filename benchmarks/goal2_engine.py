@@ -29,6 +29,8 @@ CASES = (
     (netgen.LARGE, 1.1, 16, 6),
     (netgen.KINDS, 1.0, 80, 20),
     (netgen.LENET, 1.5, 40, 12),
+    (netgen.RNN, 1.0, 100, 30),
+    (netgen.LSTM, 1.0, 40, 12),
 )
 
 

@@ -5,6 +5,9 @@ Weights and biases are drawn like torch.nn.Linear's default initialisation (unif
 stay finite on every network here. The convolutional network (issue 21's LeNet-5) draws
 its weights He-scaled instead (normal, standard deviation sqrt(2/fan_in), fan_in =
 C_in·kH·kW for a convolution), its biases as torch's default, and x of shape (N, C, H, W).
+The sequence networks (issue 22's RNN and LSTM) start with a recurrent layer drawn like
+torch.nn.RNN / nn.LSTM's default (every weight and bias uniform in ±1/sqrt(H)), x of
+shape (N, T, D), and the last step's h_T into a dense softmax layer.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ class Conv:
 
 
 @dataclass(frozen=True)
+class Recurrent:
+    """A recurrent layer first (stacked in torch's gate order, both biases, h0 = 0),
+    its last step's h_T seen by the dense layers: sizes[0] is its hidden width H."""
+
+    cell: str  # rnn (tanh), lstm, gru
+    steps: int  # T
+    inputs: int  # D
+
+
+@dataclass(frozen=True)
 class Network:
     label: str
     sizes: tuple[int, ...]  # input width first
@@ -35,6 +48,7 @@ class Network:
     kinds: bool = False  # after each hidden dense layer: batch norm (train, relu), dropout
     image: tuple[int, int, int] | None = None  # (C, H, W): x is (N, C, H, W), convs first
     convs: tuple[Conv, ...] = ()  # before a flatten and the dense layers (sizes[0]: its width)
+    sequence: Recurrent | None = None  # x is (N, T, D), a recurrent layer first
 
 
 CLASSIC = Network("classic 3-3-3-3, 1 sample", (3, 3, 3, 3),
@@ -53,15 +67,22 @@ DROP = 0.5  # the kinds' dropout probability
 LENET = Network("LeNet-5 1x28x28 conv6@5x5 pool2 conv16@5x5 pool2 120-84-10 relu, batch 64",
                 (256, 120, 84, 10), ("relu", "relu", "softmax"), 64, image=(1, 28, 28),
                 convs=(Conv(6, 5, 2), Conv(16, 5, 2)))
+# issue 22's rows: x (32, 50, 32) -> rnn (tanh) or lstm, H = 64, output last -> 10 softmax
+RNN = Network("RNN tanh T=50 D=32 H=64 -> 10, batch 32", (64, 10), ("softmax",), 32,
+              sequence=Recurrent("rnn", 50, 32))
+LSTM = Network("LSTM T=50 D=32 H=64 -> 10, batch 32", (64, 10), ("softmax",), 32,
+               sequence=Recurrent("lstm", 50, 32))
 
 
 def document(net: Network, seed: int = 0) -> dict:
     """A problem document (plain lists and floats) for `net`, cross_entropy, plain SGD."""
     rng = np.random.default_rng(seed)
     rows = net.batch or 1
-    x = rng.random((rows, *(net.image or (net.sizes[0],))))
+    seq = net.sequence
+    shape = net.image or ((seq.steps, seq.inputs) if seq else (net.sizes[0],))
+    x = rng.random((rows, *shape))
     y = rng.integers(0, net.sizes[-1], rows)
-    layers = conv_layers(net, rng) if net.image else []
+    layers = conv_layers(net, rng) if net.image else [recurrent_layer(net, rng)] if seq else []
     for fan_in, units, activation in zip(net.sizes, net.sizes[1:], net.activations):
         bound = 1.0 / np.sqrt(fan_in)
         weights = (rng.normal(0.0, np.sqrt(2.0 / fan_in), (units, fan_in)) if net.image
@@ -108,6 +129,22 @@ def conv_layers(net: Network, rng) -> list[dict]:
                          f"numbers, not {net.sizes[0]}")
     layers.append({"kind": "flatten"})
     return layers
+
+
+def recurrent_layer(net: Network, rng) -> dict:
+    """torch's default initialisation of nn.RNN / nn.LSTM / nn.GRU: every weight and both
+    biases uniform in ±1/sqrt(H); G·H rows stacked in torch's gate order (the default)."""
+    seq, hidden = net.sequence, net.sizes[0]
+    rows = {"rnn": 1, "lstm": 4, "gru": 3}[seq.cell] * hidden
+    bound = 1.0 / np.sqrt(hidden)
+    return {
+        "kind": seq.cell,
+        "wx": rng.uniform(-bound, bound, (rows, seq.inputs)).tolist(),
+        "wh": rng.uniform(-bound, bound, (rows, hidden)).tolist(),
+        "bias": rng.uniform(-bound, bound, rows).tolist(),
+        "bias_h": rng.uniform(-bound, bound, rows).tolist(),
+        "output": "last",
+    }
 
 
 def kind_layers(units: int, rows: int, rng) -> list[dict]:

@@ -8,6 +8,9 @@ the mask it draws). Issue 21's maps: conv2d is nn.Conv2d (its flip: the kernel s
 rotated by 180 degrees), maxpool2d / avgpool2d nn.MaxPool2d / nn.AvgPool2d
 (count_include_pad), flatten nn.Flatten; with `channels: last` x and the kernels are
 turned into torch's order and flatten reads the maps in (H, W, C) order, as the file does.
+Issue 22's sequences: an rnn / lstm / gru layer is nn.RNN / nn.LSTM / nn.GRU (one layer,
+batch_first, the file's stacked weights in torch's gate order; a bias the file leaves out
+is zero and not trained), its output h_T (`output: last`) or every step as N·T rows (all).
 """
 
 from __future__ import annotations
@@ -36,6 +39,41 @@ class FlattenLast(nn.Module):
 
     def forward(self, x):
         return x.permute(0, 2, 3, 1).flatten(1)
+
+
+class Sequence(nn.Module):
+    """nn.RNN / nn.LSTM / nn.GRU from h0 (and c0), what the next layer sees of its h_t."""
+
+    CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+    def __init__(self, layer: dict):
+        super().__init__()
+        if isinstance(layer["wx"], dict) or layer.get("gates") or layer.get("form") == "cho":
+            raise ValueError("torch_net reads a recurrent layer's weights stacked in torch's "
+                             "gate order (torch's form), as netgen writes them")
+        wx, wh = _tensor(layer["wx"]), _tensor(layer["wh"])
+        biased = "bias" in layer or "bias_h" in layer
+        extra = {"nonlinearity": layer.get("activation", "tanh")} if layer["kind"] == "rnn" \
+            else {}
+        self.cell = self.CELLS[layer["kind"]](wx.shape[1], wh.shape[1], bias=biased,
+                                              batch_first=True, dtype=torch.float64, **extra)
+        self.last = layer.get("output", "last") == "last"
+        self.states = [_tensor(layer[k]) if k in layer else None for k in ("h0", "c0")]
+        with torch.no_grad():
+            self.cell.weight_ih_l0.copy_(wx)
+            self.cell.weight_hh_l0.copy_(wh)
+            for key, bias in (("bias", self.cell.bias_ih_l0 if biased else None),
+                              ("bias_h", self.cell.bias_hh_l0 if biased else None)):
+                if bias is not None:
+                    bias.copy_(_tensor(layer[key]) if key in layer else torch.zeros_like(bias))
+                    bias.requires_grad_(key in layer)
+
+    def forward(self, x):
+        N, hidden = x.shape[0], self.cell.hidden_size
+        h0, c0 = (torch.zeros(1, N, hidden, dtype=x.dtype) if s is None
+                  else s.expand(N, hidden)[None].contiguous() for s in self.states)
+        out, _ = self.cell(x, (h0, c0) if isinstance(self.cell, nn.LSTM) else h0)
+        return out[:, -1] if self.last else out.reshape(-1, hidden)
 
 
 def _pair(value) -> tuple[int, int]:
@@ -104,6 +142,8 @@ def _module(layer: dict, last: bool) -> nn.Module:
         return _pool(layer)
     if kind == "flatten":
         return FlattenLast() if last else nn.Flatten()
+    if kind in Sequence.CELLS:
+        return Sequence(layer)
     return _batchnorm(layer) if kind == "batchnorm" else _linear(layer)
 
 
@@ -177,6 +217,13 @@ def parameters(model: nn.Module) -> dict[str, np.ndarray]:
             out[f"W{l}"] = (w.permute(2, 3, 1, 0) if last else w).numpy()
             if module.bias is not None:
                 out[f"b{l}"] = module.bias.detach().numpy()
+        elif isinstance(module, Sequence):
+            cell = module.cell
+            out[f"Wx{l}"] = cell.weight_ih_l0.detach().numpy()
+            out[f"Wh{l}"] = cell.weight_hh_l0.detach().numpy()
+            for name, bias in (("b", "bias_ih_l0"), ("bh", "bias_hh_l0")):
+                if getattr(cell, bias, None) is not None and getattr(cell, bias).requires_grad:
+                    out[f"{name}{l}"] = getattr(cell, bias).detach().numpy()
         elif isinstance(module, nn.BatchNorm1d):
             out[f"gamma{l}"] = module.weight.detach().numpy()
             out[f"beta{l}"] = module.bias.detach().numpy()

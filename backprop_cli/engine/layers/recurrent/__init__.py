@@ -23,6 +23,7 @@ import numpy as np
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": "a", "lstm": "ifgo", "gru": "rzn"}  # torch's order of the stacked rows
 FORMS = ("torch", "cho")
+UPDATES = ("old", "new")
 OUTPUTS = ("last", "all")
 
 
@@ -35,7 +36,8 @@ class RecurrentSpec:
     owned: tuple[str, ...] = ("Wx", "Wh", "b")  # the parameters present: bias and bias_h
     nonlinearity: str = "tanh"  # rnn: tanh or relu
     output: str = "last"
-    form: str = "torch"  # gru: torch or cho
+    form: str = "torch"  # gru: where r acts, torch (after Wh_n) or cho (before)
+    update: str = "old"  # gru: z keeps the old state (torch, Cho) or takes the new one
     h0: np.ndarray | None = None  # (H,) for every sample or (N, H); None: zeros
     c0: np.ndarray | None = None  # lstm
     gates: str = ""  # the file's order of stacked rows (shown a_l, written parameters)
@@ -101,7 +103,7 @@ def input_gradients(dA: np.ndarray, X: np.ndarray, p: dict, r) -> dict:
     """∂L/∂Wx = Σ da_tᵀ x_t and ∂L/∂b = Σ da_t over samples and steps, one product: dA
     (N, T, G·H) is ∂L/∂a, the gradient of x_t Wxᵀ + b."""
     N, T, GH = dA.shape
-    rows = dA.reshape(N * T, GH)
+    rows, r = dA.reshape(N * T, GH), r or unrounded
     dp = {"Wx": r(rows.T @ X.reshape(N * T, -1))}
     if "b" in p:
         dp["b"] = r(np.add.reduce(rows, axis=0))
@@ -112,12 +114,32 @@ def hidden_gradients(dAh: np.ndarray, Hprev: np.ndarray, p: dict, r) -> dict:
     """∂L/∂Wh = Σ dah_tᵀ h_{t-1} and ∂L/∂bh = Σ dah_t: dAh is the gradient of
     h_{t-1} Whᵀ + bh (∂L/∂a itself, except in a GRU's n gate)."""
     N, T, GH = dAh.shape
-    rows = dAh.reshape(N * T, GH)
+    rows, r = dAh.reshape(N * T, GH), r or unrounded
     dp = {"Wh": r(rows.T @ Hprev.reshape(N * T, -1))}
     if "bh" in p:
         dp["bh"] = r(np.add.reduce(rows, axis=0))
     return dp
 
 
+def settle(v: np.ndarray, r) -> np.ndarray:
+    """v, computed in place, rounded as a person writes it when r is given (solve --round);
+    untouched without r (the training loop and solve)."""
+    if r is not None:
+        v[...] = r(v)
+    return v
+
+
 def unrounded(value):
     return value
+
+
+def input_gradient(dA: np.ndarray, p: dict, r) -> np.ndarray:
+    """∂L/∂x_t = da_t Wx for every step, as x's rows (N, T·D): one product."""
+    N, T, GH = dA.shape
+    return (r or unrounded)(dA.reshape(N * T, GH) @ p["Wx"]).reshape(N, -1)
+
+
+def follows_from_a(cache, spec) -> tuple[str, ...]:
+    """Kind.follows of every cell: a finite a_t makes every gate, c_t (|c_t| <= |c_0| + t)
+    and h_t finite, and x, h_0, c_0 are the file's; only "a" need be read."""
+    return tuple(name for name in cache if name != "a")

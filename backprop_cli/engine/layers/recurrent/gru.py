@@ -22,7 +22,9 @@ import numpy as np
 from backprop_cli.engine.functions.activations import sigmoid_pair, tanh_backward
 from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
+    follows_from_a,
     hidden_gradients,
+    input_gradient,
     input_gradients,
     input_products,
     output,
@@ -77,7 +79,9 @@ def forward(x, p, spec, r=None):
                              "_rh": RH, "_x": X, "_h0": h0}
 
 
-def backward(dout, cache, p, spec, r=None):
+def through_time(dout, cache, p, spec, r=None):
+    """Backward from T to 1: (∂L/∂a every step, the parameters' gradients, the
+    intermediates' gradients): everything but ∂L/∂x."""
     r = r or unrounded
     A, S, Sneg, HN, RH, H, X = (cache[k] for k in ("a", "_s", "_sneg", "_hn", "_rh", "h",
                                                     "_x"))
@@ -124,14 +128,23 @@ def backward(dout, cache, p, spec, r=None):
             dp["bh"] = r(np.add.reduce(dAh.reshape(N * T, -1), axis=0))
     else:
         dp.update(hidden_gradients(dAh, Hprev, p, r))
-    dx = r(dA.reshape(N * T, -1) @ p["Wx"]).reshape(N, -1)
     gates = {name: dS[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
-    return dx, dp, {"h": dH, "hout": hout, "hnext": hnext, **gates, "a": dA, "h0": dnext}
+    return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, **gates, "a": dA, "h0": dnext}
+
+
+def backward(dout, cache, p, spec, r=None):
+    dA, dp, inter = through_time(dout, cache, p, spec, r)
+    return input_gradient(dA, p, r), dp, inter
+
+
+def parameter_gradients(dout, cache, p, spec):
+    return through_time(dout, cache, p, spec)[1]
 
 
 KIND = Kind("gru", ("Wx", "Wh", "b", "bh"), forward, backward, None,
             shown=(("a", "steps"), ("r", "steps"), ("z", "steps"), ("n", "steps"),
                    ("h", "steps")),
+            follows=follows_from_a, parameter_gradients=parameter_gradients,
             backward_shown=(("h", "steps"), ("hout", "steps"), ("hnext", "steps"),
                             ("n", "steps"), ("z", "steps"), ("r", "steps"), ("a", "steps"),
                             ("h0", "sample")))

@@ -11,54 +11,70 @@ import numpy as np
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
+    follows_from_a,
     hidden_gradients,
+    input_gradient,
     input_gradients,
     input_products,
     output,
     previous,
     sequence,
-    unrounded,
+    settle,
     upstream,
 )
 
 
 def forward(x, p, spec, r=None):
-    r = r or unrounded
     f = ACTIVATIONS[spec.nonlinearity].forward
     X = sequence(x, spec)
     N, T = X.shape[:2]
-    xw = input_products(X, p)
+    A = input_products(X, p)  # x_t Wxᵀ + b + bh; h_{t-1} Whᵀ is added step by step
     h0 = spec.start("h0", N)
-    A, H = np.empty_like(xw), np.empty((N, T, spec.hidden))
+    H = np.empty((N, T, spec.hidden))
+    hw = np.empty((N, spec.hidden))  # h_{t-1} Whᵀ
     h, WhT = h0, p["Wh"].T
     for t in range(T):
-        A[:, t] = r(xw[:, t] + h @ WhT)
-        H[:, t] = r(f(A[:, t], None)[0])
-        h = H[:, t]
+        a = settle(np.add(A[:, t], np.matmul(h, WhT, out=hw), out=A[:, t]), r)
+        H[:, t] = f(a, None)[0]
+        h = settle(H[:, t], r)
     return output(H, spec), {"a": A, "h": H, "_x": X, "_h0": h0}
 
 
-def backward(dout, cache, p, spec, r=None):
-    r = r or unrounded
+def through_time(dout, cache, p, spec, r=None, keep=True):
+    """Backward from T to 1: (∂L/∂a every step, the parameters' gradients, the
+    intermediates' gradients); without keep (the training loop) ∂L/∂h_t and its parts are
+    one step's scratch."""
     f = ACTIVATIONS[spec.nonlinearity]
     A, H, X = cache["a"], cache["h"], cache["_x"]
     N, T = A.shape[:2]
+    kept = T if keep else 1
     hout = upstream(dout, spec, N)
-    dH, hnext, dA = np.empty_like(H), np.zeros_like(H), np.empty_like(A)
+    dH, hnext, dA = np.empty((N, kept, spec.hidden)), np.zeros((N, kept, spec.hidden)), \
+        np.empty_like(A)
     Wh = p["Wh"]
     dnext = np.zeros((N, spec.hidden))
     for t in range(T - 1, -1, -1):
-        hnext[:, t] = dnext
-        dH[:, t] = r(hout[:, t] + dnext)
-        dA[:, t] = r(f.backward(A[:, t], H[:, t], None, dH[:, t], None))
-        dnext = r(dA[:, t] @ Wh)
+        u = t if keep else 0  # where step t's intermediates go
+        hnext[:, u] = dnext
+        dh = settle(np.add(hout[:, t], dnext, out=dH[:, u]), r)
+        dA[:, t] = f.backward(A[:, t], H[:, t], None, dh, None)
+        dnext = settle(settle(dA[:, t], r) @ Wh, r)
     Hprev = previous(H, cache["_h0"])
     dp = {**input_gradients(dA, X, p, r), **hidden_gradients(dA, Hprev, p, r)}
-    dx = r(dA.reshape(N * T, -1) @ p["Wx"]).reshape(N, -1)
-    return dx, dp, {"h": dH, "hout": hout, "hnext": hnext, "a": dA, "h0": dnext}
+    return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, "a": dA, "h0": dnext}
+
+
+def backward(dout, cache, p, spec, r=None):
+    dA, dp, inter = through_time(dout, cache, p, spec, r)
+    return input_gradient(dA, p, r), dp, inter
+
+
+def parameter_gradients(dout, cache, p, spec):
+    return through_time(dout, cache, p, spec, keep=False)[1]
 
 
 KIND = Kind("rnn", ("Wx", "Wh", "b", "bh"), forward, backward, None,
             shown=(("a", "steps"), ("h", "steps")),
+            follows=follows_from_a, parameter_gradients=parameter_gradients,
             backward_shown=(("h", "steps"), ("hout", "steps"), ("hnext", "steps"),
                             ("a", "steps"), ("h0", "sample")))
