@@ -42,7 +42,9 @@ def forward_unguarded(model, params, x, y, watch, rounding=None, ws=None) -> For
                 a += h_s[step.residual]
         else:
             p = {short: params[name] for short, name in step.params.items()}
-            a, cache = step.kind.forward(h, p, step.settings, rounding)
+            kept = {"scratch": ws.scratch[l - 1]} if ws is not None and step.kind.keeps \
+                else {}
+            a, cache = step.kind.forward(h, p, step.settings, rounding, **kept)
         if rounding is not None:
             a = rounding(a)
         if watch is not None:

@@ -55,6 +55,7 @@ class Workspace:
                                     *frozen.values(), *[(size,)] * (2 if self.flat else 0)])
         taken = iter(views)
         self.a = [next(taken) for _ in units]  # a_l, (N, n_l)
+        self.scratch = [{} for _ in units]  # a kind's own arrays, step to step (Kind.keeps)
         self.dh = [next(taken) for _ in units]  # dL/dh_l
         self.da_out = next(taken)  # dL/da_L
         # a, dh and da_out, side by side at the arena's start: what the watch sums at once

@@ -50,6 +50,9 @@ class Kind:
     # solution shows them (∂L/∂h_t, its two parts, ...); its cache's "a" and "h" hold every
     # step and stand for a_l and h_l in every document (recurrent/)
     backward_shown: tuple[tuple[str, str], ...] | None = None
+    # forward takes scratch=: a dict the training loop keeps for the layer from step to
+    # step, where the kind may keep its arrays (recurrent/: a sequence's are large)
+    keeps: bool = False
 
 
 # The kind modules build their KIND from Kind above, so they are imported after it.

@@ -69,10 +69,23 @@ def sequence(x: np.ndarray, spec: RecurrentSpec) -> np.ndarray:
     return x.reshape(-1, spec.steps, spec.inputs)
 
 
-def input_products(X: np.ndarray, p: dict) -> np.ndarray:
+def fresh(scratch: dict | None, name: str, shape: tuple) -> np.ndarray:
+    """An uninitialised array for `name`: a new one (solve), or in the training loop the
+    layer's own from the step before (scratch, a dict the loop keeps for the layer), so
+    that a long sequence's arrays are not faulted in afresh at every step."""
+    if scratch is None:
+        return np.empty(shape)
+    arr = scratch.get(name)
+    if arr is None or arr.shape != shape:
+        arr = scratch[name] = np.empty(shape)
+    return arr
+
+
+def input_products(X: np.ndarray, p: dict, scratch=None) -> np.ndarray:
     """x_t Wxᵀ + b + bh for every step at once: (N, T, G·H), one product."""
     N, T, D = X.shape
-    xw = X.reshape(N * T, D) @ p["Wx"].T
+    Wx = p["Wx"]
+    xw = np.matmul(X.reshape(N * T, D), Wx.T, out=fresh(scratch, "a", (N * T, Wx.shape[0])))
     for key in ("b", "bh"):
         if key in p:
             xw += p[key]
@@ -85,18 +98,21 @@ def output(H: np.ndarray, spec: RecurrentSpec) -> np.ndarray:
     return H[:, -1].copy() if spec.output == "last" else H.reshape(N * T, Hd)
 
 
-def upstream(dout: np.ndarray, spec: RecurrentSpec, N: int) -> np.ndarray:
+def upstream(dout: np.ndarray, spec: RecurrentSpec, N: int, scratch=None) -> np.ndarray:
     """∂L/∂h_t from the layers above, every step (N, T, H): zero where they do not see."""
     if spec.output == "all":
         return dout.reshape(N, spec.steps, spec.hidden)
-    d = np.zeros((N, spec.steps, spec.hidden))
+    d = fresh(scratch, "hout", (N, spec.steps, spec.hidden))
+    d[:, :-1] = 0.0
     d[:, -1] = dout
     return d
 
 
-def previous(H: np.ndarray, h0: np.ndarray) -> np.ndarray:
+def previous(H: np.ndarray, h0: np.ndarray, scratch=None) -> np.ndarray:
     """h_{t-1} for every t: (N, T, H), h_0 first."""
-    return np.concatenate([h0[:, None], H[:, :-1]], axis=1)
+    out = fresh(scratch, "hprev", H.shape)
+    out[:, 0], out[:, 1:] = h0, H[:, :-1]
+    return out
 
 
 def input_gradients(dA: np.ndarray, X: np.ndarray, p: dict, r) -> dict:

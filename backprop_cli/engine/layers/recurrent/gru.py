@@ -23,6 +23,7 @@ from backprop_cli.engine.functions.activations import sigmoid_pair, tanh_backwar
 from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
     follows_from_a,
+    fresh,
     hidden_gradients,
     input_gradient,
     input_gradients,
@@ -37,19 +38,19 @@ from backprop_cli.engine.layers.recurrent import (
 GATES = "rzn"
 
 
-def forward(x, p, spec, r=None):
+def forward(x, p, spec, r=None, scratch=None):
     r = r or unrounded
     X = sequence(x, spec)
     N, T = X.shape[:2]
     Hd = spec.hidden
     rz, nn = slice(0, 2 * Hd), slice(2 * Hd, 3 * Hd)
-    xw = input_products(X, {k: v for k, v in p.items() if k != "bh"})  # bh: inside
+    xw = input_products(X, {k: v for k, v in p.items() if k != "bh"}, scratch)  # bh inside
     bh = p.get("bh")
     h0 = spec.start("h0", N)
-    A, S, Sneg = np.empty_like(xw), np.empty_like(xw), np.empty_like(xw)
-    HN = np.empty((N, T, Hd))  # torch: h Wh_nᵀ + bh_n; cho: (r ⊙ h) Wh_nᵀ + bh_n
-    RH = np.empty((N, T, Hd))  # cho: r ⊙ h_{t-1}
-    H = np.empty((N, T, Hd))
+    A, S, Sneg = (fresh(scratch, name, xw.shape) for name in ("pre", "s", "sneg"))
+    HN = fresh(scratch, "hn", (N, T, Hd))  # torch: h Wh_nᵀ + bh_n; cho: (r ⊙ h) Wh_nᵀ + bh_n
+    RH = fresh(scratch, "rh", (N, T, Hd))  # cho: r ⊙ h_{t-1}
+    H = fresh(scratch, "h", (N, T, Hd))
     h, Wh = h0, p["Wh"]
     cho, new = spec.form == "cho", spec.update == "new"
     for t in range(T):
@@ -76,7 +77,7 @@ def forward(x, p, spec, r=None):
         H[:, t] = h = r((1.0 - z) * h + z * n if new else (1.0 - z) * n + z * h)
     gates = {name: S[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return output(H, spec), {"a": A, **gates, "h": H, "_s": S, "_sneg": Sneg, "_hn": HN,
-                             "_rh": RH, "_x": X, "_h0": h0}
+                             "_rh": RH, "_x": X, "_h0": h0, "_scratch": scratch}
 
 
 def through_time(dout, cache, p, spec, r=None):
@@ -89,10 +90,11 @@ def through_time(dout, cache, p, spec, r=None):
     Hd = spec.hidden
     rz, nn = slice(0, 2 * Hd), slice(2 * Hd, 3 * Hd)
     cho, new = spec.form == "cho", spec.update == "new"
-    hout = upstream(dout, spec, N)
+    scratch = cache["_scratch"]
+    hout = upstream(dout, spec, N, scratch)
     dH, hnext = np.zeros_like(H), np.zeros_like(H)
-    dS, dA, dAh = np.empty_like(A), np.empty_like(A), np.empty_like(A)
-    Hprev = previous(H, cache["_h0"])
+    dS, dA, dAh = (fresh(scratch, name, A.shape) for name in ("ds", "da", "dah"))
+    Hprev = previous(H, cache["_h0"], scratch)
     Wh = p["Wh"]
     dnext = np.zeros((N, Hd))
     for t in range(T - 1, -1, -1):
@@ -141,7 +143,7 @@ def parameter_gradients(dout, cache, p, spec):
     return through_time(dout, cache, p, spec)[1]
 
 
-KIND = Kind("gru", ("Wx", "Wh", "b", "bh"), forward, backward, None,
+KIND = Kind("gru", ("Wx", "Wh", "b", "bh"), forward, backward, None, keeps=True,
             shown=(("a", "steps"), ("r", "steps"), ("z", "steps"), ("n", "steps"),
                    ("h", "steps")),
             follows=follows_from_a, parameter_gradients=parameter_gradients,

@@ -17,6 +17,7 @@ from backprop_cli.engine.functions.activations import sigmoid_pair, tanh_backwar
 from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
     follows_from_a,
+    fresh,
     hidden_gradients,
     input_gradient,
     input_gradients,
@@ -31,15 +32,15 @@ from backprop_cli.engine.layers.recurrent import (
 GATES = "ifgo"
 
 
-def forward(x, p, spec, r=None):
+def forward(x, p, spec, r=None, scratch=None):
     X = sequence(x, spec)
     N, T = X.shape[:2]
     Hd = spec.hidden
-    A = input_products(X, p)  # x_t Wxᵀ + b + bh; h_{t-1} Whᵀ is added step by step
+    A = input_products(X, p, scratch)  # x_t Wxᵀ + b + bh; h_{t-1} Whᵀ added step by step
     h0, c0 = spec.start("h0", N), spec.start("c0", N)
-    S = np.empty_like(A)  # the gates' values: σ(a) for i, f, o; tanh(a_g) for g
-    Sneg = np.empty_like(A)  # σ(-a) for i, f, o: their derivative is σ(a) σ(-a)
-    C, TC, H = (np.empty((N, T, Hd)) for _ in range(3))
+    S = fresh(scratch, "s", A.shape)  # the gates' values: σ(a) for i, f, o; tanh(a_g) for g
+    Sneg = fresh(scratch, "sneg", A.shape)  # σ(-a) for i, f, o: σ'(a) = σ(a) σ(-a)
+    C, TC, H = (fresh(scratch, name, (N, T, Hd)) for name in ("c", "tc", "h"))
     hw = np.empty((N, 4 * Hd))  # h_{t-1} Whᵀ
     h, c, WhT = h0, c0, p["Wh"].T
     g = slice(2 * Hd, 3 * Hd)
@@ -54,7 +55,7 @@ def forward(x, p, spec, r=None):
         h = settle(np.multiply(o, TC[:, t], out=H[:, t]), r)
     gates = {name: S[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return output(H, spec), {"a": A, **gates, "c": C, "h": H, "_s": S, "_sneg": Sneg,
-                             "_tc": TC, "_x": X, "_h0": h0, "_c0": c0}
+                             "_tc": TC, "_x": X, "_h0": h0, "_c0": c0, "_scratch": scratch}
 
 
 def through_time(dout, cache, p, spec, r=None, keep=True):
@@ -62,10 +63,11 @@ def through_time(dout, cache, p, spec, r=None, keep=True):
     the intermediates' gradients): everything but ∂L/∂x. Without keep (the training
     loop) the intermediates are one step's scratch, overwritten step by step."""
     A, S, Sneg, C, TC, H, X = (cache[k] for k in ("a", "_s", "_sneg", "c", "_tc", "h", "_x"))
+    scratch = cache["_scratch"]
     N, T = A.shape[:2]
     Hd, kept = spec.hidden, T if keep else 1
     q = [slice(k * Hd, (k + 1) * Hd) for k in range(4)]
-    hout = upstream(dout, spec, N)
+    hout = upstream(dout, spec, N, scratch)
     dH, hnext, dC, cnext = (np.zeros((N, kept, Hd)) for _ in range(4))
     dS = np.empty((N, kept, 4 * Hd))
     # the training loop reads σ(-a_t) for the last time where da_t is made: da_t takes its
@@ -91,7 +93,7 @@ def through_time(dout, cache, p, spec, r=None, keep=True):
         settle(da, r)
         dh_next = settle(da @ Wh, r)
         dc_next = settle(dc * f, r)
-    Hprev = previous(H, cache["_h0"])
+    Hprev = previous(H, cache["_h0"], scratch)
     dp = {**input_gradients(dA, X, p, r), **hidden_gradients(dA, Hprev, p, r)}
     gates = {name: dS[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, "c": dC, "cnext": cnext,
@@ -107,7 +109,7 @@ def parameter_gradients(dout, cache, p, spec):
     return through_time(dout, cache, p, spec, keep=False)[1]
 
 
-KIND = Kind("lstm", ("Wx", "Wh", "b", "bh"), forward, backward, None,
+KIND = Kind("lstm", ("Wx", "Wh", "b", "bh"), forward, backward, None, keeps=True,
             shown=(("a", "steps"), ("i", "steps"), ("f", "steps"), ("g", "steps"),
                    ("o", "steps"), ("c", "steps"), ("h", "steps")),
             follows=follows_from_a, parameter_gradients=parameter_gradients,
