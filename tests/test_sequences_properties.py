@@ -8,6 +8,8 @@ writes the gates changes no number."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from helpers import one_step_is_solves_update
 from hypothesis import HealthCheck, given, settings
@@ -137,3 +139,20 @@ def test_how_the_gates_are_written_changes_no_number(doc, data):
 
 def _flat(value):
     return [value[g] for g in sorted(value)] if isinstance(value, dict) else value
+
+
+@SETTINGS
+@given(problems())
+def test_three_training_steps_are_three_solves(doc):
+    """The training loop keeps a recurrent layer's arrays from step to step (Kind.keeps):
+    three steps of it are three solves' updates chained, to the last bit."""
+    inputs = from_document(doc, "random.yaml").inputs
+    run = engine.train(inputs, 3)
+    params, state, losses = inputs.params, inputs.state, []
+    for _ in range(3):
+        sol = engine.solve(replace(inputs, params=params, state=state))
+        losses.append(sol.forward.loss)
+        params, state = sol.update.params, sol.update.state
+    assert run.losses == (*losses, sol.update.loss)
+    for name, value in params.items():
+        np.testing.assert_array_equal(run.params[name], value)
