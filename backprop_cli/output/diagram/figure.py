@@ -15,15 +15,19 @@ from backprop_cli.output.diagram.layout import (
     EDGE_PT,
     NOTE_PT,
     RB,
-    SUBTITLE_PT,
-    TITLE_PT,
     Layout,
     Place,
     R,
     arrange,
 )
 from backprop_cli.output.diagram.model import Column, Network
-from backprop_cli.output.diagram.pictures import picture_format, require_matplotlib, save, style
+from backprop_cli.output.diagram.pictures import (
+    picture_format,
+    require_matplotlib,
+    save,
+    style,
+    titled_sheet,
+)
 from backprop_cli.output.diagram.seqfigure import sequence_figure
 from backprop_cli.output.diagram.sequences import Unrolled
 
@@ -50,17 +54,8 @@ def network_figure(net: Network, decimals: int = 4):
 
 
 def _figure(net: Network, lay: Layout):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(lay.width, lay.height))
-    ax = fig.add_axes((0, 0, 1, 1))  # one data unit per inch: the layout's coordinates
-    ax.set_xlim(0, lay.width)
-    ax.set_ylim(0, lay.height)
-    ax.set_axis_off()
-    fig.text(0.5, lay.title_y, net.title, ha="center", va="center", fontsize=TITLE_PT,
-             fontweight="bold")
-    fig.text(0.5, lay.subtitle_y, net.subtitle, ha="center", va="center",
-             fontsize=SUBTITLE_PT, color="#555555")
+    fig, ax = titled_sheet(net.title, net.subtitle, lay.width, lay.height, lay.title_y,
+                           lay.subtitle_y)  # one data unit per inch: the layout's
     norm, cmap = _colour_scale(lay)
     _draw_edges(ax, lay, norm, cmap)
     _draw_blocks(ax, lay)

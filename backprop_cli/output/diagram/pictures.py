@@ -70,3 +70,23 @@ def style():
 
     with matplotlib.style.context("default"), mpl.rc_context(RC):
         yield
+
+
+def titled_sheet(title: str, subtitle: str, width: float, height: float, title_y: float,
+                 subtitle_y: float):
+    """(figure, axes) of a diagram: one data unit per inch over width × height, no axes,
+    the title and subtitle centred at their heights (figure fractions)."""
+    from matplotlib.figure import Figure
+
+    from backprop_cli.output.diagram.layout import SUBTITLE_PT, TITLE_PT
+
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    fig.text(0.5, title_y, title, ha="center", va="center", fontsize=TITLE_PT,
+             fontweight="bold")
+    fig.text(0.5, subtitle_y, subtitle, ha="center", va="center", fontsize=SUBTITLE_PT,
+             color="#555555")
+    return fig, ax

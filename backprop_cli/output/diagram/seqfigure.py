@@ -5,7 +5,7 @@ diagram's colours (figure.py, kinds.py). Matplotlib is imported inside the funct
 from __future__ import annotations
 
 from backprop_cli.output.diagram.kinds import LOOKS
-from backprop_cli.output.diagram.layout import SUBTITLE_PT, TITLE_PT
+from backprop_cli.output.diagram.pictures import titled_sheet
 from backprop_cli.output.diagram.unrolled import (
     BOX_TITLE_PT,
     NUMBER_PT,
@@ -30,19 +30,11 @@ STYLE = {  # a text's style: its font size and other properties
 
 def sequence_figure(net):
     """The unrolled diagram as a matplotlib Figure, sized in inches to what it holds."""
-    from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     sheet: Sheet = arrange(net)
-    fig = Figure(figsize=(sheet.width, sheet.height))
-    ax = fig.add_axes((0, 0, 1, 1))  # one data unit per inch: the sheet's coordinates
-    ax.set_xlim(0, sheet.width)
-    ax.set_ylim(0, sheet.height)
-    ax.set_axis_off()
-    fig.text(0.5, sheet.title_y, net.title, ha="center", va="center", fontsize=TITLE_PT,
-             fontweight="bold")
-    fig.text(0.5, sheet.subtitle_y, net.subtitle, ha="center", va="center",
-             fontsize=SUBTITLE_PT, color="#555555")
+    fig, ax = titled_sheet(net.title, net.subtitle, sheet.width, sheet.height,
+                           sheet.title_y, sheet.subtitle_y)  # one data unit per inch
     for r in sheet.rects:
         fill = FILL.get(r.kind) or LOOKS[r.kind].fill
         ax.add_patch(FancyBboxPatch(r.corner, r.width, r.height,
