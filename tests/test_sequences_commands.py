@@ -180,3 +180,29 @@ def test_overflow_is_one_located_error(run, tmp_path):
     assert out.stderr.startswith(f"Error: {tmp_path / 'p.yaml'}: ")
     assert out.stderr.endswith("a1 is not finite in float64, expected finite values (try a "
                                "smaller learning rate or smaller weights)\n")
+
+
+@pytest.mark.parametrize("doc", [LSTM, GRU], ids=["stacked-ifog-in_out", "named"])
+def test_the_python_api_holds_the_documents_numbers(doc):
+    """bp.solve's arrays are the JSON document's, every step and gate as it shows them."""
+    import backprop_cli as bp
+
+    s = bp.solve(bp.load(doc))
+    d = s.to_dict()
+    model = s.problem.model
+    for l in range(1, len(model.layers) + 1):
+        np.testing.assert_array_equal(s.a(l), d["forward"][f"a{l}"])
+        np.testing.assert_array_equal(s.h(l), d["forward"][f"h{l}"])
+    for name, value in d["gradients"].items():
+        got = s.gradients[name]
+        if isinstance(value, dict):  # gates by name
+            assert set(got) == set(value)
+            for gate, v in value.items():
+                np.testing.assert_array_equal(got[gate], v)
+        else:
+            np.testing.assert_array_equal(got, value)
+    for name, value in d["update"]["parameters"].items():
+        got = s.update.parameters[name]
+        for key in (value if isinstance(value, dict) else [None]):
+            np.testing.assert_array_equal(got if key is None else got[key],
+                                          value if key is None else value[key])

@@ -2,8 +2,10 @@
 them, with the JSON document itself (to_dict, get) and the terminal's tables.
 
 Arrays are read-only. Per-sample arrays (a_l, h_l and their gradients) have the rank of x
-in the file: a vector for one sample, one row per sample for a batch. Weight-shaped arrays
-(W_l, its gradient and optimizer state) are in the problem's layout, as the JSON is.
+in the file: a vector for one sample, one row per sample for a batch; a sequence's every
+step, (N, T, k). Weight-shaped arrays (W_l, its gradient and optimizer state) are in the
+problem's layout, as the JSON is; a recurrent layer's gates by name are a mapping of
+arrays, as the file writes them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import numpy as np
 from backprop_cli.api.display import Markdown, Shown, View, picture
 from backprop_cli.engine import model as engine_model
 from backprop_cli.output import report
-from backprop_cli.problem.maps import kernel_in_file, written
+from backprop_cli.problem.maps import written
 from backprop_cli.problem.reader import Problem
+from backprop_cli.problem.sequences import steps_written
+from backprop_cli.problem.writer import in_file_array
 
 
 def frozen(value: np.ndarray) -> np.ndarray:
@@ -31,22 +35,27 @@ def frozen(value: np.ndarray) -> np.ndarray:
 
 def per_sample(problem: Problem, value: np.ndarray, layer: int | None = None) -> np.ndarray:
     """An (N, k) array in the rank of x: a vector for one sample; h_layer's feature maps
-    (when it is one) in the file's map shape."""
+    (when it is one) in the file's map shape; h_layer's T steps as (N, T, k) (one sample
+    (T, k))."""
     if layer is not None and problem.model.map_of(layer) is not None:
         return frozen(written(problem, value, layer))
+    if layer is not None and problem.model.sequence(layer):
+        return frozen(steps_written(problem, value))
     return frozen(value if problem.batched else value[0])
 
 
-def shaped(problem: Problem, value: np.ndarray) -> np.ndarray:
-    """A parameter-shaped array in the problem's layout."""
-    if value.ndim == 4:  # a convolution's kernels
-        return frozen(kernel_in_file(value, problem.channels))
-    return frozen(value.T if value.ndim == 2 and problem.layout == "in_out" else value)
+def shaped(problem: Problem, name: str, value: np.ndarray):
+    """A parameter-shaped array as the file lays it out (its layout, its channel order, a
+    recurrent layer's gates by name as a mapping of arrays or stacked in its order)."""
+    value = in_file_array(problem, name, value)
+    if isinstance(value, dict):
+        return MappingProxyType({g: frozen(v) for g, v in value.items()})
+    return frozen(value)
 
 
 def state_arrays(problem: Problem, state: dict) -> Mapping:
     return MappingProxyType({name: MappingProxyType(
-        {k: v if k == "step" else shaped(problem, v) for k, v in entry.items()})
+        {k: v if k == "step" else shaped(problem, name, v) for k, v in entry.items()})
         for name, entry in state.items()})
 
 
@@ -115,17 +124,22 @@ class Solution(Shown):
         """The API's record of an engine solution (and its JSON document)."""
         doc = report.solve_document(problem, sol, rounded)
         fwd = sol.forward
-        forward = Forward(ByLayer((per_sample(problem, a, l) for l, a in enumerate(fwd.a, 1)),
-                                  1),
-                          ByLayer((per_sample(problem, h, l) for l, h in enumerate(fwd.h)), 0),
+        shown = [report.layer_values(problem.model, fwd, l)
+                 for l in range(1, len(fwd.a) + 1)]  # a recurrent layer's: every step
+        forward = Forward(ByLayer((per_sample(problem, a, l) for l, (a, _) in
+                                   enumerate(shown, 1)), 1),
+                          ByLayer((per_sample(problem, h, l) for l, h in
+                                   enumerate([fwd.h[0]] + [h for _, h in shown])), 0),
                           fwd.loss)
         gradients = {name: per_sample(problem, arr) if shape == "sample" else
+                     frozen(steps_written(problem, arr)) if shape == "steps" else
                      per_sample(problem, arr, l) if shape == "map" else
-                     shaped(problem, arr) if shape == "param" else frozen(np.asarray(arr))
+                     shaped(problem, name, arr) if shape == "param" else frozen(np.asarray(arr))
                      for name, shape, arr, l in report.gradient_arrays(sol.gradients,
                                                                        problem.model)}
         up = sol.update
-        parameters = {n: shaped(problem, up.params[n]) for n in problem.model.parameter_names()}
+        parameters = {n: shaped(problem, n, up.params[n])
+                      for n in problem.model.parameter_names()}
         update = Update(MappingProxyType(copy.deepcopy(doc["update"]["optimizer"])),
                         MappingProxyType(parameters), state_arrays(problem, up.state), up.loss)
         return cls(problem, forward, fwd.loss, MappingProxyType(dict(doc["sums"])),
@@ -199,7 +213,8 @@ class StepReport(Shown):
     @classmethod
     def of(cls, problem: Problem, run: engine_model.Training) -> StepReport:
         doc = report.step_document(problem, run)
-        parameters = {n: shaped(problem, run.params[n]) for n in problem.model.parameter_names()}
+        parameters = {n: shaped(problem, n, run.params[n])
+                      for n in problem.model.parameter_names()}
         return cls(problem, doc["steps"], frozen(np.array(run.losses, dtype=np.float64)),
                    MappingProxyType(parameters), state_arrays(problem, run.state),
                    MappingProxyType(copy.deepcopy(doc["optimizer"])), doc)

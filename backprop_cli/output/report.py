@@ -124,9 +124,9 @@ def forward_values(problem: Problem, fwd) -> dict:
 
 def layer_values(model, fwd, l: int) -> tuple:
     """(a_l, h_l) as a solution shows them: a recurrent layer's at every step."""
-    if quantities.stepped(model, l):
+    if quantities.stepped(model, l):  # a in the file's gate order, as documents show it
         cache = fwd.caches[l - 1]
-        return cache["a"], cache["h"]
+        return file_order(model, cache["a"], l), cache["h"]
     return fwd.a[l - 1], fwd.h[l]
 
 

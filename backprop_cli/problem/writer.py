@@ -15,16 +15,26 @@ from backprop_cli.problem.sequences import in_file
 def in_file_layout(problem: Problem, name: str, value):
     """A parameter-shaped array as the file lays it out, as nested lists / floats."""
     if isinstance(value, np.ndarray):
-        spec = problem.model.layers[layer_of(name) - 1]
-        if spec.kind in RECURRENT:  # by gate, or stacked in the file's order
-            return in_file(problem, name, value)
-        if spec.kind == "embedding":  # a table of rows, whatever the layout
-            return value.tolist()
-        if value.ndim == 2 and problem.layout == "in_out":
-            value = value.T
-        elif value.ndim == 4:  # a convolution's kernels
-            value = kernel_in_file(value, problem.channels)
-        return value.tolist()
+        value = in_file_array(problem, name, value)
+        return {g: v.tolist() for g, v in value.items()} if isinstance(value, dict) \
+            else value.tolist()
+    return value
+
+
+def in_file_array(problem: Problem, name: str, value: np.ndarray):
+    """A parameter-shaped array (the engine's: out_in, kernels (C_out, C_in, kH, kW), gates
+    stacked in torch's order) as the file lays it out: its layout, its channel order, its
+    gates by name (a mapping of arrays) or stacked in its order; an embedding's table as
+    it is."""
+    spec = problem.model.layers[layer_of(name) - 1]
+    if spec.kind in RECURRENT:  # by gate, or stacked in the file's order
+        return in_file(problem, name, value)
+    if spec.kind == "embedding":  # a table of rows, whatever the layout
+        return value
+    if value.ndim == 2 and problem.layout == "in_out":
+        return value.T
+    if value.ndim == 4:  # a convolution's kernels
+        return kernel_in_file(value, problem.channels)
     return value
 
 

@@ -103,15 +103,16 @@ def file_order(model, value: np.ndarray, l: int) -> np.ndarray:
 
 def in_file(problem, name: str, value: np.ndarray):
     """A recurrent layer's parameter (or its gradient or state), stacked in torch's order,
-    as the file writes it: a mapping by gate, or stacked in its order; in its layout."""
+    as the file writes it: a mapping of arrays by gate, or stacked in its order; in its
+    layout."""
     l = layer_of(name)
     s = problem.model.layers[l - 1].settings
     order, H = GATES[s.cell], s.hidden
     blocks = {g: value[k * H:(k + 1) * H] for k, g in enumerate(order)}
     turn = (lambda a: a.T) if problem.layout == "in_out" else (lambda a: a)
     if s.named:
-        return {g: turn(blocks[g]).tolist() for g in order}
-    return turn(np.concatenate([blocks[g] for g in s.gates])).tolist()
+        return {g: turn(blocks[g]) for g in order}
+    return turn(np.concatenate([blocks[g] for g in s.gates]))
 
 
 def from_file(source, place, raw, model, name: str, layout: str) -> np.ndarray:
