@@ -66,6 +66,8 @@ CASES = {
  "dense-width": edit(BASE, "weights: [[1, -1], [0.5, 0.5]]", "weights: [[1, -1, 0], [0.5, 0.5, 0]]"),
  "frozen": edit(BASE, "c0: [0.2, 0.0]", "c0: [0.2, 0.0]\n    frozen: [weights]"),
  "frozen-absent": edit(BASE, "c0: [0.2, 0.0]", "c0: [0.2, 0.0]\n    frozen: [bias_h]"),
+ "kind-case": edit(RNN, "kind: rnn", "kind: RNN"),
+ "recurrent-last-ce": edit(RNN, "  - weights: [[1, -1], [0.5, 0.5]]\n    activation: softmax\n", ""),
  "unknown-key": edit(BASE, "c0: [0.2, 0.0]", "c0: [0.2, 0.0]\n    hidden: 2"),
  "missing-wh": BASE.replace("    wh: {i: [[0.1, 0.0], [0.0, 0.1]], f: [[0.2, 0.0], [0.1, 0.1]], g: [[0.3, -0.1], [0.2, 0.0]], o: [[0.1, 0.1], [0.0, -0.1]]}\n", ""),
  "rnn-named": edit(RNN, "wx: [[0.1, 0.2], [0.3, -0.1]]", "wx: {i: [[0.1, 0.2], [0.3, -0.1]]}"),
@@ -73,6 +75,8 @@ CASES = {
  "state-shape": BASE + "optimizer:\n  name: sgd\n  lr: 0.1\n  momentum: 0.9\n  state:\n    Wh1:\n      momentum_buffer: {i: [[0, 0], [0, 0]], f: [[0, 0], [0, 0]], g: [[0, 0], [0, 0]], o: [[0, 0]]}\n",
 }
 MESSAGES = {
+    'kind-case': "layers[0].kind: found the string 'RNN', expected a layer kind: dense | batchnorm | layernorm | dropout | conv2d | maxpool2d | avgpool2d | flatten | embedding | rnn | lstm | gru (did you mean rnn?)",
+    'recurrent-last-ce': 'layers[0]: found the rnn layer last, expected a dense softmax layer after it: cross_entropy needs a softmax output',
     'x-rank': 'x: found an array of rank 1, expected steps for the lstm layer: (N, T, D) for a batch, (T, D) for one sample',
     'x-width': 'layers[0].wx.i (Wx1): shape (2, 2), expected (2, 3): x has 3 steps of 3 features',
     'token-out': 'x[0][1]: found 3, expected a token index 0..2: layers[0].table (E1) has 3 rows',

@@ -14,6 +14,7 @@ import numpy as np
 
 from backprop_cli.engine import optimizers
 from backprop_cli.engine.functions import LOSSES, REDUCTIONS
+from backprop_cli.engine.layers import RECURRENT
 from backprop_cli.engine.model import Inputs, Model
 from backprop_cli.errors import OptimizerError, ProblemError, counted, describe
 from backprop_cli.problem import documents, kinds, maps, sequences, stack
@@ -223,6 +224,10 @@ def _network(source, doc, layers, loss, layout, channels):
                              f"layers) before the output, or loss upstream: {why}")
     out_activation = specs[-1].activation
     need = LOSSES[loss].output
+    if need and specs[-1].kind in RECURRENT:
+        n = len(layers)
+        fail(source, f"layers[{n - 1}]", f"found the {specs[-1].kind} layer last, expected a dense "
+                                         f"{need} layer after it: {loss} needs a {need} output")
     if need and out_activation != need:
         n = len(layers)
         fail(source, f"layers[{n - 1}].activation (h{n})",

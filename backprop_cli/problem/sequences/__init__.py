@@ -11,7 +11,8 @@ import numpy as np
 from backprop_cli.engine.layers import RECURRENT, SEQUENCES
 from backprop_cli.errors import counted, describe
 from backprop_cli.problem import layers as layer_checks
-from backprop_cli.problem.checks import fail, shape_text
+from backprop_cli.problem.checks import choice, fail, shape_text
+from backprop_cli.problem.kinds import KIND_NAMES
 from backprop_cli.problem.maps import array, rank_of
 from backprop_cli.problem.sequences.gates import file_order, from_file, in_file
 from backprop_cli.problem.sequences.layers import embedding, recurrent
@@ -156,7 +157,11 @@ def steps_written(problem, value: np.ndarray) -> np.ndarray:
 
 def is_sequence(source, layers) -> bool:
     """The layers start with an embedding or a recurrent layer; a sequence kind further on
-    is refused here, before x is read as rows."""
+    (or a kind that does not exist) is refused here, before x is read."""
+    for i, layer in enumerate(layers):
+        if isinstance(layer, dict):
+            choice(source, f"layers[{i}].kind", layer.get("kind", "dense"), KIND_NAMES,
+                   "a layer kind")
     for i, layer in enumerate(layers[1:], 1):
         kind = _kind(layer)
         if kind in SEQUENCES and not (kind in RECURRENT and _kind(layers[0]) == "embedding"):

@@ -8,7 +8,7 @@ import numpy as np
 
 from backprop_cli.engine.layers.recurrent import GATES
 from backprop_cli.engine.model import layer_of
-from backprop_cli.errors import describe
+from backprop_cli.errors import counted, describe
 from backprop_cli.problem.checks import check_keys, fail, shape_text
 from backprop_cli.problem.maps import array, rank_of
 
@@ -76,7 +76,8 @@ class Gated:
             if arr.shape[0] % G:
                 fail(self.source, f"{place}{label}",
                      f"shape {self._text(arr.shape)}, expected {G} gates ({self.order}) of "
-                     f"H rows each: {arr.shape[0]} rows is not a multiple of {G}")
+                     f"H rows each: {counted(arr.shape[0], 'row')} is not a multiple of "
+                     f"{G}")
             self.H, self.fixed_by = arr.shape[0] // G, place
         want = (G * self.H,) if cols is None else (G * self.H, cols)
         if arr.shape != want:
