@@ -2,6 +2,7 @@
 formats, answer keys and several files, through the command line."""
 
 import json
+import math
 
 import pytest
 import yaml
@@ -254,7 +255,8 @@ def test_csv_answer_key(run, files):
      "f.yaml: expression, line 2, column 9: found log(-2), expected an argument above 0"),
     ("expression: x +* y\nvalues: {x: 1, y: 2}\n",
      "f.yaml: expression, column 4: found '*', expected numbers, input names, + - * / **, "
-     "parentheses or the functions exp, log, sqrt, sigmoid, tanh, relu, abs, max, min"),
+     "parentheses or the functions exp, log, sqrt, log10, sin, cos, square, sigmoid, tanh, "
+     "relu, abs, max, min"),
 ])
 def test_bad_files(run, tmp_path, monkeypatch, text, message):
     monkeypatch.chdir(tmp_path)
@@ -301,7 +303,7 @@ def test_bad_arguments(run, args, message):
     (["1if x else 2", "x=1"],  # Python's parser warns here: no warning line is printed
      "expression: column 1: found the conditional expression '1if x else 2', expected "
      "numbers, input names, + - * / **, parentheses or the functions exp, log, sqrt, "
-     "sigmoid, tanh, relu, abs, max, min"),
+     "log10, sin, cos, square, sigmoid, tanh, relu, abs, max, min"),
     (["x ^ 2", "x=1"], "expression: column 3: found the operator '^', expected ** for a "
                        "power (x**2)"),
     (["s = x^2; f = s * y", "x=1", "y=2"],
@@ -433,8 +435,9 @@ def test_new_graph_variants_and_their_answer_key(run, tmp_path, monkeypatch):
     (["--graph", "log(x)", "--low", "-5", "--high", "0"],
      "--graph: found no values in [-5, 0] where the expression is defined in 100 draws "
      "(seed 0), expected another --low and --high"),
-    (["--graph", "x ** y"], "--graph: column 6: found an exponent that depends on y, "
-                            "expected a constant exponent (like 2 or 0.5)"),
+    (["--graph", "x ** y", "--low", "-5", "--high", "-1"],  # a variable exponent: base > 0
+     "--graph: found no values in [-5, -1] where the expression is defined in 100 draws "
+     "(seed 0), expected another --low and --high"),
 ])
 def test_new_graph_bad_options(run, args, message):
     result = run("new", *args)
@@ -454,3 +457,39 @@ def test_json_and_get_never_import_rich_or_matplotlib(args):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert not {"rich", "matplotlib", "torch"} & set(json.loads(out.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("written, plain", [
+    ("np.exp(x) * math.log(y) + torch.tanh(x) - numpy.sqrt(y)",
+     "exp(x) * log(y) + tanh(x) - sqrt(y)"),
+    ("(x * y).tanh() + x.relu() - y.sigmoid() + x.exp().log()",
+     "tanh(x * y) + relu(x) - sigmoid(y) + log(exp(x))"),
+    ("ln(y) + np.log10(x)", "log(y) + log10(x)"),
+    ("c = x * y; c += x; c = c * c; c", "c = x * y; d = c + x; f = d * d"),
+])
+def test_sources_spellings_are_the_same_graph(run, written, plain):
+    """np./math./torch. prefixes, micrograd's methods, ln and reassignment (c += x, each
+    assignment a node of its own) give the value and every gradient of the plain form."""
+    docs = []
+    for text in (written, plain):
+        result = run("graph", text, "x=0.7", "y=1.3", "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        docs.append(json.loads(result.stdout))
+    assert docs[0]["value"] == docs[1]["value"]
+    assert docs[0]["gradients"] == docs[1]["gradients"]
+
+
+def test_a_reassigned_name_is_a_node_of_its_own(run):
+    result = run("graph", "c = a * b; c += a; c", "a=1.5", "b=-2", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    names = [n["name"] for n in doc["nodes"]]
+    assert names == ["a", "b", "c", "c_2"]
+    assert doc["gradients"] == {"a": -1.0, "b": 1.5}  # ∂(ab + a)/∂a = b + 1, ∂/∂b = a
+
+
+def test_a_variable_exponent_has_both_derivatives(run):
+    result = run("graph", "x ** y", "x=2", "y=3", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["value"] == 8.0
+    assert doc["gradients"] == {"x": 12.0, "y": 8.0 * math.log(2.0)}

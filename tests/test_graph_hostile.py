@@ -14,12 +14,19 @@ DEEP = 10_000
 HOSTILE = [
     # (expression, NAME=VALUE arguments, the message after "Error: expression: ")
     ("__import__('os')", [], "column 1: found a call of '__import__', expected one of the "
-                             "functions exp, log, sqrt, sigmoid, tanh, relu, abs, max, min"),
+                             "functions exp, log, sqrt, log10, sin, cos, square, sigmoid, "
+                             "tanh, relu, abs, max, min (also np.exp, math.log, torch.tanh, "
+                             "ln)"),
     ("__import__('os').system('touch pwned')", [],
-     "column 1: found a call of \"__import__('os').system\", expected one of the functions "
-     "exp, log, sqrt, sigmoid, tanh, relu, abs, max, min"),
+     "column 1: found the method .system(), expected one of .exp(), .log(), .sqrt(), "
+     ".log10(), .sin(), .cos(), .square(), .sigmoid(), .tanh(), .relu(), .abs()"),
+    ("os.system('ls')", [], "column 1: found the method .system(), expected one of"),
+    ("np.system('ls')", [], "column 1: found a call of 'np.system', expected one of the "
+                            "functions"),
     ("open('pwned', 'w')", [], "column 1: found a call of 'open', expected one of the "
-                               "functions exp, log, sqrt, sigmoid, tanh, relu, abs, max, min"),
+                               "functions exp, log, sqrt, log10, sin, cos, square, sigmoid, "
+                               "tanh, relu, abs, max, min (also np.exp, math.log, torch.tanh, "
+                               "ln)"),
     ("x.__class__", [], "column 1: found the attribute access 'x.__class__', expected numbers"),
     ("().__class__.__bases__[0]", [], "column 1: found the subscript "
                                       "'().__class__.__bases__[0]', expected numbers"),
@@ -43,7 +50,8 @@ HOSTILE = [
                       "or an expression"),
     ("x; import os", [], "column 1: found an expression that is not the last step and has "
                          "no name, expected NAME = expression"),
-    ("x += 1", [], "column 1: found the statement 'x += 1', expected NAME = expression"),
+    ("x += 1", [], "column 1: found 'x += 1' before any x = ..., expected x = expression "
+                   "first (an input is not assigned)"),
     ("(y := x) * 2", [], "column 2: found the assignment expression 'y := x', expected"),
     ("x[0]", [], "column 1: found the subscript 'x[0]', expected numbers"),
     ("x $ y", [], "column 3: found '$', expected numbers"),
@@ -52,8 +60,9 @@ HOSTILE = [
     ("x – y", [], "column 3: found the character '–', expected '-'"),  # an en dash
     ("σ(x)", [], "column 1: found the character 'σ', expected sigmoid(...)"),
     ("x\x1b[31m", [], "column 2: found the control character '\\x1b', expected printable text"),
-    ("x ** y", [], "column 6: found an exponent that depends on y, expected a constant "
-                   "exponent (like 2 or 0.5)"),
+    ("x ** y", ["x=-2", "y=2"], "column 3: found (-2) ** 2 with a variable exponent, whose "
+                                "derivative x**y·ln(x) needs the ln of a negative number, "
+                                "expected a base of 0 or more"),
     ("max(x)", [], "column 1: found max with 1 argument, expected 2"),
     ("exp(x, y)", [], "column 1: found exp with 2 arguments, expected 1"),
     ("max(x, y=1)", [], "column 8: found the keyword argument 'y=1' in max(...), expected "
@@ -62,7 +71,10 @@ HOSTILE = [
                         "sigmoid(...)"),
     ("exp = x * 2; f = exp + 1", [], "column 1: found the function name exp assigned"),
     ("f = s * 2; s = x + 1", [], "column 5: found s before the step that assigns it"),
-    ("s = x * 2; s = x + 1; f = s", [], "column 12: found s assigned a second time"),
+    ("s = x * 2; s = x + 1; f = s * 2", [], "column 1: found s assigned but never used"),
+    ("np = x * 2; f = np + 1", [], "column 1: found the function name np assigned"),
+    ("ln + x", [], "column 1: found the function ln without arguments, expected ln(...)"),
+    ("x.relu(2)", [], "column 1: found .relu() with arguments, expected none"),
     ("a = x * 2; f = x + 1", [], "column 1: found a assigned but never used, expected every "
                                  "step to lead to f"),
     ("f = x", [], "column 5: found f = x, which only renames x, expected an operation"),

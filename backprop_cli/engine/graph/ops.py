@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 BIGGEST = "1.8e308"  # float64's largest finite magnitude, as messages print it
+LN10 = 2.3025850929940456  # ln 10 as torch's log10 backward writes it
 
 
 class DomainError(ArithmeticError):
@@ -34,6 +35,7 @@ def show(v: float) -> str:
 def formula(op: str, args) -> str:
     """The operation as the expression writes it, with args (names or numbers) filled in."""
     a = [x if isinstance(x, str) else show(x) for x in args]
+    op = "**" if op == "pow" else op  # a variable exponent: written as any power
     if op in INFIX:  # a negative number in parentheses: (-8) ** 0.5, 1 - (-2)
         a = [f"({x})" if x.startswith("-") else x for x in a]
         return f"{a[0]} {op} {a[1]}"
@@ -103,6 +105,21 @@ def _pow(a, p):
     return value, (local, 0.0)  # the exponent is a constant: no gradient
 
 
+def _power(a, b):
+    """a ** b with a variable exponent: ∂/∂a = b a^(b−1), ∂/∂b = a^b ln a (torch: 0 where
+    a = 0 and b ≥ 0). A negative base has no real ln: refused (torch gives nan)."""
+    value, (da, _) = _pow(a, b)  # the value's own domain first: (-8) ** 0.5, 0 ** -1
+    if a < 0:
+        raise DomainError(f"found {formula('**', (a, b))} with a variable exponent, whose "
+                          "derivative x**y·ln(x) needs the ln of a negative number",
+                          "expected a base of 0 or more")
+    db = 0.0 if a == 0 else value * math.log(a)
+    if not math.isfinite(db):
+        raise DomainError(f"found {formula('**', (a, b))}, whose derivative overflows "
+                          "float64", f"expected derivatives below {BIGGEST} in size")
+    return value, (da, db)
+
+
 def _neg(a):
     return -a, (-1.0,)
 
@@ -126,6 +143,23 @@ def _log(a):
         raise DomainError(f"found {formula('log', (a,))}, whose derivative overflows float64",
                           f"expected derivatives below {BIGGEST} in size")
     return math.log(a), (1.0 / a,)
+
+
+def _log10(a):
+    _log(a)  # the same domain: a > 0 with a finite 1/a
+    return math.log10(a), (1.0 / (a * LN10),)  # torch: grad / (a · ln 10)
+
+
+def _sin(a):
+    return math.sin(a), (math.cos(a),)
+
+
+def _cos(a):
+    return math.cos(a), (-math.sin(a),)
+
+
+def _square(a):
+    return _finite(a * a, "square", (a,)), (_finite(2.0 * a, "square", (a,)),)
 
 
 def _sqrt(a):
@@ -183,10 +217,15 @@ INFIX = ("+", "-", "*", "/", "**")
 OPERATIONS = {
     "+": Operation(2, _add), "-": Operation(2, _sub), "*": Operation(2, _mul),
     "/": Operation(2, _div), "**": Operation(2, _pow), "neg": Operation(1, _neg),
+    "pow": Operation(2, _power),
     "exp": Operation(1, _exp), "log": Operation(1, _log), "sqrt": Operation(1, _sqrt),
+    "log10": Operation(1, _log10), "sin": Operation(1, _sin), "cos": Operation(1, _cos),
+    "square": Operation(1, _square),
     "sigmoid": Operation(1, _sigmoid), "tanh": Operation(1, _tanh),
     "relu": Operation(1, _relu), "abs": Operation(1, _abs),
     "max": Operation(2, _max), "min": Operation(2, _min),
 }
 FUNCTIONS = {name: op.arity for name, op in OPERATIONS.items()
-             if name not in INFIX and name != "neg"}
+             if name not in INFIX and name not in ("neg", "pow")}
+# how sources write the same functions: ln (maths), and micrograd's or numpy's spellings
+ALIASES = {"ln": "log"}

@@ -1,9 +1,12 @@
 """The expressions of `backprop graph`, read with Python's ast module and never evaluated.
 
-Allowed: numbers, input names, + - * / and ** (with a constant exponent), unary minus,
-parentheses, the functions of engine.graph.ops.FUNCTIONS, and named steps, one per line
-or separated by `;` (`s = sigmoid(y); f = (x + s) / (sigmoid(x) + (x + y)**2)`, an
-optional `let` in front). Anything else is refused with the token and where it is: the
+Allowed: numbers, input names, + - * / and ** (a variable exponent too), unary minus,
+parentheses, the functions of engine.graph.ops.FUNCTIONS (also as sources write them:
+np.exp, math.log, torch.sigmoid, ln, and micrograd's methods x.relu(), (a*b).tanh()), and
+named steps, one per line or separated by `;` (`s = sigmoid(y); f = (x + s) /
+(sigmoid(x) + (x + y)**2)`, an optional `let` in front). A name may be assigned again
+(`c = c * 2`, `c += d`, as micrograd writes it): each assignment is a node of its own, the
+later ones named c_2, c_3, ... Anything else is refused with the token and where it is: the
 text is checked character by character and for depth before Python's parser sees it,
 and the tree is only read, so nothing runs but the whitelisted arithmetic of the engine.
 """
@@ -14,7 +17,7 @@ import ast
 import keyword
 import warnings
 
-from backprop_cli.engine.graph.ops import FUNCTIONS
+from backprop_cli.engine.graph.ops import ALIASES, FUNCTIONS
 from backprop_cli.engine.graph.program import Apply, Const, Program, Ref, Step
 from backprop_cli.errors import ProblemError
 from backprop_cli.problem.graph import text as text_rules
@@ -26,6 +29,8 @@ EXPECTED = ("expected numbers, input names, + - * / **, parentheses or the funct
             + ", ".join(FUNCTIONS))
 DEPTH_HINT = f"expected at most {MAX_DEPTH} (name intermediate steps: s = ...; f = ...)"
 OUTPUT_NAMES = ("f", "out", "output")
+MODULES = ("np", "numpy", "math", "torch")  # np.exp(x), math.exp(x), torch.exp(x)
+METHODS = tuple(name for name, arity in FUNCTIONS.items() if arity == 1)  # x.relu()
 
 
 def parse(text: str, source: str, key: str | None = None) -> Program:
@@ -43,6 +48,7 @@ class _Parser:
         self.steps: dict[str, bool] = {}  # step name -> is it a constant
         self.used: set[str] = set()
         self.assigned: set[str] = set()
+        self.current: dict[str, str] = {}  # a name as written -> its latest step's name
 
     # -------------------------------------------------------------- messages
 
@@ -73,7 +79,13 @@ class _Parser:
         if not body:
             self.fail_at(None, 0, f"found no expression, {EXPECTED}")
         self.assigned = {t.id for s in body if isinstance(s, ast.Assign)
-                         for t in s.targets if isinstance(t, ast.Name)}
+                         for t in s.targets if isinstance(t, ast.Name)} | \
+            {s.target.id for s in body if isinstance(s, ast.AugAssign)
+             and isinstance(s.target, ast.Name)}
+        if len(body) > 1 and isinstance(body[-1], ast.Expr) and \
+                isinstance(body[-1].value, ast.Name) and \
+                body[-1].value.id == _target(body[-2]):
+            body = body[:-1]  # `c = ...; c` names the output c, as a notebook cell ends
         steps = [self.statement(s, i == len(body) - 1) for i, s in enumerate(body)]
         output = steps[-1]
         if self.steps[output.name]:
@@ -134,25 +146,34 @@ class _Parser:
             stack.extend((child, depth) for child in ast.iter_child_nodes(node))
 
     def statement(self, stmt, last: bool) -> Step:
-        if isinstance(stmt, ast.Assign):
-            target = stmt.targets[0]
-            if len(stmt.targets) != 1:
+        if isinstance(stmt, ast.Assign | ast.AugAssign):
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) != 1:
                 self.fail(stmt, "found a chained assignment, expected one name per step")
             if not isinstance(target, ast.Name):
                 self.fail(target, f"found an assignment to {self.segment(target)}, expected "
                                   "NAME = expression")
-            name = target.id
-            if name in FUNCTIONS:
-                self.fail(target, f"found the function name {name} assigned, expected "
+            written = target.id
+            if written in FUNCTIONS or written in ALIASES or written in MODULES:
+                self.fail(target, f"found the function name {written} assigned, expected "
                                   "another name")
-            if name in self.steps:
-                self.fail(target, f"found {name} assigned a second time, expected each name "
-                                  "once")
+            if isinstance(stmt, ast.AugAssign):
+                if written not in self.current:
+                    self.fail(target, f"found {self.segment(stmt)} before any {written} = "
+                                      f"..., expected {written} = expression first (an "
+                                      "input is not assigned)")
+                # c += d is c = c + d, its operator where += is written
+                left = ast.copy_location(ast.Name(id=written, ctx=ast.Load()), target)
+                value = ast.copy_location(ast.BinOp(left=left, op=stmt.op, right=stmt.value),
+                                          stmt)
+                stmt = ast.copy_location(ast.Assign(targets=[target], value=value), stmt)
+            name = self.rename(written)
         elif isinstance(stmt, ast.Expr) and last:
-            taken = self.assigned | set(self.inputs) | {n.id for n in ast.walk(stmt)
-                                                        if isinstance(n, ast.Name)}
+            taken = self.assigned | set(self.inputs) | set(self.steps) | \
+                {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             name = next((n for n in OUTPUT_NAMES if n not in taken), None) or \
                 next(f"f{i}" for i in range(1, len(taken) + 2) if f"f{i}" not in taken)
+            written = name
         elif isinstance(stmt, ast.Expr):
             self.fail(stmt, "found an expression that is not the last step and has no name, "
                             "expected NAME = expression")
@@ -161,10 +182,21 @@ class _Parser:
                             "expression, or an expression")
         value = self.expr(stmt.value)
         if isinstance(value, Ref) and not self.constant(value):
-            self.fail(stmt.value, f"found {name} = {value.name}, which only renames "
-                                  f"{value.name}, expected an operation")
+            was = self.segment(stmt.value, quoted=False)  # the name as written
+            self.fail(stmt.value, f"found {written} = {was}, which only renames {was}, "
+                                  "expected an operation")
         self.steps[name] = self.constant(value)
+        self.current[written] = name
         return Step(name, value)
+
+    def rename(self, written: str) -> str:
+        """The step's name: the name as written, or for a name assigned again c_2, c_3, ...
+        (the first free one)."""
+        if written not in self.current:
+            return written
+        taken = self.assigned | set(self.inputs) | set(self.steps)
+        return next(f"{written}_{k}" for k in range(2, len(taken) + 3)
+                    if f"{written}_{k}" not in taken)
 
     def constant(self, expr) -> bool:
         if isinstance(expr, Const):
@@ -202,29 +234,45 @@ class _Parser:
                                            "(x**2)")
             self.fail_at(lineno, col0, f"found the operator {token}, {EXPECTED}")
         left, right = self.expr(node.left), self.expr(node.right)
-        if op == "**" and not self.constant(right):
-            names = [n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)]
-            uses = next(n for n in names if not self.steps.get(n, False))
-            self.fail(node.right, f"found an exponent that depends on {uses}, expected a "
-                                  "constant exponent (like 2 or 0.5)")
+        if op == "**" and not self.constant(right):  # x**y, 2**x: ∂/∂y = x**y ln x too
+            op = "pow"
         return Apply(op, (left, right), self.where(lineno, col0))
 
     def call(self, node: ast.Call) -> Apply:
         func = node.func
-        if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
-            what = func.id if isinstance(func, ast.Name) else self.segment(func)[1:-1]
+        if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name)
+                                                    and func.value.id in MODULES):
+            return self.method(node)
+        name = func.attr if isinstance(func, ast.Attribute) else \
+            func.id if isinstance(func, ast.Name) else None
+        name = ALIASES.get(name, name)
+        if name not in FUNCTIONS:
+            what = self.segment(func)[1:-1]
             self.fail(node, f"found a call of {what!r}, expected one of the functions "
-                            + ", ".join(FUNCTIONS))
+                            + ", ".join(FUNCTIONS) + " (also np.exp, math.log, torch.tanh, "
+                            "ln)")
         if node.keywords:
             kw = node.keywords[0]
-            self.fail(kw, f"found the keyword argument {self.segment(kw)} in {func.id}(...), "
+            self.fail(kw, f"found the keyword argument {self.segment(kw)} in {name}(...), "
                           "expected plain arguments")
-        arity = FUNCTIONS[func.id]
+        arity = FUNCTIONS[name]
         if len(node.args) != arity:
-            self.fail(node, f"found {func.id} with {len(node.args)} argument"
+            self.fail(node, f"found {name} with {len(node.args)} argument"
                             f"{'' if len(node.args) == 1 else 's'}, expected {arity}")
         args = tuple(self.expr(a) for a in node.args)
-        return Apply(func.id, args, self.where(node.lineno, node.col_offset))
+        return Apply(name, args, self.where(node.lineno, node.col_offset))
+
+    def method(self, node: ast.Call) -> Apply:
+        """micrograd's x.relu(), (a*b).tanh(), y.exp(): the function of the value before."""
+        func = node.func
+        name = ALIASES.get(func.attr, func.attr)
+        if name not in METHODS:
+            self.fail(node, f"found the method .{func.attr}(), expected one of "
+                            + ", ".join(f".{m}()" for m in METHODS))
+        if node.args or node.keywords:
+            self.fail(node, f"found .{func.attr}() with arguments, expected none: the value "
+                            "before the dot is its argument")
+        return Apply(name, (self.expr(func.value),), self.where(node.lineno, node.col_offset))
 
     def number(self, node: ast.Constant) -> Const:
         v = node.value
@@ -245,9 +293,16 @@ class _Parser:
 
     def name(self, node: ast.Name) -> Ref:
         name = node.id
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or name in ALIASES:
             self.fail(node, f"found the function {name} without arguments, expected "
                             f"{name}(...)")
+        if name in MODULES:
+            self.fail(node, f"found {name} on its own, expected {name}.exp(...) or another "
+                            "of its functions")
+        if name in self.current:
+            name = self.current[name]  # the latest assignment
+            self.used.add(name)
+            return Ref(name)
         if name in self.steps:
             self.used.add(name)
         elif name in self.assigned:
@@ -256,3 +311,10 @@ class _Parser:
         elif name not in self.inputs:
             self.inputs.append(name)
         return Ref(name)
+
+
+def _target(stmt) -> str | None:
+    """The name a statement assigns (c = ..., c += ...), else None."""
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else \
+        stmt.target if isinstance(stmt, ast.AugAssign) else None
+    return target.id if isinstance(target, ast.Name) else None
