@@ -10,6 +10,7 @@
                   inside them only)
     comparison    compare: a PyTorch run against backprop, quantity by quantity
     grading       grade: answer sheets marked as `backprop grade` marks them
+    graph_result  graph: an expression's computational graph, as `backprop graph` works it
 
 Errors are BackpropError subclasses (backprop_cli.errors), never printed. The names below
 are imported when first used (PEP 562): the command line imports api.commands alone.
@@ -22,6 +23,7 @@ _WHERE = {
     "example": "functions", "examples": "functions", "load": "functions",
     "solve": "functions", "step": "functions",
     "Grades": "grading", "grade": "grading",
+    "GraphResult": "graph_result", "graph": "graph_result",
     "LastStep": "pytorch.sequences",
     "TorchProblem": "pytorch.bridge", "from_torch": "pytorch.bridge",
     "to_torch": "pytorch.bridge", "torch_loss": "pytorch.bridge",

@@ -1,6 +1,6 @@
 """Graph exercises: an expression, a value for each of its inputs, and which inputs want
-gradients, from a YAML/JSON file or from the command line; and seeded variants for
-`backprop new --graph`.
+gradients, from a YAML/JSON file, the command line or the Python API's keywords; and
+seeded variants for `backprop new --graph`.
 
 A file holds `expression`, `values`, optional `title` and optional `inputs`:
 
@@ -98,6 +98,23 @@ def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
     _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
     return Exercise(COMMAND_LINE, None, program,
                     {name: values[name] for name in program.inputs}, program.inputs)
+
+
+def from_values(text: str, values: dict) -> Exercise:
+    """An expression and a number for each input by name (the Python API's
+    bp.graph(expression, **values)), checked as from_arguments checks NAME=VALUE: a
+    value's messages name it as the keyword it was given as (x=0.5)."""
+    program = parse(text, COMMAND_LINE)
+    numbers: dict = {}
+    for name, value in values.items():
+        shown = repr(value)
+        arg = f"{name}={shown if len(shown) <= 40 and shown.isprintable() else '...'}"
+        if name not in program.inputs:
+            _unused(arg, None, name, program)
+        numbers[name] = _check_number(arg, None, value)
+    _require_all(COMMAND_LINE, None, program, numbers, "NAME=VALUE for each input")
+    return Exercise(COMMAND_LINE, None, program,
+                    {name: numbers[name] for name in program.inputs}, program.inputs)
 
 
 def _number(source: str, place, number: str) -> int | float:

@@ -20,7 +20,9 @@ import warnings
 from backprop_cli.engine.graph.ops import ALIASES, FUNCTIONS
 from backprop_cli.engine.graph.program import Apply, Const, Program, Ref, Step
 from backprop_cli.errors import ProblemError
+from backprop_cli.problem.graph import spellings
 from backprop_cli.problem.graph import text as text_rules
+from backprop_cli.problem.graph.spellings import MODULES
 
 MAX_DEPTH = 100  # nested operations; a named step starts again from 0
 MAX_NODES = 10_000
@@ -29,8 +31,6 @@ EXPECTED = ("expected numbers, input names, + - * / **, parentheses or the funct
             + ", ".join(FUNCTIONS))
 DEPTH_HINT = f"expected at most {MAX_DEPTH} (name intermediate steps: s = ...; f = ...)"
 OUTPUT_NAMES = ("f", "out", "output")
-MODULES = ("np", "numpy", "math", "torch")  # np.exp(x), math.exp(x), torch.exp(x)
-METHODS = tuple(name for name, arity in FUNCTIONS.items() if arity == 1)  # x.relu()
 
 
 def parse(text: str, source: str, key: str | None = None) -> Program:
@@ -239,40 +239,7 @@ class _Parser:
         return Apply(op, (left, right), self.where(lineno, col0))
 
     def call(self, node: ast.Call) -> Apply:
-        func = node.func
-        if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name)
-                                                    and func.value.id in MODULES):
-            return self.method(node)
-        name = func.attr if isinstance(func, ast.Attribute) else \
-            func.id if isinstance(func, ast.Name) else None
-        name = ALIASES.get(name, name)
-        if name not in FUNCTIONS:
-            what = self.segment(func)[1:-1]
-            self.fail(node, f"found a call of {what!r}, expected one of the functions "
-                            + ", ".join(FUNCTIONS) + " (also np.exp, math.log, torch.tanh, "
-                            "ln)")
-        if node.keywords:
-            kw = node.keywords[0]
-            self.fail(kw, f"found the keyword argument {self.segment(kw)} in {name}(...), "
-                          "expected plain arguments")
-        arity = FUNCTIONS[name]
-        if len(node.args) != arity:
-            self.fail(node, f"found {name} with {len(node.args)} argument"
-                            f"{'' if len(node.args) == 1 else 's'}, expected {arity}")
-        args = tuple(self.expr(a) for a in node.args)
-        return Apply(name, args, self.where(node.lineno, node.col_offset))
-
-    def method(self, node: ast.Call) -> Apply:
-        """micrograd's x.relu(), (a*b).tanh(), y.exp(): the function of the value before."""
-        func = node.func
-        name = ALIASES.get(func.attr, func.attr)
-        if name not in METHODS:
-            self.fail(node, f"found the method .{func.attr}(), expected one of "
-                            + ", ".join(f".{m}()" for m in METHODS))
-        if node.args or node.keywords:
-            self.fail(node, f"found .{func.attr}() with arguments, expected none: the value "
-                            "before the dot is its argument")
-        return Apply(name, (self.expr(func.value),), self.where(node.lineno, node.col_offset))
+        return spellings.call(self, node)
 
     def number(self, node: ast.Constant) -> Const:
         v = node.value
