@@ -22,7 +22,8 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
          "chi", "psi", "omega"}
 _NAME = re.compile(r"([A-Za-z]+?)_?([0-9]+)\Z")
 # where a negative argument needs parentheses: 2 - (-3), (-2) \cdot 3, (-2)^{2}, -(-x)
-_WRAPPED = {"+": (1,), "-": (1,), "*": (0, 1), "**": (0,), "neg": (0,)}
+_WRAPPED = {"+": (1,), "-": (1,), "*": (0, 1), "**": (0,), "pow": (0,), "neg": (0,),
+            "square": (0,)}
 
 
 def markdown(items: list[tuple[Exercise, Graph]], decimals: int, figure: str | None) -> str:
@@ -47,16 +48,33 @@ def _outline(items, decimals: int, figure: str | None) -> list:
 
 
 def symbol(name: str) -> str:
-    """A name in maths: x, w_{0}, n_{1}, \\sigma, \\mathrm{out}, x_{\\mathrm{hat}}."""
+    """A name in maths: x, w_{0}, n_{1}, \\sigma, \\mathrm{out}, x_{\\mathrm{hat}}; a name
+    assigned again, c_2, is c_{2}, and x1_2 (x1 assigned again) x_{1,2}."""
     m = _NAME.match(name)
     if m:
         return f"{symbol(m[1])}_{{{m[2]}}}"
     base, _, rest = name.partition("_")
     if rest:
-        return f"{symbol(base) if base else '{}'}_{{{symbol(rest)}}}"
+        head = symbol(base) if base else "{}"
+        if _subscripted(head):  # x_{1} and 2: x_{1,2}, not x_{1}_{2} (a TeX error)
+            return f"{head[:-1]},{symbol(rest)}}}"
+        return f"{head}_{{{symbol(rest)}}}"
     if name in GREEK:
         return "\\" + name
     return name if len(name) == 1 else rf"\mathrm{{{name}}}"
+
+
+def _subscripted(tex: str) -> bool:
+    """Whether tex ends in a subscript, _{...}, that a second one would follow."""
+    k = tex.rfind("_{")
+    if k <= 0 or not tex.endswith("}"):
+        return False
+    depth = 0
+    for i, c in enumerate(tex[k + 1:], k + 1):
+        depth += (c == "{") - (c == "}")
+        if depth == 0:
+            return i == len(tex) - 1
+    return False
 
 
 def wrap(tex: str) -> str:
@@ -79,6 +97,8 @@ def operation(op: str, a: list[str]) -> str:
         "sqrt": r"\sqrt{{{0}}}", "sigmoid": r"\sigma({0})", "tanh": r"\tanh({0})",
         "relu": r"\operatorname{{relu}}({0})", "abs": r"\lvert {0} \rvert",
         "max": r"\max({0}, {1})", "min": r"\min({0}, {1})",
+        "pow": "{0}^{{{1}}}", "sin": r"\sin({0})", "cos": r"\cos({0})",
+        "log10": r"\log_{{10}}({0})", "square": "{0}^{{2}}",
     }
     return templates[op].format(*a)
 
@@ -105,6 +125,12 @@ def local_rule(op: str, a: list[str], v: list[float], i: int) -> tuple[str, str 
         p = v[1]
         return ("0" if p == 0 else "1" if p == 1 else f"{plain(p)} {a[0]}" if p == 2
                 else f"{plain(p)} {wrap(a[0])}^{{{plain(p - 1)}}}"), None
+    if op == "pow":  # a variable exponent; torch's 0 where y = 0 (∂/∂x) or x = 0 (∂/∂y)
+        if i == 0:
+            return ("0", f"{a[1]} = 0") if v[1] == 0 else \
+                (f"{a[1]} \\, {wrap(a[0])}^{{{a[1]} - 1}}", None)
+        return ("0", rf"{a[0]} = 0 \text{{ and }} {a[1]} \ge 0") if v[0] == 0 else \
+            (rf"{a[0]}^{{{a[1]}}} \ln({a[0]})", None)
     rules = {
         "+": ("1", "1"), "-": ("1", "-1"), "*": (a[-1], a[0]),
         "/": (rf"\frac{{1}}{{{a[-1]}}}", rf"-\frac{{{a[0]}}}{{{a[-1]}^{{2}}}}"),
@@ -112,6 +138,8 @@ def local_rule(op: str, a: list[str], v: list[float], i: int) -> tuple[str, str 
         "sqrt": (rf"\frac{{1}}{{2\sqrt{{{a[0]}}}}}",),
         "sigmoid": (rf"\sigma({a[0]})\left(1 - \sigma({a[0]})\right)",),
         "tanh": (rf"1 - \tanh^{{2}}({a[0]})",),
+        "sin": (rf"\cos({a[0]})",), "cos": (rf"-\sin({a[0]})",),
+        "log10": (rf"\frac{{1}}{{{a[0]} \ln 10}}",), "square": (f"2 {a[0]}",),
     }
     return rules[op][i], None
 

@@ -11,7 +11,7 @@ from backprop_cli.engine.graph.program import Graph, Node
 
 SWEEPS = 4  # passes that order each column by the mean position of its neighbours
 _SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "neg": "−x", "sqrt": "√",
-            "sigmoid": "σ", "abs": "|x|"}
+            "sigmoid": "σ", "abs": "|x|", "pow": "^", "square": "x²"}  # pow: 2 ** x is 2^
 
 
 def gate(node: Node) -> str:
