@@ -493,3 +493,13 @@ def test_a_variable_exponent_has_both_derivatives(run):
     doc = json.loads(result.stdout)
     assert doc["value"] == 8.0
     assert doc["gradients"] == {"x": 12.0, "y": 8.0 * math.log(2.0)}
+
+
+def test_a_reassigned_name_never_takes_a_name_the_expression_writes(run):
+    """c assigned again is c_3 when the expression has an input c_2 of its own."""
+    result = run("graph", "c = x * 2; c = c * 3; f = c + c_2", "x=1", "c_2=5",
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [n["name"] for n in doc["nodes"]] == ["x", "c_2", "c", "c_3", "f"]
+    assert doc["gradients"] == {"x": 6.0, "c_2": 1.0}

@@ -49,6 +49,7 @@ class _Parser:
         self.used: set[str] = set()
         self.assigned: set[str] = set()
         self.current: dict[str, str] = {}  # a name as written -> its latest step's name
+        self.written: set[str] = set()  # every name the expression writes
 
     # -------------------------------------------------------------- messages
 
@@ -78,6 +79,7 @@ class _Parser:
         body = module.body
         if not body:
             self.fail_at(None, 0, f"found no expression, {EXPECTED}")
+        self.written = {n.id for n in ast.walk(module) if isinstance(n, ast.Name)}
         self.assigned = {t.id for s in body if isinstance(s, ast.Assign)
                          for t in s.targets if isinstance(t, ast.Name)} | \
             {s.target.id for s in body if isinstance(s, ast.AugAssign)
@@ -93,7 +95,9 @@ class _Parser:
                                 "expected an expression of the inputs")
         for stmt, step in zip(body[:-1], steps[:-1]):
             if step.name not in self.used:
-                self.fail(stmt, f"found {step.name} assigned but never used, expected every "
+                written = _target(stmt) or step.name
+                shown = written if written == step.name else f"{written} (its node {step.name})"
+                self.fail(stmt, f"found {shown} assigned but never used, expected every "
                                 f"step to lead to {output.name}")
         return Program(self.source, self.text, tuple(self.inputs), tuple(steps))
 
@@ -194,7 +198,7 @@ class _Parser:
         (the first free one)."""
         if written not in self.current:
             return written
-        taken = self.assigned | set(self.inputs) | set(self.steps)
+        taken = self.written | set(self.steps)  # never a name the expression writes itself
         return next(f"{written}_{k}" for k in range(2, len(taken) + 3)
                     if f"{written}_{k}" not in taken)
 
