@@ -9,13 +9,13 @@ reader, the engine), so the numbers, messages, tables and pictures are the comma
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from backprop_cli.api.display import Markdown, Picture, Shown, View, picture
+from backprop_cli.api.documented import Documented
 from backprop_cli.engine.graph.program import Edge, Graph, Node
 from backprop_cli.errors import UsageError, describe, suggest
 from backprop_cli.problem.graph.exercise import Exercise
@@ -62,7 +62,7 @@ def _number(value):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class GraphResult(Shown):
+class GraphResult(Shown, Documented):
     """Everything `backprop graph` reports about one expression. Shown as the terminal's
     tables; to_dict() is the JSON document of `graph --format json`."""
 
@@ -95,16 +95,7 @@ class GraphResult(Shown):
         raise KeyError(f"node {name!r}: no such node, expected one of {', '.join(names)}"
                        + suggest(name, names))
 
-    def to_dict(self) -> dict:
-        """The JSON document of `backprop graph --format json` (a fresh copy)."""
-        return copy.deepcopy(self._document)
 
-    def get(self, path: str):
-        """One value of the JSON document by a --get path ('gradients.x', 'nodes.3.upstream');
-        PathError names what is there when the path is not."""
-        from backprop_cli.output import report
-
-        return copy.deepcopy(report.get(self._document, path))
 
     def view(self, decimals: int = 4):
         from backprop_cli.output.graph import tables

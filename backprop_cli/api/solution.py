@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from backprop_cli.api.display import Markdown, Shown, View, picture
+from backprop_cli.api.documented import Documented
 from backprop_cli.engine import model as engine_model
 from backprop_cli.output import report
 from backprop_cli.problem.maps import written
@@ -106,7 +107,7 @@ class Update:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class Solution(Shown):
+class Solution(Shown, Documented):
     """Everything `backprop solve` reports about one problem. Shown as the terminal's
     tables; to_dict() is the JSON document of `solve --format json`."""
 
@@ -153,14 +154,7 @@ class Solution(Shown):
         """h_l, the activation of layer l; h(0) is x."""
         return self.forward.h[l]
 
-    def to_dict(self) -> dict:
-        """The JSON document of `backprop solve --format json` (a fresh copy)."""
-        return copy.deepcopy(self._document)
 
-    def get(self, path: str):
-        """One value of the JSON document by a --get path ('sums.h1', 'gradients.b2.0');
-        PathError names what is there when the path is not."""
-        return copy.deepcopy(report.get(self._document, path))
 
     def view(self, decimals: int = 4):
         from backprop_cli.output.tables import solve_view
@@ -198,7 +192,7 @@ class Solution(Shown):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class StepReport(Shown):
+class StepReport(Shown, Documented):
     """What `backprop step --format json` reports: the loss before each step and after
     the last, the parameters and the optimizer state after the last step."""
 
@@ -219,13 +213,7 @@ class StepReport(Shown):
                    MappingProxyType(parameters), state_arrays(problem, run.state),
                    MappingProxyType(copy.deepcopy(doc["optimizer"])), doc)
 
-    def to_dict(self) -> dict:
-        """The report of `backprop step --format json` (a fresh copy)."""
-        return copy.deepcopy(self._document)
 
-    def get(self, path: str):
-        """One value of the report by a path ('losses.-1', 'parameters.W1.0')."""
-        return copy.deepcopy(report.get(self._document, path))
 
     def view(self, decimals: int = 4, every: int | None = None):
         from backprop_cli.output.tables import step_view
