@@ -23,7 +23,7 @@ def backward_pass(note: Notation) -> list[Block]:
                " for the gradient of the loss with respect to the pre-activation of layer l.")]
     for l in range(note.depth, 0, -1):
         out.append(subsection(note.layer_title(l)))
-        if note.kind(l) in SEQUENCES:  # through time (sequences_backward.py)
+        if note.kind(l) in SEQUENCES:  # through time (sequences/backward.py)
             out += _output_gradient(note) if l == note.depth else incoming(note, l)
             out += kinds.of(note, l).backward(note, l, None, note.input_partial(l))
             continue

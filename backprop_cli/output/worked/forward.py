@@ -20,7 +20,7 @@ def forward_pass(note: Notation) -> list[Block]:
     out = [section("Step 1: Forward pass")]
     for l in range(1, note.depth + 1):
         out.append(subsection(note.layer_title(l)))
-        if note.kind(l) in SEQUENCES:  # step by step, h^{(t)} its own (sequences.py)
+        if note.kind(l) in SEQUENCES:  # step by step, h^{(t)} its own (sequences/forward.py)
             out += [*kinds.of(note, l).forward(note, l), _sum(note, "a", l), _sum(note, "h", l)]
             continue
         if note.kind(l) == "dense":

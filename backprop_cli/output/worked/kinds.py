@@ -5,8 +5,7 @@ of the update. Batch norm and layer norm are norms.py's (their backward pass
 norms_backward.py's); dropout is here. The feature-map kinds: conv2d is conv.py's (its
 backward pass conv_backward.py's, its kernels kernels.py's), the pools pools.py's
 (pools_backward.py's), flatten flatten.py's; maps.py holds what they share. The sequence
-kinds (embedding, rnn, lstm, gru) are sequences.py's (sequences_backward.py's), worked
-step by step.
+kinds (embedding, rnn, lstm, gru) are the sequences package's, worked step by step.
 """
 
 from __future__ import annotations
@@ -25,12 +24,12 @@ from backprop_cli.output.worked import (
     norms_backward,
     pools,
     pools_backward,
-    sequences,
-    sequences_backward,
-    sequences_problem,
 )
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.sequences import backward as sequences_backward
+from backprop_cli.output.worked.sequences import forward as sequences
+from backprop_cli.output.worked.sequences import problem as sequences_problem
 from backprop_cli.output.worked.tex import Math
 
 

@@ -48,7 +48,7 @@ class Notation:
         self.columns = not self.batch and problem.layout == "out_in"
         self.seq = None  # a sequence exercise's rules (timesteps.py), imported for one
         if problem.model.time is not None:  # the dense layers see its steps as rows
-            from backprop_cli.output.worked import timesteps
+            from backprop_cli.output.worked.sequences import timesteps
 
             self.seq = timesteps
             timesteps.configure(self)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.errors import counted
-from backprop_cli.output.worked import conv, kinds, l2, maps, sequences_problem, tex
+from backprop_cli.output.worked import conv, kinds, l2, maps, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section, title
 from backprop_cli.output.worked.notation import Notation
+from backprop_cli.output.worked.sequences import problem as sequences_problem
 from backprop_cli.output.worked.tex import Math
 
 _FROZEN = r"\ \text{(frozen)}"
@@ -67,7 +68,7 @@ def _data(note: Notation) -> list[Block]:
     p = note.problem
     if maps.is_map(note, 0):  # images: each channel a matrix
         out = maps.inputs(note)
-    elif note.model.time is not None:  # steps (sequences.py)
+    elif note.model.time is not None:  # steps (sequences/)
         return sequences_problem.inputs(note)
     else:
         out = [eq((note.symbol("h", 0) + " = " + ("X" if note.batch else "x"), "=",

@@ -6,9 +6,10 @@ from __future__ import annotations
 from backprop_cli.engine.layers import SEQUENCES
 from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import formulas as rules
-from backprop_cli.output.worked import kernels, kinds, l2, sequences_update, tex
+from backprop_cli.output.worked import kernels, kinds, l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par, section
 from backprop_cli.output.worked.notation import Notation, as_rows, split_name
+from backprop_cli.output.worked.sequences import update as sequences_update
 from backprop_cli.output.worked.tex import Math
 
 

@@ -1,9 +1,7 @@
 """A sequence exercise's forward pass in a worked solution, step by step, t = 1 … T: the
 embedding's lookup; each gate's pre-activation as W_x x^{(t)} + W_h h^{(t-1)} + b with one
 entry worked out, the gates, c^{(t)} (LSTM), the GRU's candidate in torch's or Cho's form,
-h^{(t)}; then what the next layer sees. The Problem section is sequences_problem.py's, the
-backward pass sequences_backward.py's (the sums over time sequences_sums.py's, the update
-sequences_update.py's); timesteps.py holds what they share.
+h^{(t)}; then what the next layer sees.
 """
 
 from __future__ import annotations
@@ -14,9 +12,8 @@ from backprop_cli.engine.functions import ACTIVATIONS
 from backprop_cli.engine.layers.recurrent import GATES
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.maps import sum_terms
-from backprop_cli.output.worked.sequences_problem import indices
-from backprop_cli.output.worked.tex import Math
-from backprop_cli.output.worked.timesteps import (
+from backprop_cli.output.worked.sequences.problem import indices
+from backprop_cli.output.worked.sequences.timesteps import (
     block,
     entry,
     entry_terms,
@@ -30,6 +27,7 @@ from backprop_cli.output.worked.timesteps import (
     sym,
     written_order,
 )
+from backprop_cli.output.worked.tex import Math
 
 # ------------------------------------------------------------------------ forward
 

@@ -12,7 +12,7 @@ from backprop_cli.output.fmt import hides_values
 from backprop_cli.output.worked import tex
 from backprop_cli.output.worked.blocks import Block, eq
 from backprop_cli.output.worked.notation import split_name
-from backprop_cli.output.worked.timesteps import (
+from backprop_cli.output.worked.sequences.timesteps import (
     block,
     engine_param,
     param,

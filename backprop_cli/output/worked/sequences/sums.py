@@ -12,9 +12,8 @@ from backprop_cli.engine.layers.recurrent import GATES
 from backprop_cli.output.worked import l2, tex
 from backprop_cli.output.worked.blocks import Block, eq, par
 from backprop_cli.output.worked.maps import sum_terms
-from backprop_cli.output.worked.sequences import deltas, previous, step_input
-from backprop_cli.output.worked.tex import Math
-from backprop_cli.output.worked.timesteps import (
+from backprop_cli.output.worked.sequences.forward import deltas, previous, step_input
+from backprop_cli.output.worked.sequences.timesteps import (
     block,
     engine_param,
     entry_terms,
@@ -27,6 +26,7 @@ from backprop_cli.output.worked.timesteps import (
     sym,
     weights_file,
 )
+from backprop_cli.output.worked.tex import Math
 
 
 def weights(note, l: int) -> list[Block]:

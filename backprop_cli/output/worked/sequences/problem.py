@@ -11,8 +11,7 @@ import numpy as np
 from backprop_cli.engine.layers.recurrent import GATES
 from backprop_cli.errors import counted
 from backprop_cli.output.worked.blocks import Block, eq, par
-from backprop_cli.output.worked.tex import Math
-from backprop_cli.output.worked.timesteps import (
+from backprop_cli.output.worked.sequences.timesteps import (
     block,
     param,
     settings,
@@ -21,6 +20,7 @@ from backprop_cli.output.worked.timesteps import (
     sym,
     weights_file,
 )
+from backprop_cli.output.worked.tex import Math
 
 _CELLS = {"rnn": "torch's nn.RNN", "lstm": "torch's nn.LSTM", "gru": "torch's nn.GRU"}
 _FORMS = {  # where the reset gate acts

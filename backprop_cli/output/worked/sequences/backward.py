@@ -2,7 +2,7 @@
 the layer above sends (zero at the steps it does not see) plus what step t + 1 sends back
 (W_hᵀ δ^{(t+1)}, and a GRU's direct path), an LSTM's cell path ∂L/∂c^{(t)}, each gate's
 gradient and δ, ∂L/∂x^{(t)}; then ∂L/∂h^{(0)} and the parameters' gradients summed over
-time (sequences_sums.py's).
+time (sums.py's).
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_cli.engine.functions import ACTIVATIONS
-from backprop_cli.output.worked import sequences_sums
 from backprop_cli.output.worked.blocks import Block, eq, par
-from backprop_cli.output.worked.sequences import deltas, hidden_n, previous, stacked
-from backprop_cli.output.worked.tex import Math
-from backprop_cli.output.worked.timesteps import (
+from backprop_cli.output.worked.sequences import sums
+from backprop_cli.output.worked.sequences.forward import deltas, hidden_n, previous, stacked
+from backprop_cli.output.worked.sequences.timesteps import (
     block,
     gate,
     partial,
@@ -24,6 +23,7 @@ from backprop_cli.output.worked.timesteps import (
     sym,
     transposed,
 )
+from backprop_cli.output.worked.tex import Math
 
 ABOVE = r"\Big|_{\text{above}}"
 
@@ -31,7 +31,7 @@ ABOVE = r"\Big|_{\text{above}}"
 def backward(note, l: int, through, lhs: str) -> list[Block]:
     """Layer l's backward pass: the embedding's rows, or the recurrent layer through time."""
     if note.kind(l) == "embedding":
-        return sequences_sums.table(note, l)
+        return sums.table(note, l)
     s = settings(note, l)
     out = [par("Back through time, t = T … 1. The hidden state ", Math(sym(note, "h", "t")),
                " reaches the loss two ways: through the layer above (",
@@ -49,7 +49,7 @@ def backward(note, l: int, through, lhs: str) -> list[Block]:
         out += _input(note, l, t)
     out.append(par("What step 1 sends back to the initial state:"))
     out += _initial(note, l)
-    return out + sequences_sums.weights(note, l)
+    return out + sums.weights(note, l)
 
 
 # ------------------------------------------------------------------------ ∂L/∂h^{(t)}

@@ -1,6 +1,6 @@
-"""What a sequence exercise's worked solution shares (sequences.py forward,
-sequences_backward.py backward): its Notation, the steps of a quantity, the symbols of a
-step and of a gate's parameters, and products written in the layout's order.
+"""What a sequence exercise's worked solution shares (forward.py, backward.py): its
+Notation's rules for steps, the steps of a quantity, the symbols of a step and of a gate's
+parameters, and products written in the layout's order.
 
 A step's quantity is written with its step as a superscript, h^{(t)} (Goodfellow et al.'s
 form): h_{2} stays layer 2's output, as in every other worked solution. A batch has one
