@@ -347,7 +347,7 @@ def test_unicode_title_compiles(tmp_path):
 
 
 def test_pure_functions_without_click_rich_or_yaml():
-    for path in sorted((ROOT / "backprop_cli" / "output" / "worked").glob("*.py")):
+    for path in sorted((ROOT / "backprop_cli" / "output" / "worked").rglob("*.py")):
         name = path.name
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

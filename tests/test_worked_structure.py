@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "backprop_cli" / "output" / "worked"
-MODULES = sorted(PACKAGE.glob("*.py"))
+MODULES = sorted(PACKAGE.rglob("*.py"))  # the sequences package too
 RECORD_BASES = {"object", "str", "NamedTuple", "TypedDict", "Enum"}  # values, not behaviour
 
 
