@@ -206,3 +206,20 @@ def test_the_python_api_holds_the_documents_numbers(doc):
         for key in (value if isinstance(value, dict) else [None]):
             np.testing.assert_array_equal(got if key is None else got[key],
                                           value if key is None else value[key])
+
+
+def test_a_saturated_output_at_a_step_is_null_in_json_and_inf_in_the_table(run, tmp_path):
+    """Contract §2: gradients.h{L} may hold null where ∂L/∂ŷ is not finite (a sigmoid
+    output saturated to 1 under bce), at every step too; the table shows its sign."""
+    doc = {"x": [[[1], [2]]], "y": [[[1], [0]]], "loss": "bce",
+           "layers": [{"kind": "rnn", "wx": [[1]], "wh": [[1]], "output": "all"},
+                      {"weights": [[800]], "activation": "sigmoid"}]}
+    path = _write(tmp_path, doc)
+    out = run("solve", path, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["gradients"]["h2"] == [[[-0.5], [None]]]
+    table = run("solve", path)
+    assert table.exit_code == 0, table.stderr
+    assert [line.split() for line in table.stdout.splitlines()
+            if line.lstrip().startswith("∂L/∂h2")] == [["∂L/∂h2", "[", "inf]"],
+                                                        ["∂L/∂h2", "[-0.5000]"]]

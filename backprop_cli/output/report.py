@@ -39,15 +39,12 @@ def _rows(problem: Problem, arr: np.ndarray):
     return arr.tolist() if problem.batched else arr[0].tolist()
 
 
-def _rows_or_null(problem: Problem, arr: np.ndarray):
-    # Only gradients.h{L} may be non-finite (saturated output): JSON gets null there.
-    if np.all(np.isfinite(arr)):
-        return _rows(problem, arr)
-    clean = plain_zero(np.where(np.isfinite(arr), arr, 0.0)).tolist()
-    flags = np.isfinite(arr).tolist()
-    rows = [[v if ok else None for v, ok in zip(r, f, strict=True)]
-            for r, f in zip(clean, flags, strict=True)]
-    return rows if problem.batched else rows[0]
+def _nulled(value):
+    """A document's value with every number that is not finite as null: only
+    gradients.h{L} may hold one (a saturated output), and JSON holds no inf."""
+    if isinstance(value, list):
+        return [_nulled(v) for v in value]
+    return value if value is None or np.isfinite(value) else None
 
 
 def optimizer_document(problem: Problem) -> dict:
@@ -161,9 +158,9 @@ def solve_document(problem: Problem, sol: Solution, rounded: int | None = None) 
     if model.penalty is not None:
         doc["loss_parts"] = _parts(*fwd.parts)
     doc["gradients"] = {
-        name: (_rows_or_null(problem, arr) if name == f"h{L}" else _rows(problem, arr))
-        if shape == "sample" else shown(problem, shape, arr, l) if shape != "param"
-        else in_file_layout(problem, name, plain_zero(arr))
+        name: in_file_layout(problem, name, plain_zero(arr)) if shape == "param" else
+        shown(problem, shape, arr, l) if name != f"h{L}" else
+        _nulled(shown(problem, shape, arr, l))
         for name, shape, arr, l in gradient_arrays(grads, model)}
     doc["update"] = {
         "optimizer": optimizer_document(problem),

@@ -88,18 +88,22 @@ def _output_gradient(problem: Problem, doc: dict):
     the loss's own ∂L/∂ŷ at the document's outputs (a positive batch factor aside)."""
     L = len(problem.model.layers)
     value = doc["gradients"][f"h{L}"]
-    rows = value if problem.batched else [value]
-    if all(v is not None for r in rows for v in r):
+    if None not in np.ravel(np.array(value, dtype=object)).tolist():
         return value
     from backprop_cli.engine.functions import LOSSES
 
-    a, h = (np.array(doc["forward"][f"{k}{L}"], dtype=float).reshape(len(rows), -1)
-            for k in "ah")
+    a, h = (np.array(doc["forward"][f"{k}{L}"], dtype=float).reshape(problem.y.shape)
+            for k in "ah")  # y's rows: a row per sample, or per step of every sample
     with np.errstate(all="ignore"):
-        exact = LOSSES[problem.model.loss].grad_h(a, h, problem.y)
-    filled = [[v if v is not None else float(exact[i, j]) if not np.isfinite(exact[i, j])
-               else None for j, v in enumerate(r)] for i, r in enumerate(rows)]
-    return filled if problem.batched else filled[0]
+        exact = iter(LOSSES[problem.model.loss].grad_h(a, h, problem.y).ravel().tolist())
+
+    def refill(v):  # the same nesting, entry by entry in row-major order
+        if isinstance(v, list):
+            return [refill(u) for u in v]
+        e = next(exact)
+        return v if v is not None else e if not np.isfinite(e) else None
+
+    return refill(value)
 
 
 def _state_rows(problem: Problem, state: dict) -> list[Row]:
@@ -155,10 +159,11 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
         update += _loss_rows(model, up["loss_parts"], up["loss"], "L after the update")
     else:
         update.append(Row("L after the update", up["loss"], bold=True))
+    g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
     if model.time is not None:  # a sequence: a section per time step
         from backprop_cli.output import steps
 
-        return steps.sections(problem, doc, decimals, loss, update,
+        return steps.sections(problem, {**doc, "gradients": g}, decimals, loss, update,
                               _optimizer_line(up["optimizer"]))
     if model.map_of(0) is None:
         x = problem.x.tolist() if problem.batched else problem.x[0].tolist()
@@ -170,7 +175,6 @@ def _solve_sections(problem: Problem, doc: dict, decimals: int) -> list[Section]
                      (number(doc["sums"][q.name], decimals) if q.name in doc["sums"]
                       else "",)), q.shape == "map")]
     forward = FORWARD[problem.batched, problem.layout]
-    g = dict(doc["gradients"], **{f"h{L}": _output_gradient(problem, doc)})
     grads = []
     # layer by layer, output to input, each with its parameters (the document lists them
     # last), then ∂L/∂x: a stable sort of the document's order
