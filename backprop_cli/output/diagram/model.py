@@ -91,7 +91,7 @@ def network(problem, fwd=None, grads=None, decimals: int = 4, biases: bool = Tru
     skips = tuple(Skip(spec.residual, l, f"+ {'x' if spec.residual == 0 else f'h{spec.residual}'}")
                   for l, spec in enumerate(model.layers, 1) if spec.residual is not None)
     shapes = [shape_text(c.map) if c.map else str(n) for c, n in zip(columns, sizes)]
-    return Network(title, _subtitle(problem, shapes, fwd, grads, decimals), columns, weights,
+    return Network(title, subtitle(problem, shapes, fwd, grads, decimals), columns, weights,
                    bias, fwd is not None, blocks, skips,
                    maps.pictures(problem, fwd, grads, decimals))
 
@@ -141,7 +141,7 @@ def _activation(spec) -> str:
     return spec.activation
 
 
-def _subtitle(problem, sizes, fwd, grads, decimals: int, shows: str = "neurons show",
+def subtitle(problem, sizes, fwd, grads, decimals: int, shows: str = "neurons show",
               rows: str | None = None) -> str:
     """Sizes (a map's C×H×W), loss, the loss's value (a mean over the samples in a batch,
     or over `rows`: an unrolled sequence's steps), and which sample the neurons (an

@@ -19,7 +19,7 @@ from backprop_cli.engine.layers.recurrent import GATES
 from backprop_cli.engine.model import DENSE
 from backprop_cli.errors import counted
 from backprop_cli.output.diagram.kinds import LOOKS, sub
-from backprop_cli.output.diagram.model import _subtitle
+from backprop_cli.output.diagram.model import subtitle as network_subtitle
 from backprop_cli.output.fmt import elide
 from backprop_cli.output.fmt import fixed as number
 
@@ -92,7 +92,7 @@ def unrolled(problem, fwd=None, grads=None, decimals: int = 4) -> Unrolled:
     N = problem.x.shape[0]
     every = None if spec.output == "last" or len(model.layers) == k and model.loss == \
         "upstream" else f"{counted(N, 'sample')} × {T} steps"
-    subtitle = _subtitle(problem, _shapes(problem), fwd, grads, decimals, "values show",
+    subtitle = network_subtitle(problem, problem.sizes(), fwd, grads, decimals, "values show",
                          every)
     return Unrolled(title, subtitle, steps, tuple(rows), cell, lanes, fwd is not None)
 
@@ -115,20 +115,6 @@ class _Values:
     def row(self, t: int) -> int:
         """Sample 1's row at step t (1-based) of a layer after output all (N·T rows)."""
         return t - 1
-
-
-def _shapes(problem) -> list[str]:
-    """x and each layer's output as the subtitle writes them: T×D at every step, a
-    width where only the last step goes on."""
-    model = problem.model
-    T = model.time
-    first = model.layers[0]
-    x = f"{T} tokens" if first.kind == "embedding" else f"{T}×{first.settings.inputs}"
-    widths = [problem.params[f"W{l}"].shape[0] if s.kind == DENSE else
-              getattr(s.settings, "hidden", getattr(s.settings, "width", 0))
-              for l, s in enumerate(model.layers, 1)]
-    return [x] + [f"{T}×{n}" if model.sequence(l) else str(n)
-                  for l, n in enumerate(widths, 1)]
 
 
 def _inputs(problem, steps, v: _Values) -> list[Row]:
