@@ -115,25 +115,16 @@ def previous(H: np.ndarray, h0: np.ndarray, scratch=None) -> np.ndarray:
     return out
 
 
-def input_gradients(dA: np.ndarray, X: np.ndarray, p: dict, r) -> dict:
-    """∂L/∂Wx = Σ da_tᵀ x_t and ∂L/∂b = Σ da_t over samples and steps, one product: dA
-    (N, T, G·H) is ∂L/∂a, the gradient of x_t Wxᵀ + b."""
+def summed(dA: np.ndarray, V: np.ndarray, p: dict, r, W: str, b: str) -> dict:
+    """A weight's and its bias's gradients summed over samples and steps, one product each:
+    ∂L/∂W = Σ_t da_tᵀ v_t and ∂L/∂b = Σ_t da_t (when p has b). (W, b) = ("Wx", "b") with
+    v_t = x_t and dA = ∂L/∂a; ("Wh", "bh") with v_t = h_{t-1} and dA the gradient of
+    h_{t-1} Whᵀ + bh (∂L/∂a itself, except in a GRU's n gate)."""
     N, T, GH = dA.shape
     rows, r = dA.reshape(N * T, GH), r or unrounded
-    dp = {"Wx": r(rows.T @ X.reshape(N * T, -1))}
-    if "b" in p:
-        dp["b"] = r(np.add.reduce(rows, axis=0))
-    return dp
-
-
-def hidden_gradients(dAh: np.ndarray, Hprev: np.ndarray, p: dict, r) -> dict:
-    """∂L/∂Wh = Σ dah_tᵀ h_{t-1} and ∂L/∂bh = Σ dah_t: dAh is the gradient of
-    h_{t-1} Whᵀ + bh (∂L/∂a itself, except in a GRU's n gate)."""
-    N, T, GH = dAh.shape
-    rows, r = dAh.reshape(N * T, GH), r or unrounded
-    dp = {"Wh": r(rows.T @ Hprev.reshape(N * T, -1))}
-    if "bh" in p:
-        dp["bh"] = r(np.add.reduce(rows, axis=0))
+    dp = {W: r(rows.T @ V.reshape(N * T, -1))}
+    if b in p:
+        dp[b] = r(np.add.reduce(rows, axis=0))
     return dp
 
 

@@ -24,13 +24,12 @@ from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
     follows_from_a,
     fresh,
-    hidden_gradients,
     input_gradient,
-    input_gradients,
     input_products,
     output,
     previous,
     sequence,
+    summed,
     unrounded,
     upstream,
 )
@@ -121,15 +120,15 @@ def through_time(dout, cache, p, spec, r=None):
             dnext = r(direct + drh * rr + da[:, rz] @ Wh[rz])
         else:
             dnext = r(direct + dah @ Wh)
-    dp = input_gradients(dA, X, p, r)
+    dp = summed(dA, X, p, r, "Wx", "b")
     if cho:  # Wh_r, Wh_z multiply h_{t-1}; Wh_n multiplies r ⊙ h_{t-1}
-        top = hidden_gradients(dAh[:, :, rz], Hprev, {}, r)["Wh"]
-        low = hidden_gradients(dAh[:, :, nn], RH, {}, r)["Wh"]
+        top = summed(dAh[:, :, rz], Hprev, {}, r, "Wh", "bh")["Wh"]
+        low = summed(dAh[:, :, nn], RH, {}, r, "Wh", "bh")["Wh"]
         dp["Wh"] = np.concatenate([top, low])
         if "bh" in p:
             dp["bh"] = r(np.add.reduce(dAh.reshape(N * T, -1), axis=0))
     else:
-        dp.update(hidden_gradients(dAh, Hprev, p, r))
+        dp.update(summed(dAh, Hprev, p, r, "Wh", "bh"))
     gates = {name: dS[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, **gates, "a": dA, "h0": dnext}
 

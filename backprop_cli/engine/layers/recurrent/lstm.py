@@ -18,14 +18,13 @@ from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
     follows_from_a,
     fresh,
-    hidden_gradients,
     input_gradient,
-    input_gradients,
     input_products,
     output,
     previous,
     sequence,
     settle,
+    summed,
     upstream,
 )
 
@@ -94,7 +93,7 @@ def through_time(dout, cache, p, spec, r=None, keep=True):
         dh_next = settle(da @ Wh, r)
         dc_next = settle(dc * f, r)
     Hprev = previous(H, cache["_h0"], scratch)
-    dp = {**input_gradients(dA, X, p, r), **hidden_gradients(dA, Hprev, p, r)}
+    dp = {**summed(dA, X, p, r, "Wx", "b"), **summed(dA, Hprev, p, r, "Wh", "bh")}
     gates = {name: dS[:, :, k * Hd:(k + 1) * Hd] for k, name in enumerate(GATES)}
     return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, "c": dC, "cnext": cnext,
                     **gates, "a": dA, "h0": dh_next, "c0": dc_next}

@@ -13,14 +13,13 @@ from backprop_cli.engine.layers import Kind
 from backprop_cli.engine.layers.recurrent import (
     follows_from_a,
     fresh,
-    hidden_gradients,
     input_gradient,
-    input_gradients,
     input_products,
     output,
     previous,
     sequence,
     settle,
+    summed,
     upstream,
 )
 
@@ -61,7 +60,7 @@ def through_time(dout, cache, p, spec, r=None, keep=True):
         dA[:, t] = f.backward(A[:, t], H[:, t], None, dh, None)
         dnext = settle(settle(dA[:, t], r) @ Wh, r)
     Hprev = previous(H, cache["_h0"], scratch)
-    dp = {**input_gradients(dA, X, p, r), **hidden_gradients(dA, Hprev, p, r)}
+    dp = {**summed(dA, X, p, r, "Wx", "b"), **summed(dA, Hprev, p, r, "Wh", "bh")}
     return dA, dp, {"h": dH, "hout": hout, "hnext": hnext, "a": dA, "h0": dnext}
 
 
