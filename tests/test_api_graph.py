@@ -197,14 +197,14 @@ def test_a_bad_expression_is_located():
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("2", "y='2': found the string '2', expected a number"),
-    (True, "y=True: found the boolean true, expected a number"),
-    (None, "y=None: found null, expected a number"),
+    ("2", "y='2': found the string '2', expected a number, a vector or a matrix"),
+    (True, "y=True: found the boolean true, expected a number, a vector or a matrix"),
+    (None, "y=None: found null, expected a number, a vector or a matrix"),
     (float("nan"), "y=nan: found nan, expected a finite number"),
     (float("inf"), "y=inf: found inf, expected a finite number"),
     (10 ** 400, "y=...: found a number of 401 digits, expected a finite number"),
-    ([1, 2], "y=[1, 2]: found a list of 2, expected a number"),
-    (1j, "y=1j: found a complex, expected a number"),
+    ([1, "a"], "y=[1, 'a']: [1]: found the string 'a', expected a number"),
+    (1j, "y=1j: found a complex, expected a number, a vector or a matrix"),
 ])
 def test_a_value_that_is_no_number_is_named_by_its_keyword(value, message):
     with pytest.raises(ProblemError) as e:

@@ -103,15 +103,19 @@ def test_constants_stay_in_the_operation(run):
 
 def test_json_document(run):
     doc = graph_json(run, *CLASSIC)
-    assert list(doc) == ["expression", "value", "nodes", "gradients"]
+    assert list(doc) == ["expression", "value", "shape", "nodes", "gradients"]
+    assert doc["shape"] == []
     assert doc["expression"] == "(x + y) * z"
     assert doc["nodes"] == [
-        {"name": "x", "op": "input", "inputs": [], "value": -2.0, "local": {}, "upstream": -4.0},
-        {"name": "y", "op": "input", "inputs": [], "value": 5.0, "local": {}, "upstream": -4.0},
-        {"name": "z", "op": "input", "inputs": [], "value": -4.0, "local": {}, "upstream": 3.0},
-        {"name": "n1", "op": "+", "inputs": ["x", "y"], "value": 3.0,
+        {"name": "x", "op": "input", "inputs": [], "value": -2.0, "shape": [],
+         "local": {}, "upstream": -4.0},
+        {"name": "y", "op": "input", "inputs": [], "value": 5.0, "shape": [],
+         "local": {}, "upstream": -4.0},
+        {"name": "z", "op": "input", "inputs": [], "value": -4.0, "shape": [],
+         "local": {}, "upstream": 3.0},
+        {"name": "n1", "op": "+", "inputs": ["x", "y"], "value": 3.0, "shape": [],
          "local": {"x": 1.0, "y": 1.0}, "upstream": -4.0},
-        {"name": "f", "op": "*", "inputs": ["n1", "z"], "value": -12.0,
+        {"name": "f", "op": "*", "inputs": ["n1", "z"], "value": -12.0, "shape": [],
          "local": {"n1": -4.0, "z": 3.0}, "upstream": 1.0},
     ]
 
@@ -119,7 +123,7 @@ def test_json_document(run):
 def test_json_constants_and_repeated_inputs(run):
     nodes = graph_json(run, "x * x + 2", "x=3")["nodes"]
     assert nodes[1] == {"name": "n1", "op": "*", "inputs": ["x", "x"], "value": 9.0,
-                        "local": {"x": 6.0}, "upstream": 1.0}
+                        "shape": [], "local": {"x": 6.0}, "upstream": 1.0}
     assert nodes[2]["inputs"] == ["n1", 2.0]
 
 
@@ -225,7 +229,7 @@ def test_csv_answer_key(run, files):
 @pytest.mark.parametrize(("text", "message"), [
     ("expresion: x*y\nvalues: {x: 1, y: 2}\n",
      "f.yaml: expresion: unknown key 'expresion', expected one of title, expression, values, "
-     "inputs (did you mean expression?)"),
+     "inputs, upstream (did you mean expression?)"),
     ("values: {x: 1}\n", "f.yaml: expression: missing, expected it at the top level"),
     ("expression: x*y\n", "f.yaml: values: missing, expected it at the top level"),
     ("- x\n", "f.yaml: found a list of 1 at the top, expected a mapping of expression, "
@@ -254,9 +258,9 @@ def test_csv_answer_key(run, files):
     ("expression: |\n  s = x * 2\n  f = s + log(y)\nvalues: {x: 1, y: -2}\n",
      "f.yaml: expression, line 2, column 9: found log(-2), expected an argument above 0"),
     ("expression: x +* y\nvalues: {x: 1, y: 2}\n",
-     "f.yaml: expression, column 4: found '*', expected numbers, input names, + - * / **, "
-     "parentheses or the functions exp, log, sqrt, log10, sin, cos, square, sigmoid, tanh, "
-     "relu, abs, max, min"),
+     "f.yaml: expression, column 4: found '*', expected numbers, input names, + - * / ** "
+     "@, .T, parentheses or the functions exp, log, sqrt, log10, sin, cos, square, sigmoid, "
+     "tanh, relu, abs, max, min, sum, mean, dot, norm, softmax, log_softmax, cross_entropy"),
 ])
 def test_bad_files(run, tmp_path, monkeypatch, text, message):
     monkeypatch.chdir(tmp_path)
@@ -268,9 +272,15 @@ def test_bad_files(run, tmp_path, monkeypatch, text, message):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["x*y", "x=1", "y=abc"], "y=abc: found 'abc', expected a finite number like -2 or 0.5"),
-    (["x*y", "x=1", "y=nan"], "y=nan: found 'nan', expected a finite number like -2 or 0.5"),
-    (["x*y", "x=1", "y=inf"], "y=inf: found 'inf', expected a finite number like -2 or 0.5"),
+    (["x*y", "x=1", "y=abc"],
+     "y=abc: found 'abc', expected a finite number like -2 or 0.5, or a list like [1, -2] "
+     "or [[1, 2], [3, 4]]"),
+    (["x*y", "x=1", "y=nan"],
+     "y=nan: found 'nan', expected a finite number like -2 or 0.5, or a list like [1, -2] "
+     "or [[1, 2], [3, 4]]"),
+    (["x*y", "x=1", "y=inf"],
+     "y=inf: found 'inf', expected a finite number like -2 or 0.5, or a list like [1, -2] "
+     "or [[1, 2], [3, 4]]"),
     (["x*y", "x=1", "y=1e999"], "y=1e999: found 1e999, beyond float64's range, expected a "
                                 "finite number"),
     (["x*y", "x=1"], "expression: found no value for y, expected NAME=VALUE for each input: "
@@ -302,8 +312,9 @@ def test_bad_arguments(run, args, message):
                           "expected another name: rename it (like None_)"),
     (["1if x else 2", "x=1"],  # Python's parser warns here: no warning line is printed
      "expression: column 1: found the conditional expression '1if x else 2', expected "
-     "numbers, input names, + - * / **, parentheses or the functions exp, log, sqrt, "
-     "log10, sin, cos, square, sigmoid, tanh, relu, abs, max, min"),
+     "numbers, input names, + - * / ** @, .T, parentheses or the functions exp, log, sqrt, "
+     "log10, sin, cos, square, sigmoid, tanh, relu, abs, max, min, sum, mean, dot, norm, "
+     "softmax, log_softmax, cross_entropy"),
     (["x ^ 2", "x=1"], "expression: column 3: found the operator '^', expected ** for a "
                        "power (x**2)"),
     (["s = x^2; f = s * y", "x=1", "y=2"],

@@ -15,25 +15,30 @@ HOSTILE = [
     # (expression, NAME=VALUE arguments, the message after "Error: expression: ")
     ("__import__('os')", [], "column 1: found a call of '__import__', expected one of the "
                              "functions exp, log, sqrt, log10, sin, cos, square, sigmoid, "
-                             "tanh, relu, abs, max, min (also np.exp, math.log, torch.tanh, "
+                             "tanh, relu, abs, max, min, sum, mean, dot, norm, softmax, "
+                             "log_softmax, cross_entropy (also np.exp, math.log, torch.tanh, "
                              "ln)"),
     ("__import__('os').system('touch pwned')", [],
      "column 1: found the method .system(), expected one of .exp(), .log(), .sqrt(), "
-     ".log10(), .sin(), .cos(), .square(), .sigmoid(), .tanh(), .relu(), .abs()"),
+     ".log10(), .sin(), .cos(), .square(), .sigmoid(), .tanh(), .relu(), .abs(), .max(), "
+     ".min(), .sum(), .mean(), .dot(), .norm(), .softmax(), .log_softmax(), "
+     ".cross_entropy()"),
     ("os.system('ls')", [], "column 1: found the method .system(), expected one of"),
     ("np.system('ls')", [], "column 1: found a call of 'np.system', expected one of the "
                             "functions"),
     ("open('pwned', 'w')", [], "column 1: found a call of 'open', expected one of the "
                                "functions exp, log, sqrt, log10, sin, cos, square, sigmoid, "
-                               "tanh, relu, abs, max, min (also np.exp, math.log, torch.tanh, "
-                               "ln)"),
+                               "tanh, relu, abs, max, min, sum, mean, dot, norm, softmax, "
+                               "log_softmax, cross_entropy (also np.exp, math.log, "
+                               "torch.tanh, ln)"),
     ("x.__class__", [], "column 1: found the attribute access 'x.__class__', expected numbers"),
     ("().__class__.__bases__[0]", [], "column 1: found the subscript "
                                       "'().__class__.__bases__[0]', expected numbers"),
     ("(lambda: x)()", [], "column 1: found a call of 'lambda: x', expected one of the"),
     ("lambda x: x", [], "column 1: found a lambda 'lambda x: x', expected numbers"),
     ("[x for x in y]", [], "column 1: found a list comprehension '[x for x in y]', expected"),
-    ("sum(x for x in y)", [], "column 1: found a call of 'sum', expected one of the"),
+    ("sum(x for x in y)", [], "column 4: found a generator expression '(x for x in y)', "
+                              "expected numbers"),
     ("{x: y}", [], "column 1: found a dict '{x: y}', expected numbers"),
     ("x if y else z", [], "column 1: found the conditional expression 'x if y else z'"),
     ("x < y", [], "column 1: found the comparison 'x < y', expected numbers"),
@@ -44,7 +49,8 @@ HOSTILE = [
     ("True * x", [], "column 1: found 'True', a reserved word in Python, expected another"),
     ("x // y", [], "column 3: found the operator '//', expected numbers"),
     ("x % y", [], "column 3: found the operator '%', expected numbers"),
-    ("x @ y", [], "column 3: found the operator '@', expected numbers"),
+    ("x @ y", ["x=1", "y=2"], "column 3: found @ with a scalar (shapes () and ()), expected "
+                              "vectors or matrices on both sides (* multiplies by a scalar)"),
     ("~x", [], "column 1: found the operator '~x', expected numbers"),
     ("import os", [], "column 1: found the statement 'import os', expected NAME = expression, "
                       "or an expression"),
@@ -63,9 +69,11 @@ HOSTILE = [
     ("x ** y", ["x=-2", "y=2"], "column 3: found (-2) ** 2 with a variable exponent, whose "
                                 "derivative x**y·ln(x) needs the ln of a negative number, "
                                 "expected a base of 0 or more"),
-    ("max(x)", [], "column 1: found max with 1 argument, expected 2"),
+    ("max(x, y, x)", [], "column 1: found max with 3 arguments, expected 1 or 2"),
     ("exp(x, y)", [], "column 1: found exp with 2 arguments, expected 1"),
     ("max(x, y=1)", [], "column 8: found the keyword argument 'y=1' in max(...), expected "
+                        "axis=k (or dim=k)"),
+    ("exp(x, y=1)", [], "column 8: found the keyword argument 'y=1' in exp(...), expected "
                         "plain arguments"),
     ("sigmoid + x", [], "column 1: found the function sigmoid without arguments, expected "
                         "sigmoid(...)"),

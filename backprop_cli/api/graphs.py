@@ -1,4 +1,4 @@
-"""`graph`'s flow: scalar expressions' exercises (from the command line's arguments or
+"""`graph`'s flow: expressions' exercises (from the command line's arguments or
 from files) evaluated forward and backward, their documents, tables, worked solutions and
 pictures; and the seeded exercise variants of `new --graph`."""
 
@@ -10,11 +10,12 @@ LOW, HIGH = -5, 5  # the default range of drawn values
 DRAWS = 100  # draws per variant before giving up on values where the expression is defined
 
 
-def from_arguments(expression: str, assignments: tuple[str, ...]):
-    """An exercise from an expression and its NAME=VALUE arguments."""
+def from_arguments(expression: str, assignments: tuple[str, ...],
+                   upstream: str | None = None):
+    """An exercise from an expression, its NAME=VALUE arguments and --upstream's text."""
     from backprop_cli.problem.graph import exercise
 
-    return exercise.from_arguments(expression, assignments)
+    return exercise.from_arguments(expression, assignments, upstream)
 
 
 def load(path: str):
@@ -31,7 +32,7 @@ def evaluated(exercises) -> list[tuple]:
 
     results = []
     for ex in exercises:
-        g = evaluate(ex.program, ex.values)
+        g = evaluate(ex.program, ex.values, ex.seed)
         results.append((ex, g, tables.document(ex, g)))
     return results
 
@@ -99,9 +100,10 @@ def variants(expression: str, seed: int, count: int | None, low: float, high: fl
 
 def _defined(program, values: dict) -> bool:
     from backprop_cli.engine.graph.program import evaluate
+    from backprop_cli.problem.graph import values as reading
 
     try:
-        evaluate(program, {name: float(v) for name, v in values.items()})
+        evaluate(program, {name: reading.array(v) for name, v in values.items()})
     except ProblemError:
         return False
     return True

@@ -23,16 +23,20 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=")
 @click.option("--get", "path", metavar="PATH",
               help="Print one value of the JSON document, e.g. value, gradients.x, "
                    "nodes.3.upstream.")
+@click.option("--upstream", metavar="VALUE",
+              help="∂L/∂f for a result that is not a scalar, in its shape: "
+                   "--upstream \"[[1, 0], [0, 1]]\" (as unit tests give dout).")
 @click.option("--draw", metavar="FILE",
               help="Draw the graph, each edge with its value above and its gradient below, "
                    "to FILE (.svg, .png or .pdf; needs the plot extra). With --format "
                    "markdown or latex the solution shows it (latex: .pdf or .png).")
 @click.pass_context
 @common.translate_errors
-def graph(ctx, args, decimals, fmt, path, draw):
-    """Forward and backward pass of a scalar expression, node by node.
+def graph(ctx, args, decimals, fmt, path, upstream, draw):
+    """Forward and backward pass of an expression, node by node.
 
-    Give an EXPRESSION and a NAME=VALUE for each of its inputs, or exercise FILEs (YAML or
+    Give an EXPRESSION and a NAME=VALUE for each of its inputs (a number, or a vector or
+    matrix as a list: W="[[1, 2], [3, 4]]"), or exercise FILEs (YAML or
     JSON with expression, values, and optionally title and inputs; - for standard input).
     An expression may be several named steps: "s = sigmoid(y); f = (x + s) / (1 + s)".
     Start an expression that begins with - after --, as in: backprop graph -- "-x * y" x=1 y=2.
@@ -45,12 +49,14 @@ def graph(ctx, args, decimals, fmt, path, draw):
       backprop graph exercise.yaml --format json
       backprop graph exercise.yaml --format latex > solution.tex
       backprop graph "(x + y) * z" x=-2 y=5 z=-4 --draw graph.svg
+      backprop graph "sum((W @ x) ** 2)" W="[[1, 2], [3, 4]]" x="[1, -1]"
+      backprop graph "W @ x" W="[[1, 2], [3, 4]]" x="[1, -1]" --upstream "[1, 0]"
       backprop graph variants/*.yaml --format csv     # an answer key
     """
     from backprop_cli.api import graphs
 
     common.get_or_format(ctx, path)
-    exercises = _exercises(args)
+    exercises = _exercises(args, upstream)
     _check_usage(fmt, draw, len(exercises))
     results = graphs.evaluated(exercises)
     if draw is not None:
@@ -70,7 +76,7 @@ def _is_file(arg: str) -> bool:
     return arg == "-" or arg.lower().endswith(FILE_NAMES) or os.path.isfile(arg)
 
 
-def _exercises(args: tuple[str, ...]) -> list:
+def _exercises(args: tuple[str, ...], upstream: str | None = None) -> list:
     """An expression with its values, or exercise files, or standard input."""
     from backprop_cli.api import graphs
 
@@ -81,7 +87,10 @@ def _exercises(args: tuple[str, ...]) -> list:
                              "or pipe one in")
         args = ("-",)
     if not _is_file(args[0]):
-        return [graphs.from_arguments(args[0], args[1:])]
+        return [graphs.from_arguments(args[0], args[1:], upstream)]
+    if upstream is not None:
+        raise UsageError("--upstream goes with an expression; an exercise file gives its "
+                         "own (upstream: in the file)")
     for arg in args:
         if _ASSIGNMENT.match(arg) and not _is_file(arg):
             raise UsageError(f"{arg}: found a value after an exercise file, expected NAME=VALUE "

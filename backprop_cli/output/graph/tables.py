@@ -4,22 +4,45 @@ tables of the forward and backward passes. Rich is imported only when tables are
 
 from __future__ import annotations
 
-from backprop_cli.engine.graph.ops import formula
+import numpy as np
+
 from backprop_cli.engine.graph.program import Graph
 from backprop_cli.output.fmt import fixed
 from backprop_cli.problem.graph.exercise import Exercise
 
 
+def listed(v):
+    """A value as JSON writes it: a float, or nested lists; None stays None."""
+    return v.tolist() if isinstance(v, np.ndarray) else v
+
+
 def document(ex: Exercise, graph: Graph) -> dict:
-    """{"title"?, "expression", "value", "nodes": [...], "gradients": {...}}: nodes in
-    evaluation order, gradients for the inputs the exercise asks about."""
+    """{"title"?, "expression", "upstream"?, "value", "shape", "nodes": [...],
+    "gradients": {...}}: nodes in evaluation order, gradients for the inputs the exercise
+    asks about (not class indices, which take none)."""
     doc: dict = {} if ex.title is None else {"title": ex.title}
     doc["expression"] = ex.program.text
-    doc["value"] = graph.value
-    doc["nodes"] = [{"name": n.name, "op": n.op, "inputs": list(n.inputs), "value": n.value,
-                     "local": dict(n.local), "upstream": n.upstream} for n in graph.nodes]
+    if graph.upstream is not None:
+        doc["upstream"] = listed(graph.upstream)
+    doc["value"] = listed(graph.value)
+    doc["shape"] = list(np.shape(graph.value))
+    rules: dict = {}
+    for e in graph.edges:
+        if e.rule is not None:
+            rules.setdefault(e.node, {})[e.input] = e.rule
+    doc["nodes"] = []
+    for n in graph.nodes:
+        node = {"name": n.name, "op": n.op, "inputs": list(n.inputs), "value": listed(n.value),
+                "shape": list(n.shape), "local": {a: listed(d) for a, d in n.local}}
+        if n.params:
+            node["params"] = dict(n.params)
+        if n.name in rules:
+            node["rules"] = rules[n.name]
+        node["upstream"] = listed(n.upstream)
+        doc["nodes"].append(node)
     gradients = dict(graph.gradients)
-    doc["gradients"] = {name: gradients[name] for name in ex.wanted}
+    doc["gradients"] = {name: listed(gradients[name]) for name in ex.wanted
+                        if name in gradients}
     return doc
 
 
@@ -43,12 +66,20 @@ def csv_table(files: list[str], docs: list[dict]) -> str:
 
 def operation(node) -> str:
     """A node's operation as the forward table shows it: x + y, sigmoid(n4), 1 / n3."""
-    return "input" if node.op == "input" else formula(node.op, node.inputs)
+    return node.text
 
 
 def written(value) -> str:
-    """An input's value as the user wrote it: -2 stays -2, 0.1 stays 0.1."""
+    """An input's value as the user wrote it: -2 stays -2, 0.1 stays 0.1, [[1, 2], [3, 4]]."""
+    if isinstance(value, list):
+        return "[" + ", ".join(written(v) for v in value) + "]"
     return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def shape_text(value) -> str:
+    """A node's shape as the tables show it: 2×3, 3 for a vector, scalar."""
+    s = np.shape(value)
+    return "scalar" if not s else "×".join(map(str, s))
 
 
 def view(ex: Exercise, graph: Graph, decimals: int):
@@ -57,8 +88,17 @@ def view(ex: Exercise, graph: Graph, decimals: int):
     from rich.table import Table
     from rich.text import Text
 
-    def number(v: float) -> str:
+    def number(v) -> str:
+        """A float to `decimals`; a vector or matrix as aligned rows (a vector as a row)."""
+        if v is None:
+            return ""
+        if isinstance(v, np.ndarray):
+            from backprop_cli.output import cells
+
+            return "\n".join(cells.fit(v.tolist(), decimals, 10_000))
         return fixed(v, decimals)
+
+    tensors = any(n.shape for n in graph.nodes)
 
     def section(title: str, names: int, *columns: str):
         """A bold heading and a table: `names` columns of names, then numbers."""
@@ -78,22 +118,48 @@ def view(ex: Exercise, graph: Graph, decimals: int):
     header.add_row("Expression", ex.program.text.strip())
     header.add_row("Values", ", ".join(f"{k} = {written(v)}" for k, v in ex.written.items()))
 
-    head, fwd = section("Forward pass: each node's value", 2, "node", "operation", "value")
+    if graph.upstream is not None:
+        header.add_row("Upstream", f"∂L/∂{f} = {written(listed(graph.upstream))}")
+    if graph.labels:
+        header.add_row("Labels", ", ".join(graph.labels) + " (class indices: no gradient)")
+
+    d = graph.wrt
+    if tensors:
+        head, fwd = section("Forward pass: each node's value", 3, "node", "operation",
+                            "shape", "value")
+    else:
+        head, fwd = section("Forward pass: each node's value", 2, "node", "operation", "value")
     for node in graph.nodes:
-        fwd.add_row(node.name, operation(node), number(node.value))
+        cells_ = (node.name, operation(node)) + ((shape_text(node.value),) if tensors else ())
+        fwd.add_row(*cells_, number(node.value))
     parts = [header, head, fwd]
 
-    head, bwd = section(f"Backward pass: upstream ∂{f}/∂node × local ∂node/∂input, summed "
-                        "for each input", 2, "node", "input", "local", "upstream", "product",
-                        f"∂{f}/∂input so far")
-    for e in graph.edges:
-        bwd.add_row(e.node, e.input, number(e.local), number(e.upstream), number(e.product),
-                    number(e.accumulated))
+    title = f"Backward pass: upstream ∂{d}/∂node × local ∂node/∂input, summed for each input"
+    if tensors:  # an element-wise local entry by entry (⊙), a matrix operation by its rule
+        title = (f"Backward pass: upstream ∂{d}/∂node ⊙ local ∂node/∂input entry by entry, "
+                 "or the operation's rule; summed over broadcast axes and for each input")
+    if tensors:  # an edge a block of rows: matrices side by side would not fit
+        head, bwd = section(title, 2, "edge", "", "value")
+        for e in graph.edges:
+            local = ("rule", f"∂{d}/∂{e.input} += {e.rule}") if e.rule is not None else \
+                ("local ∂node/∂input", number(e.local))
+            bwd.add_row(f"{e.node} → {e.input}", *local)
+            bwd.add_row("", f"upstream ∂{d}/∂{e.node}", number(e.upstream))
+            bwd.add_row("", "product", number(e.product))
+            bwd.add_row("", f"∂{d}/∂{e.input} so far", number(e.accumulated),
+                        end_section=True)
+    else:
+        head, bwd = section(title, 2, "node", "input", "local", "upstream", "product",
+                            f"∂{d}/∂input so far")
+        for e in graph.edges:
+            bwd.add_row(e.node, e.input, number(e.local), number(e.upstream),
+                        number(e.product), number(e.accumulated))
     parts += [head, bwd]
 
     head, result = section("Result", 1, "", "value")
     result.add_row(f, Text(number(graph.value), style="bold"))
     gradients = dict(graph.gradients)
     for name in ex.wanted:
-        result.add_row(f"∂{f}/∂{name}", Text(number(gradients[name]), style="bold"))
+        if name in gradients:
+            result.add_row(f"∂{d}/∂{name}", Text(number(gradients[name]), style="bold"))
     return Group(*parts, head, result)

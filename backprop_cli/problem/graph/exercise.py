@@ -2,30 +2,31 @@
 gradients, from a YAML/JSON file, the command line or the Python API's keywords; and
 seeded variants for `backprop new --graph`.
 
-A file holds `expression`, `values`, optional `title` and optional `inputs`:
+A file holds `expression`, `values`, optional `title`, optional `inputs` and, for a
+result that is not a scalar, `upstream` (∂L/∂f in its shape):
 
     title: The sigmoid neuron
     expression: f = sigmoid(w0*x0 + w1*x1 + w2)
     values: {w0: 2, x0: -1, w1: -3, x1: -2, w2: -3}
     inputs: [w0, w1, w2]
+
+A value is a number, a vector [1, -2] or a matrix [[1, 2], [3, 4]].
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 from backprop_cli.engine.graph.program import Program
 from backprop_cli.errors import ProblemError, describe
 from backprop_cli.problem import documents
-from backprop_cli.problem.checks import check_keys, fail, is_num, suggest
+from backprop_cli.problem.checks import check_keys, fail, suggest
+from backprop_cli.problem.graph import values as reading
 from backprop_cli.problem.graph.expression import parse
-from backprop_cli.problem.graph.text import MINUS, ascii_minus
 
-KEYS = ("title", "expression", "values", "inputs")
+KEYS = ("title", "expression", "values", "inputs", "upstream")
 COMMAND_LINE = "expression"  # how messages name an expression given as an argument
-_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
 
 
@@ -34,12 +35,19 @@ class Exercise:
     source: str  # the file, or "expression"
     title: str | None
     program: Program
-    written: dict  # input -> its value as written (int or float), in program order
+    written: dict  # input -> its value as written (a number or lists), in program order
     wanted: tuple[str, ...]  # the inputs whose gradients are asked for
+    upstream: object = None  # ∂L/∂f as written, for a result that is not a scalar
 
     @property
-    def values(self) -> dict[str, float]:
-        return {name: float(v) for name, v in self.written.items()}
+    def values(self) -> dict:
+        """input -> a float, or a float64 array for a vector or matrix."""
+        return {name: reading.array(v) for name, v in self.written.items()}
+
+    @property
+    def seed(self):
+        """The upstream gradient as the engine takes it, or None."""
+        return None if self.upstream is None else reading.array(self.upstream)
 
 
 def load(path: str) -> Exercise:
@@ -72,35 +80,39 @@ def from_document(doc, source: str) -> Exercise:
         place = f"values.{documents.key_text(key)}"
         if key not in program.inputs:
             _unused(source, place, key, program)
-        numbers[key] = _check_number(source, place, value)
+        numbers[key] = reading.read(source, place, value)
     _require_all(source, "values", program, numbers, "a number for each input")
     wanted = _wanted(source, doc.get("inputs"), program)
+    upstream = doc.get("upstream")
+    if upstream is not None:
+        upstream = reading.read(source, "upstream", upstream)
     return Exercise(source, title, program,
-                    {name: numbers[name] for name in program.inputs}, wanted)
+                    {name: numbers[name] for name in program.inputs}, wanted, upstream)
 
 
-def from_arguments(text: str, assignments: tuple[str, ...]) -> Exercise:
-    """An expression and NAME=VALUE arguments from the command line."""
+def from_arguments(text: str, assignments: tuple[str, ...],
+                   upstream: str | None = None) -> Exercise:
+    """An expression and NAME=VALUE arguments from the command line; upstream: the text
+    of --upstream."""
     program = parse(text, COMMAND_LINE)
     values: dict = {}
     for arg in assignments:
         m = _ASSIGNMENT.match(arg)
         if m is None:
             fail(arg, None, "found no NAME=, expected NAME=VALUE like x=-2")
-        name, number = m[1], ascii_minus(m[2].strip())
+        name = m[1]
         if name not in program.inputs:
             _unused(arg, None, name, program)
         if name in values:
             fail(arg, None, f"found {name} a second time, expected each input once")
-        if not _NUMBER.match(number):
-            fail(arg, None, f"found {number!r}, expected a finite number like -2 or 0.5")
-        values[name] = _check_number(arg, None, _number(arg, None, number))
+        values[name] = reading.parse(arg, m[2])
     _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
+    seed = None if upstream is None else reading.parse("--upstream", upstream)
     return Exercise(COMMAND_LINE, None, program,
-                    {name: values[name] for name in program.inputs}, program.inputs)
+                    {name: values[name] for name in program.inputs}, program.inputs, seed)
 
 
-def from_values(text: str, values: dict) -> Exercise:
+def from_values(text: str, values: dict, upstream=None) -> Exercise:
     """An expression and a number for each input by name (the Python API's
     bp.graph(expression, **values)), checked as from_arguments checks NAME=VALUE: a
     value's messages name it as the keyword it was given as (x=0.5)."""
@@ -111,34 +123,11 @@ def from_values(text: str, values: dict) -> Exercise:
         arg = f"{name}={shown if len(shown) <= 40 and shown.isprintable() else '...'}"
         if name not in program.inputs:
             _unused(arg, None, name, program)
-        numbers[name] = _check_number(arg, None, value)
+        numbers[name] = reading.read(arg, None, value)
+    seed = None if upstream is None else reading.read("upstream", None, upstream)
     _require_all(COMMAND_LINE, None, program, numbers, "NAME=VALUE for each input")
     return Exercise(COMMAND_LINE, None, program,
-                    {name: numbers[name] for name in program.inputs}, program.inputs)
-
-
-def _number(source: str, place, number: str) -> int | float:
-    """A number as written: an int when it is whole digits, else a float."""
-    value = int(number) if number.lstrip("+-").isdigit() else float(number)
-    if isinstance(value, float) and not math.isfinite(value):
-        fail(source, place, f"found {number}, beyond float64's range, expected a finite number")
-    return value
-
-
-def _check_number(source, place, value):
-    if isinstance(value, str) and MINUS in value and _NUMBER.match(ascii_minus(value)):
-        value = _number(source, place, ascii_minus(value))  # −2 pasted from a PDF is -2
-    if not is_num(value):
-        fail(source, place, f"found {describe(value)}, expected a number")
-    try:
-        finite = math.isfinite(float(value))
-    except OverflowError:  # an int beyond float64
-        finite = False
-    if not finite:
-        shown = f"a number of {len(str(abs(value)))} digits" if isinstance(value, int) \
-            else describe(value)
-        fail(source, place, f"found {shown}, expected a finite number")
-    return value
+                    {name: numbers[name] for name in program.inputs}, program.inputs, seed)
 
 
 def _unused(source, place, key, program: Program):

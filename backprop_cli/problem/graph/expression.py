@@ -26,8 +26,9 @@ from backprop_cli.problem.graph.spellings import MODULES
 
 MAX_DEPTH = 100  # nested operations; a named step starts again from 0
 MAX_NODES = 10_000
-BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-EXPECTED = ("expected numbers, input names, + - * / **, parentheses or the functions "
+BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+          ast.MatMult: "@"}
+EXPECTED = ("expected numbers, input names, + - * / ** @, .T, parentheses or the functions "
             + ", ".join(FUNCTIONS))
 DEPTH_HINT = f"expected at most {MAX_DEPTH} (name intermediate steps: s = ...; f = ...)"
 OUTPUT_NAMES = ("f", "out", "output")
@@ -225,6 +226,9 @@ class _Parser:
             return self.binary(node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Attribute) and node.attr == "T":  # W.T: the transpose
+            return Apply("T", (self.expr(node.value),), self.where(node.lineno,
+                                                                    node.col_offset))
         found = text_rules.REFUSED.get(type(node), "the syntax")
         self.fail(node, f"found {found} {self.segment(node)}, {EXPECTED}")
 
