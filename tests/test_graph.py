@@ -103,7 +103,10 @@ def test_constants_stay_in_the_operation(run):
 
 def test_json_document(run):
     doc = graph_json(run, *CLASSIC)
-    assert list(doc) == ["expression", "value", "shape", "nodes", "gradients"]
+    assert list(doc) == ["expression", "value", "shape", "nodes", "forward", "backward",
+                         "gradients"]
+    assert doc["forward"] == {"x": -2.0, "y": 5.0, "z": -4.0, "n1": 3.0, "f": -12.0}
+    assert doc["backward"] == {"x": -4.0, "y": -4.0, "z": 3.0, "n1": -4.0, "f": 1.0}
     assert doc["shape"] == []
     assert doc["expression"] == "(x + y) * z"
     assert doc["nodes"] == [

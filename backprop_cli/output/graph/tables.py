@@ -17,9 +17,10 @@ def listed(v):
 
 
 def document(ex: Exercise, graph: Graph) -> dict:
-    """{"title"?, "expression", "upstream"?, "value", "shape", "nodes": [...],
-    "gradients": {...}}: nodes in evaluation order, gradients for the inputs the exercise
-    asks about (not class indices, which take none)."""
+    """{"title"?, "expression", "upstream"?, "value", "shape", "nodes": [...], "forward":
+    {...}, "backward": {...}, "gradients": {...}}: nodes in evaluation order, each node's
+    value and ∂f/∂node by name, gradients for the inputs the exercise asks about (not class
+    indices, which take none)."""
     doc: dict = {} if ex.title is None else {"title": ex.title}
     doc["expression"] = ex.program.text
     if graph.upstream is not None:
@@ -40,27 +41,39 @@ def document(ex: Exercise, graph: Graph) -> dict:
             node["rules"] = rules[n.name]
         node["upstream"] = listed(n.upstream)
         doc["nodes"].append(node)
+    # the same numbers by name, for --get paths and answer sheets: forward.n1, backward.n1
+    doc["forward"] = {n.name: listed(n.value) for n in graph.nodes}
+    doc["backward"] = {n.name: listed(n.upstream) for n in graph.nodes}
     gradients = dict(graph.gradients)
     doc["gradients"] = {name: listed(gradients[name]) for name in ex.wanted
                         if name in gradients}
     return doc
 
 
+def entries(path: str, value) -> list[tuple[str, object]]:
+    """(path, number) of each entry of a value: itself for a number, path.i.j for a matrix."""
+    if not isinstance(value, list):
+        return [(path, value)]
+    return [pair for i, v in enumerate(value) for pair in entries(f"{path}.{i}", v)]
+
+
 def csv_table(files: list[str], docs: list[dict]) -> str:
-    """An answer key: one row per exercise, columns named by their --get paths."""
+    """An answer key: one row per exercise, columns named by their --get paths (a vector's
+    or matrix's entries a column each: gradients.W.0.1)."""
     import csv
     import io
 
-    inputs: list[str] = []
-    for doc in docs:
-        inputs += [name for name in doc["gradients"] if name not in inputs]
+    rows = [dict(entries("value", doc["value"])
+                 + [pair for name, g in doc["gradients"].items()
+                    for pair in entries(f"gradients.{name}", g)]) for doc in docs]
+    columns: list[str] = []
+    for row in rows:
+        columns += [path for path in row if path not in columns]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", "value"] + [f"gradients.{name}" for name in inputs])
-    for name, doc in zip(files, docs, strict=True):
-        grads = doc["gradients"]
-        writer.writerow([name, repr(doc["value"])]
-                        + [repr(grads[i]) if i in grads else "" for i in inputs])
+    writer.writerow(["file"] + columns)
+    for name, row in zip(files, rows, strict=True):
+        writer.writerow([name] + [repr(row[c]) if c in row else "" for c in columns])
     return out.getvalue()
 
 
