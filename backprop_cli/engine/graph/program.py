@@ -233,7 +233,8 @@ class _Backward:
             used = [i for i, a in enumerate(node["inputs"]) if a == name and parts[i] is not None]
             if used:
                 product = sum(np.asarray(parts[i], dtype=float) for i in used)
-                rule = " + ".join(op.rule(i, names, d, ndims, **params) for i in used)
+                rule = " + ".join(op.rule(i, names, d, ndims, node["name"], **params)
+                                  for i in used)
                 yield name, None, product, rule
 
     def run(self):

@@ -153,6 +153,10 @@ def view(ex: Exercise, graph: Graph, decimals: int):
                  "or the operation's rule; summed over broadcast axes and for each input")
     if tensors:  # an edge a block of rows: matrices side by side would not fit
         head, bwd = section(title, 2, "edge", "", "value")
+        edges, labels = bwd.columns[0], bwd.columns[1]
+        edges.min_width = max(len(f"{e.node} → {e.input}") for e in graph.edges)
+        labels.min_width = max(len(f"∂{d}/∂{e.input} so far") for e in graph.edges)
+        bwd.columns[2].no_wrap = False  # a long rule wraps rather than squeeze the names
         for e in graph.edges:
             local = ("rule", f"∂{d}/∂{e.input} += {e.rule}") if e.rule is not None else \
                 ("local ∂node/∂input", number(e.local))

@@ -32,7 +32,9 @@ class Operation(NamedTuple):
     arity: tuple[int, ...]  # how many arguments it takes
     apply: Callable  # (*args, **params) -> (value, partials or None)
     vjp: Callable | None = None  # (g, value, *args, **params) -> ∂L/∂arg for each arg
-    rule: Callable | None = None  # (i, names, d, ndims, **params) -> ∂L/∂args[i] as text
+    # (i, names, d, ndims, out, **params) -> ∂L/∂args[i] as text: names of the arguments,
+    # d the upstream gradient's (∂f/∂n2), out the node's own name
+    rule: Callable | None = None
     params: tuple[str, ...] = ()  # keywords it takes
     positional: bool = False  # whether a second positional argument is the axis (sum(x, 0))
 

@@ -42,7 +42,7 @@ def _matmul_vjp(g, value, a, b):
     return g @ b.T, a.T @ g
 
 
-def _matmul_rule(i, a, d, ndims):
+def _matmul_rule(i, a, d, ndims, out):
     if ndims == (1, 1):
         return f"{d} · {a[1 - i]}"
     if i == 0:  # g @ Bᵀ; a vector on the left: B @ g
@@ -62,7 +62,7 @@ def _dot_vjp(g, value, a, b):
     return g * b, g * a
 
 
-def _dot_rule(i, a, d, ndims):
+def _dot_rule(i, a, d, ndims, out):
     return f"{d} · {a[1 - i]}"
 
 
@@ -74,5 +74,5 @@ def _transpose_vjp(g, value, a):
     return (g.T,)
 
 
-def _transpose_rule(i, a, d, ndims):
+def _transpose_rule(i, a, d, ndims, out):
     return f"({d})ᵀ" if ndims[0] == 2 else d

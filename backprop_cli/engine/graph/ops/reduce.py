@@ -29,7 +29,7 @@ def _sum_vjp(g, value, a, axis=None):
     return (_back(g, a, axis_of(a, axis, "sum")).copy(),)
 
 
-def _sum_rule(i, a, d, ndims, axis=None):
+def _sum_rule(i, a, d, ndims, out, axis=None):
     return f"{d}, copied to every entry" if axis is None else \
         f"{d}, copied along axis {axis}"
 
@@ -48,7 +48,7 @@ def _mean_vjp(g, value, a, axis=None):
     return (_back(g, a, axis) / _count(a, axis),)
 
 
-def _mean_rule(i, a, d, ndims, axis=None):
+def _mean_rule(i, a, d, ndims, out, axis=None):
     where = "every entry" if axis is None else f"along axis {axis}"
     return f"{d} / n, copied to {where}" if axis is None else f"{d} / n, copied {where}"
 
@@ -63,7 +63,7 @@ def _extreme(name, pick):
         count = np.sum(hit, axis=axis, keepdims=axis is not None)
         return (np.where(hit, _back(g, a, axis) / count, 0.0),)
 
-    def rule(i, a, d, ndims, axis=None):
+    def rule(i, a, d, ndims, out, axis=None):
         which = "largest" if name == "max" else "smallest"
         return f"{d} at the {which} entry" + ("" if axis is None else f" along axis {axis}") \
             + ", split evenly among ties; 0 elsewhere"
@@ -81,5 +81,5 @@ def _norm_vjp(g, value, a):
     return (np.zeros_like(a) if value == 0 else g * a / value,)
 
 
-def _norm_rule(i, a, d, ndims):
+def _norm_rule(i, a, d, ndims, out):
     return f"{d} · {a[0]} / ‖{a[0]}‖"

@@ -38,9 +38,8 @@ def softmax_vjp(g, value, a, axis=-1):
     return (value * (g - np.sum(g * value, axis=axis, keepdims=True)),)
 
 
-def softmax_rule(i, a, d, ndims, axis=-1):
-    s = "s"
-    return f"{s} ⊙ ({d} − Σ {d} ⊙ {s}), the sum along axis {axis}; s = softmax({a[0]})"
+def softmax_rule(i, a, d, ndims, out, axis=-1):
+    return f"{out} ⊙ ({d} − Σ {d} ⊙ {out}), Σ along axis {axis}"
 
 
 def log_softmax(a, axis=-1):
@@ -52,8 +51,8 @@ def log_softmax_vjp(g, value, a, axis=-1):
     return (g - np.exp(value) * np.sum(g, axis=axis, keepdims=True),)
 
 
-def log_softmax_rule(i, a, d, ndims, axis=-1):
-    return f"{d} − softmax({a[0]}) · Σ {d}, the sum along axis {axis}"
+def log_softmax_rule(i, a, d, ndims, out, axis=-1):
+    return f"{d} − exp({out}) ⊙ Σ {d}, Σ along axis {axis}"
 
 
 def _target(z, t):
@@ -103,7 +102,9 @@ def cross_entropy_vjp(g, value, z, t):
     return g * (p * total - t) / n, -g * logp / n
 
 
-def cross_entropy_rule(i, a, d, ndims):
+def cross_entropy_rule(i, a, d, ndims, out):
+    mean = "" if ndims[0] == 1 else " / N, N the rows"  # the mean over the rows
     if i == 0:
-        return f"{d} · (softmax({a[0]}) − {a[1]}) / N, {a[1]} one-hot (N rows)"
-    return f"−{d} · log_softmax({a[0]}) / N"
+        target = a[1] if ndims[1] == ndims[0] else f"one_hot({a[1]})"
+        return f"{d} · (softmax({a[0]}) − {target}){mean}"
+    return f"−{d} · log_softmax({a[0]}){mean}"
