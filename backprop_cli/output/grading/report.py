@@ -45,7 +45,7 @@ def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
     asked = np.array([batch.asked[k] for k in keys], dtype=bool).T.reshape(
         len(batch.students), len(keys))  # (S, K)
     wrong = np.array([marks.verdicts[k] == WRONG for k in keys]).T
-    order = {name: i for i, name in enumerate(SLIPS)}
+    order = slip_order()
     patterns: dict = {}  # sheets asked alike share their tuple of paths
     for row in asked:
         if row.tobytes() not in patterns:
@@ -57,6 +57,16 @@ def graded(batch, marks, doc: dict, scheme=None) -> list[Graded]:
                           tuple(sorted(found, key=order.get)),
                           patterns[asked[s].tobytes()], marked, s))
     return out
+
+
+def slip_order() -> dict:
+    """Each slip's place in lists: the network's catalogue, the graph exercises' own slips
+    (engine/slips/expressions.py), then `arithmetic`."""
+    from backprop_cli.engine.slips.expressions import SLIPS as EXPRESSIONS
+
+    names = [*SLIPS, *EXPRESSIONS]
+    names.remove("arithmetic")
+    return {name: i for i, name in enumerate(dict.fromkeys(names + ["arithmetic"]))}
 
 
 def number(value: float):
@@ -203,7 +213,7 @@ def summary_line(g: Graded) -> str:
 def slip_counts(results: list) -> list:
     """(slip, number of students who made it), most common first."""
     counts = Counter(s for g in results for s in g.slips)
-    order = {name: i for i, name in enumerate(SLIPS)}
+    order = slip_order()
     return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
 
 

@@ -38,30 +38,32 @@ class Sheet:
     warnings: tuple = ()  # notes for the person grading: unreadable cells, columns left out
 
 
-def load(path: str, id_column: str | None = None) -> Sheet:
+def load(path: str, id_column: str | None = None, sections: tuple = table.SECTIONS) -> Sheet:
     """A sheet: a class CSV for a .csv name (or standard input that starts with a CSV
     header), else a YAML or JSON sheet; '-' is standard input. id_column: the CSV column
-    that names the students (else student, name, id or file)."""
+    that names the students (else student, name, id or file); sections: the first parts
+    of a CSV's paths (table.GRAPH_SECTIONS for a graph exercise)."""
     label, data = documents.read(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ProblemError(label, None, f"byte {e.start} is not UTF-8 text, expected an "
                                         "answer sheet") from None
-    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text, id_column):
-        return Sheet(label, **table.read(label, text, id_column))
+    if path.lower().endswith(".csv") or path == "-" and _looks_like_csv(text, id_column,
+                                                                         sections):
+        return Sheet(label, **table.read(label, text, id_column, sections))
     return Sheet(label, **sheet.read(label, text, os.path.basename(path) if path != "-"
                                      else label))
 
 
-def _looks_like_csv(text: str, id_column: str | None) -> bool:
+def _looks_like_csv(text: str, id_column: str | None, sections: tuple) -> bool:
     """Standard input has no name: a class CSV is told by its header, cells split by a
     delimiter, one of them a name column (or a path), and no YAML mapping."""
     first = text.lstrip().split("\n", 1)[0].strip()
     cells = [c.strip().lower() for c in first.split(table.delimiter(first))]
     names = (id_column.strip().lower(),) if id_column else table.NAME_COLUMNS
     return len(cells) > 1 and ":" not in first and any(
-        c in names or c.split(".")[0] in table.SECTIONS for c in cells)
+        c in names or c.split(".")[0] in sections for c in cells)
 
 
 def load_scheme(path: str) -> Scheme:

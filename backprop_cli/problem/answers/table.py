@@ -25,12 +25,15 @@ from backprop_cli.problem.checks import fail
 
 NAME_COLUMNS = ("student", "name", "id", "file")  # what names a row, in order of preference
 SECTIONS = ("parameters", "trainable", "forward", "sums", "loss", "gradients", "update")
+GRAPH_SECTIONS = ("value", "forward", "backward", "gradients")  # a graph exercise's
 DELIMITERS = (",", ";", "\t")
 
 
-def read(label: str, text: str, id_column: str | None = None) -> dict:
-    """The fields of a Sheet for a class CSV."""
-    fields = _read(label, text, id_column)
+def read(label: str, text: str, id_column: str | None = None,
+         sections: tuple = SECTIONS) -> dict:
+    """The fields of a Sheet for a class CSV; sections: the first parts of the paths
+    (GRAPH_SECTIONS for a graph exercise)."""
+    fields = _read(label, text, id_column, sections)
     # The names and line numbers made anew, once the cells are gone: the csv module's
     # strings and ints, kept, would hold every block of memory the cells filled (a class
     # of 10,000 x 100 holds 100 MB more for its 10,000 names).
@@ -39,7 +42,7 @@ def read(label: str, text: str, id_column: str | None = None) -> dict:
     return fields
 
 
-def _read(label: str, text: str, id_column: str | None) -> dict:
+def _read(label: str, text: str, id_column: str | None, sections: tuple) -> dict:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter(first_line))
     try:
@@ -52,7 +55,7 @@ def _read(label: str, text: str, id_column: str | None) -> dict:
     header = [h.strip() for h in header]
     while header and not header[-1]:  # Excel's trailing empty columns
         header.pop()
-    name, paths, ignored = _columns(label, first, header, id_column)
+    name, paths, ignored = _columns(label, first, header, id_column, sections)
     if not body:
         fail(label, None, "found no students, expected a line per student under the header")
     rows = [(n, _fitted(label, n, row, len(header))) for n, row in body]
@@ -80,7 +83,7 @@ def delimiter(header: str) -> str:
     return max(DELIMITERS, key=header.count)
 
 
-def _columns(label: str, first: int, header: list, id_column) -> tuple:
+def _columns(label: str, first: int, header: list, id_column, sections: tuple) -> tuple:
     """(the name column's index, the paths' indices, the other columns' names)."""
     for i, h in enumerate(header):
         if not h or header.index(h) != i:
@@ -92,7 +95,7 @@ def _columns(label: str, first: int, header: list, id_column) -> tuple:
     if name is None and id_column is not None:
         fail(label, f"line {first}", f"no column {id_column!r} (--id-column), expected one "
                                      f"of {', '.join(header)}")
-    paths = [i for i, h in enumerate(header) if i != name and h.split(".")[0] in SECTIONS]
+    paths = [i for i, h in enumerate(header) if i != name and h.split(".")[0] in sections]
     if name is None or not paths:
         fail(label, f"line {first}", "expected a student column and a column per path, like "
                                      "student,loss,forward.a1.0")
