@@ -112,6 +112,32 @@ def mark(problem: Problem, sheets, expect: tuple = (), scheme=None, rtol=None, a
         return run(problem, loaded, expect, plan, rtol, atol, layout, precision)
 
 
+def exercise_of(path: str):
+    """The graph exercise a file holds (a mapping with `expression`), or None for a
+    problem file; with the document read once, a problem from standard input is returned
+    too (it cannot be read again): (exercise or None, problem or None)."""
+    from backprop_cli.problem import documents, from_document
+    from backprop_cli.problem.graph.exercise import from_document as exercise
+
+    label, doc = documents.load(path)
+    if isinstance(doc, dict) and "expression" in doc:
+        return exercise(doc, label), None
+    return None, (from_document(doc, label) if path == "-" else None)
+
+
+def mark_exercise(exercise, sheets, expect: tuple = (), scheme=None, rtol=None, atol=None,
+                  precision=None, id_column=None):
+    """mark() for a graph exercise: its sheets' paths are graph's --get paths."""
+    from backprop_cli.api.marking import grade_exercise
+    from backprop_cli.problem import answers
+
+    plan = answers.load_scheme(os.fspath(scheme)) if scheme is not None else None
+    from backprop_cli.problem.answers.table import GRAPH_SECTIONS
+
+    loaded = [answers.load(path, id_column, GRAPH_SECTIONS) for path in sheets]
+    return grade_exercise(exercise, loaded, expect, plan, rtol, atol, precision)
+
+
 def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = None,
           rtol: float | None = None, atol: float | None = None, lr: float | None = None,
           optimizer=None) -> Grades:
@@ -145,6 +171,12 @@ def gradescope_document(graded, decimals: int, reveal: bool, shown: dict, stdout
     """One student's results.json for Gradescope."""
     from backprop_cli.output.grading import gradescope
 
+    if _is_exercise(graded):
+        from backprop_cli.output.grading import expressions
+
+        return expressions.gradescope(graded.graph, graded.results[0], graded.marks,
+                                      decimals, reveal, shown, stdout)
+
     return gradescope.document(graded.problem, graded.results[0], graded.marks,
                                graded.graph, decimals, reveal, shown, stdout)
 
@@ -170,6 +202,11 @@ def rendered(graded, fmt: str, decimals: int) -> tuple[str, object]:
         return "json lines", report.json_lines(results)
     if fmt == "csv":
         return "chunks", report.csv_chunks(results)
+    if fmt == "markdown" and _is_exercise(graded):
+        from backprop_cli.output.grading import expressions
+
+        return "text", expressions.feedback(graded.problem, graded.graph, results,
+                                            graded.marks, decimals)
     if fmt == "markdown":
         from backprop_cli.output.grading.feedback import feedback
 
@@ -178,3 +215,8 @@ def rendered(graded, fmt: str, decimals: int) -> tuple[str, object]:
     from backprop_cli.output.grading.tables import views
 
     return "views", views(graded.problem, results, decimals)
+
+
+def _is_exercise(graded) -> bool:
+    """Whether the marks are a graph exercise's (mark_exercise), not a problem's."""
+    return not isinstance(graded.problem, Problem)

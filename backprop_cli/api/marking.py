@@ -98,3 +98,38 @@ def _named_twice(sheets: list) -> tuple:
     return tuple(f"the student {name!r} appears {len(places)} times ({', '.join(places)}): "
                  "each is marked on its own" for name, places in where.items()
                  if len(places) > 1)
+
+
+def grade_exercise(exercise, sheets: list, expect: tuple = (), scheme=None,
+                   rtol: float | None = None, atol: float | None = None,
+                   precision=None) -> Graded:
+    """grade() for a graph exercise (problem/graph/exercise.py): its nodes' values and
+    gradients are the quantities, marked by engine/grading/expressions; rows, points and
+    documents as a problem's. Graded.problem is the exercise, Graded.graph its evaluated
+    expression (engine.graph.program.Graph)."""
+    from backprop_cli.engine.grading.expressions.marking import mark
+    from backprop_cli.engine.grading.expressions.quantities import quantities
+    from backprop_cli.engine.grading.precision import DEFAULT
+    from backprop_cli.engine.graph.program import evaluate
+    from backprop_cli.output.grading import expressions as sheets_of
+    from backprop_cli.output.grading import report as grade_report
+    from backprop_cli.output.grading import tolerance
+    from backprop_cli.output.graph.tables import document
+
+    graph = evaluate(exercise.program, exercise.values, exercise.seed)
+    doc = document(exercise, graph)
+    q = quantities(graph)
+    batch = sheets_of.batch(doc, sheets, expect, scheme)
+    unread = {k: batch.unreadable(k) for k in batch.raw}
+    given = {k: np.where(unread[k][:, None], np.nan, g) if k in unread else g
+             for k, g in batch.given.items()}  # marked as blank, labelled after
+    keys = [it.key for it in batch.items]
+    precisions = tolerance.for_paths(None, keys, rtol, atol, precision) \
+        if rtol is not None or atol is not None or precision is not None \
+        else dict.fromkeys(keys, DEFAULT)
+    marks = mark(q, sheets_of.items_of(batch), given, batch.decimals, batch.transposed,
+                 precisions)
+    count = _labelled(marks, unread)
+    warnings = tuple(w for s in sheets for w in s.warnings) + _named_twice(sheets)
+    return Graded(exercise, tuple(grade_report.graded(batch, marks, doc, scheme)), marks,
+                  graph, warnings, count)

@@ -69,7 +69,8 @@ def _files(files: tuple, examples: tuple) -> tuple[str, tuple]:
 @common.translate_errors
 def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, precision, rtol,
           atol, id_column, layout, reveal, visibility, stdout_visibility):
-    """Mark ANSWERS (YAML or JSON sheets, or class CSVs) against PROBLEM.
+    """Mark ANSWERS (YAML or JSON sheets, or class CSVs) against PROBLEM, a problem
+    file or a graph exercise (a file with an expression).
 
     Each answer is a path of solve's JSON document (as --get takes it) and a value. A
     number is right within the exercise's precision (3 significant figures or 4 decimals
@@ -88,14 +89,23 @@ def grade(files, examples, lr, optimizer, decimals, fmt, expect, scheme, precisi
       backprop grade problems/classic.yaml ada.yaml --format markdown > feedback.md
       backprop grade p.yaml submission.yaml --format gradescope > results.json
       backprop solve problems/classic.yaml --format sheet > blank.yaml
+      backprop grade exercise.yaml ada.yaml   (graph: value, forward.n1, gradients.W.0.1)
     """
     from backprop_cli.api import grading
 
     problem_path, sheet_paths = _files(files, examples)
     shown = _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout_visibility)
     grading.check_layout(layout)
+    exercise, read = grading.exercise_of(problem_path)
+    if exercise is not None:  # a graph exercise: no network, no optimizer, no layout
+        given = [name for name, value in (("--lr", lr), ("--optimizer", optimizer),
+                                          ("--layout", layout)) if value is not None]
+        if given:
+            raise UsageError(f"{given[0]} is for network problems: {problem_path} is a graph "
+                             "exercise (it has an expression)")
     run = _Run(problem_path, sheet_paths, lr, optimizer, grading.paths(expect), scheme, rtol,
-               atol, id_column, layout, grading.parse_precision(precision, rtol, atol, "--"))
+               atol, id_column, layout, grading.parse_precision(precision, rtol, atol, "--"),
+               exercise, read)
     if fmt == "gradescope":
         return _gradescope(run, decimals, reveal, shown, stdout_visibility)
     graded = _grade(run)
@@ -116,6 +126,8 @@ class _Run(NamedTuple):
     id_column: str | None
     layout: str | None
     precision: object = None  # a Precision, from --precision
+    exercise: object = None  # a graph exercise, when the file is one
+    read: object = None  # the problem, when read from standard input already
 
 
 def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
@@ -138,10 +150,22 @@ def _gradescope_options(fmt, sheet_paths, reveal, visibility, stdout) -> dict:
     return grading.visibility(visibility)
 
 
+def _load(run: _Run):
+    """The graph exercise, or the problem with the command line's overrides."""
+    if run.exercise is not None:
+        return run.exercise
+    if run.read is not None:  # standard input, read already
+        return run.read.with_optimizer(run.optimizer, run.lr)
+    return common.load(run.problem, run.optimizer, run.lr)
+
+
 def _grade(run: _Run, problem=None):
     from backprop_cli.api import grading
 
-    problem = problem or common.load(run.problem, run.optimizer, run.lr)
+    problem = problem or _load(run)
+    if run.exercise is not None:
+        return grading.mark_exercise(problem, run.sheets, run.expect, run.scheme, run.rtol,
+                                     run.atol, run.precision, run.id_column)
     return grading.mark(problem, run.sheets, run.expect, run.scheme, run.rtol, run.atol,
                         run.layout, run.precision, run.id_column)
 
@@ -152,7 +176,7 @@ def _gradescope(run: _Run, decimals: int, reveal: bool, shown: dict, stdout) -> 
     file; the warning goes to its log)."""
     from backprop_cli.api import grading
 
-    problem = common.load(run.problem, run.optimizer, run.lr)  # the instructor's errors
+    problem = _load(run)  # the instructor's errors
     label = "<stdin>" if run.sheets[0] == "-" else run.sheets[0]
     try:
         graded = _grade(run, problem)
