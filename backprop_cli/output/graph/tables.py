@@ -39,11 +39,12 @@ def document(ex: Exercise, graph: Graph) -> dict:
             node["params"] = dict(n.params)
         if n.name in rules:
             node["rules"] = rules[n.name]
-        node["upstream"] = listed(n.upstream)
+        # class indices take no gradient: null, not a gradient of zeros
+        node["upstream"] = None if n.name in graph.labels else listed(n.upstream)
         doc["nodes"].append(node)
     # the same numbers by name, for --get paths and answer sheets: forward.n1, backward.n1
     doc["forward"] = {n.name: listed(n.value) for n in graph.nodes}
-    doc["backward"] = {n.name: listed(n.upstream) for n in graph.nodes}
+    doc["backward"] = {n["name"]: n["upstream"] for n in doc["nodes"]}
     gradients = dict(graph.gradients)
     doc["gradients"] = {name: listed(gradients[name]) for name in ex.wanted
                         if name in gradients}
