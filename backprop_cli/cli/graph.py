@@ -114,27 +114,30 @@ def _check_usage(fmt: str, draw: str | None, count: int) -> None:
 
 def new_graph(expression: str | None, seed: int, decimals: int | None, low: float | None,
               high: float | None, title: str | None, count: int | None, output: str | None,
-              others: dict) -> None:
-    """`backprop new --graph EXPRESSION`: exercise files with seeded values, written by the
-    rules of network variants (-o, --count, --replace). others: the options of `new`
-    that make networks, refused here when given."""
+              others: dict, shapes: tuple[str, ...] = ()) -> None:
+    """`backprop new --graph EXPRESSION|FILE`: exercise files with seeded values in the
+    shapes --shape gives (or the file's values have), written by the rules of network
+    variants (-o, --count, --replace). others: the options of `new` that make networks,
+    refused here when given."""
     from backprop_cli.api import generating, graphs
     from backprop_cli.cli.new import check_output
 
     if expression is None:
-        raise UsageError("--low and --high go with --graph EXPRESSION")
+        raise UsageError("--shape goes with --graph EXPRESSION" if shapes else
+                         "--low and --high go with --graph EXPRESSION")
     replace = bool(others.get("--replace"))
     given = [name for name, value in others.items()
              if value not in (None, False) and name != "--replace"]
     if given:
         raise UsageError(f"{given[0]} does not go with --graph")
-    low, high = (graphs.LOW if low is None else low), (graphs.HIGH if high is None else high)
-    if low > high:
-        raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
-    if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
-        raise UsageError("--low and --high are whole numbers unless --decimals is given")
+    low, high = _range(low, high, decimals)
+    if shapes and _is_file(expression):
+        raise UsageError(f"--shape {shapes[0]}: found the exercise file {expression}, expected "
+                         "an expression (a file's values give each input's shape)")
     old = check_output(output, count, replace)
-    docs = graphs.variants(expression, seed, count, low, high, decimals, title)
+    template = graphs.template_file(expression) if _is_file(expression) else \
+        graphs.template(expression, shapes)
+    docs = graphs.variants(template, seed, count, low, high, decimals, title)
     if count is None:
         if output in (None, "-"):
             common.emit(generating.yaml_text(docs[0]))
@@ -146,3 +149,17 @@ def new_graph(expression: str | None, seed: int, decimals: int | None, low: floa
     click.echo(f"wrote {counted(len(docs), 'exercise')} to {output} ({names[0]} to {names[-1]})"
                f"{replaced}", err=True)
 
+
+def _range(low: float | None, high: float | None, decimals: int | None) -> tuple:
+    """--low and --high, their defaults filled in, checked."""
+    from backprop_cli.api import graphs
+
+    low, high = (graphs.LOW if low is None else low), (graphs.HIGH if high is None else high)
+    for flag, value in (("--low", low), ("--high", high)):
+        if not abs(value) <= graphs.BOUND:  # nan too
+            raise UsageError(f"{flag}: found {value:g}, expected a number from -1e15 to 1e15")
+    if low > high:
+        raise UsageError(f"--low {low:g} is above --high {high:g}, expected low <= high")
+    if decimals is None and not (float(low).is_integer() and float(high).is_integer()):
+        raise UsageError("--low and --high are whole numbers unless --decimals is given")
+    return low, high

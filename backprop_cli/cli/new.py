@@ -153,14 +153,18 @@ def check_output(output: str | None, count: int | None, replace: bool) -> list[s
               help="Print the bundled example NAME as it is (or write it with -o), to start "
                    "from.")
 @click.option("--list-examples", is_flag=True, help="List the bundled example problems.")
-@click.option("--graph", metavar="EXPRESSION",
+@click.option("--graph", metavar="EXPRESSION|FILE",
               help="Write `backprop graph` exercises for EXPRESSION instead, its inputs drawn "
-                   "as whole numbers in [--low, --high], or with --decimals D as decimals.")
+                   "as whole numbers in [--low, --high], or with --decimals D as decimals; "
+                   "or for an exercise FILE, each value drawn again in its shape.")
+@click.option("--shape", "shapes", metavar="NAME=SHAPE", multiple=True,
+              help="With --graph EXPRESSION: draw input NAME as a vector (x=3) or a matrix "
+                   "(W=2x3); repeat for each (default: a number).")
 @click.option("--low", type=float, help="With --graph: the smallest value drawn (default -5).")
 @click.option("--high", type=float, help="With --graph: the largest value drawn (default 5).")
 @common.translate_errors
 def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, title, count,
-        output, force, list_examples, graph, low, high, replace, example):
+        output, force, list_examples, graph, shapes, low, high, replace, example):
     """Write a problem file with seeded random weights, or a bundled example.
 
     One problem goes to standard output or to -o FILE: JSON for a name ending in .json,
@@ -205,18 +209,21 @@ def new(layers, activations, loss, seed, decimals, init, batch, x_text, y_text, 
       backprop new --example classic -o my-problem.yaml
       backprop new --list-examples
       backprop new --graph "(x + y) * z" --seed 1 --count 30 -o variants/
+      backprop new --graph "sum((W @ x) ** 2)" --shape W=2x3 --shape x=3 --seed 1
+      backprop new --graph "cross_entropy(W @ x, y)" --shape W=3x4 --shape x=4
+      backprop new --graph exercise.yaml --count 30 -o variants/
     """
     check_seeds(seed, count)
     check_replacing(output, count, force)
-    if graph is not None or low is not None or high is not None:
+    if graph is not None or low is not None or high is not None or shapes:
         from backprop_cli.cli.graph import new_graph
 
         new_graph(graph, seed, decimals, low, high, title, count, output,
                   {"--layers": layers, "--activations": activations, "--x": x_text,
                    "--y": y_text, "--list-examples": list_examples, "--example": example,
-                   "--replace": replace,
+                   "--replace": replace, "--batch": batch,
                    "--loss": loss if "loss" in _given() else None,
-                   "--init": init if "init" in _given() else None})
+                   "--init": init if "init" in _given() else None}, shapes)
         return
     _check_modes(_given())
     if list_examples:

@@ -1,6 +1,6 @@
 """Graph exercises: an expression, a value for each of its inputs, and which inputs want
-gradients, from a YAML/JSON file, the command line or the Python API's keywords; and
-seeded variants for `backprop new --graph`.
+gradients, from a YAML/JSON file, the command line or the Python API's keywords (the
+seeded variants of `backprop new --graph` are variants.py's).
 
 A file holds `expression`, `values`, optional `title`, optional `inputs` and, for a
 result that is not a scalar, `upstream` (∂L/∂f in its shape):
@@ -158,29 +158,3 @@ def _wanted(source, names, program: Program) -> tuple[str, ...]:
             fail(source, f"inputs[{i}]", f"found {name} a second time, expected each input "
                                          "once")
     return tuple(names)
-
-
-# ------------------------------------------------------------------ variants
-
-
-def draws(program: Program, seed: int, low: float, high: float, decimals: int | None):
-    """Endless draws of a value for each input (numpy.random.default_rng(seed)): whole
-    numbers in [low, high], or with `decimals`, uniform in [low, high] rounded to that
-    many decimals."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    while True:
-        if decimals is None:
-            yield {name: int(rng.integers(int(low), int(high), endpoint=True))
-                   for name in program.inputs}
-        else:
-            yield {name: round(float(rng.uniform(low, high)), decimals) + 0.0  # no -0.0
-                   for name in program.inputs}
-
-
-def variant_document(title: str | None, text: str, values: dict) -> dict:
-    doc = {} if title is None else {"title": title}
-    doc["expression"] = text
-    doc["values"] = dict(values)
-    return doc
