@@ -265,7 +265,7 @@ def test_every_format_marks_a_graph_sheet(run, exercise, tmp_path, fmt):
     elif fmt == "markdown":
         assert out.startswith("# Feedback: Ada\n")
         assert "## `backward.S`: wrong" in out and "(softmax-diagonal)" in out
-        assert "`∂f/∂S = ∂f/∂A · ∂A/∂S`" in out
+        assert "`∂f/∂S = ∂f/∂A · ∂(softmax(S))/∂S`" in out
     else:
         assert "Score 10 of 11; slips: softmax-diagonal" in out
         assert "Scaled dot-product attention" in out

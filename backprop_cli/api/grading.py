@@ -23,10 +23,10 @@ from backprop_cli.problem.reader import Problem
 class Grades(Shown):
     """The marks of every student of the sheets: shown as `backprop grade`'s tables."""
 
-    problem: Problem
+    problem: Problem  # or a graph exercise (problem/graph/exercise.py)
     results: tuple  # one per student: student, source, score, max_score, slips, rows
     _marks: object
-    _graph: dict
+    _graph: dict  # a graph exercise's: its evaluated Graph
 
     def to_dict(self):
         """The document of `grade --format json`: one student's, or a list of them."""
@@ -45,6 +45,11 @@ class Grades(Shown):
         """Each student's feedback, as `grade --format markdown` writes it."""
         from backprop_cli.output.grading.feedback import feedback
 
+        if not isinstance(self.problem, Problem):
+            from backprop_cli.output.grading import expressions
+
+            return Markdown(expressions.feedback(self.problem, self._graph,
+                                                 list(self.results), self._marks, decimals))
         return Markdown(feedback(self.problem, list(self.results), self._marks, self._graph,
                                  decimals))
 
@@ -146,15 +151,23 @@ def grade(problem, answers, *, expect=(), scheme=None, precision: str | None = N
     digits written bound the tolerance); expect: paths that were asked for; scheme: a
     marking scheme's path; precision: the exercise's, as `--precision` takes it ("4dp",
     "3sf", "3sf or 4dp"; else the problem's grading section, else 3sf or 4dp); rtol, atol:
-    a plain tolerance instead."""
-    problem = overridden(problem, optimizer, lr)
+    a plain tolerance instead. problem may be a graph exercise's file (one with an
+    expression): its sheets answer graph's --get paths (value, forward.n1, gradients.W)."""
     sheets = _sheets(answers)
     expect = paths([expect] if isinstance(expect, str) else expect)
+    exercise = exercise_of(os.fspath(problem))[0] \
+        if isinstance(problem, str | os.PathLike) and os.fspath(problem) != "-" else None
+    if exercise is not None:
+        if lr is not None or optimizer is not None:
+            raise UsageError(f"lr and optimizer are for network problems: {exercise.source} "
+                             "is a graph exercise (it has an expression)")
+        graded = mark_exercise(exercise, sheets, expect, scheme, rtol, atol,
+                               parse_precision(precision, rtol, atol))
+        return Grades(exercise, graded.results, graded.marks, graded.graph)
+    problem = overridden(problem, optimizer, lr)
     graded = mark(problem, sheets, expect, scheme, rtol, atol,
                   precision=parse_precision(precision, rtol, atol))
     return Grades(problem, graded.results, graded.marks, graded.graph)
-
-
 
 
 # ------------------------------------------------------------------------ the documents

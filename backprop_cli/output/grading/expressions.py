@@ -111,7 +111,7 @@ def worked(graph, marks, path: str, s: int, decimals: int) -> str:
     if node.startswith(GRAD):
         name = node.removeprefix(GRAD)
         wrt = graph.wrt
-        uses = [f"∂{wrt}/∂{n.name} · ∂{n.name}/∂{name}" for n in graph.nodes
+        uses = [f"∂{wrt}/∂{n.name} · ∂({n.text})/∂{name}" for n in graph.nodes
                 if name in [a for a in n.inputs if isinstance(a, str)]]
         head = f"∂{wrt}/∂{name} = " + (" + ".join(uses) if uses else "the upstream gradient")
     else:

@@ -115,7 +115,8 @@ def gradient_rule(graph: Graph, name: str, mine: list, shares: dict | None = Non
     reads: list = []
     for u in mine:
         c = nodes[u.consumer]
-        reads += [GRAD + c.name, c.name] + [a for a in c.inputs if isinstance(a, str)]
+        mine_value = [c.name] if OPERATIONS[c.op].vjp is not None else []  # softmax's s
+        reads += [GRAD + c.name, *mine_value] + [a for a in c.inputs if isinstance(a, str)]
     reads = list(dict.fromkeys(reads))
 
     def one(*values):
@@ -125,7 +126,7 @@ def gradient_rule(graph: Graph, name: str, mine: list, shares: dict | None = Non
             c = nodes[u.consumer]
             how = shares.get(u, share)
             total = total + how(c, u.position, own[GRAD + c.name], _numbers(c, own),
-                                own[c.name])
+                                own.get(c.name))
         return total
     return Rule(tuple(reads), batched(one, [shapes[r.removeprefix(GRAD)] for r in reads],
                                       shapes[name]))
