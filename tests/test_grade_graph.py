@@ -78,10 +78,11 @@ def graded(run, *args) -> dict:
 # ------------------------------------------------------------------ right answers
 
 
+@pytest.mark.parametrize("decimals", [4, 6])
 def test_the_worked_attention_is_full_marks_and_its_expected_values_are_the_workers(
-        run, exercise, tmp_path):
+        run, exercise, tmp_path, decimals):
     truth = attention()
-    doc = graded(run, exercise(ATTENTION), sheet(tmp_path / "ada.yaml", truth))
+    doc = graded(run, exercise(ATTENTION), sheet(tmp_path / "ada.yaml", truth, decimals))
     assert doc["score"] == doc["max_score"] == len(truth)
     assert doc["slips"] == []
     for path, answer in doc["answers"].items():
@@ -323,3 +324,24 @@ def test_network_options_are_refused_for_a_graph_exercise(run, exercise, tmp_pat
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == (f"Error: --lr is for network problems: {ex} is a graph "
                              "exercise (it has an expression)\n")
+
+
+def test_an_unreadable_number_is_marked_so_and_the_rest_is_marked(run, exercise, tmp_path):
+    path = tmp_path / "u.yaml"
+    path.write_text("answers: {value: abc, gradients.x: -4}\n")
+    result = run("grade", exercise(SCALAR), path, "--format", "csv")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1] == f"u.yaml,{path},1,2,,unreadable,correct"
+    assert result.stderr == (f"Warning: {path}: line 1, answers.value: found 'abc', expected "
+                             "a number: marked unreadable\n")
+
+
+def test_gradescope_gets_a_zero_and_the_reason_for_a_sheet_it_cannot_read(
+        run, exercise, tmp_path):
+    path = tmp_path / "u.yaml"
+    path.write_text("answers: {valu: 1}\n")
+    result = run("grade", exercise(SCALAR), path, "--format", "gradescope")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["score"] == 0 and doc["tests"] == []
+    assert "u.yaml: answers.valu: no 'valu' to mark (did you mean value?)" in doc["output"]

@@ -114,6 +114,8 @@ def worked(graph, marks, path: str, s: int, decimals: int) -> str:
         uses = [f"∂{wrt}/∂{n.name} · ∂({n.text})/∂{name}" for n in graph.nodes
                 if name in [a for a in n.inputs if isinstance(a, str)]]
         head = f"∂{wrt}/∂{name} = " + (" + ".join(uses) if uses else "the upstream gradient")
+    elif nodes[node].op == "input":
+        head = f"{node} is an input: its value is the exercise's"
     else:
         head = f"{node} = {nodes[node].text}"
     shown = [f"{_name(i, graph)} = {_inline(marks.values[i][s], decimals)}"
