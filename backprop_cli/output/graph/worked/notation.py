@@ -1,50 +1,20 @@
-"""Worked solutions of `backprop graph` as Markdown (GitHub math) or a LaTeX document:
-the forward pass node by node, each node's local gradients, then the backward pass with
-every chain-rule product written out (upstream ∂f/∂node times local ∂node/∂input, summed
-where a value is used more than once), and the answers.
-
-The outline is the worked solutions' blocks (output/worked/blocks.py), rendered by
-output/worked/pages.py.
+"""The TeX of `backprop graph`'s worked solutions shared by scalars and tensors: a name
+as a symbol, an operation on its arguments, and the scalar local derivatives.
 """
 
 from __future__ import annotations
 
 import re
 
-from backprop_cli.engine.graph.program import Graph, Node
-from backprop_cli.output.fmt import fixed
-from backprop_cli.output.worked import pages
-from backprop_cli.output.worked.tex import Math, given, plain
-from backprop_cli.problem.graph.exercise import Exercise
+from backprop_cli.output.worked.tex import plain
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi",
          "chi", "psi", "omega"}
 _NAME = re.compile(r"([A-Za-z]+?)_?([0-9]+)\Z")
 # where a negative argument needs parentheses: 2 - (-3), (-2) \cdot 3, (-2)^{2}, -(-x)
-_WRAPPED = {"+": (1,), "-": (1,), "*": (0, 1), "**": (0,), "pow": (0,), "neg": (0,),
+WRAPPED = {"+": (1,), "-": (1,), "*": (0, 1), "**": (0,), "pow": (0,), "neg": (0,),
             "square": (0,)}
-
-
-def markdown(items: list[tuple[Exercise, Graph]], decimals: int, figure: str | None) -> str:
-    return pages.to_markdown(_outline(items, decimals, figure))
-
-
-def latex(items: list[tuple[Exercise, Graph]], decimals: int, figure: str | None) -> str:
-    """A complete document for pdflatex; figure (a .pdf or .png) is shown when given."""
-    return pages.to_latex(_outline(items, decimals, figure))
-
-
-def _outline(items, decimals: int, figure: str | None) -> list:
-    if len(items) == 1:
-        ex, graph = items[0]
-        title = "Worked solution" + (f": {ex.title}" if ex.title else "")
-        return [("title", title), *_Worked(ex, graph, decimals, "section").blocks(figure)]
-    blocks = [("title", "Worked solutions")]
-    for ex, graph in items:
-        blocks.append(("section", ex.title or ex.source))
-        blocks += _Worked(ex, graph, decimals, "subsection").blocks(None)
-    return blocks
 
 
 def symbol(name: str) -> str:
@@ -89,7 +59,7 @@ def wrap(tex: str) -> str:
 
 def operation(op: str, a: list[str]) -> str:
     """The TeX of op applied to the TeX arguments a (negatives wrapped where needed)."""
-    a = [wrap(x) if i in _WRAPPED.get(op, ()) and x.startswith("-") else x
+    a = [wrap(x) if i in WRAPPED.get(op, ()) and x.startswith("-") else x
          for i, x in enumerate(a)]
     templates = {
         "+": "{0} + {1}", "-": "{0} - {1}", "*": r"{0} \cdot {1}", "/": r"\frac{{{0}}}{{{1}}}",
@@ -144,92 +114,7 @@ def local_rule(op: str, a: list[str], v: list[float], i: int) -> tuple[str, str 
     return rules[op][i], None
 
 
-class _Worked:
-    def __init__(self, ex: Exercise, graph: Graph, decimals: int, level: str):
-        self.ex, self.graph, self.dec, self.level = ex, graph, decimals, level
-        self.nodes = {n.name: n for n in graph.nodes}
-        self.f = graph.output
-
-    def num(self, v: float) -> str:
-        return fixed(v, self.dec)
-
-    def shown(self, arg) -> str:
-        """An argument's number: an input as written, a node rounded, a constant plainly."""
-        if not isinstance(arg, str):
-            return plain(arg)
-        if arg in self.ex.written:
-            return given(self.ex.written[arg], self.dec)
-        return self.num(self.nodes[arg].value)
-
-    def d(self, name: str) -> str:
-        return rf"\frac{{\partial {symbol(self.f)}}}{{\partial {symbol(name)}}}"
-
-    def blocks(self, figure: str | None) -> list:
-        ex, sub = self.ex, self.level
-        lines = [line.strip() for line in ex.program.text.splitlines() if line.strip()]
-        out = [("par", ["Expression: " + "; ".join(lines)]),
-               ("par", ["Values: ", Math(r", \quad ".join(
-                   f"{symbol(k)} = {given(v, self.dec)}" for k, v in ex.written.items())),
-                   f". Numbers are rounded to {self.dec} decimals; every step carries full "
-                   "float64 precision."])]
-        if figure:
-            out.append(("figure", figure))
-        ops = [n for n in self.graph.nodes if n.op != "input"]
-        out += [(sub, "Forward pass"), ("par", ["Each node's value, in evaluation order:"]),
-                ("eq", [self.forward(n) for n in ops])]
-        out += [(sub, "Local gradients"),
-                ("par", ["The derivative of each node with respect to each of its inputs:"]),
-                ("eq", [step for n in ops for step in self.local(n)])]
-        out += [(sub, "Backward pass"), ("par", [
-            "Start from ", Math(f"{self.d(self.f)} = 1"), ". Going back through the nodes, "
-            "each node's gradient is the upstream gradient of every node that uses it times "
-            "that node's local gradient, summed over the uses:"]),
-            ("eq", [step for n in reversed(self.graph.nodes) if n.name != self.f
-                    for step in self.backward(n)])]
-        grads = dict(self.graph.gradients)
-        out.append(("answers", [([Math(symbol(self.f))], self.num(self.graph.value))]
-                    + [([Math(self.d(x))], self.num(grads[x])) for x in ex.wanted]))
-        return out
-
-    def forward(self, n: Node) -> tuple:
-        symbols = [symbol(a) if isinstance(a, str) else plain(a) for a in n.inputs]
-        numbers = [self.shown(a) for a in n.inputs]
-        return (symbol(n.name), "=", [operation(n.op, symbols),
-                                      "= " + operation(n.op, numbers), "= " + self.num(n.value)])
-
-    def rules(self, n: Node, name: str) -> tuple[str, str | None]:
-        """∂n/∂name in TeX (a sum where name is used twice) and the case of a kink."""
-        a = [symbol(x) if isinstance(x, str) else plain(x) for x in n.inputs]
-        v = [self.nodes[x].value if isinstance(x, str) else x for x in n.inputs]
-        found = [local_rule(n.op, a, v, i) for i, x in enumerate(n.inputs) if x == name]
-        cases = [c for _, c in found if c]
-        return " + ".join(r for r, _ in found), (", ".join(cases) or None)
-
-    def local(self, n: Node) -> list[tuple]:
-        steps = []
-        for name, value in n.local:
-            rule, case = self.rules(n, name)
-            lhs = rf"\frac{{\partial {symbol(n.name)}}}{{\partial {symbol(name)}}}"
-            terms = [rule] if re.fullmatch(r"-?[01]", rule) else [rule, "= " + self.num(value)]
-            if case:
-                terms.append(rf"\quad \text{{because }} {case}")
-            steps.append((lhs, "=", terms))
-        return steps
-
-    def backward(self, n: Node) -> list[tuple]:
-        uses = [e for e in self.graph.edges if e.input == n.name]
-        symbolic = [rf"{self.d(e.node)} \cdot {wrap(self.rules(self.nodes[e.node], n.name)[0])}"
-                    for e in uses]
-        numeric = [rf"{wrap(self.num(e.upstream))} \cdot {wrap(self.num(e.local))}"
-                   for e in uses]
-        steps = [(self.d(n.name), "=", _sum(symbolic)), (None, "=", _sum(numeric))]
-        if len(uses) > 1:
-            steps.append((None, "=", _sum([self.num(e.product) for e in uses])))
-        steps.append((None, "=", [self.num(n.upstream)]))
-        return steps
-
-
-def _sum(terms: list[str]) -> list[str]:
+def signed(terms: list[str]) -> list[str]:
     """Terms of a sum, each after the first with its sign, so a long sum can wrap."""
     return [t if i == 0 else (f"- {t[1:]}" if t.startswith("-") else f"+ {t}")
             for i, t in enumerate(terms)]
