@@ -36,7 +36,8 @@ def _sum_rule(i, a, d, ndims, out, axis=None):
 
 def _mean(a, axis=None):
     axis = axis_of(a, axis, "mean")
-    return np.mean(a, axis=axis), None
+    # the sum inside overflows first: mean([1e308, 1e308]) is inf in NumPy and torch
+    return overflow(np.mean(a, axis=axis), f"the mean of a {shape(a)} array"), None
 
 
 def _count(a, axis):
