@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_cli.engine.graph.ops.domain import DomainError, axis_of, shape
+from backprop_cli.engine.graph.ops.domain import DomainError, axis_of, overflow, shape
 
 
 def _axis(a, axis, op):
@@ -43,7 +43,9 @@ def softmax_rule(i, a, d, ndims, out, axis=-1):
 
 
 def log_softmax(a, axis=-1):
-    return _log_softmax(a, _axis(a, axis, "log_softmax")), None
+    # logits further apart than float64's range (1e308 and -1e308): a log-probability of -inf
+    return overflow(_log_softmax(a, _axis(a, axis, "log_softmax")),
+                    f"the log_softmax of a {shape(a)} array"), None
 
 
 def log_softmax_vjp(g, value, a, axis=-1):
@@ -85,8 +87,10 @@ def cross_entropy(z, t):
     logp = _log_softmax(z, -1)
     if _target(z, t) == "index":
         picked = np.take_along_axis(np.atleast_2d(logp), t.reshape(-1, 1).astype(int), -1)
-        return -np.sum(picked) / _rows(z), None
-    return -np.sum(t * logp) / _rows(z), None
+        loss = -np.sum(picked) / _rows(z)
+    else:  # a probability of 0 times a log-probability of -inf: nan
+        loss = -np.sum(t * logp) / _rows(z)
+    return overflow(loss, f"the cross_entropy of logits of shape {shape(z)}"), None
 
 
 def cross_entropy_vjp(g, value, z, t):
