@@ -4,7 +4,7 @@ package): boxes that must not meet, lines that must not pass through them."""
 
 import numpy as np
 
-from backprop_cli.engine.graph.program import evaluate
+from backprop_cli.engine.graph.program import evaluate, plain
 from backprop_cli.problem.graph.expression import parse
 
 # micrograd's README example (a = -4, b = 2: g = 24.7041, dg/da = 138.8338, dg/db = 645.5773),
@@ -31,10 +31,41 @@ GRAPHS = {
               "(x + y)**2)", {"x": 3, "y": -4}),
 }
 
+# graphs of vectors and matrices: (expression, values, upstream gradient or None)
+ATTENTION = {"Q": [[1, 0], [0, 1], [1, 1]], "K": [[1, 2], [0, 1], [1, 0]],
+             "V": [[1, 2], [3, 4], [5, 6]]}
+TENSORS = {
+    # CS231n's vectorized example: f = 0.116, ∂f/∂W = [[0.088, 0.176], [0.104, 0.208]],
+    # ∂f/∂x = [-0.112, 0.636]
+    "matrix-vector": ("sum((W @ x) ** 2)", {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]},
+                      None),
+    "attention": ("softmax(Q @ K.T / sqrt(2)) @ V", ATTENTION,
+                  [[1, 0], [0, 1], [0.5, -0.5]]),
+    "attention staged": ("A = softmax(Q @ K.T / sqrt(2)); O = A @ V; f = sum(O * G)",
+                         {**ATTENTION, "G": [[1, 0], [0, 1], [0.5, -0.5]]}, None),
+    "broadcasting": ("sum(relu(X + b) * w)",
+                     {"X": [[1, -2, 3], [0.5, 1, -1]], "b": [0.1, 0.2, 0.3], "w": 2}, None),
+    "class index": ("cross_entropy(W @ x + b, y)",
+                    {"W": [[1, 2], [3, 4], [0, 1]], "x": [1, -1], "b": [0.1, 0.2, 0.3],
+                     "y": 2}, None),
+    "class indices": ("cross_entropy(Z @ W.T, y)",
+                      {"Z": [[1, 2], [0, -1]], "W": [[1, 0], [0, 1], [1, 1]], "y": [0, 2]},
+                      None),
+    "large": ("mean(tanh(A @ B), axis=0)",
+              {"A": np.linspace(-1, 1, 20).reshape(4, 5).tolist(),
+               "B": np.linspace(-2, 2, 30).reshape(5, 6).tolist()}, [1, 2, 3, 4, 5, 6]),
+}
+
 
 def graph(name: str):
     text, values = GRAPHS[name]
     return evaluate(parse(text, "t"), {k: float(v) for k, v in values.items()})
+
+
+def tensor_graph(name: str):
+    text, values, upstream = TENSORS[name]
+    return evaluate(parse(text, "t"), {k: plain(v) for k, v in values.items()},
+                    None if upstream is None else plain(upstream))
 
 
 def samples(lines, step: float) -> np.ndarray:

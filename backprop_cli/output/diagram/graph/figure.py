@@ -1,7 +1,9 @@
 """The picture of a computational graph, as lecture slides draw it: inputs on the left,
 one circle per operation, the output on the right; each edge carries its forward value
 above (green) and, below (red), the gradient that flows back along it (upstream times
-local). Where a value is used twice its edges' gradients add up to the input's ∂f/∂.
+local). Where a value is used twice its edges' gradients add up to the input's ∂f/∂. A
+vector's or matrix's rows are set in a monospaced font (DejaVu Sans Mono, which matplotlib
+ships), so that its columns line up.
 
 layout.py places everything, in inches; this module draws it as placed. Matplotlib
 (the plot extra) is imported only inside these functions; pictures.save writes the file
@@ -41,7 +43,7 @@ def figure(lay: GraphLayout):
                             linewidth=1.2 * lay.scale))
     for t in (*lay.texts, *(c.gate for c in lay.circles)):
         ax.text(*t.centre, t.text, ha="center", va="center", fontsize=t.points,
-                color=COLOURS[t.kind])
+                color=COLOURS[t.kind], **({"family": "monospace"} if t.mono else {}))
     return fig
 
 

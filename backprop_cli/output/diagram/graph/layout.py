@@ -3,36 +3,41 @@ no matplotlib (figure.py draws a GraphLayout as is), as layout.py is for network
 
 Operations sit in columns by longest path from the inputs, each input just left of its
 first use; an edge that spans columns bends through a waypoint in each column, so that it
-passes between circles. Every text has a box: its extent estimated from its characters
-(layout.text_width) and a clearance. The texts with a place of their own come first (the
-inputs' names left of their points, the output's right of its arrow, each gate in its
-circle); then each node's name goes beside its circle and each edge's value above its line
-and gradient below, each where its box meets no other box, no circle and no line. When a
-label finds no such place, the columns it spans (and a little, the rows) are spread wider
-and the placement starts again. A column of inputs only has no circles to keep apart: each
-input sits level with the mean of its uses. A picture beyond MAX_INCHES is then scaled
-down as a whole, fonts too, so what did not meet still does not.
+passes between circles. Every text has a box (texts.py): its extent estimated from its
+characters and a clearance. The texts with a place of their own come first (the inputs'
+names left of their points, the output's right of its arrow, each gate in its circle);
+then each node's name goes beside its circle and each edge's value above its line and
+gradient below, each where its box meets no other box, no circle and no line. A vector's
+or matrix's rows (shown.py) make a box of several lines: the rows of the grid are as far
+apart as the tallest value over the tallest gradient needs. When a label finds no such
+place, the columns it spans (and a little, the rows) are spread wider and the placement
+starts again. A column of inputs only has no circles to keep apart: each input sits level
+with the mean of its uses. A picture beyond MAX_INCHES is then scaled down as a whole,
+fonts too, so what did not meet still does not.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backprop_cli.engine.graph.program import Graph, Node
-from backprop_cli.output.diagram.graph import space
-from backprop_cli.output.diagram.graph.order import gate, order
-from backprop_cli.output.diagram.layout import text_width
-from backprop_cli.output.fmt import fixed
+from backprop_cli.output.diagram.graph import shown, space
+from backprop_cli.output.diagram.graph.order import order
+from backprop_cli.output.diagram.graph.shown import Label
+from backprop_cli.output.diagram.graph.texts import (
+    LABEL_PT,
+    NAME_PT,
+    NODE_PT,
+    Point,
+    Text,
+    gate_points,
+    half,
+    text,
+    width,
+)
 
-Point = tuple[float, float]
-Box = tuple[float, float, float, float]  # left, bottom, right, top
-
-LABEL_PT, NAME_PT, GATE_PT, NODE_PT = 8.0, 11.0, 10.0, 8.0  # font sizes
-GATE_MIN_PT, GATE_WIDTH = 7.0, 0.36  # a longer gate is smaller, down to GATE_MIN_PT
 R = 0.24  # the radius of an operation's circle, when its gate is short
-PAD = 0.025  # the clearance around every text
-HEIGHT = 1.2  # a line of text's box, in em (matplotlib's box of a line is about 1.17)
 MIN_GAP = 1.6  # between columns
 INPUT_ROWS = 0.6  # the least distance between inputs in a column of their own, in rows
 HEAD = 0.06  # half the size of an arrow's head
@@ -44,15 +49,7 @@ GROW, ROWS_GROW = 1.25, 1.1
 MAX_INCHES = 40.0
 MANY = 200  # nodes
 MARGIN = 0.15
-
-
-@dataclass(frozen=True)
-class Text:
-    text: str
-    kind: str  # value, gradient, input, output, node (a name over a circle), gate
-    centre: Point  # drawn centred here, horizontally and vertically
-    points: float  # the font size
-    box: Box  # what it may cover: its estimated extent and clearance
+gate = shown.gate  # what a circle says, where callers have read it
 
 
 @dataclass(frozen=True)
@@ -72,32 +69,20 @@ class GraphLayout:
     scale: float  # 1, or less where the picture was shrunk to MAX_INCHES (fonts too)
 
 
-def gate_points(node: Node) -> float:
-    """The gate's font size: GATE_PT, smaller for a long one (a constant folded in), so
-    that it fits a circle of radius R where it can."""
-    return max(GATE_MIN_PT, min(GATE_PT, GATE_PT * GATE_WIDTH
-                                / text_width(gate(node), GATE_PT)))
+def circled(node: Node) -> tuple[str, float, float]:
+    """(gate, its font size, the circle's radius): of the ways to write the gate
+    (shown.gates), the one in the smallest circle, at least R."""
+    def radius(string: str) -> float:
+        return max(R, math.hypot(*half(string, gate_points(string))) + 0.03)
 
-
-def text(string: str, kind: str, centre: Point, points: float) -> Text:
-    hw, hh = half(string, points)
-    return Text(string, kind, centre, points,
-                (centre[0] - hw, centre[1] - hh, centre[0] + hw, centre[1] + hh))
-
-
-def half(string: str, points: float) -> tuple[float, float]:
-    """Half the width and height of a text's box."""
-    return text_width(string, points) / 2 + PAD, HEIGHT * points / 72 / 2 + PAD
+    best = min(shown.gates(node), key=radius)
+    return best, gate_points(best), radius(best)
 
 
 def arrange(graph: Graph, decimals: int) -> GraphLayout:
     """Everything of the picture placed: see the module's docstring."""
     column, rank, routes = order(graph)
-    nodes = {n.name: n for n in graph.nodes}
-    products = {(e.input, e.node): e.product for e in graph.edges}
-    labels = {key: (fixed(nodes[key[0]].value, decimals), fixed(products[key], decimals))
-              for key in routes}
-    labels["out"] = (fixed(graph.value, decimals), fixed(1.0, decimals))
+    labels = shown.edge_labels(graph, routes, decimals)
     # widen[c]: how many times its least width the gap left of column c is (the last
     # entry: the output's arrow); the last entry of all, the same for the rows
     widen = [1.0] * (max(column.values()) + 3)
@@ -121,21 +106,27 @@ class _Grid:
 
     def __init__(self, graph: Graph, column: dict, rank: dict, labels: dict, widen: list):
         self.graph, self.column, self.labels, self.widen = graph, column, labels, widen
-        self.radius = {n.name: max(R, math.hypot(*half(gate(n), gate_points(n))) + 0.03)
-                       for n in graph.nodes if n.op != "input"}
-        self.label_w = max(text_width(t, LABEL_PT) for pair in labels.values() for t in pair)
+        self.gates = {n.name: circled(n) for n in graph.nodes if n.op != "input"}
+        self.radius = {p: g[2] for p, g in self.gates.items()}
+        shapes = shown.tensors(graph)
+        self.names = {n.name: shown.name(n, shapes) for n in graph.nodes}
+        self.label_w = max(width(t.text, LABEL_PT, t.mono)
+                           for pair in labels.values() for t in pair)
+        # a row holds the tallest value above its line and the tallest gradient below
+        label_h = max(half(t.text, LABEL_PT, t.mono)[1] for pair in labels.values()
+                      for t in pair)
         rmax = [0.0] * (len(widen) - 2)
         names = [0.0] * len(rmax)  # the widest input name in each column
         for p, c in column.items():
             if p in self.radius:
                 rmax[c] = max(rmax[c], self.radius[p])
             elif isinstance(p, str):
-                names[c] = max(names[c], 2 * half(p, NAME_PT)[0] + GAP)
+                names[c] = max(names[c], 2 * half(self.names[p], NAME_PT)[0] + GAP)
         xs = [0.0]
         for c in range(1, len(rmax)):
             xs.append(xs[-1] + widen[c] * max(MIN_GAP, rmax[c - 1] + rmax[c] + self.label_w
                                               + 0.5, rmax[c - 1] + 0.3 + names[c]))
-        dy = widen[-1] * max(1.0, 2 * max(rmax) + 0.5)
+        dy = widen[-1] * max(1.0, 2 * max(rmax) + 0.5, 4 * label_h + 0.3)
         self.where = {p: (xs[c], -rank[p] * dy) for p, c in column.items()}
         self.inputs_beside_their_uses(dy * INPUT_ROWS)
         self.space = space.Space()
@@ -177,9 +168,10 @@ class _Grid:
                 self.space.add_segment(p, q)
             x, y = line[-1]  # the arrow's head
             self.space.add_box((x - HEAD, y - HEAD, x + HEAD, y + HEAD))
+        inputs = {self.names[n.name]: n.name for n in self.graph.nodes if n.op == "input"}
         for t in texts:  # a line through a name: then a name meets more than itself
             if self.space.hits(t.box) > 1:
-                self.crowded.add(self.column[t.text] if t.kind == "input" else -2)
+                self.crowded.add(self.column[inputs[t.text]] if t.kind == "input" else -2)
         for n in self.graph.nodes:
             if n.op != "input":
                 found = self.choose([t] for t in self.name_spots(n))
@@ -203,12 +195,13 @@ class _Grid:
         for n in self.graph.nodes:
             x, y = self.where[n.name]
             if n.op == "input":
-                texts.append(text(n.name, "input", (x - GAP - half(n.name, NAME_PT)[0], y),
+                written = self.names[n.name]
+                texts.append(text(written, "input", (x - GAP - half(written, NAME_PT)[0], y),
                                   NAME_PT))
                 self.space.add_box(texts[-1].box)
             else:
-                r = self.radius[n.name]
-                circles.append(Circle((x, y), r, text(gate(n), "gate", (x, y), gate_points(n))))
+                string, points, r = self.gates[n.name]
+                circles.append(Circle((x, y), r, text(string, "gate", (x, y), points)))
                 self.space.add_circle((x, y), r)
         lines = {}
         for (a, b), route in routes.items():
@@ -225,13 +218,14 @@ class _Grid:
     def name_spots(self, n: Node):
         """An operation's name above its circle, else below, else at a corner."""
         (x, y), r = self.where[n.name], self.radius[n.name] + 0.01
-        hw, hh = half(n.name, NODE_PT)
+        written = self.names[n.name]
+        hw, hh = half(written, NODE_PT)
         d = r * math.sqrt(0.5)
         for dx, dy in ((0, r + hh), (0, -r - hh), (-d - hw, d + hh), (d + hw, d + hh),
                        (-d - hw, -d - hh), (d + hw, -d - hh)):
-            yield text(n.name, "node", (x + dx, y + dy), NODE_PT)
+            yield text(written, "node", (x + dx, y + dy), NODE_PT)
 
-    def label_spots(self, line, pair: tuple[str, str]):
+    def label_spots(self, line, pair: tuple[Label, Label]):
         """The value above (or left of) a stretch of the line and the gradient below it,
         each box just clear of the line: along the first stretch first."""
         for p, q in zip(line, line[1:]):
@@ -244,10 +238,11 @@ class _Grid:
             for t in SPOTS:
                 x, y = p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t
                 spot = []
-                for string, kind, side in zip(pair, ("value", "gradient"), (1, -1)):
-                    hw, hh = half(string, LABEL_PT)
+                for label, kind, side in zip(pair, ("value", "gradient"), (1, -1)):
+                    hw, hh = half(label.text, LABEL_PT, label.mono)
                     d = side * (abs(nx) * hw + abs(ny) * hh + 0.01)
-                    spot.append(text(string, kind, (x + nx * d, y + ny * d), LABEL_PT))
+                    spot.append(text(label.text, kind, (x + nx * d, y + ny * d), LABEL_PT,
+                                     label.mono))
                 yield spot
 
     def choose(self, spots) -> list[Text] | None:
@@ -285,7 +280,7 @@ def _fitted(circles: list[Circle], arrows: list, texts: list[Text]) -> GraphLayo
 
     def moved(t: Text) -> Text:
         (x0, y0), (x1, y1) = at(t.box[:2]), at(t.box[2:])
-        return Text(t.text, t.kind, at(t.centre), t.points * s, (x0, y0, x1, y1))
+        return replace(t, centre=at(t.centre), points=t.points * s, box=(x0, y0, x1, y1))
 
     return GraphLayout((right - left) * s, (top - bottom) * s,
                        tuple(Circle(at(c.centre), c.radius * s, moved(c.gate))

@@ -1,28 +1,14 @@
 """The order of a computational graph's picture, before any geometry: the column of each
 node (by longest path from the inputs, each input just left of its first use), a waypoint
 in each column an edge crosses (so it passes between circles), and the order within each
-column that keeps edges short (a few sweeps of the barycentre heuristic); and what each
-operation's circle says."""
+column that keeps edges short (a few sweeps of the barycentre heuristic). What each
+operation's circle says is shown.py's."""
 
 from __future__ import annotations
 
-from backprop_cli.engine.graph.ops import show
-from backprop_cli.engine.graph.program import Graph, Node
+from backprop_cli.engine.graph.program import Graph
 
 SWEEPS = 4  # passes that order each column by the mean position of its neighbours
-_SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "neg": "−x", "sqrt": "√",
-            "sigmoid": "σ", "abs": "|x|", "pow": "^", "square": "x²"}  # pow: 2 ** x is 2^
-
-
-def gate(node: Node) -> str:
-    """The label of an operation's circle, a constant folded in: +, ×2, ^2, 1÷, σ."""
-    symbol = _SYMBOLS.get(node.op, node.op)
-    constants = [show(a) for a in node.inputs if not isinstance(a, str)]
-    if not constants:
-        return symbol
-    if isinstance(node.inputs[0], str) or node.op in ("+", "*"):
-        return f"{symbol}{constants[0]}"
-    return f"{constants[0]}{symbol}"  # 1 ÷ x, 1 − x
 
 
 def order(graph: Graph) -> tuple[dict, dict, dict]:
