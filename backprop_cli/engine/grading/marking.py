@@ -92,7 +92,7 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     order = {name: i for i, name in enumerate(catalogue.SLIPS)}
     slips, sources = carry.carried(graph, inputs, items_of, verdicts, found, full,
                                    [it.key for it in items], order)
-    _rounded_work(verdicts, codes, sources)
+    rounded_work(verdicts, codes, sources)
     exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
     return Marks(verdicts, codes, exact_entries, own, slips, sources, world.own, world.center,
                  inputs, {it.key: it.node for it in items})
@@ -125,7 +125,7 @@ def joined(parts: list) -> Marks:
                  first.inputs, first.nodes)
 
 
-def _rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
+def rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
     """Right for the person's own numbers when every number they wrote before it is right:
     the rounding of a long chain of written steps, correct work, not an error carried."""
     for k, found in sources.items():
@@ -172,7 +172,7 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
     explain: one its slip changes, directly or through numbers the sheet did not write."""
     found = {it.key: [()] * answers.sheets for it in items}
     wrong = [it for it in items if (verdicts[it.key] == v.WRONG).any()]
-    groups = _by_node(items, given, decimals, prec)
+    groups = by_node(items, given, decimals, prec)
     full = {name: np.reshape(m, (answers.sheets, -1)).all(axis=1)
             for name, m in answers.mask.items()}
     for slip in catalogue.SLIPS.values():
@@ -205,7 +205,7 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
     return found
 
 
-def _by_node(items, given, decimals, prec) -> list:
+def by_node(items, given, decimals, prec) -> list:
     """[(item, given, decimals, precision, half-units)]: the answers to one node at one
     precision as one (their entries side by side), so a world is checked once per node,
     not once per path (a class CSV has a path per entry)."""

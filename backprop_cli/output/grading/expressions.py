@@ -15,7 +15,7 @@ from backprop_cli.engine.grading.marking import Item
 from backprop_cli.engine.slips.expressions import SLIPS
 from backprop_cli.errors import PathError, ProblemError, UsageError, suggest
 from backprop_cli.output.grading import paths
-from backprop_cli.output.grading.feedback import _cell, _finest, _verdict
+from backprop_cli.output.grading.feedback import _verdict, cell, finest
 from backprop_cli.output.grading.report import number, written
 
 SECTIONS = ("value", "forward", "backward", "gradients")
@@ -93,7 +93,7 @@ def batch(doc: dict, sheets, expect=(), scheme=None) -> paths.Batch:
         extra += [(k, scheme.source, f"points.{k}") for k in scheme.points]
     for key, source, place in extra:
         _resolve(doc, key, source, place, targets)
-    return paths._assemble(targets, rows, [k for k, _, _ in extra], ())
+    return paths.assemble(targets, rows, [k for k, _, _ in extra], ())
 
 
 def items_of(batch) -> tuple:
@@ -157,9 +157,9 @@ def _student(exercise, graph, g, marks, decimals: int) -> str:
              f"{number(g.max_score)}**.", "",
              "| answer | yours | right | verdict |", "|---|---|---|---|"]
     for r in g.rows:
-        shown = min(17, max(decimals, _finest(r.decimals) + 1))
+        shown = min(17, max(decimals, finest(r.decimals) + 1))
         yours = "" if r.given is None else written(r.given, r.decimals)
-        lines.append(f"| `{r.path}` | {_cell(yours)} | {_cell(written(r.expected, shown))} "
+        lines.append(f"| `{r.path}` | {cell(yours)} | {cell(written(r.expected, shown))} "
                      f"| {_verdict(r)} |")
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     if not wrong:
@@ -170,7 +170,7 @@ def _student(exercise, graph, g, marks, decimals: int) -> str:
         lines += ["", "*Carried* answers are right for the numbers you used: the mistake "
                       "they follow is marked once, where it was made."]
     for r in wrong:
-        shown = max(decimals, min(10, _finest(r.decimals) + 1))
+        shown = max(decimals, min(10, finest(r.decimals) + 1))
         lines += ["", f"## `{r.path}`: wrong", "",
                   f"You wrote {written(r.given, r.decimals)}"
                   f"; the right value is {written(r.expected, shown)}.".replace("\n", "; "),
@@ -188,9 +188,9 @@ def gradescope(graph, g, marks, decimals: int, reveal: bool, shown: dict, stdout
     tests = []
     for r in g.rows:
         if r.verdict == "wrong":
-            right = f" The right value is {gs._inline(r.expected, decimals)}." if reveal \
+            right = f" The right value is {gs.inline(r.expected, decimals)}." if reveal \
                 else ""
-            text = "\n".join([f"**Wrong.** You wrote {gs._inline(r.given, r.decimals)}."
+            text = "\n".join([f"**Wrong.** You wrote {gs.inline(r.given, r.decimals)}."
                               f"{right}", "", *slip_lines(r.slips),
                               "**The rule, with your numbers:** "
                               + worked(graph, marks, r.path, g.index, decimals)])
@@ -203,5 +203,5 @@ def gradescope(graph, g, marks, decimals: int, reveal: bool, shown: dict, stdout
         if owner is not None:
             test["visibility"] = shown[owner]
         tests.append(test)
-    return gs._top({"score": number(g.score), "output": summary_line(g),
+    return gs.top({"score": number(g.score), "output": summary_line(g),
                     "output_format": "md", "tests": tests}, shown, stdout)

@@ -21,13 +21,13 @@ def feedback(problem, results: list, marks, graph: dict, decimals: int) -> str:
                             for s, g in enumerate(results))
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return text.replace("|", r"\|").replace("\n", "<br>")
 
 
-def _finest(decimals) -> int:
+def finest(decimals) -> int:
     if isinstance(decimals, list):
-        return max((_finest(d) for d in decimals), default=0)
+        return max((finest(d) for d in decimals), default=0)
     return 0 if decimals is None else int(decimals)
 
 
@@ -38,9 +38,9 @@ def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
              f"{number(g.max_score)}**.", "",
              "| answer | yours | right | verdict |", "|---|---|---|---|"]
     for r in g.rows:
-        shown = min(17, max(decimals, _finest(r.decimals) + 1))
+        shown = min(17, max(decimals, finest(r.decimals) + 1))
         yours = "" if r.given is None else written(r.given, r.decimals)
-        lines.append(f"| `{r.path}` | {_cell(yours)} | {_cell(written(r.expected, shown))} "
+        lines.append(f"| `{r.path}` | {cell(yours)} | {cell(written(r.expected, shown))} "
                      f"| {_verdict(r)} |")
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     carried = [r for r in g.rows if r.verdict == "carried"]
@@ -81,7 +81,7 @@ def slip_lines(slips: tuple) -> list:
 
 
 def _wrong(problem, r, s: int, marks, graph: dict, decimals: int) -> list:
-    shown = max(decimals, min(10, _finest(r.decimals) + 1))  # a formula stays readable
+    shown = max(decimals, min(10, finest(r.decimals) + 1))  # a formula stays readable
     node = graph[marks.nodes[r.path]]
     out = [f"## `{r.path}`: wrong", "",
            f"You wrote {written(r.given, r.decimals)}; the right value is "

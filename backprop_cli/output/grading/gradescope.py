@@ -51,18 +51,18 @@ def document(problem, g, marks, graph: dict, decimals: int, reveal: bool = False
         if owner is not None:
             test["visibility"] = shown[owner]
         tests.append(test)
-    return _top({"score": number(g.score), "output": summary_line(g), "output_format": "md",
+    return top({"score": number(g.score), "output": summary_line(g), "output_format": "md",
                  "tests": tests}, shown, stdout)
 
 
 def unread(message: str, shown: dict | None = None, stdout: str | None = None) -> dict:
     """results.json for a submission that could not be read at all: a score of 0 and why."""
-    return _top({"score": 0, "output": f"Your answers could not be read, so nothing was "
+    return top({"score": 0, "output": f"Your answers could not be read, so nothing was "
                                        f"marked: {message}. Fix the file and resubmit.",
                  "output_format": "md", "tests": []}, shown or {}, stdout)
 
 
-def _top(doc: dict, shown: dict, stdout: str | None) -> dict:
+def top(doc: dict, shown: dict, stdout: str | None) -> dict:
     if "" in shown:
         doc["visibility"] = shown[""]
     if stdout is not None:
@@ -78,7 +78,7 @@ def _owner(path: str, shown: dict) -> str | None:
 
 
 def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool) -> str:
-    right = f" The right value is {_inline(r.expected, decimals)}." if reveal else ""
+    right = f" The right value is {inline(r.expected, decimals)}." if reveal else ""
     if r.verdict == "correct":
         return "Correct."
     if r.verdict == "missing":
@@ -89,7 +89,7 @@ def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool)
         origin = f" `{'`, `'.join(r.sources)}`" if r.sources else " an earlier answer"
         return (f"Right for your own earlier numbers: it follows from{origin}, where the "
                 "mistake is marked.")
-    lines = [f"**Wrong.** You wrote {_inline(r.given, r.decimals)}.{right}", ""]
+    lines = [f"**Wrong.** You wrote {inline(r.given, r.decimals)}.{right}", ""]
     lines += slip_lines(r.slips)
     node = graph[marks.nodes[r.path]]
     values = {name: marks.values[name][s] for name in marks.inputs[node.name]}
@@ -101,7 +101,7 @@ def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool)
     return "\n".join(lines).rstrip()
 
 
-def _inline(value, decimals) -> str:
+def inline(value, decimals) -> str:
     """On one line: [a, b] for a vector, [a, b]; [c, d] for a matrix's rows."""
     text = written(value, decimals)
     if isinstance(text, str):

@@ -193,10 +193,10 @@ def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None,
         extra += [(k, scheme.source, f"points.{k}") for k in scheme.points]
     for key, source, place in extra:
         _resolve(problem, doc, graph, key, source, place, targets)
-    return _assemble(targets, rows, [k for k, _, _ in extra], tuple(notes))
+    return assemble(targets, rows, [k for k, _, _ in extra], tuple(notes))
 
 
-def _assemble(targets: dict, rows: list, extra: list, notes: tuple) -> Batch:
+def assemble(targets: dict, rows: list, extra: list, notes: tuple) -> Batch:
     total = sum(len(sheet.students) for sheet, _, _ in rows)
     given = {k: np.full((total, grid.size), np.nan) for k, (_, grid) in targets.items()}
     written = {k: np.zeros((total, grid.size), dtype=np.int64) for k, (_, grid) in

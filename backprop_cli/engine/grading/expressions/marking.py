@@ -51,7 +51,7 @@ def mark(q: Quantities, items, given: dict, decimals: dict, transposed: dict | N
     order = {name: i for i, name in enumerate(SLIPS)}
     slips, sources = carry.carried(graph, inputs, items_of, verdicts, found, full,
                                    [it.key for it in items], order)
-    network._rounded_work(verdicts, codes, sources)
+    network.rounded_work(verdicts, codes, sources)
     exact_entries = {it.key: np.ravel(exact[it.node])[it.flat.ravel()] for it in items}
     return Marks(verdicts, codes, exact_entries, own, slips, sources, world.own, world.center,
                  inputs, {it.key: it.node for it in items})
@@ -65,7 +65,7 @@ def _diagnose(q, items, given, decimals, prec, verdicts, base, answers) -> dict:
     wrong = [it for it in items if (verdicts[it.key] == v.WRONG).any()]
     if not wrong:
         return found
-    groups = network._by_node(items, given, decimals, prec)
+    groups = network.by_node(items, given, decimals, prec)
     full = {name: np.reshape(m, (answers.sheets, -1)).all(axis=1)
             for name, m in answers.mask.items()}
     for slip in SLIPS.values():
