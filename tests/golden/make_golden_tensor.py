@@ -20,7 +20,9 @@ Cases, in this order:
               assigned again, an upstream gradient for a non-scalar result
   random      random shape-checked expressions over every operation, each one at the root
               in turn, with random shapes (sizes 1 to 4) and values; kinks and ties are
-              kept 1e-7 away (drawn again), where torch and NumPy could round apart
+              kept 1e-7 away (drawn again), where torch and NumPy could round apart, and
+              sigmoid and tanh 1e-3 away from their bounds, where torch's derivative
+              y(1 - y) or 1 - y² has lost digits that `backprop graph` keeps
   ties        random exact integer arithmetic (+ - * @ .T sum) fed to max/min (both
               kinds), relu, abs and norm, with entries from {-1, 0, 1, 2}: ties, zeros
               and zero vectors are common and exact in both
@@ -115,7 +117,10 @@ def unary(op, a):
         refuse(torch.any(a <= 0))
     if op in ("relu", "abs"):
         refuse(near(a))
-    return finite(TORCH[op](a))
+    y = finite(TORCH[op](a))
+    if op in ("sigmoid", "tanh") and STRICT["on"]:  # torch's y(1 - y), 1 - y²: digits lost
+        refuse(torch.any(1 - torch.abs(y) < 1e-3) or op == "sigmoid" and torch.any(y < 1e-3))
+    return y
 
 
 def binary(op, a, b):
