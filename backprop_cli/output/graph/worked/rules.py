@@ -137,7 +137,7 @@ def _matmul(i, c):
 def _transpose(i, c):
     if c.ndims[0] == 2:
         return Rule(_t(c.g), (c.show(c.G, True),))
-    return Rule(c.g, None, r"\text{.T leaves a vector as it is}")
+    return Rule(c.g, (c.show(c.G),), r"\text{.T leaves a vector or a number as it is}")
 
 
 def _axis(c):
@@ -155,8 +155,6 @@ def _copied(c):
 
 def _sum(i, c):
     G, where = _copied(c)
-    if _axis(c) is None:
-        return Rule(c.g + where, None)
     return Rule(c.g + where, (c.show(G) + where,))
 
 
