@@ -45,7 +45,7 @@ def softmax_rule(i, a, d, ndims, out, axis=-1):
 def log_softmax(a, axis=-1):
     # logits further apart than float64's range (1e308 and -1e308): a log-probability of -inf
     return overflow(_log_softmax(a, _axis(a, axis, "log_softmax")),
-                    f"the log_softmax of a {shape(a)} array"), None
+                    f"log_softmax of a {shape(a)} array"), None
 
 
 def log_softmax_vjp(g, value, a, axis=-1):
@@ -90,7 +90,7 @@ def cross_entropy(z, t):
         loss = -np.sum(picked) / _rows(z)
     else:  # a probability of 0 times a log-probability of -inf: nan
         loss = -np.sum(t * logp) / _rows(z)
-    return overflow(loss, f"the cross_entropy of logits of shape {shape(z)}"), None
+    return overflow(loss, f"cross_entropy of logits of shape {shape(z)}"), None
 
 
 def cross_entropy_vjp(g, value, z, t):
