@@ -169,7 +169,7 @@ def test_the_fixtures_cover_every_shape_axis_and_target():
         expected |= {(op, 1, "default"), (op, 1, 0)}
     for op in ("softmax", "log_softmax"):
         expected |= {(op, 2, axis) for axis in ("default", 0, 1, -1, -2)}
-        expected |= {(op, 1, "default"), (op, 1, -1)}
+        expected |= {(op, 1, "default"), (op, 1, 0), (op, 1, -1)}
     expected |= {("cross_entropy", 1, "index"), ("cross_entropy", 2, "index"),
                  ("cross_entropy", 1, "onehot"), ("cross_entropy", 2, "onehot"),
                  ("cross_entropy", 2, "probability")}
@@ -187,6 +187,17 @@ def test_the_fixtures_cover_ties_kinks_and_broadcasting():
     assert expected <= SURVEY, sorted(map(str, expected - SURVEY))
     # the random ones exercise ties and kinks too, not only the chosen cases
     assert sum(c["expression"].startswith(("h = ", "c = ")) for c in CASES) >= 25
+
+
+def test_an_upstream_gradient_is_the_weight_of_each_output_entry():
+    """softmax(Q Kᵀ/√2) V with upstream G has the gradients of sum(O * G), G given as an
+    input: L = Σ G ⊙ O, in torch and here."""
+    seeded = _case("softmax(Q @ K.T / sqrt(2)) @ V")
+    summed = _case("A = softmax(Q @ K.T / sqrt(2)); O = A @ V; f = sum(O * G)")
+    assert seeded["upstream"] == summed["values"]["G"]
+    weighted = dict(solved(summed).gradients)
+    for name, grad in solved(seeded).gradients:
+        same(grad, weighted[name])
 
 
 def _gradient(expression, values):

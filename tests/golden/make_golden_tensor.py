@@ -52,7 +52,8 @@ STRICT = {"on": True}  # random cases: kinks and ties drawn again; chosen and ti
 UNARY = ["neg", "exp", "log", "sqrt", "log10", "sin", "cos", "square", "sigmoid", "tanh",
          "relu", "abs"]
 BINARY = ["+", "-", "*", "/", "max", "min"]
-# every operation the random cases put at the root in turn ("maximum": max(a, b))
+# every operation the random cases put at the root in turn: max and min entry by entry
+# (BINARY), max_r and min_r the reductions, pow a variable exponent
 ROOTS = UNARY + BINARY + ["**", "pow", "@", "T", "dot", "norm", "softmax", "log_softmax",
                           "cross_entropy", "sum", "mean", "max_r", "min_r"]
 POSITIVE_ONLY = {"log", "sqrt", "log10"}
@@ -875,6 +876,7 @@ CHOSEN = [
     ("torch.log_softmax(A, dim=1)", {"A": A23}, lambda e: T.log_softmax(e["A"], 1)),
     ("log_softmax(A, -2)", {"A": A23}, lambda e: T.log_softmax(e["A"], -2)),
     ("log_softmax(x, axis=-1)", {"x": [1.0, -2.0, 0.5]}, lambda e: T.log_softmax(e["x"], -1)),
+    ("log_softmax(x, 0)", {"x": [0.5, 2.0]}, lambda e: T.log_softmax(e["x"], 0)),
     ("log_softmax(x)", {"x": [1000.0, 0.0, -1000.0]}, lambda e: T.log_softmax(e["x"], -1)),
     ("softmax(x)", {"x": [1000.0, 999.0, 0.0]}, lambda e: T.softmax(e["x"], -1)),
     ("sum(softmax(A, axis=0) * B)", {"A": A23, "B": [[1.0, 0.0, 2.0], [-1.0, 3.0, 0.5]]},
