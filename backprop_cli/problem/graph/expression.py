@@ -128,6 +128,9 @@ class _Parser:
                       "can hold"
         elif "never closed" in e.msg:
             message = f"found {token} that is never closed, expected a matching ')'"
+        elif "positional argument follows keyword argument" in e.msg:
+            message = "found a plain argument after a keyword argument, expected the " \
+                      "keyword arguments last (max(x, axis=0))"
         elif "unmatched" in e.msg:
             message = f"found an unmatched {token}, {EXPECTED}"
         else:
@@ -229,6 +232,9 @@ class _Parser:
         if isinstance(node, ast.Attribute) and node.attr == "T":  # W.T: the transpose
             return Apply("T", (self.expr(node.value),), self.where(node.lineno,
                                                                     node.col_offset))
+        if isinstance(node, ast.Attribute) and node.attr in spellings.INSTEAD:  # W.mT
+            self.fail(node, f"found the attribute access {self.segment(node)}, expected "
+                            + spellings.INSTEAD[node.attr])
         found = text_rules.REFUSED.get(type(node), "the syntax")
         self.fail(node, f"found {found} {self.segment(node)}, {EXPECTED}")
 
@@ -270,10 +276,10 @@ class _Parser:
         name = node.id
         if name in FUNCTIONS or name in ALIASES:
             self.fail(node, f"found the function {name} without arguments, expected "
-                            f"{name}(...)")
+                            f"{name}(...), or another name for an input")
         if name in MODULES:
             self.fail(node, f"found {name} on its own, expected {name}.exp(...) or another "
-                            "of its functions")
+                            "of its functions, or another name for an input")
         if name in self.current:
             name = self.current[name]  # the latest assignment
             self.used.add(name)
