@@ -178,6 +178,13 @@ CASES = [
     ("sum(max(a, b, axis=0))", {"a": W, "b": W}, None, col(5),
      "found max(a, b, axis=...), expected axis= with one argument (max(x, axis=0)): max(a, "
      "b) compares entry by entry"),
+    # x.max(0): an axis to NumPy and torch, max(x, 0) entry by entry here: both offered
+    ("sum(W.max(0))", {"W": W}, None, col(5),
+     "found 'W.max(0)', whose 0 NumPy and torch read as an axis, expected max(W, axis=0) "
+     "along an axis, or max(W, 0) entry by entry"),
+    ("sum(np.min(W, -1))", {"W": W}, None, col(5),
+     "found 'np.min(W, -1)', whose -1 NumPy and torch read as an axis, expected min(W, "
+     "axis=-1) along an axis, or min(W, -1) entry by entry"),
     ("max(a, axis=0, b)", {"a": W, "b": W}, None, col(17),
      "found a plain argument after a keyword argument, expected the keyword arguments last "
      "(max(x, axis=0))"),
@@ -613,3 +620,20 @@ def test_any_tensor_expression_exits_0_or_2(expression, values, upstream):
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     else:
         json.loads(result.stdout)
+
+
+def test_max_with_a_number_is_entry_by_entry_and_an_axis_is_a_keyword(run):
+    """max(W, 0) and W.max(y) compare entry by entry (torch.maximum); max(W, axis=0) and
+    W.max(dim=0) reduce (torch.amax): NumPy's numbers are the oracle."""
+    np = pytest.importorskip("numpy")
+    w = np.array([[1.0, -2.0], [3.0, 4.0]])
+
+    def value(*args):
+        result = run("graph", *args, "W=[[1, -2], [3, 4]]", "--get", "value")
+        assert result.exit_code == 0, result.stderr
+        return float(result.stdout)
+
+    assert value("sum(max(W, 0))") == np.maximum(w, 0).sum()
+    assert value("sum(W.max(0.5))") == np.maximum(w, 0.5).sum()
+    assert value("sum(W.max(axis=0))") == w.max(axis=0).sum()
+    assert value("sum(np.max(W, dim=1))") == w.max(axis=1).sum()

@@ -5,11 +5,11 @@ z.softmax(-1)), or by another name (ln, matmul). Each call becomes the engine's
 operation; p is the expression's parser (its messages and its expressions).
 
 An axis is a whole number, written `axis=k` (NumPy), `dim=k` (torch) or, for sum, mean,
-softmax and log_softmax, as the second positional argument, as both libraries take it; so
-is a number after x in x.max(0), np.max(x, 0), torch.min(x, 1) (the libraries' axis),
-while max(x, 0), as lectures write a ReLU, compares entry by entry. A spelling of the
-libraries that is not read (torch.mm, x.pow(2), F.softmax, keepdims=True) is refused with
-what to write instead.
+softmax and log_softmax, as the second positional argument, as both libraries take it.
+max(x, 0) compares entry by entry (a ReLU, as lectures write it), so x.max(0),
+np.max(x, 0) and torch.min(x, 1), whose number the libraries read as an axis, are refused
+with both readings. A spelling of the libraries that is not read (torch.mm, x.pow(2),
+F.softmax, keepdims=True) is refused with what to write instead.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ METHODS = tuple(FUNCTIONS)  # x.relu(), x.sum(), x.dot(y): the function of the v
 CALLED = {**FUNCTIONS, "@": (2,), "T": (1,)}  # reached by name or alias: matmul, transpose
 KEYWORDS = {"axis": "axis", "dim": "axis"}  # torch writes dim=
 MAX_AXIS = 64  # far beyond a matrix's two axes: the engine names the range
-EXTREMES = ("max", "min")  # x.max(0), np.max(x, 0): the second argument is the axis
+EXTREMES = ("max", "min")  # x.max(0), np.max(x, 0): the libraries' axis, our max(x, 0)
 FUNCTIONAL = ("F", "functional")  # torch.nn.functional as F: F.softmax(z, dim=1)
 _MATMUL = "A @ B for a matrix product"
 _INPUT = "an input with its value (v=[1, -2] on the command line)"
@@ -85,11 +85,12 @@ def _functional(node: ast.Call) -> bool:
     return named and bool(node.args) and not _number(node.args[0])
 
 
-def _number(node) -> bool:
-    """Whether node is a number as written: 0, -1, 1.5."""
+def _number(node, whole: bool = False) -> bool:
+    """Whether node is a number as written (0, -1, 1.5), or with whole, an int (0, -1)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         node = node.operand
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+    return isinstance(node, ast.Constant) and type(node.value) in ((int,) if whole else
+                                                                   (int, float))
 
 
 def _called(func) -> str | None:
@@ -144,7 +145,7 @@ def method(p, node: ast.Call) -> Apply:
 def _apply(p, node: ast.Call, name: str, args: list, shown: str,
            library: bool = False) -> Apply:
     """library: written as the libraries write it (np.max, x.max), where a number after
-    the value is max's and min's axis too."""
+    the value is max's and min's axis."""
     op = OPERATIONS[name]
     params: dict = {}
     for kw in node.keywords:
@@ -155,8 +156,13 @@ def _apply(p, node: ast.Call, name: str, args: list, shown: str,
         if key in params:
             p.fail(kw, f"found a second axis in {name}(...), expected one")
         params[key] = _axis(p, kw.value, name)
-    positional = op.positional or library and name in EXTREMES and _number(args[-1])
-    if positional and len(args) == 2 and not params:
+    if library and name in EXTREMES and len(args) == 2 and not params and \
+            _number(args[1], whole=True):
+        x, k = p.segment(args[0], quoted=False), p.segment(args[1], quoted=False)
+        p.fail(node, f"found {p.segment(node)}, whose {k} NumPy and torch read as an axis, "
+                     f"expected {name}({x}, axis={k}) along an axis, or {name}({x}, {k}) "
+                     "entry by entry")
+    if op.positional and len(args) == 2 and not params:
         params["axis"] = _axis(p, args.pop(), name)  # sum(x, 0), torch.softmax(z, 1)
     if len(args) not in op.arity:
         count = len(args) if shown == name else len(args) - 1
