@@ -489,6 +489,10 @@ def test_the_apis_arrays_tuples_and_objects():
         ([[1, 2], [3, 1j]], "W=[[1, 2], [3, 1j]]: [1][1]: found a complex, expected a number"),
         ("[[1, 2], [3, 4]]", "W='[[1, 2], [3, 4]]': found the string '[[1, 2], [3, 4]]', "
                              "expected the list itself, without quotes"),
+        # beyond the 4300 digits Python writes out
+        (10 ** 5000, "W=...: found a number of 5001 digits, expected a finite number"),
+        ([[1, 2], [3, -10 ** 5000]], "W=...: [1][1]: found a number of 5001 digits, expected "
+                                     "a finite number"),
     ]
     for value, line in cases:
         with pytest.raises(ProblemError) as e:

@@ -119,8 +119,7 @@ def from_values(text: str, values: dict, upstream=None) -> Exercise:
     program = parse(text, COMMAND_LINE)
     numbers: dict = {}
     for name, value in values.items():
-        shown = repr(value)
-        arg = f"{name}={shown if len(shown) <= 40 and shown.isprintable() else '...'}"
+        arg = f"{name}={reading.shown(value)}"
         if name not in program.inputs:
             _unused(arg, None, name, program)
         numbers[name] = reading.read(arg, None, value)

@@ -93,10 +93,26 @@ def number(source: str, place, value):
     except OverflowError:  # an int beyond float64
         finite = False
     if not finite:
-        shown = f"a number of {len(str(abs(value)))} digits" if isinstance(value, int) \
+        shown = f"a number of {digits(value)} digits" if isinstance(value, int) \
             else describe(value)
         fail(source, place, f"found {shown}, expected a finite number")
     return value
+
+
+def digits(n: int) -> int:
+    """How many digits n has, without str(n) (Python refuses beyond 4300 digits)."""
+    n = abs(n)
+    d = int(math.log10(n)) if n else 0
+    return d + (10 ** d <= n) if n else 1
+
+
+def shown(value) -> str:
+    """A value as the API's messages name it (x=0.5): its repr, or ... when long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4300 digits, perhaps inside a list
+        return "..."
+    return text if len(text) <= 40 and text.isprintable() else "..."
 
 
 def _beyond(text: str) -> str:
