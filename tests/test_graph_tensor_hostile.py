@@ -260,8 +260,11 @@ CASES = [
      "found the method .argmax(), expected max(x) for the largest entry (an index has no "
      "gradient)"),
     ("[1, 2] @ x", {"x": X}, None, col(1),
-     "found a list '[1, 2]', expected numbers, input names, + - * / ** @, .T, parentheses or "
-     f"the functions {FUNCTIONS}"),
+     "found a list '[1, 2]', expected an input with its value (v=[1, -2] on the command "
+     "line)"),
+    ("sum(W, axis=(0, 1))", {"W": W}, None, col(13),
+     "found a tuple '(0, 1)', expected numbers, input names, + - * / ** @, .T, parentheses "
+     f"or the functions {FUNCTIONS}"),
 ]
 
 

@@ -236,6 +236,9 @@ class _Parser:
             self.fail(node, f"found the attribute access {self.segment(node)}, expected "
                             + spellings.INSTEAD[node.attr])
         found = text_rules.REFUSED.get(type(node), "the syntax")
+        if isinstance(node, ast.List):  # [1, 2] @ x: a vector is an input's value
+            self.fail(node, f"found {found} {self.segment(node)}, expected "
+                            + spellings.INSTEAD["tensor"])
         self.fail(node, f"found {found} {self.segment(node)}, {EXPECTED}")
 
     def binary(self, node: ast.BinOp) -> Apply:
