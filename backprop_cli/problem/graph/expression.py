@@ -123,19 +123,7 @@ class _Parser:
         word = text_rules.keyword_before(self.lines, e.lineno, col0)
         if word is not None:
             self.fail_at(word[0], word[1], text_rules.reserved(word[2]))
-        if "Exceeds the limit" in e.msg:
-            message = "found a number of more than 4300 digits, expected a number float64 " \
-                      "can hold"
-        elif "never closed" in e.msg:
-            message = f"found {token} that is never closed, expected a matching ')'"
-        elif "positional argument follows keyword argument" in e.msg:
-            message = "found a plain argument after a keyword argument, expected the " \
-                      "keyword arguments last (max(x, axis=0))"
-        elif "unmatched" in e.msg:
-            message = f"found an unmatched {token}, {EXPECTED}"
-        else:
-            message = f"found {token}, {EXPECTED}"
-        self.fail_at(e.lineno, col0, message)
+        self.fail_at(e.lineno, col0, text_rules.syntax(e.msg, token, EXPECTED))
 
     def check_size(self, module):
         """Depth and size, without recursion: the conversion below recurses."""

@@ -93,6 +93,21 @@ def reserved(word: str) -> str:
            f"(like {word}_)"
 
 
+def syntax(msg: str, token: str, expected: str) -> str:
+    """The message for Python's syntax error `msg` at token (quoted); expected: what the
+    expression takes."""
+    if "Exceeds the limit" in msg:
+        return "found a number of more than 4300 digits, expected a number float64 can hold"
+    if "never closed" in msg:
+        return f"found {token} that is never closed, expected a matching ')'"
+    if "positional argument follows keyword argument" in msg:
+        return "found a plain argument after a keyword argument, expected the keyword " \
+               "arguments last (max(x, axis=0))"
+    if "unmatched" in msg:
+        return f"found an unmatched {token}, {expected}"
+    return f"found {token}, {expected}"
+
+
 def keyword_before(lines: list[str], lineno: int, col0: int) -> tuple[int, int, str] | None:
     """(lineno, col0, word) of the first Python keyword up to (lineno, col0), where the
     parser stopped: `lambda * x` fails because lambda is reserved, not at its end."""
