@@ -108,9 +108,9 @@ class GraphResult(Shown, Documented):
 
 
     def view(self, decimals: int = 4):
-        from backprop_cli.output.graph import tables
+        from backprop_cli.output.graph.view import view
 
-        return tables.view(self._exercise, self._graph, decimals)
+        return view(self._exercise, self._graph, decimals)
 
     def table(self, decimals: int = 4) -> View:
         """The terminal's tables with `decimals` decimals (shown, printed or rich.print)."""

@@ -71,9 +71,9 @@ def text(results, fmt: str, decimals: int, picture: str | None = None) -> str:
 
 def views(results, decimals: int):
     """The terminal's tables of each evaluated exercise (Rich renderables)."""
-    from backprop_cli.output.graph import tables
+    from backprop_cli.output.graph import view
 
-    return (tables.view(ex, g, decimals) for ex, g, _ in results)
+    return (view.view(ex, g, decimals) for ex, g, _ in results)
 
 
 def template(expression: str, shapes: tuple[str, ...] = ()):

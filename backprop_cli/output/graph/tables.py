@@ -1,13 +1,11 @@
-"""`backprop graph` output: the JSON document (and --get, CSV answer keys) and the Rich
-tables of the forward and backward passes. Rich is imported only when tables are shown.
-"""
+"""`backprop graph` output as data: the JSON document (and so --get), CSV answer keys, and
+how a value is written (as given, its shape). The terminal's tables are in view.py."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from backprop_cli.engine.graph.program import Graph
-from backprop_cli.output.fmt import fixed
 from backprop_cli.problem.graph.exercise import Exercise
 
 
@@ -78,11 +76,6 @@ def csv_table(files: list[str], docs: list[dict]) -> str:
     return out.getvalue()
 
 
-def operation(node) -> str:
-    """A node's operation as the forward table shows it: x + y, sigmoid(n4), 1 / n3."""
-    return node.text
-
-
 def written(value) -> str:
     """An input's value as the user wrote it: -2 stays -2, 0.1 stays 0.1, [[1, 2], [3, 4]]."""
     if isinstance(value, list):
@@ -94,90 +87,3 @@ def shape_text(value) -> str:
     """A node's shape as the tables show it: 2×3, 3 for a vector, scalar."""
     s = np.shape(value)
     return "scalar" if not s else "×".join(map(str, s))
-
-
-def view(ex: Exercise, graph: Graph, decimals: int):
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    def number(v) -> str:
-        """A float to `decimals`; a vector or matrix as aligned rows (a vector as a row)."""
-        if v is None:
-            return ""
-        if isinstance(v, np.ndarray):
-            from backprop_cli.output import cells
-
-            return "\n".join(cells.fit(v.tolist(), decimals, 10_000))
-        return fixed(v, decimals)
-
-    tensors = any(n.shape for n in graph.nodes)
-
-    def section(title: str, names: int, *columns: str):
-        """A bold heading and a table: `names` columns of names, then numbers."""
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False)
-        for i, name in enumerate(columns):
-            table.add_column(name, justify="left" if i < names else "right", no_wrap=True)
-        return Text("\n" + title, style="bold"), table
-
-    f = graph.output
-    header = Table.grid(padding=(0, 2))
-    header.add_column(style="bold")
-    header.add_column()
-    if ex.title:
-        header.add_row("Exercise", ex.title)
-    if ex.source != "expression":
-        header.add_row("File", ex.source)
-    header.add_row("Expression", ex.program.text.strip())
-    header.add_row("Values", ", ".join(f"{k} = {written(v)}" for k, v in ex.written.items()))
-
-    if graph.upstream is not None:
-        header.add_row("Upstream", f"∂L/∂{f} = {written(listed(graph.upstream))}")
-    if graph.labels:
-        header.add_row("Labels", ", ".join(graph.labels) + " (class indices: no gradient)")
-
-    d = graph.wrt
-    if tensors:
-        head, fwd = section("Forward pass: each node's value", 3, "node", "operation",
-                            "shape", "value")
-    else:
-        head, fwd = section("Forward pass: each node's value", 2, "node", "operation", "value")
-    for node in graph.nodes:
-        cells_ = (node.name, operation(node)) + ((shape_text(node.value),) if tensors else ())
-        fwd.add_row(*cells_, number(node.value))
-    parts = [header, head, fwd]
-
-    title = f"Backward pass: upstream ∂{d}/∂node × local ∂node/∂input, summed for each input"
-    if tensors:  # an element-wise local entry by entry (⊙), a matrix operation by its rule
-        title = (f"Backward pass: upstream ∂{d}/∂node ⊙ local ∂node/∂input entry by entry, "
-                 "or the operation's rule; summed over broadcast axes and for each input")
-    if tensors:  # an edge a block of rows: matrices side by side would not fit
-        head, bwd = section(title, 2, "edge", "", "value")
-        edges, labels = bwd.columns[0], bwd.columns[1]
-        edges.min_width = max(len(f"{e.node} → {e.input}") for e in graph.edges)
-        labels.min_width = max(len(f"∂{d}/∂{e.input} so far") for e in graph.edges)
-        bwd.columns[2].no_wrap = False  # a long rule wraps rather than squeeze the names
-        for e in graph.edges:
-            local = ("rule", f"∂{d}/∂{e.input} += {e.rule}") if e.rule is not None else \
-                ("local ∂node/∂input", number(e.local))
-            bwd.add_row(f"{e.node} → {e.input}", *local)
-            bwd.add_row("", f"upstream ∂{d}/∂{e.node}", number(e.upstream))
-            bwd.add_row("", "product", number(e.product))
-            bwd.add_row("", f"∂{d}/∂{e.input} so far", number(e.accumulated),
-                        end_section=True)
-    else:
-        head, bwd = section(title, 2, "node", "input", "local", "upstream", "product",
-                            f"∂{d}/∂input so far")
-        for e in graph.edges:
-            bwd.add_row(e.node, e.input, number(e.local), number(e.upstream),
-                        number(e.product), number(e.accumulated))
-    parts += [head, bwd]
-
-    head, result = section("Result", 1, "", "value")
-    result.add_row(f, Text(number(graph.value), style="bold"))
-    gradients = dict(graph.gradients)
-    for name in ex.wanted:
-        if name in gradients:
-            result.add_row(f"∂{d}/∂{name}", Text(number(gradients[name]), style="bold"))
-    return Group(*parts, head, result)
