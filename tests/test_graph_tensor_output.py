@@ -127,8 +127,9 @@ def test_upstream_goes_with_an_expression(run, tmp_path, monkeypatch):
     (tmp_path / "e.yaml").write_text("expression: x * y\nvalues: {x: 1, y: 2}\n")
     result = run("graph", "e.yaml", "--upstream", "1")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == ("Error: --upstream goes with an expression; an exercise file "
-                             "gives its own (upstream: in the file)\n")
+    assert result.stderr == ("Error: --upstream: found a value after an exercise file, "
+                             "expected --upstream only with an expression (a file gives its "
+                             "own: upstream: in the file)\n")
 
 
 def test_class_indices_are_labels_without_a_gradient(run):

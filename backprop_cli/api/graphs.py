@@ -33,7 +33,7 @@ def evaluated(exercises) -> list[tuple]:
 
     results = []
     for ex in exercises:
-        g = evaluate(ex.program, ex.values, ex.seed)
+        g = evaluate(ex.program, ex.values, ex.seed, ex.upstream_at)
         results.append((ex, g, tables.document(ex, g)))
     return results
 

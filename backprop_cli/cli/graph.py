@@ -89,8 +89,9 @@ def _exercises(args: tuple[str, ...], upstream: str | None = None) -> list:
     if not _is_file(args[0]):
         return [graphs.from_arguments(args[0], args[1:], upstream)]
     if upstream is not None:
-        raise UsageError("--upstream goes with an expression; an exercise file gives its "
-                         "own (upstream: in the file)")
+        raise UsageError("--upstream: found a value after an exercise file, expected "
+                         "--upstream only with an expression (a file gives its own: "
+                         "upstream: in the file)")
     for arg in args:
         if _ASSIGNMENT.match(arg) and not _is_file(arg):
             raise UsageError(f"{arg}: found a value after an exercise file, expected NAME=VALUE "

@@ -192,19 +192,19 @@ class _Forward:
         return name
 
 
-def _seed(program: Program, value: np.ndarray, upstream) -> np.ndarray:
+def _seed(program: Program, value: np.ndarray, upstream, at: tuple) -> np.ndarray:
     f = program.output
     if upstream is None:
         if value.ndim:
             raise ProblemError(program.source, None,
                                f"found {f} of shape {shape(value)}, expected a scalar "
                                f"result, or the upstream gradient ∂L/∂{f} in that shape "
-                               "(--upstream, or upstream: in an exercise file)")
+                               "(--upstream, upstream: in an exercise file, upstream= in "
+                               "Python)")
         return np.asarray(1.0)
     seed = np.asarray(upstream, dtype=float)
     if seed.shape != value.shape:
-        raise ProblemError(program.source, "upstream",
-                           f"found an upstream gradient of shape {shape(seed)}, expected "
+        raise ProblemError(*at, f"found an upstream gradient of shape {shape(seed)}, expected "
                            f"the shape of {f}, {shape(value)}")
     return seed
 
@@ -255,16 +255,19 @@ class _Backward:
                                        plain(accumulated), rule))
 
 
-def evaluate(program: Program, values: dict, upstream=None) -> Graph:
+def evaluate(program: Program, values: dict, upstream=None,
+             upstream_at: tuple | None = None) -> Graph:
     """Every node's value, local gradients and ∂f/∂node. values: input name -> a number
-    or an array (nested lists); upstream: ∂L/∂f, needed when f is not a scalar.
-    ProblemError (at the operation's place) where float64 has no finite answer."""
+    or an array (nested lists); upstream: ∂L/∂f, needed when f is not a scalar, which
+    upstream_at (source, place) names in messages. ProblemError (at the operation's
+    place) where float64 has no finite answer."""
     with np.errstate(all="ignore"):  # every overflow is found and named instead
         fwd = _Forward(program, values)
         for step in program.steps:
             fwd.env[step.name] = fwd.eval(step.expr, step.name)
         f = program.output
-        seed = _seed(program, fwd.value[f], upstream)
+        seed = _seed(program, fwd.value[f], upstream, upstream_at or (program.source,
+                                                                       "upstream"))
         back = _Backward(program, fwd, seed, f if upstream is None else "L")
         back.run()
     used = {a for n in fwd.nodes for a in n["inputs"] if isinstance(a, str)}

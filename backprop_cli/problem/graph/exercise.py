@@ -38,6 +38,7 @@ class Exercise:
     written: dict  # input -> its value as written (a number or lists), in program order
     wanted: tuple[str, ...]  # the inputs whose gradients are asked for
     upstream: object = None  # ∂L/∂f as written, for a result that is not a scalar
+    upstream_at: tuple | None = None  # (source, place) that messages name it by
 
     @property
     def values(self) -> dict:
@@ -87,7 +88,8 @@ def from_document(doc, source: str) -> Exercise:
     if upstream is not None:
         upstream = reading.read(source, "upstream", upstream)
     return Exercise(source, title, program,
-                    {name: numbers[name] for name in program.inputs}, wanted, upstream)
+                    {name: numbers[name] for name in program.inputs}, wanted, upstream,
+                    (source, "upstream"))
 
 
 def from_arguments(text: str, assignments: tuple[str, ...],
@@ -109,7 +111,8 @@ def from_arguments(text: str, assignments: tuple[str, ...],
     _require_all(COMMAND_LINE, None, program, values, "NAME=VALUE for each input")
     seed = None if upstream is None else reading.parse("--upstream", upstream)
     return Exercise(COMMAND_LINE, None, program,
-                    {name: values[name] for name in program.inputs}, program.inputs, seed)
+                    {name: values[name] for name in program.inputs}, program.inputs, seed,
+                    ("--upstream", None))
 
 
 def from_values(text: str, values: dict, upstream=None) -> Exercise:
@@ -126,7 +129,8 @@ def from_values(text: str, values: dict, upstream=None) -> Exercise:
     seed = None if upstream is None else reading.read("upstream", None, upstream)
     _require_all(COMMAND_LINE, None, program, numbers, "NAME=VALUE for each input")
     return Exercise(COMMAND_LINE, None, program,
-                    {name: numbers[name] for name in program.inputs}, program.inputs, seed)
+                    {name: numbers[name] for name in program.inputs}, program.inputs, seed,
+                    ("upstream", None))
 
 
 def _unused(source, place, key, program: Program):

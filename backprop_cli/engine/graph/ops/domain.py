@@ -50,13 +50,14 @@ def at(index: tuple) -> str:
 
 def refuse(bad, op: str, args, found: str, expected: str) -> None:
     """DomainError for the first entry where `bad` (a mask of the result's shape) holds:
-    found is a template of {f}, the operation with that entry's numbers."""
+    found is a template of {f}, the operation with that entry's numbers and where the
+    entry is (exp(1000) at [1])."""
     bad = np.asarray(bad)
     if not bad.any():
         return
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     numbers = [np.broadcast_to(a, bad.shape)[index] for a in args]
-    raise DomainError("found " + found.format(f=formula(op, numbers)) + at(index), expected)
+    raise DomainError("found " + found.format(f=formula(op, numbers) + at(index)), expected)
 
 
 def finite(value, op: str, args, what: str = "which overflows float64",

@@ -54,7 +54,8 @@ def _matmul_rule(i, a, d, ndims, out):
 def _dot(a, b):
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise DomainError(f"found dot of shapes {shape(a)} and {shape(b)}",
-                          "expected two vectors of the same length")
+                          "expected two vectors of the same length (A @ B multiplies "
+                          "matrices)")
     return overflow(np.dot(a, b), f"dot of two {shape(a)} vectors"), None
 
 
