@@ -180,12 +180,12 @@ def test_each_world_only_for_the_sheets_its_slip_can_change(run, tmp_path, monke
     (tmp_path / "class.csv").write_text(_random_class(solve_json(source), 40, seed=3))
     args = ("grade", source, tmp_path / "class.csv", "--format", "json")
     pruned = run(*args).stdout
-    narrow = marking._downstream
+    narrow = marking.slipped_reach
 
     def every_sheet(graph, rules, full, sheets):
         return {n: np.ones(sheets, dtype=bool) for n in narrow(graph, rules, full, sheets)}
 
-    monkeypatch.setattr(marking, "_downstream", every_sheet)
+    monkeypatch.setattr(marking, "slipped_reach", every_sheet)
     assert run(*args).stdout == pruned
     assert '"slips":["' in pruned.replace(" ", "")  # some slips were found
 

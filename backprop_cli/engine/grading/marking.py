@@ -63,7 +63,7 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     exact = exact_of(ctx, solution, graph)
     prec = precision if isinstance(precision, dict) else \
         {it.key: precision or DEFAULT_PRECISION for it in items}
-    answers = _answers(graph, items, given, decimals, prec, sheets, exact)
+    answers = written_answers(graph, items, given, decimals, prec, sheets, exact)
     sinks = _after(graph, {name: _sheets_giving(items, given, name) for name in AFTER})
     world = evaluate(graph, lambda n: (DEFAULT[n.kind](ctx, n), False), answers, sinks=sinks)
     codes, own = {}, {}
@@ -74,15 +74,9 @@ def mark(ctx: Inputs, solution: Solution, items, given: dict, decimals: dict,
     verdicts = {k: v.path_verdict(c) for k, c in codes.items()}
     world.slack.clear(), world.hidden.clear()  # judged: the diagnosis reads own, unc, weight
     found = _diagnose(ctx, graph, items, given, decimals, prec, verdicts, world, answers)
-    _transposed(items, transposed or {}, verdicts, codes, found)
+    mark_transposed(items, transposed or {}, verdicts, codes, found)
     inputs = {n.name: reads(DEFAULT[n.kind](ctx, n)) for n in graph}
-    children: dict = {}
-    for n in graph:
-        for i in inputs[n.name]:
-            children.setdefault(i, []).append(n.name)
-    items_of: dict = {}
-    for it in items:
-        items_of.setdefault(it.node, []).append(it.key)
+    children, items_of = dependents(graph, inputs, items)
     for n in graph:  # a step answers for the quantity of every step it is part of
         if n.of and n.of[0] in items_of:
             items_of.setdefault(n.name, []).extend(items_of[n.of[0]])
@@ -125,6 +119,19 @@ def joined(parts: list) -> Marks:
                  first.inputs, first.nodes)
 
 
+def dependents(graph, inputs: dict, items) -> tuple[dict, dict]:
+    """(node -> the nodes that read it, node -> the keys of the answers to it); inputs:
+    node -> the nodes its rule reads."""
+    children: dict = {}
+    for n in graph:
+        for i in inputs[n.name]:
+            children.setdefault(i, []).append(n.name)
+    items_of: dict = {}
+    for it in items:
+        items_of.setdefault(it.node, []).append(it.key)
+    return children, items_of
+
+
 def rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
     """Right for the person's own numbers when every number they wrote before it is right:
     the rounding of a long chain of written steps, correct work, not an error carried."""
@@ -134,7 +141,7 @@ def rounded_work(verdicts: dict, codes: dict, sources: dict) -> None:
         verdicts[k] = v.path_verdict(codes[k])
 
 
-def _answers(graph, items, given, decimals, prec, sheets, exact) -> Answers:
+def written_answers(graph, items, given, decimals, prec, sheets, exact) -> Answers:
     """What each sheet wrote, per node. A wrong answer of zeros is no work to follow:
     what comes after it is judged as if it were blank (else a sheet of zeros would be
     carried through every gradient after its first, since 0 times anything is 0)."""
@@ -178,7 +185,7 @@ def _diagnose(ctx, graph, items, given, decimals, prec, verdicts, base, answers)
     for slip in catalogue.SLIPS.values():
         for variant in slip.variants(ctx):
             rules = {n.name: _rule(ctx, variant, n) for n in graph}
-            reach = _downstream(graph, rules, full, answers.sheets)
+            reach = slipped_reach(graph, rules, full, answers.sheets)
             mine = [it for it in wrong if it.node in reach]
             can = {it.key: (verdicts[it.key] == v.WRONG) & reach[it.node] for it in mine}
             rows = np.flatnonzero(np.any(list(can.values()), axis=0)) if mine else ()
@@ -255,7 +262,7 @@ def _rule(ctx, variant, node):
     return (DEFAULT[node.kind](ctx, node), False) if rule is None else (rule, True)
 
 
-def _downstream(graph, rules: dict, full: dict, sheets: int) -> dict:
+def slipped_reach(graph, rules: dict, full: dict, sheets: int) -> dict:
     """{node: (S,) the sheets where a world's slipped rules can change it}: every sheet at
     a slipped node; downstream, the sheets that did not write all of an input it changes
     (a written number is the same in every world)."""
@@ -271,7 +278,7 @@ def _downstream(graph, rules: dict, full: dict, sheets: int) -> dict:
     return reach
 
 
-def _transposed(items, transposed, verdicts, codes, found) -> None:
+def mark_transposed(items, transposed, verdicts, codes, found) -> None:
     """A matrix written the wrong way round is wrong; its slip is transposed-gradient when
     its numbers, turned back, are right (or carried)."""
     for it in items:

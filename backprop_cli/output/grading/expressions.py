@@ -15,7 +15,7 @@ from backprop_cli.engine.grading.marking import Item
 from backprop_cli.engine.slips.expressions import SLIPS
 from backprop_cli.errors import PathError, ProblemError, UsageError, suggest
 from backprop_cli.output.grading import paths
-from backprop_cli.output.grading.feedback import _verdict, cell, finest
+from backprop_cli.output.grading.feedback import finest, slip_lines, summary
 from backprop_cli.output.grading.report import number, written
 
 SECTIONS = ("value", "forward", "backward", "gradients")
@@ -75,18 +75,11 @@ def batch(doc: dict, sheets, expect=(), scheme=None) -> paths.Batch:
         for key in sheet.values:
             place = f"column {key}" if sheet.table else f"answers.{key}"
             node, grid = _resolve(doc, key, sheet.source, place, targets)
-            seen = covered.setdefault(node, {})
-            clash = next((k for k, flat in seen.items() if np.intersect1d(flat, grid).size),
-                         None)
-            if clash is not None:
-                raise ProblemError(sheet.source, place, f"gives entries {clash} gives too, "
-                                                        "expected each number once")
-            seen[key] = grid.ravel()
+            paths.claim(covered, node, key, grid, sheet.source, place)
             answer = (key, place, sheet.values[key], sheet.decimals[key], sheet.raw.get(key))
-            # paths._fitted turns back a matrix of the other shape for ∂L/∂W (named dW
-            # there): for every gradient here
-            fitted[key] = paths._fitted(sheet.source, answer,
-                                        "dW" if node.startswith(GRAD) else node, grid)
+            # a gradient written the wrong way round is turned back and flagged
+            fitted[key] = paths.fitted_answer(sheet.source, answer, grid,
+                                              node.startswith(GRAD))
         rows.append((sheet, fitted, covered))
     extra = [(k, None, None) for k in expect]
     if scheme is not None:
@@ -133,34 +126,13 @@ def _inline(value, decimals: int) -> str:
     return text.replace("\n", "; ")
 
 
-def slip_lines(slips: tuple) -> list:
-    out = []
-    for slip in slips:
-        if slip == "arithmetic":
-            out += ["**The slip:** none of the known ones gives this back, and the answers "
-                    "that use it are consistent with it: most likely a slip in the numbers; "
-                    "check the rule below.", ""]
-        else:
-            out += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
-    return out or ["**The slip:** none of the known ones; check the rule below.", ""]
-
-
 def feedback(exercise, graph, results: list, marks, decimals: int) -> str:
     """Each student's feedback (`--format markdown`), as the network's is written."""
     return "\n---\n\n".join(_student(exercise, graph, g, marks, decimals) for g in results)
 
 
 def _student(exercise, graph, g, marks, decimals: int) -> str:
-    title = exercise.title or exercise.program.text
-    lines = [f"# Feedback: {g.student}", "",
-             f"*{title}* — answers from `{g.source}`: score **{number(g.score)} of "
-             f"{number(g.max_score)}**.", "",
-             "| answer | yours | right | verdict |", "|---|---|---|---|"]
-    for r in g.rows:
-        shown = min(17, max(decimals, finest(r.decimals) + 1))
-        yours = "" if r.given is None else written(r.given, r.decimals)
-        lines.append(f"| `{r.path}` | {cell(yours)} | {cell(written(r.expected, shown))} "
-                     f"| {_verdict(r)} |")
+    lines = summary(exercise.title or exercise.program.text, g, decimals)
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     if not wrong:
         lines += ["", "Every answer you gave is right" + (
@@ -174,7 +146,7 @@ def _student(exercise, graph, g, marks, decimals: int) -> str:
         lines += ["", f"## `{r.path}`: wrong", "",
                   f"You wrote {written(r.given, r.decimals)}"
                   f"; the right value is {written(r.expected, shown)}.".replace("\n", "; "),
-                  "", *slip_lines(r.slips), "**The rule, with your numbers:** "
+                  "", *slip_lines(r.slips, SLIPS), "**The rule, with your numbers:** "
                   + worked(graph, marks, r.path, g.index, shown)
                   + f", gives {_inline(marks.centers[marks.nodes[r.path]][g.index], shown)}."]
     return "\n".join(lines) + "\n"
@@ -191,15 +163,15 @@ def gradescope(graph, g, marks, decimals: int, reveal: bool, shown: dict, stdout
             right = f" The right value is {gs.inline(r.expected, decimals)}." if reveal \
                 else ""
             text = "\n".join([f"**Wrong.** You wrote {gs.inline(r.given, r.decimals)}."
-                              f"{right}", "", *slip_lines(r.slips),
+                              f"{right}", "", *slip_lines(r.slips, SLIPS),
                               "**The rule, with your numbers:** "
                               + worked(graph, marks, r.path, g.index, decimals)])
         else:
-            text = gs._output(None, r, g.index, marks, {}, decimals, reveal)
+            text = gs.answer_output(None, r, g.index, marks, {}, decimals, reveal)
         test = {"name": r.path, "score": number(r.points), "max_score": number(r.max_points),
                 "status": "passed" if r.verdict in gs.PASSED else "failed",
                 "output": text, "output_format": "md"}
-        owner = gs._owner(r.path, shown)
+        owner = gs.owner_of(r.path, shown)
         if owner is not None:
             test["visibility"] = shown[owner]
         tests.append(test)

@@ -31,8 +31,9 @@ def finest(decimals) -> int:
     return 0 if decimals is None else int(decimals)
 
 
-def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
-    title = problem.title or problem.source
+def summary(title: str, g, decimals: int) -> list:
+    """A student's feedback's heading and its table of answers (problems and graph
+    exercises alike)."""
     lines = [f"# Feedback: {g.student}", "",
              f"*{title}* — answers from `{g.source}`: score **{number(g.score)} of "
              f"{number(g.max_score)}**.", "",
@@ -41,7 +42,12 @@ def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
         shown = min(17, max(decimals, finest(r.decimals) + 1))
         yours = "" if r.given is None else written(r.given, r.decimals)
         lines.append(f"| `{r.path}` | {cell(yours)} | {cell(written(r.expected, shown))} "
-                     f"| {_verdict(r)} |")
+                     f"| {verdict_text(r)} |")
+    return lines
+
+
+def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
+    lines = summary(problem.title or problem.source, g, decimals)
     wrong = [r for r in g.rows if r.verdict == "wrong"]
     carried = [r for r in g.rows if r.verdict == "carried"]
     unreadable = [r for r in g.rows if r.verdict == "unreadable"]
@@ -59,7 +65,7 @@ def _student(problem, g, s: int, marks, graph: dict, decimals: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _verdict(r) -> str:
+def verdict_text(r) -> str:
     if r.verdict == "carried" and r.sources:
         return f"carried (from `{'`, `'.join(r.sources)}`)"
     if r.verdict == "wrong":
@@ -67,8 +73,9 @@ def _verdict(r) -> str:
     return r.verdict
 
 
-def slip_lines(slips: tuple) -> list:
-    """What the diagnosis tells the person, a paragraph a slip (feedback and Gradescope)."""
+def slip_lines(slips: tuple, catalogue: dict = SLIPS) -> list:
+    """What the diagnosis tells the person, a paragraph a slip (feedback and Gradescope);
+    catalogue: the slips by id (a problem's, or a graph exercise's)."""
     out = []
     for slip in slips:
         if slip == "arithmetic":
@@ -76,7 +83,7 @@ def slip_lines(slips: tuple) -> list:
                     "that use it are consistent with it: most likely a slip in the numbers; "
                     "check the rule below.", ""]
         else:
-            out += [f"**The slip ({slip}):** {SLIPS[slip].text}.", ""]
+            out += [f"**The slip ({slip}):** {catalogue[slip].text}.", ""]
     return out or ["**The slip:** none of the known ones; check the rule below.", ""]
 
 

@@ -45,9 +45,9 @@ def document(problem, g, marks, graph: dict, decimals: int, reveal: bool = False
     for r in g.rows:
         test = {"name": r.path, "score": number(r.points), "max_score": number(r.max_points),
                 "status": "passed" if r.verdict in PASSED else "failed",
-                "output": _output(problem, r, g.index, marks, graph, decimals, reveal),
+                "output": answer_output(problem, r, g.index, marks, graph, decimals, reveal),
                 "output_format": "md"}
-        owner = _owner(r.path, shown)
+        owner = owner_of(r.path, shown)
         if owner is not None:
             test["visibility"] = shown[owner]
         tests.append(test)
@@ -70,14 +70,14 @@ def top(doc: dict, shown: dict, stdout: str | None) -> dict:
     return doc
 
 
-def _owner(path: str, shown: dict) -> str | None:
+def owner_of(path: str, shown: dict) -> str | None:
     """The most specific PATH of --visibility that is the path or holds it."""
     parts = path.split(".")
     return next((p for p in (".".join(parts[:n]) for n in range(len(parts), 0, -1))
                  if p in shown), None)
 
 
-def _output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool) -> str:
+def answer_output(problem, r, s: int, marks, graph: dict, decimals: int, reveal: bool) -> str:
     right = f" The right value is {inline(r.expected, decimals)}." if reveal else ""
     if r.verdict == "correct":
         return "Correct."

@@ -115,9 +115,21 @@ def shape_words(shape: tuple) -> str:
     return f"{counted(shape[0], 'row')} of {shape[1]}" if len(shape) == 2 else f"shape {shape}"
 
 
-def _fitted(source, answer, node, grid):
+def claim(covered: dict, node: str, key: str, grid, source: str, place: str) -> None:
+    """Note that key answers grid's entries of node; ProblemError where an earlier key of
+    the sheet answered one of them already (each number once)."""
+    seen = covered.setdefault(node, {})
+    clash = next((k for k, flat in seen.items() if np.intersect1d(flat, grid).size), None)
+    if clash is not None:
+        raise ProblemError(source, place, f"gives entries {clash} gives too, expected each "
+                                          "number once")
+    seen[key] = grid.ravel()
+
+
+def fitted_answer(source, answer, grid, turnable: bool):
     """(values (S, m), decimals (S, m), raw (S, m) or None, transposed (S,)) of one path
-    of a sheet."""
+    of a sheet; turnable: a matrix of the other shape is turned back and flagged (a
+    weight's gradient, written the wrong way round)."""
     _, place, values, written, raw = answer
     rows, shape = values.shape[0], values.shape[1:]
     flipped = np.zeros(rows, dtype=bool)
@@ -125,7 +137,7 @@ def _fitted(source, answer, node, grid):
         values = np.full((rows,) + grid.shape, np.nan)
         written = np.zeros(values.shape, dtype=np.int64)
     elif shape != grid.shape:
-        if not (len(shape) == 2 and shape == grid.shape[::-1] and node.startswith("dW")):
+        if not (len(shape) == 2 and shape == grid.shape[::-1] and turnable):
             raise ProblemError(source, place, f"found {shape_words(shape)}, expected "
                                               f"{shape_words(grid.shape)}")
         values, written = np.swapaxes(values, 1, 2), np.swapaxes(written, 1, 2)
@@ -179,14 +191,8 @@ def batch(problem, doc: dict, graph: dict, sheets, expect=(), scheme=None,
         for answer in answers:
             key, place = answer[:2]
             node, grid = _resolve(problem, doc, graph, key, sheet.source, place, targets)
-            seen = covered.setdefault(node, {})
-            clash = next((k for k, flat in seen.items() if np.intersect1d(flat, grid).size),
-                         None)
-            if clash is not None:
-                raise ProblemError(sheet.source, place, f"gives entries {clash} gives too, "
-                                                        "expected each number once")
-            seen[key] = grid.ravel()
-            fitted[key] = _fitted(sheet.source, answer, node, grid)
+            claim(covered, node, key, grid, sheet.source, place)
+            fitted[key] = fitted_answer(sheet.source, answer, grid, node.startswith("dW"))
         rows.append((sheet, fitted, covered))
     extra = [(k, None, None) for k in expect]
     if scheme is not None:

@@ -27,7 +27,7 @@ def mark(q: Quantities, items, given: dict, decimals: dict, transposed: dict | N
     sheets = next(iter(given.values())).shape[0] if given else 1
     prec = precision if isinstance(precision, dict) else \
         {it.key: precision or DEFAULT_PRECISION for it in items}
-    answers = network._answers(graph, items, given, decimals, prec, sheets, exact)
+    answers = network.written_answers(graph, items, given, decimals, prec, sheets, exact)
     world = evaluate(graph, lambda n: (q.rules[n.name], False), answers)
     codes, own = {}, {}
     for it in items:
@@ -36,15 +36,9 @@ def mark(q: Quantities, items, given: dict, decimals: dict, transposed: dict | N
     verdicts = {k: v.path_verdict(c) for k, c in codes.items()}
     world.slack.clear(), world.hidden.clear()  # judged: the diagnosis reads own, unc, weight
     found = _diagnose(q, items, given, decimals, prec, verdicts, world, answers)
-    network._transposed(items, transposed or {}, verdicts, codes, found)
+    network.mark_transposed(items, transposed or {}, verdicts, codes, found)
     inputs = {n.name: reads(q.rules[n.name]) for n in graph}
-    children: dict = {}
-    for n in graph:
-        for i in inputs[n.name]:
-            children.setdefault(i, []).append(n.name)
-    items_of: dict = {}
-    for it in items:
-        items_of.setdefault(it.node, []).append(it.key)
+    children, items_of = network.dependents(graph, inputs, items)
     full = {name: np.reshape(m, (sheets, -1)).all(axis=1) for name, m in answers.mask.items()}
     full = {n.name: full.get(n.name, np.zeros(sheets, dtype=bool)) for n in graph}
     found = carry.arithmetic(verdicts, found, items_of, children, [n.name for n in graph])
@@ -72,7 +66,7 @@ def _diagnose(q, items, given, decimals, prec, verdicts, base, answers) -> dict:
         for variant in slip.variants(q):
             rules = {n.name: (variant[n.name], True) if n.name in variant else
                      (q.rules[n.name], False) for n in q.nodes}
-            reach = network._downstream(q.nodes, rules, full, answers.sheets)
+            reach = network.slipped_reach(q.nodes, rules, full, answers.sheets)
             mine = [it for it in wrong if it.node in reach]
             can = {it.key: (verdicts[it.key] == v.WRONG) & reach[it.node] for it in mine}
             rows = np.flatnonzero(np.any(list(can.values()), axis=0)) if mine else ()
