@@ -65,7 +65,7 @@ def _read(label: str, text: str, id_column: str | None, sections: tuple) -> dict
     values, written, raw, warnings = {}, {}, {}, []
     if ignored:
         warnings.append(f"{label}: left out the columns {', '.join(ignored)} (not answers: "
-                        "a column of answers is a path like loss or forward.a1.0)")
+                        f"a column of answers is a path like {_example(sections)})")
     for i in paths:
         path = header[i]
         values[path], written[path], text_ = _column(columns[i])
@@ -98,7 +98,7 @@ def _columns(label: str, first: int, header: list, id_column, sections: tuple) -
     paths = [i for i, h in enumerate(header) if i != name and h.split(".")[0] in sections]
     if name is None or not paths:
         fail(label, f"line {first}", "expected a student column and a column per path, like "
-                                     "student,loss,forward.a1.0")
+                                     "student," + _example(sections).replace(" or ", ","))
     ignored = [h for i, h in enumerate(header) if i != name and i not in paths]
     return name, paths, ignored
 
@@ -160,3 +160,8 @@ def _column_by_cell(texts: list) -> tuple:
     values = np.array([np.nan if r is None else r[0] for r in read])
     written = np.array([0 if r is None else r[1] for r in read], dtype=np.int64)
     return values, written, raw if (raw != None).any() else None  # noqa: E711
+
+
+def _example(sections: tuple) -> str:
+    """Two answer paths, as the kind of exercise writes them (a graph's, or a problem's)."""
+    return "value or gradients.W.0.1" if "value" in sections else "loss or forward.a1.0"
