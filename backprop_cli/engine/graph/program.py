@@ -129,6 +129,8 @@ class Graph:
 
 def plain(v) -> Value:
     """A scalar as a float, anything else as a float64 array."""
+    if type(v) is float:
+        return v
     a = np.asarray(v, dtype=float)
     return float(a) if a.ndim == 0 else a
 
@@ -243,7 +245,7 @@ class _Backward:
             g = self.grad[node["name"]]
             for name, local, product, rule in self.shares(node, g):
                 accumulated = self.grad[name] + product
-                if not (np.all(np.isfinite(product)) and np.all(np.isfinite(accumulated))):
+                if not (np.isfinite(product).all() and np.isfinite(accumulated).all()):
                     raise ProblemError(self.program.source, node["place"],
                                        f"found ∂{self.wrt if self.wrt != f else f}/∂{name} "
                                        f"beyond float64's range (through {node['name']}), "

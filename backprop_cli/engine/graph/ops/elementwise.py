@@ -32,7 +32,8 @@ def broadcast(op: str, *args):
 
 
 def _full(v, shape_):
-    return np.broadcast_to(np.asarray(v, dtype=float), shape_)
+    a = np.asarray(v, dtype=float)
+    return a if a.shape == shape_ else np.broadcast_to(a, shape_)
 
 
 # ------------------------------------------------------------------ arithmetic
