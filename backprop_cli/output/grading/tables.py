@@ -35,6 +35,11 @@ def views(problem, results: list, decimals: int) -> list:
     return [class_view(problem, results)]
 
 
+def _kind(problem) -> str:
+    """What the marked file is called: a graph exercise (it has a program) or a problem."""
+    return "Exercise" if hasattr(problem, "program") else "Problem"
+
+
 def _finest(decimals) -> int:
     if isinstance(decimals, list):
         return max((_finest(d) for d in decimals), default=0)
@@ -129,7 +134,7 @@ def _rows(value):
 
 def student_view(problem, g, decimals: int) -> Fitted:
     head = _head([("Student", g.student), ("Answers", g.source),
-                  ("Problem", problem.title or problem.source)])
+                  (_kind(problem), problem.title or problem.source)])
     answers = [_answer(r, decimals) for r in g.rows]
     return Fitted(lambda width: [head, _answers(answers, width), Text(summary_line(g))])
 
@@ -221,7 +226,7 @@ def _stacked(answers: list, width: int, fits: str) -> Text | None:
 def class_view(problem, results: list) -> Fitted:
     files = list(dict.fromkeys(g.source for g in results))
     head = _head([("Answers", ", ".join(files) + f" ({counted(len(results), 'student')})"),
-                  ("Problem", problem.title or problem.source)])
+                  (_kind(problem), problem.title or problem.source)])
     counts = slip_counts(results)
     lines = [f"{slip}: {counted(n, 'student')}" for slip, n in counts]
     summary = Text("Slips, most common first: " + ("; ".join(lines) if lines else "none"))
