@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import as_shown
+from helpers import PROBLEMS, as_shown
 
 import backprop_cli as bp
 
@@ -181,3 +181,37 @@ def test_the_api_takes_arrays_lists_and_tensors():
     layer = bp.graph("W @ x", W=W, x=[0.2, 0.4], upstream=np.array([1.0, 0.0]))
     assert np.allclose(layer.gradients["x"], W.T @ [1.0, 0.0], rtol=1e-15)
     assert layer.get("upstream") == [1.0, 0.0]
+
+
+def test_a_blank_sheet_asks_every_step_and_grades_full_when_filled(run):
+    import yaml
+
+    exercise = PROBLEMS / "graphs" / "vectorized.yaml"
+    result = run("graph", exercise, "--format", "sheet")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# Answer sheet: CS231n's vectorized example, f = ‖W·x‖²"
+    sheet = yaml.safe_load(result.stdout)
+    assert sheet["student"] is None
+    assert list(sheet["answers"]) == [
+        "value", "forward.q.0", "forward.q.1", "forward.n1.0", "forward.n1.1",
+        "backward.q.0", "backward.q.1", "backward.n1.0", "backward.n1.1",
+        "gradients.W.0.0", "gradients.W.0.1", "gradients.W.1.0", "gradients.W.1.1",
+        "gradients.x.0", "gradients.x.1"]
+    # filled with CS231n's published numbers (q = Wx, n1 = q², ∂f/∂q = 2q): full marks
+    published = [0.116, 0.22, 0.26, 0.0484, 0.0676, 0.44, 0.52, 1, 1,
+                 0.088, 0.176, 0.104, 0.208, -0.112, 0.636]
+    sheet = {"student": "Ada", "answers": dict(zip(sheet["answers"], published))}
+    graded = run("grade", exercise, "-", "--format", "json", input=yaml.safe_dump(sheet))
+    assert graded.exit_code == 0, graded.stderr
+    doc = json.loads(graded.stdout)
+    doc = doc[0] if isinstance(doc, list) else doc
+    assert doc["score"] == doc["max_score"] > 0
+
+
+def test_a_sheet_is_for_one_exercise(run):
+    result = run("graph", PROBLEMS / "graphs" / "vectorized.yaml",
+                 PROBLEMS / "graphs" / "attention.yaml", "--format", "sheet")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: --format sheet writes one exercise's answer sheet: give "
+                             "one expression or one exercise file\n")

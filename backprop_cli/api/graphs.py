@@ -56,8 +56,13 @@ def values(docs, path: str) -> str:
 
 
 def text(results, fmt: str, decimals: int, picture: str | None = None) -> str:
-    """The answer key (csv) or the worked solutions (markdown, latex; picture: a drawing
-    of the graph to show)."""
+    """The answer key (csv), the blank answer sheet of one exercise (sheet) or the worked
+    solutions (markdown, latex; picture: a drawing of the graph to show)."""
+    if fmt == "sheet":  # what `backprop grade` marks
+        from backprop_cli.output.grading.report import exercise_sheet_text
+
+        ((ex, _, doc),) = results
+        return exercise_sheet_text(ex, doc)
     if fmt == "csv":
         from backprop_cli.output.graph import tables
 

@@ -12,7 +12,7 @@ import click
 from backprop_cli.cli import common
 from backprop_cli.errors import UsageError, counted
 
-FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv"]
+FORMATS = ["table", "json", "yaml", "markdown", "latex", "csv", "sheet"]
 FILE_NAMES = (".yaml", ".yml", ".json")
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=")
 
@@ -52,12 +52,16 @@ def graph(ctx, args, decimals, fmt, path, upstream, draw):
       backprop graph "sum((W @ x) ** 2)" W="[[1, 2], [3, 4]]" x="[1, -1]"
       backprop graph "W @ x" W="[[1, 2], [3, 4]]" x="[1, -1]" --upstream "[1, 0]"
       backprop graph variants/*.yaml --format csv     # an answer key
+      backprop graph exercise.yaml --format sheet > blank.yaml   # for backprop grade
     """
     from backprop_cli.api import graphs
 
     common.get_or_format(ctx, path)
     exercises = _exercises(args, upstream)
     _check_usage(fmt, draw, len(exercises))
+    if fmt == "sheet" and len(exercises) != 1:
+        raise UsageError("--format sheet writes one exercise's answer sheet: give one "
+                         "expression or one exercise file")
     results = graphs.evaluated(exercises)
     if draw is not None:
         graphs.draw(results[0][1], draw, decimals)

@@ -274,3 +274,24 @@ def sheet_text(problem, doc: dict, expect=()) -> str:
     lines += ["# leave null where you have no answer. Mark it with: "
               "backprop grade PROBLEM THIS-FILE"]
     return "\n".join(lines) + "\n" + documents.dump_yaml(sheet_document(doc, expect))
+
+
+def exercise_sheet_text(exercise, doc: dict) -> str:
+    """The blank answer sheet of a graph exercise: its value, each step's value and
+    gradient (the output's and the inputs' aside: the value and the input's gradients
+    are asked instead), each input's gradient; a vector's or matrix's entries one by one."""
+    from backprop_cli.engine.grading.precision import DEFAULT
+    from backprop_cli.problem import documents
+
+    steps = [n["name"] for n in doc["nodes"] if n["op"] != "input"][:-1]
+    asked = {"value": doc["value"]} | {f"forward.{n}": doc["forward"][n] for n in steps} \
+        | {f"backward.{n}": doc["backward"][n] for n in steps} \
+        | {f"gradients.{k}": v for k, v in doc["gradients"].items()}
+    answers = dict(leaf for path, v in asked.items() for leaf in _leaves(v, path))
+    name = " ".join((exercise.title or exercise.program.text).split())
+    lines = [f"# Answer sheet: {name}",
+             f"# Answer to {DEFAULT.words()}, or more digits;",
+             "# leave null where you have no answer. Mark it with: "
+             "backprop grade EXERCISE THIS-FILE"]
+    return "\n".join(lines) + "\n" + documents.dump_yaml({"student": None,
+                                                          "answers": answers})
