@@ -17,7 +17,7 @@ from backprop_cli.engine.graph.program import Edge, Graph, Node
 from backprop_cli.output.fmt import MAX_SHOWN, fixed
 from backprop_cli.output.graph.worked import layout, rules
 from backprop_cli.output.graph.worked.notation import symbol, wrap
-from backprop_cli.output.worked.tex import Math, given, matrix, tuple_text
+from backprop_cli.output.worked.tex import Math, given, matrix, plain, tuple_text
 from backprop_cli.problem.graph.exercise import Exercise
 
 
@@ -44,9 +44,13 @@ class Tensor:
         return matrix((a.T if t else a).tolist(), fmt)
 
     def given(self, v, t: bool = False) -> str:
-        """Entries that are short exact numbers as they are, others rounded: a value as
-        written, a derivative's cases (0, 1, 0.5), a one-hot row."""
-        return self.show(v, t, lambda x: given(x, self.dec))
+        """Short exact numbers as they are when every entry is one (a value as written, a
+        derivative's cases 0, 1, 0.5, a one-hot row); else every entry rounded alike, so a
+        computed column never mixes 0.44 with 0.5200."""
+        entries = np.ravel(np.asarray(v, dtype=float))
+        if all(given(x, self.dec) == plain(x) for x in entries):
+            return self.show(v, t, lambda x: given(x, self.dec))
+        return self.show(v, t)
 
     def arg(self, a, t: bool = False) -> str:
         """An argument's numbers: an input as written, a node rounded, a constant plainly."""
