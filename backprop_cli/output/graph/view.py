@@ -9,7 +9,7 @@ import numpy as np
 
 from backprop_cli.engine.graph.program import Graph
 from backprop_cli.output.fmt import fixed
-from backprop_cli.output.graph.tables import listed, shape_text, written
+from backprop_cli.output.graph.tables import shape_text, written
 from backprop_cli.problem.graph.exercise import Exercise
 
 
@@ -61,8 +61,8 @@ class _View:
             header.add_row("File", ex.source)
         header.add_row("Expression", ex.program.text.strip())
         header.add_row("Values", ", ".join(f"{k} = {written(v)}" for k, v in ex.written.items()))
-        if graph.upstream is not None:
-            header.add_row("Upstream", f"∂L/∂{graph.output} = {written(listed(graph.upstream))}")
+        if ex.upstream is not None:  # as written, as the values are
+            header.add_row("Upstream", f"∂L/∂{graph.output} = {written(ex.upstream)}")
         if graph.labels:
             header.add_row("Labels", ", ".join(graph.labels) + " (class indices: no gradient)")
         return header
