@@ -123,7 +123,7 @@ def test_attention_with_an_upstream_gradient():
     assert block(dout) in grads and block(a.T @ dout) in grads
     assert block(ds.T @ q) in grads  # ∂L/∂K = (∂L/∂S)ᵀ Q
     assert block(a @ v) in texts(lay, "value")
-    assert gates(lay) == ["K.T", "Q @ n1", "÷1.4142135623730951", "softmax(n3)", "n4 @ V"]
+    assert gates(lay) == ["K.T", "Q @ n1", "÷sqrt(2)", "softmax(n3)", "n4 @ V"]
     assert texts(lay, "node") == ["f  3×2", "n1  2×3", "n2  3×3", "n3  3×3", "n4  3×3"]
 
 

@@ -215,3 +215,18 @@ def test_a_sheet_is_for_one_exercise(run):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("Error: --format sheet writes one exercise's answer sheet: give "
                              "one expression or one exercise file\n")
+
+
+@pytest.mark.parametrize(("expression", "shown"), [
+    ("x / (2 * 3)", "x / 6"),  # arithmetic of numbers: its value
+    ("x / sqrt(2)", "x / sqrt(2)"),  # a call: as written, its value no short number
+    ("x * (1 / np.sqrt(2))", "x * (1 / sqrt(2))"),
+    ("(-sqrt(3)) * x", "(-sqrt(3)) * x"),
+    ("d = sqrt(2); f = x / d", "x / sqrt(2)"),  # a constant step, where it is used
+])
+def test_folded_constants_as_the_tables_write_them(run, expression, shown):
+    doc = graph_json(run, expression, "x=2")
+    node = doc["nodes"][-1]
+    assert all(isinstance(a, (str, float)) for a in node["inputs"])  # JSON keeps numbers
+    table = run("graph", expression, "x=2").stdout
+    assert f" {shown} " in table

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backprop_cli.engine.graph.ops import BIGGEST, OPERATIONS, DomainError, formula, shape
+from backprop_cli.engine.graph.ops import (
+    BIGGEST,
+    INFIX,
+    OPERATIONS,
+    DomainError,
+    formula,
+    shape,
+    show,
+)
 from backprop_cli.errors import ProblemError
 
 # ------------------------------------------------------------------ the program
@@ -83,6 +91,9 @@ class Node:
     upstream: Value  # ∂f/∂node (∂L/∂node with an upstream gradient), the node's shape
     place: str | None = None
     params: tuple = ()  # (keyword, value) pairs: (("axis", 0),)
+    # each input as the tables write it: a name, a number, or a constant that calls a
+    # function as written (sqrt(2), whose value is no short number)
+    written: tuple = ()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -90,8 +101,10 @@ class Node:
 
     @property
     def text(self) -> str:
-        """The operation as the forward table shows it: x + y, sigmoid(n4), sum(x, axis=0)."""
-        return "input" if self.op == "input" else formula(self.op, self.inputs, self.params)
+        """The operation as the forward table shows it: x + y, sigmoid(n4), n2 / sqrt(2),
+        sum(x, axis=0)."""
+        return "input" if self.op == "input" else \
+            formula(self.op, self.written or self.inputs, self.params)
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,7 @@ class _Forward:
         self.nodes: list[dict] = []
         self.taken = set(program.inputs) | {s.name for s in program.steps}
         self.count = 0
+        self.texts: dict[str, str] = {}  # a constant step -> how the tables write it
         for name in program.inputs:
             self.env[name] = name
             self.value[name] = np.asarray(values[name], dtype=float)
@@ -166,12 +180,15 @@ class _Forward:
                 return name
 
     def eval(self, expr: Expr, name: str | None = None):
-        """A constant (float), or the name of the node holding expr's value."""
+        """(a constant (float), or the name of the node holding expr's value; and for a
+        constant how the tables write it)."""
         if isinstance(expr, Const):
-            return float(expr.value)
+            return float(expr.value), show(expr.value)
         if isinstance(expr, Ref):
-            return self.env[expr.name]
-        args = tuple(self.eval(a) for a in expr.args)
+            a = self.env[expr.name]
+            return a, None if isinstance(a, str) else self.texts.get(expr.name, show(a))
+        pairs = [self.eval(a) for a in expr.args]
+        args = tuple(a for a, _ in pairs)
         numbers = [self.value[a] if isinstance(a, str) else np.asarray(a, dtype=float)
                    for a in args]
         params = dict(expr.params)
@@ -179,8 +196,15 @@ class _Forward:
             value, partials = OPERATIONS[expr.op].apply(*numbers, **params)
         except DomainError as e:
             raise ProblemError(self.program.source, expr.place, str(e)) from None
-        if not any(isinstance(a, str) for a in args):
-            return plain(value)  # all constant: folded
+        if not any(isinstance(a, str) for a in args):  # all constant: folded
+            value = plain(value)
+            # arithmetic of numbers is its value (x / (2 * 3) is x / 6); a call stays as
+            # written (x / sqrt(2)), its value being no short number
+            called = expr.op not in INFIX or any(t != show(a) for a, t in pairs)
+            if not called:
+                return value, show(value)
+            text = formula(expr.op, [t for _, t in pairs], expr.params)
+            return value, f"({text})" if expr.op in INFIX else text
         local: dict[str, np.ndarray | None] = {}
         for i, a in enumerate(args):
             if isinstance(a, str):  # x * x: ∂/∂x = x + x
@@ -190,8 +214,10 @@ class _Forward:
         self.value[name] = np.asarray(value, dtype=float)
         self.nodes.append({"name": name, "op": expr.op, "inputs": args, "place": expr.place,
                            "local": tuple(local.items()), "numbers": numbers,
-                           "params": expr.params, "elementwise": partials is not None})
-        return name
+                           "params": expr.params, "elementwise": partials is not None,
+                           "written": tuple(a if isinstance(a, str) else t
+                                            for a, t in pairs)})
+        return name, None
 
 
 def _seed(program: Program, value: np.ndarray, upstream, at: tuple) -> np.ndarray:
@@ -266,7 +292,9 @@ def evaluate(program: Program, values: dict, upstream=None,
     with np.errstate(all="ignore"):  # every overflow is found and named instead
         fwd = _Forward(program, values)
         for step in program.steps:
-            fwd.env[step.name] = fwd.eval(step.expr, step.name)
+            fwd.env[step.name], text = fwd.eval(step.expr, step.name)
+            if text is not None:  # a constant step: written as its expression where used
+                fwd.texts[step.name] = text
         f = program.output
         seed = _seed(program, fwd.value[f], upstream, upstream_at or (program.source,
                                                                        "upstream"))
@@ -277,7 +305,8 @@ def evaluate(program: Program, values: dict, upstream=None,
                    back.reached and _only_labels(fwd.nodes, name))
     nodes = tuple(Node(n["name"], n["op"], n["inputs"], plain(fwd.value[n["name"]]),
                        tuple((a, None if d is None else plain(d)) for a, d in n["local"]),
-                       plain(back.grad[n["name"]]), n.get("place"), n.get("params", ()))
+                       plain(back.grad[n["name"]]), n.get("place"), n.get("params", ()),
+                       n.get("written", ()))
                   for n in fwd.nodes)
     return Graph(f, plain(fwd.value[f]), nodes, tuple(back.edges),
                  tuple((name, plain(back.grad[name])) for name in program.inputs

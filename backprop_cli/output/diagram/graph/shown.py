@@ -81,7 +81,9 @@ def gate(node: Node) -> str:
     if node.local and all(d is None for _, d in node.local):
         return node.text
     symbol = _SYMBOLS.get(node.op, node.op)
-    constants = [show(a) for a in node.inputs if not isinstance(a, str)]
+    # a constant as the forward table writes it: a number, or a call as written (sqrt(2))
+    written = node.written or tuple(a if isinstance(a, str) else show(a) for a in node.inputs)
+    constants = [w for a, w in zip(node.inputs, written) if not isinstance(a, str)]
     if not constants:
         return symbol
     if isinstance(node.inputs[0], str) or node.op in ("+", "*"):
