@@ -162,7 +162,7 @@ def _summed(program):
     """program with sum(f) as its output: a scalar, whatever f's shape."""
     from dataclasses import replace
 
-    from backprop_cli.engine.graph.program import Apply, Ref, Step
+    from backprop_cli.engine.graph.steps import Apply, Ref, Step
 
     taken = {*program.inputs, *(s.name for s in program.steps)}
     name = next(f"probe{i}" for i in range(len(taken) + 1) if f"probe{i}" not in taken)

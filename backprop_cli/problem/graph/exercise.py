@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backprop_cli.engine.graph.program import Program
+from backprop_cli.engine.graph.steps import Program
 from backprop_cli.errors import ProblemError, describe
 from backprop_cli.problem import documents
 from backprop_cli.problem.checks import check_keys, fail, suggest

@@ -18,7 +18,7 @@ import keyword
 import warnings
 
 from backprop_cli.engine.graph.ops import ALIASES, FUNCTIONS
-from backprop_cli.engine.graph.program import Apply, Const, Program, Ref, Step
+from backprop_cli.engine.graph.steps import Apply, Const, Program, Ref, Step
 from backprop_cli.errors import ProblemError
 from backprop_cli.problem.graph import spellings
 from backprop_cli.problem.graph import text as text_rules

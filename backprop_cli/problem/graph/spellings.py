@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 
 from backprop_cli.engine.graph.ops import ALIASES, FUNCTIONS, OPERATIONS
-from backprop_cli.engine.graph.program import Apply, Const
+from backprop_cli.engine.graph.steps import Apply, Const
 
 MODULES = ("np", "numpy", "math", "torch")  # np.exp(x), math.exp(x), torch.exp(x)
 SUBMODULES = ("linalg",)  # np.linalg.norm(x), torch.linalg.norm(x)

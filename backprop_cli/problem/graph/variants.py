@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.engine.graph.program import Apply, Program, Ref
+from backprop_cli.engine.graph.steps import Apply, Program, Ref
 from backprop_cli.errors import suggest
 from backprop_cli.problem import documents
 from backprop_cli.problem.checks import fail
