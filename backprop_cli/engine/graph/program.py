@@ -259,9 +259,9 @@ def evaluate(program: Program, values: dict, upstream=None,
                                                                        "upstream"))
         back = _Backward(program, fwd, seed, f if upstream is None else "L")
         back.run()
-    used = {a for n in fwd.nodes for a in n["inputs"] if isinstance(a, str)}
-    labels = tuple(name for name in program.inputs if name in used and name not in
-                   back.reached and _only_labels(fwd.nodes, name))
+    # every input leads to f, so one no gradient reaches is used only where its operation
+    # gives it none: cross_entropy's class indices
+    labels = tuple(name for name in program.inputs if name not in back.reached)
     nodes = tuple(Node(n["name"], n["op"], n["inputs"], plain(fwd.value[n["name"]]),
                        tuple((a, None if d is None else plain(d)) for a, d in n["local"]),
                        plain(back.grad[n["name"]]), n.get("place"), n.get("params", ()),
@@ -272,8 +272,3 @@ def evaluate(program: Program, values: dict, upstream=None,
                        if name not in labels),
                  None if upstream is None else plain(seed), labels)
 
-
-def _only_labels(nodes: list[dict], name: str) -> bool:
-    """Whether every use of name is as cross_entropy's class indices."""
-    uses = [(n, i) for n in nodes for i, a in enumerate(n["inputs"]) if a == name]
-    return bool(uses) and all(n["op"] == "cross_entropy" and i == 1 for n, i in uses)
